@@ -1,0 +1,36 @@
+// The one interface the pipeline uses to touch the Home Assistant host. Two transports implement
+// it: `local` (the relay runs on the host, e.g. as an add-on) and `ssh` (node-ssh with a pinned host
+// key). Everything the pipeline does on the host is a command run with `run` or a file moved with
+// `upload`/`download`, so both transports run the very same shell scripts and give the same
+// guarantees. The scripts stick to POSIX sh and busybox-compatible tools (find, sha256sum, tar,
+// stat, mv, rm), which Home Assistant OS's SSH add-on has.
+
+export interface RunOptions {
+  /** Bytes written to the command's standard input, then closed. */
+  stdin?: Buffer | string;
+  /** Working directory on the host. */
+  cwd?: string;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface TargetHost {
+  /** "ssh hass@127.0.0.1:2222" or "local": said in logs and errors. */
+  readonly description: string;
+  /** Runs a POSIX sh script on the host (`sh -c script`). Never throws on a non-zero exit; returns it. */
+  run(script: string, options?: RunOptions): Promise<RunResult>;
+  /** Writes a local file to a path on the host (parent folder must exist). */
+  upload(localPath: string, remotePath: string): Promise<void>;
+  /** Copies a file from the host to a local path. */
+  download(remotePath: string, localPath: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Quotes one argument for POSIX sh. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}

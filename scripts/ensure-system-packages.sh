@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use (real sshd, git, Chromium) when they are missing and
+# this user may install them; otherwise says exactly what is missing and how to get it.
+set -euo pipefail
+
+missing=()
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v tar >/dev/null 2>&1 || missing+=(tar)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian packages the tests need: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+
+echo "The tests need these Debian packages, which are missing: ${missing[*]}" >&2
+echo "Install them with: sudo apt-get install ${missing[*]}" >&2
+exit 1

@@ -1,0 +1,97 @@
+// The REST API's shapes: what clients send and what the edge answers. The status page, the tests
+// and any script a user writes parse these same schemas.
+import { z } from 'zod';
+import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStatus, TriggerKind } from './deployment.ts';
+
+const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
+
+export const DeployRequest = z.object({ sha: Sha.optional() }).strict();
+export type DeployRequest = z.infer<typeof DeployRequest>;
+
+export const RollbackRequest = z
+  .object({ deploymentId: z.string().min(1).optional(), backupId: z.string().min(1).optional() })
+  .strict()
+  .refine((r) => !(r.deploymentId && r.backupId), { message: 'give deploymentId or backupId, not both' });
+export type RollbackRequest = z.infer<typeof RollbackRequest>;
+
+export const HistoryQuery = z.object({
+  status: DeploymentStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** The id of the last deployment of the previous page; newer ones come first. */
+  before: z.string().optional(),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuery>;
+
+export const StepEvent = z.object({
+  step: StepName,
+  status: StepStatus,
+  message: z.string(),
+  at: z.number(),
+  durationMs: z.number().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+});
+export type StepEvent = z.infer<typeof StepEvent>;
+
+export const DeploymentView = z.object({
+  id: z.string(),
+  target: z.string(),
+  kind: DeploymentKind,
+  status: DeploymentStatus,
+  sha: z.string(),
+  ref: z.string(),
+  trigger: TriggerKind,
+  actor: z.string(),
+  message: z.string(),
+  author: z.string().nullable(),
+  reason: z.string().nullable(),
+  supersededBy: z.string().nullable(),
+  rollbackOf: z.string().nullable(),
+  restoreBackupId: z.string().nullable(),
+  deliveryId: z.string().nullable(),
+  attempt: z.number(),
+  createdAt: z.number(),
+  dispatchedAt: z.number().nullable(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  summary: DeploymentSummary.nullable(),
+});
+export type DeploymentView = z.infer<typeof DeploymentView>;
+
+export const RelayView = z.object({
+  connected: z.boolean(),
+  relayId: z.string().nullable(),
+  version: z.string().nullable(),
+  since: z.number().nullable(),
+  lastSeenAt: z.number().nullable(),
+});
+export type RelayView = z.infer<typeof RelayView>;
+
+export const TargetStatus = z.object({
+  target: z.string(),
+  current: DeploymentView.nullable(),
+  queued: z.array(DeploymentView),
+  lastFinished: DeploymentView.nullable(),
+  deployed: DeploymentView.nullable(),
+  branchHead: z.object({ sha: z.string(), message: z.string(), author: z.string().nullable(), seenAt: z.number() }).nullable(),
+  relay: RelayView,
+});
+export type TargetStatus = z.infer<typeof TargetStatus>;
+
+export const Metrics = z.object({
+  total: z.number(),
+  finished: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  rolledBack: z.number(),
+  successRate: z.number().nullable(),
+  rollbackRate: z.number().nullable(),
+  averageDurationMs: z.number().nullable(),
+  meanTimeToRecoveryMs: z.number().nullable(),
+  perDay: z.array(z.object({ day: z.string(), total: z.number(), succeeded: z.number(), failed: z.number() })),
+});
+export type Metrics = z.infer<typeof Metrics>;
+
+export const ApiErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;

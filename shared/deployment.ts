@@ -1,0 +1,69 @@
+// The deployment's vocabulary, shared by the edge (which records it) and the relay (which does it).
+import { z } from 'zod';
+
+export const DEPLOYMENT_STATUSES = [
+  'queued',
+  'dispatched',
+  'running',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'superseded',
+  'cancelled',
+] as const;
+export const DeploymentStatus = z.enum(DEPLOYMENT_STATUSES);
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
+
+/** A deployment in one of these states will never change again. */
+export const FINAL_STATUSES: readonly DeploymentStatus[] = ['succeeded', 'failed', 'rolled_back', 'superseded', 'cancelled'];
+/** Final states that mean the relay actually ran the job (used by metrics). */
+export const RAN_STATUSES: readonly DeploymentStatus[] = ['succeeded', 'failed', 'rolled_back'];
+
+export function isFinal(status: DeploymentStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+export const DeploymentKind = z.enum(['deploy', 'rollback']);
+export type DeploymentKind = z.infer<typeof DeploymentKind>;
+
+export const TriggerKind = z.enum(['push', 'workflow_run', 'dispatch', 'manual', 'rollback']);
+export type TriggerKind = z.infer<typeof TriggerKind>;
+
+/** The relay's pipeline, in order. `rollback` and `restore` only run when something failed or was asked for. */
+export const STEP_NAMES = [
+  'fetch',
+  'plan',
+  'drift',
+  'backup',
+  'apply',
+  'check',
+  'activate',
+  'verify',
+  'rollback',
+  'restore',
+  'record',
+] as const;
+export const StepName = z.enum(STEP_NAMES);
+export type StepName = z.infer<typeof StepName>;
+
+export const StepStatus = z.enum(['started', 'succeeded', 'failed', 'skipped']);
+export type StepStatus = z.infer<typeof StepStatus>;
+
+export const Activation = z.enum(['none', 'reload', 'restart']);
+export type Activation = z.infer<typeof Activation>;
+
+export const DriftPolicy = z.enum(['stop', 'overwrite', 'report-only']);
+export type DriftPolicy = z.infer<typeof DriftPolicy>;
+
+/** What the relay reports about a finished job; every field is optional so a job that failed early can still report. */
+export const DeploymentSummary = z.object({
+  filesChanged: z.array(z.string()).default([]),
+  filesDeleted: z.array(z.string()).default([]),
+  bytesSent: z.number().int().nonnegative().default(0),
+  activation: Activation.default('none'),
+  reloadedDomains: z.array(z.string()).default([]),
+  backupId: z.string().nullable().default(null),
+  drift: z.array(z.string()).default([]),
+  durationsMs: z.record(z.string(), z.number().nonnegative()).default({}),
+});
+export type DeploymentSummary = z.infer<typeof DeploymentSummary>;

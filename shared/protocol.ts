@@ -1,0 +1,159 @@
+// The relay protocol: every message that crosses the WebSocket between a relay at home and its
+// TargetHub at the edge. One discriminated union per direction; both sides parse with these and
+// nothing else, so a message either fits the schema or is answered with an `error` message.
+import { z } from 'zod';
+import { DeploymentSummary, DriftPolicy, StepName, StepStatus } from './deployment.ts';
+
+/** Bumped on any change a peer of the previous version could misread. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Close codes the hub uses (4000–4999 is the application range of RFC 6455).
+ * A relay reconnects after every one of them except `versionUnsupported`, which needs an upgrade.
+ */
+export const CLOSE_CODES = {
+  /** A newer connection with the same token took over this target; the older one is closed. */
+  replaced: 4000,
+  /** `hello` named a protocol version this hub does not speak. */
+  versionUnsupported: 4002,
+  /** The relay did not say `hello` within the time allowed after connecting. */
+  helloTimeout: 4003,
+  /** The relay's token no longer matches (rotated while connected). */
+  unauthorized: 4001,
+} as const;
+
+/** The exact text of the heartbeat; the hub answers it with `PONG_TEXT` without waking up. */
+export const PING_TEXT = '{"type":"ping"}';
+export const PONG_TEXT = '{"type":"pong"}';
+
+const JobId = z.string().min(1).max(64);
+const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
+
+export const JobKind = z.enum(['deploy', 'rollback']);
+export type JobKind = z.infer<typeof JobKind>;
+
+// ---- hub → relay -------------------------------------------------------------------------------
+
+export const JobMessage = z.object({
+  type: z.literal('job'),
+  jobId: JobId,
+  /** Incremented each time the hub re-sends a job that was not acknowledged. */
+  attempt: z.number().int().positive(),
+  kind: JobKind,
+  target: z.string(),
+  sha: Sha,
+  ref: z.string(),
+  /** For a rollback: the backup to restore; null means "deploy `sha` through the pipeline". */
+  backupId: z.string().nullable(),
+  driftPolicy: DriftPolicy,
+  requestedBy: z.string(),
+});
+export type JobMessage = z.infer<typeof JobMessage>;
+
+export const CancelMessage = z.object({ type: z.literal('cancel'), jobId: JobId, reason: z.string() });
+
+export const WelcomeMessage = z.object({
+  type: z.literal('welcome'),
+  v: z.number().int(),
+  target: z.string(),
+  /** How long the relay may stay silent during a job before the hub declares it lost. */
+  leaseMs: z.number().int().positive(),
+  ackTimeoutMs: z.number().int().positive(),
+});
+
+export const ErrorMessage = z.object({
+  type: z.literal('error'),
+  code: z.enum(['invalid_message', 'unknown_job', 'stale_attempt', 'busy', 'internal']),
+  message: z.string(),
+  jobId: JobId.optional(),
+});
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+export const PongMessage = z.object({ type: z.literal('pong') });
+
+export const HubMessage = z.discriminatedUnion('type', [JobMessage, CancelMessage, WelcomeMessage, ErrorMessage, PongMessage]);
+export type HubMessage = z.infer<typeof HubMessage>;
+
+// ---- relay → hub -------------------------------------------------------------------------------
+
+export const InFlightJob = z.object({
+  jobId: JobId,
+  attempt: z.number().int().positive(),
+  step: StepName,
+});
+export type InFlightJob = z.infer<typeof InFlightJob>;
+
+export const HelloMessage = z.object({
+  type: z.literal('hello'),
+  v: z.number().int(),
+  relayId: z.string().min(1).max(128),
+  version: z.string().max(64),
+  capabilities: z.array(z.string().max(64)).max(64),
+  /** The job the relay's journal says it was working on, if any. */
+  inFlight: InFlightJob.nullable(),
+});
+export type HelloMessage = z.infer<typeof HelloMessage>;
+
+export const AckMessage = z.object({ type: z.literal('ack'), jobId: JobId, attempt: z.number().int().positive() });
+
+export const ProgressMessage = z.object({
+  type: z.literal('progress'),
+  jobId: JobId,
+  step: StepName,
+  status: StepStatus,
+  message: z.string().max(4000),
+  at: z.number().int(),
+  durationMs: z.number().nonnegative().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export type ProgressMessage = z.infer<typeof ProgressMessage>;
+
+export const ResultStatus = z.enum(['succeeded', 'failed', 'rolled_back']);
+export type ResultStatus = z.infer<typeof ResultStatus>;
+
+export const ResultMessage = z.object({
+  type: z.literal('result'),
+  jobId: JobId,
+  status: ResultStatus,
+  /** Why it did not succeed: the first failure, in a sentence a user can act on. */
+  reason: z.string().max(4000).nullable(),
+  summary: DeploymentSummary,
+});
+export type ResultMessage = z.infer<typeof ResultMessage>;
+
+export const RelayErrorMessage = ErrorMessage;
+export const PingMessage = z.object({ type: z.literal('ping') });
+
+export const RelayMessage = z.discriminatedUnion('type', [
+  HelloMessage,
+  AckMessage,
+  ProgressMessage,
+  ResultMessage,
+  RelayErrorMessage,
+  PingMessage,
+]);
+export type RelayMessage = z.infer<typeof RelayMessage>;
+
+/** Parses a frame; returns a value, never throws, so neither side can be crashed by a bad frame. */
+export function parseFrame<T extends z.ZodType>(
+  schema: T,
+  frame: string | ArrayBuffer | Uint8Array,
+): { ok: true; message: z.infer<T> } | { ok: false; error: string } {
+  const text = typeof frame === 'string' ? frame : new TextDecoder().decode(frame);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'frame is not JSON' };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return { ok: false, error: describeZodError(parsed.error) };
+  return { ok: true, message: parsed.data };
+}
+
+/** `field.path: what is wrong; other.field: …` — names the field, as users need. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,130 @@
+// Webhook payloads shaped as GitHub really sends them (trimmed of fields Lanyard never reads, but
+// keeping the ones whose presence or null-ness matters: head_commit null, deleted, forced, ...).
+// Runtime-agnostic: imported by the workerd tests and the Node end-to-end tests alike.
+
+export const ZERO = '0000000000000000000000000000000000000000';
+
+export function fakeSha(seed: string): string {
+  let hex = '';
+  let h = 2166136261;
+  while (hex.length < 40) {
+    for (const ch of seed + hex.length) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    hex += h.toString(16).padStart(8, '0');
+  }
+  return hex.slice(0, 40);
+}
+
+function repository(fullName: string) {
+  const [owner, name] = fullName.split('/');
+  return {
+    id: 123456789,
+    node_id: 'R_kgDOExample',
+    name,
+    full_name: fullName,
+    private: true,
+    owner: { login: owner, id: 1, type: 'User' },
+    html_url: `https://github.com/${fullName}`,
+    default_branch: 'main',
+    clone_url: `https://github.com/${fullName}.git`,
+  };
+}
+
+export interface PushOptions {
+  repo?: string;
+  ref?: string;
+  before?: string;
+  after?: string;
+  message?: string;
+  author?: string;
+  created?: boolean;
+  deleted?: boolean;
+  forced?: boolean;
+  headCommit?: boolean;
+}
+
+export function pushPayload(o: PushOptions = {}) {
+  const repo = o.repo ?? 'octo-home/ha-config';
+  const after = o.after ?? fakeSha('after');
+  const deleted = o.deleted ?? false;
+  const commit = {
+    id: after,
+    tree_id: fakeSha(`tree-${after}`),
+    distinct: true,
+    message: o.message ?? 'Turn on the porch light at sunset',
+    timestamp: '2026-11-22T18:00:00+01:00',
+    url: `https://github.com/${repo}/commit/${after}`,
+    author: { name: o.author ?? 'Ada Homeowner', email: 'ada@example.com', username: 'ada' },
+    committer: { name: o.author ?? 'Ada Homeowner', email: 'ada@example.com', username: 'ada' },
+    added: [],
+    removed: [],
+    modified: ['automations.yaml'],
+  };
+  const withHead = o.headCommit ?? !deleted;
+  return {
+    ref: o.ref ?? 'refs/heads/main',
+    before: o.before ?? fakeSha('before'),
+    after: deleted ? ZERO : after,
+    repository: repository(repo),
+    pusher: { name: 'ada', email: 'ada@example.com' },
+    sender: { login: 'ada', id: 1, type: 'User' },
+    created: o.created ?? false,
+    deleted,
+    forced: o.forced ?? false,
+    base_ref: null,
+    compare: `https://github.com/${repo}/compare/abc...def`,
+    commits: withHead ? [commit] : [],
+    head_commit: withHead ? commit : null,
+  };
+}
+
+export interface WorkflowRunOptions {
+  repo?: string;
+  name?: string;
+  action?: 'requested' | 'in_progress' | 'completed';
+  conclusion?: 'success' | 'failure' | 'cancelled' | null;
+  headSha?: string;
+  headBranch?: string;
+  event?: string;
+  headRepo?: string;
+}
+
+export function workflowRunPayload(o: WorkflowRunOptions = {}) {
+  const repo = o.repo ?? 'octo-home/gated-config';
+  const sha = o.headSha ?? fakeSha('ci');
+  const action = o.action ?? 'completed';
+  return {
+    action,
+    workflow_run: {
+      id: 30433642,
+      name: o.name ?? 'Config check',
+      path: `.github/workflows/${(o.name ?? 'Config check').toLowerCase().replace(/ /g, '-')}.yml`,
+      head_branch: o.headBranch ?? 'main',
+      head_sha: sha,
+      event: o.event ?? 'push',
+      status: action === 'completed' ? 'completed' : action === 'requested' ? 'queued' : 'in_progress',
+      conclusion: action === 'completed' ? (o.conclusion === undefined ? 'success' : o.conclusion) : null,
+      run_number: 42,
+      html_url: `https://github.com/${repo}/actions/runs/30433642`,
+      head_commit: { id: sha, message: 'Add a package for the garden', author: { name: 'Ada Homeowner', email: 'ada@example.com' } },
+      repository: repository(repo),
+      head_repository: repository(o.headRepo ?? repo),
+    },
+    workflow: { id: 161335, name: o.name ?? 'Config check', path: '.github/workflows/config-check.yml' },
+    repository: repository(repo),
+    sender: { login: 'ada', id: 1, type: 'User' },
+  };
+}
+
+export function repositoryDispatchPayload(eventType: string, clientPayload: Record<string, unknown>, repo = 'octo-home/dispatch-config') {
+  return { action: eventType, branch: 'main', client_payload: clientPayload, repository: repository(repo), sender: { login: 'ada', id: 1, type: 'User' } };
+}
+
+export function pingPayload(repo = 'octo-home/ha-config') {
+  return {
+    zen: 'Keep it logically awesome.',
+    hook_id: 109948940,
+    hook: { type: 'Repository', id: 109948940, events: ['push', 'workflow_run'], config: { content_type: 'json', insecure_ssl: '0' } },
+    repository: repository(repo),
+    sender: { login: 'ada', id: 1, type: 'User' },
+  };
+}

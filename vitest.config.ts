@@ -1,0 +1,66 @@
+// Two kinds of tests: the Worker's, inside workerd with real Durable Objects and D1; and the
+// relay's and end-to-end ones, in Node against real sshd, git, wrangler dev and Chromium.
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+const migrations = await readD1Migrations('./migrations');
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                WEBHOOK_SECRET: 'test-webhook-secret',
+                WEBHOOK_SECRET_PREVIOUS: 'test-webhook-secret-old',
+                API_TOKENS: JSON.stringify([
+                  { name: 'vera', role: 'viewer', token: 'viewer-token-lanyard-test' },
+                  { name: 'otto', role: 'operator', token: 'operator-token-lanyard-test' },
+                  { name: 'ada', role: 'admin', sha256: '86d52b26889c0e27ee3d007986c91490c2609ddbabcef949a6069d983df8bbbb' },
+                ]),
+                RELAY_TOKEN_HOME: 'relay-token-home',
+                RELAY_TOKEN_GATED: 'sha256:48bd551b3580de628dcdd43c0e5f2a17857f222c34955bcd2ea05a81c94445a8',
+                TARGETS: JSON.stringify([
+                  { name: 'home', repo: 'octo-home/ha-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME' },
+                  { name: 'cabin', repo: 'octo-home/ha-config', branch: 'cabin', relayTokenSecret: 'RELAY_TOKEN_HOME', publicReadOnly: true },
+                  {
+                    name: 'gated',
+                    repo: 'octo-home/gated-config',
+                    branch: 'main',
+                    trigger: { type: 'workflow_run', workflow: 'Config check' },
+                    relayTokenSecret: 'RELAY_TOKEN_GATED',
+                  },
+                  {
+                    name: 'dispatched',
+                    repo: 'octo-home/dispatch-config',
+                    branch: 'main',
+                    trigger: { type: 'dispatch', eventType: 'deploy-home' },
+                    relayTokenSecret: 'RELAY_TOKEN_GATED',
+                  },
+                ]),
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          setupFiles: ['test/worker/apply-migrations.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/shared/**/*.test.ts', 'test/relay/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/support/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+    ],
+  },
+});

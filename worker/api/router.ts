@@ -1,0 +1,129 @@
+// The REST API: targets, their deployments, history, logs, metrics, the audit trail and the
+// delivery ledger. Reads need a viewer, deploy/rollback/cancel an operator, the audit an admin.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { DeployRequest, HistoryQuery, RollbackRequest } from '../../shared/api.ts';
+import { findTarget, loadTargets } from '../config/targets.ts';
+import { identifyCaller, requireRole, type AppContext } from '../http/access.ts';
+import { requestSource } from '../http/request-source.ts';
+import { jsonBody, validate } from '../http/validate.ts';
+import { hubFor } from '../hub/hub-for.ts';
+import { unwrap } from '../hub/hub-result.ts';
+import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
+
+export const api = new Hono<AppContext>();
+
+api.use('*', identifyCaller);
+
+api.get('/targets', async (c) => {
+  const principal = c.get('principal');
+  const targets = loadTargets(c.env.TARGETS).filter((t) => principal || t.publicReadOnly);
+  if (!principal && !targets.length) requireRole(c, 'viewer');
+  const statuses = await Promise.all(targets.map((t) => hubFor(c.env, t.name).status(t.name)));
+  return c.json({
+    targets: targets.map((t, i) => ({
+      name: t.name,
+      repo: t.repo,
+      branch: t.branch,
+      environment: t.environment,
+      trigger: t.trigger,
+      driftPolicy: t.driftPolicy,
+      publicReadOnly: t.publicReadOnly,
+      status: statuses[i],
+    })),
+  });
+});
+
+api.get('/deliveries', async (c) => {
+  requireRole(c, 'viewer');
+  const query = validate(DeliveryQuery, c.req.query(), 'query');
+  return c.json({ deliveries: await listDeliveries(c.env.LEDGER, query) });
+});
+
+const deployments = new Hono<AppContext>();
+
+deployments.get('/status', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'viewer', target);
+  return c.json(await hubFor(c.env, target.name).status(target.name));
+});
+
+deployments.post('/deploy', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  const who = requireRole(c, 'operator', target);
+  const body = validate(DeployRequest, await jsonBody(c.req.raw), 'body');
+  const outcome = unwrap(await hubFor(c.env, target.name).enqueueDeploy({
+    target: target.name,
+    sha: body.sha ?? null,
+    ref: null,
+    trigger: 'manual',
+    actor: who.name,
+    message: null,
+    author: null,
+    deliveryId: null,
+    source: requestSource(c.req.raw),
+  }));
+  const { deployment } = unwrap(await hubFor(c.env, target.name).deployment(target.name, outcome.deploymentId));
+  return c.json({ deployment, superseded: outcome.superseded }, 202);
+});
+
+deployments.post('/rollback', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  const who = requireRole(c, 'operator', target);
+  const body = validate(RollbackRequest, await jsonBody(c.req.raw), 'body');
+  const hub = hubFor(c.env, target.name);
+  const { deploymentId } = unwrap(await hub.enqueueRollback({
+    target: target.name,
+    deploymentId: body.deploymentId ?? null,
+    backupId: body.backupId ?? null,
+    actor: who.name,
+    source: requestSource(c.req.raw),
+  }));
+  const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
+  return c.json({ deployment }, 202);
+});
+
+deployments.post('/cancel', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  const who = requireRole(c, 'operator', target);
+  const body = validate(z.object({ deploymentId: z.string().min(1) }).strict(), await jsonBody(c.req.raw), 'body');
+  const deployment = unwrap(await hubFor(c.env, target.name).cancel(target.name, body.deploymentId, who.name, requestSource(c.req.raw)));
+  return c.json({ deployment });
+});
+
+deployments.get('/history', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'viewer', target);
+  const query = validate(HistoryQuery, c.req.query(), 'query');
+  const page = await hubFor(c.env, target.name).history(target.name, query);
+  return c.json({ deployments: page, next: page.length === query.limit ? page[page.length - 1]!.id : null });
+});
+
+deployments.get('/logs', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'viewer', target);
+  const hub = hubFor(c.env, target.name);
+  let id = c.req.query('deploymentId');
+  if (!id) {
+    const [latest] = await hub.history(target.name, { limit: 1 });
+    if (!latest) return c.json({ deployment: null, steps: [] });
+    id = latest.id;
+  }
+  return c.json(unwrap(await hub.deployment(target.name, id)));
+});
+
+deployments.get('/metrics', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'viewer', target);
+  const { days } = validate(z.object({ days: z.coerce.number().int().min(1).max(90).default(7) }), c.req.query(), 'query');
+  return c.json(await hubFor(c.env, target.name).metrics(target.name, Date.now(), days));
+});
+
+deployments.get('/audit', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'admin', target);
+  const { limit } = validate(z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }), c.req.query(), 'query');
+  return c.json({ entries: await hubFor(c.env, target.name).auditTrail(target.name, limit) });
+});
+
+api.route('/deployments/:target', deployments);

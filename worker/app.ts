@@ -1,0 +1,17 @@
+// The Worker's HTTP surface, composed from one router per concern.
+import { Hono } from 'hono';
+import { api } from './api/router.ts';
+import type { Env } from './env.ts';
+import { errorBody, respondWithError } from './http/errors.ts';
+import { relay } from './relay/router.ts';
+import { webhooks } from './webhooks/router.ts';
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.route('/webhooks', webhooks);
+app.route('/api', api);
+app.route('/relay', relay);
+app.get('/healthz', (c) => c.json({ ok: true }));
+
+app.notFound((c) => c.json(errorBody('not_found', `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
+app.onError((error, c) => respondWithError(c, error));

@@ -1,0 +1,44 @@
+// What the edge's routers ask of a TargetHub, validated on the way in.
+import { z } from 'zod';
+import { TriggerKind } from '../../shared/deployment.ts';
+
+const Sha = z.string().regex(/^[0-9a-f]{40}$/);
+
+export const EnqueueDeploy = z.object({
+  target: z.string(),
+  /** null: the branch head most recently seen. */
+  sha: Sha.nullable(),
+  ref: z.string().nullable(),
+  trigger: TriggerKind,
+  actor: z.string(),
+  message: z.string().nullable(),
+  author: z.string().nullable(),
+  deliveryId: z.string().nullable(),
+  source: z.string().nullable(),
+});
+export type EnqueueDeploy = z.infer<typeof EnqueueDeploy>;
+
+export const EnqueueRollback = z.object({
+  target: z.string(),
+  deploymentId: z.string().nullable(),
+  backupId: z.string().nullable(),
+  actor: z.string(),
+  source: z.string().nullable(),
+});
+export type EnqueueRollback = z.infer<typeof EnqueueRollback>;
+
+export const BranchHead = z.object({
+  target: z.string(),
+  sha: Sha,
+  message: z.string(),
+  author: z.string().nullable(),
+  at: z.number(),
+});
+export type BranchHead = z.infer<typeof BranchHead>;
+
+export interface EnqueueOutcome {
+  deploymentId: string;
+  /** false when this delivery was seen before and nothing new was queued. */
+  created: boolean;
+  superseded: string[];
+}

@@ -1,0 +1,49 @@
+// The TargetHub's SQLite schema. Created in the constructor; statements are idempotent so a new
+// version of the Worker can add to them without a separate migration step.
+export const HUB_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deployments (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  sha TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  message TEXT NOT NULL,
+  author TEXT,
+  reason TEXT,
+  superseded_by TEXT,
+  rollback_of TEXT,
+  restore_backup_id TEXT,
+  delivery_id TEXT UNIQUE,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  dispatched_at INTEGER,
+  started_at INTEGER,
+  finished_at INTEGER,
+  lease_expires_at INTEGER,
+  summary TEXT
+);
+CREATE INDEX IF NOT EXISTS deployments_by_status ON deployments (status, seq);
+CREATE TABLE IF NOT EXISTS steps (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  duration_ms REAL,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS steps_by_deployment ON steps (deployment_id, seq);
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  source TEXT
+);
+`;

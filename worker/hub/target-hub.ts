@@ -1,0 +1,536 @@
+// TargetHub: one Durable Object per deployment target. It owns the target's queue, the state of
+// every deployment, the audit trail and the relay's WebSocket. Everything is written to SQLite
+// before anyone is answered; nothing lives only in memory, because the object may hibernate or be
+// evicted between any two events.
+import { DurableObject } from 'cloudflare:workers';
+import type { DeploymentView, Metrics, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { DeploymentStatus } from '../../shared/deployment.ts';
+import { isFinal } from '../../shared/deployment.ts';
+import { newId } from '../../shared/ids.ts';
+import { computeMetrics } from '../../shared/metrics.ts';
+import type { HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
+import { CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import { findTarget, type TargetConfig } from '../config/targets.ts';
+import type { Env } from '../env.ts';
+import { AuditTrail, type AuditEntry } from './audit.ts';
+import { Deployments } from './deployments.ts';
+import { accepted, refused, type HubResult } from './hub-result.ts';
+import type { BranchHead, EnqueueDeploy, EnqueueOutcome, EnqueueRollback } from './requests.ts';
+import { HUB_SCHEMA } from './schema.ts';
+import { channelTimings, type ChannelTimings } from './timings.ts';
+
+/** What the hub keeps on each relay socket; survives hibernation. */
+interface RelayAttachment {
+  connectedAt: number;
+  source: string | null;
+  hello: { relayId: string; version: string; capabilities: string[]; at: number } | null;
+}
+
+const ACTIVE: readonly DeploymentStatus[] = ['dispatched', 'running'];
+const RELAY_TAG = 'relay';
+const WATCHER_TAG = 'watcher';
+
+export class TargetHub extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly deployments: Deployments;
+  private readonly audit: AuditTrail;
+  private readonly timings: ChannelTimings;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(HUB_SCHEMA);
+    this.deployments = new Deployments(this.sql, () => this.targetName());
+    this.audit = new AuditTrail(this.sql);
+    this.timings = channelTimings(env);
+    // Heartbeats are answered by the runtime itself, so an idle relay never wakes the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+  }
+
+  // ---- identity ---------------------------------------------------------------------------------
+
+  private meta(key: string): string | null {
+    const row = this.sql.exec('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+    return row ? String(row.value) : null;
+  }
+
+  private setMeta(key: string, value: string | null): void {
+    if (value === null) this.sql.exec('DELETE FROM meta WHERE key = ?', key);
+    else this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  /** Every entry point names its target; the hub remembers it for alarms and socket events. */
+  private remember(target: string): void {
+    if (this.meta('target') !== target) this.setMeta('target', target);
+  }
+
+  private targetName(): string {
+    return this.meta('target') ?? 'unknown';
+  }
+
+  private config(): TargetConfig {
+    return findTarget(this.env.TARGETS, this.targetName());
+  }
+
+  // ---- queue ------------------------------------------------------------------------------------
+
+  async enqueueDeploy(request: EnqueueDeploy): Promise<HubResult<EnqueueOutcome>> {
+    this.remember(request.target);
+    if (request.deliveryId) {
+      const existing = this.deployments.byDelivery(request.deliveryId);
+      if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [] });
+    }
+    const head = this.branchHead();
+    const sha = request.sha ?? head?.sha;
+    if (!sha) {
+      return refused(409, 'no_commit', 'No commit given and no push to the branch has been seen yet: pass a sha.');
+    }
+    const now = Date.now();
+    const id = newId('dep', now);
+    const knownHead = head && head.sha === sha ? head : null;
+    this.deployments.insert({
+      id,
+      kind: 'deploy',
+      sha,
+      ref: request.ref ?? `refs/heads/${this.config().branch}`,
+      trigger: request.trigger,
+      actor: request.actor,
+      message: request.message ?? knownHead?.message ?? '',
+      author: request.author ?? knownHead?.author ?? null,
+      deliveryId: request.deliveryId,
+      rollbackOf: null,
+      restoreBackupId: null,
+      createdAt: now,
+    });
+    // The latest commit wins: anything still waiting to deploy an older one is skipped.
+    const superseded = this.deployments
+      .withStatus(['queued'])
+      .filter((d) => d.kind === 'deploy' && d.id !== id)
+      .map((d) => d.id);
+    for (const old of superseded) {
+      this.deployments.update(old, { status: 'superseded', superseded_by: id, reason: `superseded by ${id}`, finished_at: now });
+    }
+    this.audit.record({
+      at: now,
+      actor: request.actor,
+      action: 'deploy.queued',
+      detail: { deploymentId: id, sha, trigger: request.trigger, deliveryId: request.deliveryId, superseded },
+      source: request.source,
+    });
+    this.pump();
+    return accepted({ deploymentId: id, created: true, superseded });
+  }
+
+  async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
+    this.remember(request.target);
+    const now = Date.now();
+    const deployed = this.deployments.latest(['succeeded']);
+    let sha: string;
+    let rollbackOf: string | null = null;
+    let backupId: string | null = null;
+    let message: string;
+    if (request.backupId) {
+      const maker = this.deployments.all().find((d) => d.summary?.backupId === request.backupId);
+      if (!maker) return refused(404, 'unknown_backup', `No deployment of this target made a backup named "${request.backupId}".`);
+      // A backup holds the host as it was before its deployment ran: the deployed commit back then.
+      const before = this.deployments.latest(['succeeded'], maker.id);
+      sha = before?.sha ?? maker.sha;
+      backupId = request.backupId;
+      message = `Restore backup ${request.backupId} (taken before ${maker.id})`;
+    } else {
+      const goal = request.deploymentId
+        ? this.deployments.get(request.deploymentId)
+        : deployed
+          ? this.deployments.latest(['succeeded'], deployed.id)
+          : null;
+      if (request.deploymentId && !goal) return refused(404, 'unknown_deployment', `No deployment "${request.deploymentId}" on this target.`);
+      if (!goal) return refused(409, 'nothing_to_roll_back_to', 'There is no earlier successful deployment to roll back to.');
+      if (goal.status !== 'succeeded') {
+        return refused(409, 'not_rollbackable', `Deployment ${goal.id} ended ${goal.status}; only a deployment that succeeded can be rolled back to.`);
+      }
+      sha = goal.sha;
+      rollbackOf = goal.id;
+      message = `Roll back to ${goal.id} (${goal.sha.slice(0, 7)} ${firstLine(goal.message)})`;
+    }
+    const id = newId('dep', now);
+    this.deployments.insert({
+      id,
+      kind: 'rollback',
+      sha,
+      ref: `refs/heads/${this.config().branch}`,
+      trigger: 'rollback',
+      actor: request.actor,
+      message,
+      author: null,
+      deliveryId: null,
+      rollbackOf,
+      restoreBackupId: backupId,
+      createdAt: now,
+    });
+    this.audit.record({ at: now, actor: request.actor, action: 'rollback.queued', detail: { deploymentId: id, sha, rollbackOf, backupId }, source: request.source });
+    this.pump();
+    return accepted({ deploymentId: id });
+  }
+
+  async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
+    this.remember(target);
+    const d = this.deployments.get(deploymentId);
+    if (!d) return refused(404, 'unknown_deployment', `No deployment "${deploymentId}" on this target.`);
+    if (d.status !== 'queued') {
+      return refused(409, 'not_cancellable', `Deployment ${d.id} is ${d.status}; only a queued deployment can be cancelled.`);
+    }
+    const now = Date.now();
+    this.deployments.update(d.id, { status: 'cancelled', reason: `cancelled by ${actor}`, finished_at: now });
+    this.audit.record({ at: now, actor, action: 'deploy.cancelled', detail: { deploymentId: d.id }, source });
+    this.broadcast();
+    return accepted(this.deployments.get(d.id)!);
+  }
+
+  async noteBranchHead(head: BranchHead): Promise<void> {
+    this.remember(head.target);
+    this.setMeta('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
+  }
+
+  private branchHead(): TargetStatus['branchHead'] {
+    const raw = this.meta('branch_head');
+    return raw ? (JSON.parse(raw) as TargetStatus['branchHead']) : null;
+  }
+
+  async recordAudit(target: string, entry: AuditEntry): Promise<void> {
+    this.remember(target);
+    this.audit.record(entry);
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  async status(target: string): Promise<TargetStatus> {
+    this.remember(target);
+    return {
+      target,
+      current: this.deployments.withStatus(ACTIVE)[0] ?? null,
+      queued: this.deployments.withStatus(['queued']),
+      lastFinished: this.deployments.latest(['succeeded', 'failed', 'rolled_back']),
+      deployed: this.deployments.latest(['succeeded']),
+      branchHead: this.branchHead(),
+      relay: this.relayView(),
+    };
+  }
+
+  async history(target: string, options: { status?: DeploymentStatus; limit: number; before?: string }): Promise<DeploymentView[]> {
+    this.remember(target);
+    return this.deployments.page(options);
+  }
+
+  async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[] }>> {
+    this.remember(target);
+    const deployment = this.deployments.get(id);
+    if (!deployment) return refused(404, 'unknown_deployment', `No deployment "${id}" on this target.`);
+    return accepted({ deployment, steps: this.deployments.steps(id) });
+  }
+
+  async metrics(target: string, now: number, days: number): Promise<Metrics> {
+    this.remember(target);
+    return computeMetrics(this.deployments.all(), now, days);
+  }
+
+  async auditTrail(target: string, limit: number): Promise<AuditEntry[]> {
+    this.remember(target);
+    return this.audit.recent(limit);
+  }
+
+  // ---- relay channel ----------------------------------------------------------------------------
+
+  /** Only WebSocket upgrades reach `fetch`; the Worker has checked the relay token already. */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const target = url.searchParams.get('target');
+    if (!target || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('expected a WebSocket upgrade', { status: 426 });
+    }
+    this.remember(target);
+    const role = url.searchParams.get('role') === 'watcher' ? WATCHER_TAG : RELAY_TAG;
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const now = Date.now();
+    if (role === RELAY_TAG) {
+      // One live relay per target: the newest connection wins. A relay that restarted must not be
+      // locked out by its own half-open old connection, which can linger for minutes.
+      for (const old of this.ctx.getWebSockets(RELAY_TAG)) {
+        old.close(CLOSE_CODES.replaced, 'replaced by a newer relay connection');
+      }
+      const attachment: RelayAttachment = { connectedAt: now, source: request.headers.get('CF-Connecting-IP'), hello: null };
+      this.ctx.acceptWebSocket(server, [RELAY_TAG]);
+      server.serializeAttachment(attachment);
+      this.audit.record({ at: now, actor: 'relay', action: 'relay.connected', detail: {}, source: attachment.source });
+      this.scheduleAlarm(now + this.timings.helloTimeoutMs);
+    } else {
+      this.ctx.acceptWebSocket(server, [WATCHER_TAG]);
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
+    const parsed = parseFrame(RelayMessage, frame);
+    if (!parsed.ok) {
+      console.warn(`relay sent an invalid message: ${parsed.error}`);
+      this.send(ws, { type: 'error', code: 'invalid_message', message: `invalid message: ${parsed.error}` });
+      return;
+    }
+    const message = parsed.message;
+    const attachment = ws.deserializeAttachment() as RelayAttachment;
+    if (message.type !== 'hello' && message.type !== 'ping' && message.type !== 'error' && !attachment.hello) {
+      this.send(ws, { type: 'error', code: 'invalid_message', message: 'say hello first' });
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        this.onHello(ws, attachment, message);
+        break;
+      case 'ack':
+        this.onAck(ws, message.jobId, message.attempt);
+        break;
+      case 'progress':
+        this.onProgress(ws, message);
+        break;
+      case 'result':
+        this.onResult(ws, message);
+        break;
+      case 'error':
+        console.warn(`relay reported an error: ${message.code}: ${message.message}`);
+        break;
+      case 'ping':
+        ws.send(PONG_TEXT);
+        break;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unhandled relay message ${JSON.stringify(unreachable)}`);
+      }
+    }
+    this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', 'relay_last_seen', String(Date.now()));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.onSocketGone(ws, `closed (${code}${reason ? ` ${reason}` : ''})`);
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    this.onSocketGone(ws, `error (${String(error)})`);
+  }
+
+  private onSocketGone(ws: WebSocket, how: string): void {
+    if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
+    const attachment = ws.deserializeAttachment() as RelayAttachment | null;
+    const stillConnected = this.liveRelay(ws);
+    if (!stillConnected) {
+      // A job handed over but not acknowledged goes back to the queue at once; a running job keeps
+      // its lease, so a relay that reconnects in time can still report it.
+      for (const d of this.deployments.withStatus(['dispatched'])) {
+        this.deployments.update(d.id, { status: 'queued', reason: 'relay disconnected before acknowledging', dispatched_at: null });
+      }
+      this.setMeta('relay_disconnected_at', String(Date.now()));
+    }
+    this.audit.record({ at: Date.now(), actor: attachment?.hello?.relayId ?? 'relay', action: 'relay.disconnected', detail: { how }, source: attachment?.source ?? null });
+    this.broadcast();
+  }
+
+  private onHello(ws: WebSocket, attachment: RelayAttachment, hello: HelloMessage): void {
+    if (hello.v !== PROTOCOL_VERSION) {
+      ws.close(CLOSE_CODES.versionUnsupported, `protocol version ${hello.v} unsupported; this edge speaks ${PROTOCOL_VERSION}`);
+      return;
+    }
+    const now = Date.now();
+    attachment.hello = { relayId: hello.relayId, version: hello.version, capabilities: hello.capabilities, at: now };
+    ws.serializeAttachment(attachment);
+    this.setMeta('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now }));
+    this.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
+    this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: this.targetName(), leaseMs: this.timings.leaseMs, ackTimeoutMs: this.timings.ackTimeoutMs });
+    if (hello.inFlight) {
+      const d = this.deployments.get(hello.inFlight.jobId);
+      if (d && !isFinal(d.status)) {
+        // The relay is still working on it (it restarted, or the connection dropped): it owns the job.
+        this.deployments.update(d.id, { status: 'running', started_at: d.startedAt ?? now, lease_expires_at: now + this.timings.leaseMs });
+        this.scheduleAlarm(now + this.timings.leaseMs);
+      }
+    }
+    this.pump();
+  }
+
+  private onAck(ws: WebSocket, jobId: string, attempt: number): void {
+    const d = this.deployments.get(jobId);
+    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${jobId}`, jobId });
+    if (d.status !== 'dispatched' || d.attempt !== attempt) {
+      // An ack for an attempt the hub already gave up on: the relay must not run it.
+      if (d.status !== 'running') this.send(ws, { type: 'cancel', jobId, reason: `attempt ${attempt} is no longer current (deployment is ${d.status})` });
+      return;
+    }
+    const now = Date.now();
+    this.deployments.update(d.id, { status: 'running', started_at: now, lease_expires_at: now + this.timings.leaseMs });
+    this.scheduleAlarm(now + this.timings.leaseMs);
+    this.broadcast();
+  }
+
+  private onProgress(ws: WebSocket, p: ProgressMessage): void {
+    const d = this.deployments.get(p.jobId);
+    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${p.jobId}`, jobId: p.jobId });
+    if (isFinal(d.status) && d.reason !== RELAY_LOST) return;
+    const now = Date.now();
+    const changes: Record<string, SqlStorageValue> = { lease_expires_at: now + this.timings.leaseMs };
+    if (d.status === 'dispatched' || isFinal(d.status)) {
+      // Progress proves the relay took the job even if its ack was lost.
+      Object.assign(changes, { status: 'running', started_at: d.startedAt ?? now, finished_at: null, reason: null });
+    }
+    this.deployments.update(d.id, changes);
+    if (p.detail?.heartbeat !== true) {
+      this.deployments.addStep(d.id, { step: p.step, status: p.status, message: p.message, at: p.at, durationMs: p.durationMs, detail: p.detail });
+    }
+    this.scheduleAlarm(now + this.timings.leaseMs);
+    this.broadcast();
+  }
+
+  private onResult(ws: WebSocket, r: ResultMessage): void {
+    const d = this.deployments.get(r.jobId);
+    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${r.jobId}`, jobId: r.jobId });
+    // Idempotent: a repeated result changes nothing. The one exception is a job the hub gave up on
+    // as "relay lost": the relay's own account of what happened is the truth and replaces it.
+    if (isFinal(d.status) && d.reason !== RELAY_LOST) return;
+    const now = Date.now();
+    this.deployments.update(d.id, {
+      status: r.status,
+      reason: r.reason,
+      summary: JSON.stringify(r.summary),
+      finished_at: now,
+      lease_expires_at: null,
+      started_at: d.startedAt ?? now,
+    });
+    this.audit.record({ at: now, actor: 'relay', action: `deploy.${r.status}`, detail: { deploymentId: d.id, reason: r.reason, corrected: isFinal(d.status) }, source: null });
+    this.pump();
+    this.broadcast();
+  }
+
+  /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
+  private pump(): void {
+    if (this.deployments.withStatus(ACTIVE).length > 0) return;
+    const relay = this.liveRelay();
+    if (!relay) return;
+    const next = this.deployments.withStatus(['queued'])[0];
+    if (!next) return;
+    const now = Date.now();
+    const attempt = next.attempt + 1;
+    this.deployments.update(next.id, { status: 'dispatched', attempt, dispatched_at: now, reason: null });
+    const config = this.config();
+    this.send(relay, {
+      type: 'job',
+      jobId: next.id,
+      attempt,
+      kind: next.kind,
+      target: config.name,
+      sha: next.sha,
+      ref: next.ref,
+      backupId: next.restoreBackupId,
+      driftPolicy: config.driftPolicy,
+      requestedBy: next.actor,
+    });
+    this.scheduleAlarm(now + this.timings.ackTimeoutMs);
+    this.broadcast();
+  }
+
+  /** The relay socket that said hello, other than `except` (a socket being closed). */
+  private liveRelay(except?: WebSocket): WebSocket | null {
+    for (const ws of this.ctx.getWebSockets(RELAY_TAG)) {
+      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      const attachment = ws.deserializeAttachment() as RelayAttachment | null;
+      if (attachment?.hello) return ws;
+    }
+    return null;
+  }
+
+  private relayView(): TargetStatus['relay'] {
+    const live = this.liveRelay();
+    const attachment = live ? (live.deserializeAttachment() as RelayAttachment) : null;
+    const lastSeen = this.meta('relay_last_seen');
+    const disconnectedAt = this.meta('relay_disconnected_at');
+    return {
+      connected: live !== null,
+      relayId: attachment?.hello?.relayId ?? null,
+      version: attachment?.hello?.version ?? null,
+      since: attachment?.hello?.at ?? (disconnectedAt ? Number(disconnectedAt) : null),
+      lastSeenAt: lastSeen ? Number(lastSeen) : null,
+    };
+  }
+
+  private send(ws: WebSocket, message: HubMessage): void {
+    try {
+      ws.send(JSON.stringify(message));
+    } catch (error) {
+      console.warn(`could not send ${message.type} to relay: ${String(error)}`);
+    }
+  }
+
+  // ---- timers -----------------------------------------------------------------------------------
+
+  private scheduleAlarm(at: number): void {
+    // One alarm per object: keep the earliest deadline, tracked in SQL so the check is synchronous
+    // and the write is covered by the output gate; `alarm` recomputes the next one.
+    const current = Number(this.meta('alarm_at') ?? 0);
+    if (current > Date.now() && current <= at) return;
+    this.setMeta('alarm_at', String(at));
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.setMeta('alarm_at', null);
+    let next: number | null = null;
+    const consider = (at: number) => {
+      if (at > now && (next === null || at < next)) next = at;
+    };
+    for (const d of this.deployments.withStatus(['dispatched'])) {
+      const deadline = (d.dispatchedAt ?? now) + this.timings.ackTimeoutMs;
+      if (deadline <= now) {
+        this.deployments.update(d.id, { status: 'queued', reason: `relay did not acknowledge attempt ${d.attempt} within ${this.timings.ackTimeoutMs} ms`, dispatched_at: null });
+        this.audit.record({ at: now, actor: 'edge', action: 'job.ack_timeout', detail: { deploymentId: d.id, attempt: d.attempt }, source: null });
+      } else consider(deadline);
+    }
+    for (const d of this.deployments.withStatus(['running'])) {
+      const row = this.sql.exec('SELECT lease_expires_at FROM deployments WHERE id = ?', d.id).one();
+      const lease = row.lease_expires_at === null ? now : Number(row.lease_expires_at);
+      if (lease <= now) {
+        this.deployments.update(d.id, { status: 'failed', reason: RELAY_LOST, finished_at: now, lease_expires_at: null });
+        this.audit.record({ at: now, actor: 'edge', action: 'deploy.failed', detail: { deploymentId: d.id, reason: RELAY_LOST }, source: null });
+      } else consider(lease);
+    }
+    for (const ws of this.ctx.getWebSockets(RELAY_TAG)) {
+      const attachment = ws.deserializeAttachment() as RelayAttachment | null;
+      if (!attachment || attachment.hello) continue;
+      const deadline = attachment.connectedAt + this.timings.helloTimeoutMs;
+      if (deadline <= now) ws.close(CLOSE_CODES.helloTimeout, 'no hello received in time');
+      else consider(deadline);
+    }
+    this.pump();
+    if (next !== null) this.scheduleAlarm(next);
+    this.broadcast();
+  }
+
+  // ---- live watchers (status page) --------------------------------------------------------------
+
+  /** Tells every watching status page that something changed; they fetch what they show. */
+  private broadcast(): void {
+    const watchers = this.ctx.getWebSockets(WATCHER_TAG);
+    if (!watchers.length) return;
+    const text = JSON.stringify({ type: 'changed', at: Date.now() });
+    for (const ws of watchers) {
+      try {
+        ws.send(text);
+      } catch {
+        // A watcher that went away is cleaned up by the runtime.
+      }
+    }
+  }
+}
+
+export const RELAY_LOST = 'relay lost';
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? '';
+}

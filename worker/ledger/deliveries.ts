@@ -1,0 +1,94 @@
+// The delivery ledger in D1: one row per request to the webhook endpoint. Written after the
+// answer is decided, through waitUntil, so GitHub never waits on it.
+import { z } from 'zod';
+
+export const DeliveryVerdict = z.enum(['enqueued', 'duplicate', 'ignored', 'rejected', 'invalid', 'ok']);
+export type DeliveryVerdict = z.infer<typeof DeliveryVerdict>;
+
+export const DeliveryRecord = z.object({
+  deliveryId: z.string().nullable(),
+  receivedAt: z.number(),
+  event: z.string().nullable(),
+  action: z.string().nullable(),
+  repo: z.string().nullable(),
+  ref: z.string().nullable(),
+  sha: z.string().nullable(),
+  verified: z.boolean(),
+  verdict: DeliveryVerdict,
+  reason: z.string(),
+  status: z.number(),
+  deployments: z.array(z.object({ target: z.string(), deploymentId: z.string(), created: z.boolean() })),
+  source: z.string().nullable(),
+});
+export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
+
+export async function recordDelivery(db: D1Database, r: DeliveryRecord): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO deliveries (delivery_id, received_at, event, action, repo, ref, sha, verified, verdict, reason, status, deployments, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(r.deliveryId, r.receivedAt, r.event, r.action, r.repo, r.ref, r.sha, r.verified ? 1 : 0, r.verdict, r.reason, r.status, JSON.stringify(r.deployments), r.source)
+    .run();
+}
+
+export const DeliveryQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  deliveryId: z.string().optional(),
+  verdict: DeliveryVerdict.optional(),
+  repo: z.string().optional(),
+});
+export type DeliveryQuery = z.infer<typeof DeliveryQuery>;
+
+interface DeliveryRow {
+  delivery_id: string | null;
+  received_at: number;
+  event: string | null;
+  action: string | null;
+  repo: string | null;
+  ref: string | null;
+  sha: string | null;
+  verified: number;
+  verdict: string;
+  reason: string;
+  status: number;
+  deployments: string;
+  source: string | null;
+}
+
+export async function listDeliveries(db: D1Database, q: DeliveryQuery): Promise<DeliveryRecord[]> {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.deliveryId) {
+    where.push('delivery_id = ?');
+    args.push(q.deliveryId);
+  }
+  if (q.verdict) {
+    where.push('verdict = ?');
+    args.push(q.verdict);
+  }
+  if (q.repo) {
+    where.push('repo = ?');
+    args.push(q.repo);
+  }
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const { results } = await db
+    .prepare(`SELECT * FROM deliveries ${clause} ORDER BY received_at DESC, id DESC LIMIT ?`)
+    .bind(...args, q.limit)
+    .all<DeliveryRow>();
+  return results.map((r) => ({
+    deliveryId: r.delivery_id,
+    receivedAt: r.received_at,
+    event: r.event,
+    action: r.action,
+    repo: r.repo,
+    ref: r.ref,
+    sha: r.sha,
+    verified: r.verified === 1,
+    verdict: DeliveryVerdict.parse(r.verdict),
+    reason: r.reason,
+    status: r.status,
+    deployments: JSON.parse(r.deployments) as DeliveryRecord['deployments'],
+    source: r.source,
+  }));
+}

@@ -1,0 +1,100 @@
+// POST /webhooks/github: verify, route, enqueue, answer in milliseconds, and write the ledger
+// entry after the answer.
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { loadTargets } from '../config/targets.ts';
+import type { Env } from '../env.ts';
+import { readLimitedBody } from '../http/body-limit.ts';
+import { errorBody } from '../http/errors.ts';
+import { requestSource } from '../http/request-source.ts';
+import { hubFor } from '../hub/hub-for.ts';
+import { recordDelivery, type DeliveryRecord, type DeliveryVerdict } from '../ledger/deliveries.ts';
+import { routeDelivery } from './route-delivery.ts';
+import { checkSignature } from './signature.ts';
+
+/** GitHub caps webhook payloads at 25 MB. */
+export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
+export const webhooks = new Hono<{ Bindings: Env }>();
+
+webhooks.post('/github', async (c) => {
+  const received = Date.now();
+  const request = c.req.raw;
+  const record: DeliveryRecord = {
+    deliveryId: c.req.header('X-GitHub-Delivery') ?? null,
+    receivedAt: received,
+    event: c.req.header('X-GitHub-Event') ?? null,
+    action: null,
+    repo: null,
+    ref: null,
+    sha: null,
+    verified: false,
+    verdict: 'rejected',
+    reason: '',
+    status: 0,
+    deployments: [],
+    source: requestSource(request),
+  };
+  const answer = (status: ContentfulStatusCode, verdict: DeliveryVerdict, reason: string, extra: Record<string, unknown> = {}) => {
+    record.status = status;
+    record.verdict = verdict;
+    record.reason = reason;
+    c.executionCtx.waitUntil(recordDelivery(c.env.LEDGER, record).catch((error) => console.error('ledger write failed', error)));
+    if (status >= 400) return c.json(errorBody(verdict === 'rejected' && status === 401 ? 'bad_signature' : verdict, reason), status);
+    return c.json({ status: verdict, reason, deliveryId: record.deliveryId, ...extra }, status);
+  };
+
+  const body = await readLimitedBody(request, MAX_WEBHOOK_BYTES);
+  if (!body.ok) return answer(413, 'rejected', `payload is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  const text = new TextDecoder().decode(body.bytes);
+
+  const signature = await checkSignature(text, c.req.header('X-Hub-Signature-256') ?? null, c.env.WEBHOOK_SECRET, c.env.WEBHOOK_SECRET_PREVIOUS);
+  if (!signature.ok) return answer(401, 'rejected', signature.reason);
+  record.verified = true;
+
+  const contentType = c.req.header('Content-Type') ?? '';
+  if (!/^application\/json\b/i.test(contentType)) {
+    return answer(400, 'invalid', `content type must be application/json (got "${contentType || 'none'}"); set the webhook's content type to application/json`);
+  }
+  if (!record.event) return answer(400, 'invalid', 'missing X-GitHub-Event header');
+  if (!record.deliveryId) return answer(400, 'invalid', 'missing X-GitHub-Delivery header');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return answer(400, 'invalid', 'body is not valid JSON');
+  }
+
+  if (record.event === 'ping') {
+    const zen = typeof payload === 'object' && payload && 'zen' in payload ? String((payload as { zen: unknown }).zen) : null;
+    return answer(200, 'ok', 'pong: the webhook reaches Lanyard and its signature is valid', { zen });
+  }
+
+  const route = routeDelivery(record.event, payload, loadTargets(c.env.TARGETS));
+  Object.assign(record, { repo: route.repo, ref: route.ref, sha: route.sha, action: route.action });
+  if (route.invalid) return answer(400, 'invalid', route.invalid);
+
+  const source = record.source;
+  const deliveryId = record.deliveryId;
+  await Promise.all(
+    route.branchHeads.map((h) => hubFor(c.env, h.target).noteBranchHead({ target: h.target, sha: h.sha, message: h.message, author: h.author, at: received })),
+  );
+  const outcomes = await Promise.all(
+    route.deploy.map(async (intent) => {
+      const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source });
+      if (outcome.ok) return { queued: true as const, target: intent.target, deploymentId: outcome.value.deploymentId, created: outcome.value.created };
+      return { queued: false as const, target: intent.target, reason: `${intent.target}: ${outcome.message}` };
+    }),
+  );
+  const queuedOutcomes = outcomes.flatMap((o) => (o.queued ? [{ target: o.target, deploymentId: o.deploymentId, created: o.created }] : []));
+  for (const o of outcomes) if (!o.queued) route.ignored.push({ target: o.target, reason: o.reason });
+  record.deployments = queuedOutcomes;
+  const ignoredText = route.ignored.map((i) => i.reason).join('; ');
+  if (!queuedOutcomes.length) return answer(202, 'ignored', ignoredText || 'nothing to deploy', { ignored: route.ignored });
+  const deployments = queuedOutcomes.map((o) => ({ target: o.target, deploymentId: o.deploymentId }));
+  if (queuedOutcomes.every((o) => !o.created)) {
+    return answer(200, 'duplicate', 'this delivery was received before; nothing was queued again', { deployments });
+  }
+  const queued = queuedOutcomes.map((o) => `${o.target}: ${o.deploymentId}`).join(', ');
+  return answer(202, 'enqueued', `queued ${queued}${ignoredText ? `; ${ignoredText}` : ''}`, { deployments, ignored: route.ignored });
+});

@@ -71,7 +71,10 @@ export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
 export const PongMessage = z.object({ type: z.literal('pong') });
 
-export const HubMessage = z.discriminatedUnion('type', [JobMessage, CancelMessage, WelcomeMessage, ErrorMessage, PongMessage]);
+/** The hub has the result of this job durably: the relay may drop it from its outbox. */
+export const RecordedMessage = z.object({ type: z.literal('recorded'), jobId: JobId });
+
+export const HubMessage = z.discriminatedUnion('type', [JobMessage, CancelMessage, WelcomeMessage, ErrorMessage, PongMessage, RecordedMessage]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
 // ---- relay → hub -------------------------------------------------------------------------------

@@ -391,9 +391,10 @@ export class TargetHub extends DurableObject<Env> {
   private onResult(ws: WebSocket, r: ResultMessage): void {
     const d = this.deployments.get(r.jobId);
     if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${r.jobId}`, jobId: r.jobId });
-    // Idempotent: a repeated result changes nothing. The one exception is a job the hub gave up on
-    // as "relay lost": the relay's own account of what happened is the truth and replaces it.
-    if (isFinal(d.status) && d.reason !== RELAY_LOST) return;
+    // Idempotent: a repeated result changes nothing (but is confirmed again, so the relay can drop
+    // it). The one exception is a job the hub gave up on as "relay lost": the relay's own account
+    // of what happened is the truth and replaces it.
+    if (isFinal(d.status) && d.reason !== RELAY_LOST) return this.send(ws, { type: 'recorded', jobId: d.id });
     const now = Date.now();
     this.deployments.update(d.id, {
       status: r.status,
@@ -404,6 +405,7 @@ export class TargetHub extends DurableObject<Env> {
       started_at: d.startedAt ?? now,
     });
     this.audit.record({ at: now, actor: 'relay', action: `deploy.${r.status}`, detail: { deploymentId: d.id, reason: r.reason, corrected: isFinal(d.status) }, source: null });
+    this.send(ws, { type: 'recorded', jobId: d.id });
     this.pump();
     this.broadcast();
   }

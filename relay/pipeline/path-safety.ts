@@ -1,0 +1,141 @@
+// Keeps every path the pipeline writes inside the config root. A commit's paths come from a git
+// tree the relay fetched itself, but the relay treats them as untrusted anyway: a path that could
+// land outside /config, or a symlink that points outside it, is refused by name before anything
+// is backed up or written. Also home to the one glob matcher the pipeline uses, so include,
+// exclude, protect and activation rules all read globs the same way.
+import { posix } from 'node:path';
+import picomatch from 'picomatch';
+
+/** What is wrong with a refused path; the message says it in words. */
+export type PathProblem =
+  | 'empty'
+  | 'absolute'
+  | 'escapes-root'
+  | 'control-character'
+  | 'backslash'
+  | 'symlink-without-target'
+  | 'symlink-escapes'
+  | 'symlink-to-root'
+  | 'symlink-to-protected'
+  | 'collides';
+
+/** One path the pipeline will not deploy, and why. `String(error)` reads `PathRefused: <sentence>`. */
+export class PathRefused extends Error {
+  readonly code = 'PathRefused';
+  override readonly name = 'PathRefused';
+
+  constructor(
+    readonly path: string,
+    readonly problem: PathProblem,
+    message: string,
+    readonly linkTarget?: string,
+  ) {
+    super(message);
+  }
+}
+
+// Control characters break the line-oriented listings the host scripts parse (a newline would
+// split one name into two) and are never intended in a config file name.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** How a path is quoted in messages: JSON escaping keeps a stray newline or NUL visible. */
+function shown(path: string): string {
+  return CONTROL_CHARACTER.test(path) ? JSON.stringify(path) : path;
+}
+
+/**
+ * The canonical form of a repo-relative path: posix separators, no `.` or empty segments, `..`
+ * resolved. Throws PathRefused for an absolute path, a `..` that climbs above the root, a
+ * backslash (a Windows path or an escape trick: the host would read it as part of a name), a
+ * control character, or a path that names the root itself.
+ */
+export function normaliseRepoPath(path: string): string {
+  if (CONTROL_CHARACTER.test(path)) {
+    throw new PathRefused(path, 'control-character', `${shown(path)} contains a control character (such as a newline or NUL); rename the file in the repository`);
+  }
+  if (path.includes('\\')) {
+    throw new PathRefused(path, 'backslash', `${path} contains a backslash; use "/" between folders and rename any file whose name holds a "\\"`);
+  }
+  if (path.startsWith('/')) {
+    throw new PathRefused(path, 'absolute', `${path} is an absolute path; paths must be relative to the deployed folder`);
+  }
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (segments.length === 0) {
+        throw new PathRefused(path, 'escapes-root', `${path} leaves the deployed folder through ".."; Lanyard writes nothing outside the config folder`);
+      }
+      segments.pop();
+      continue;
+    }
+    segments.push(segment);
+  }
+  if (segments.length === 0) {
+    throw new PathRefused(path, 'empty', `${JSON.stringify(path)} names the deployed folder itself, not a file`);
+  }
+  return segments.join('/');
+}
+
+function trimTrailingSlashes(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+/**
+ * Where a symlink entry points, as a path relative to the config root. A relative target is
+ * resolved against the link's own folder; an absolute one must lie under `configRoot` (the path
+ * Home Assistant sees, e.g. `/config`), since that is where the link will be followed. Throws
+ * PathRefused, naming the link and its target, when the target is missing, leaves the root, or is
+ * the root itself (a link to the whole config would, say from `www/`, publish `secrets.yaml`).
+ * Entries that are not symlinks are returned as their own path.
+ */
+export function checkSymlink(entry: { path: string; type: 'file' | 'symlink'; linkTarget?: string | undefined }, configRoot: string): string {
+  const path = normaliseRepoPath(entry.path);
+  if (entry.type !== 'symlink') return path;
+  const target = entry.linkTarget;
+  if (target === undefined || target === '') {
+    throw new PathRefused(path, 'symlink-without-target', `${path} is a symlink with no target; remove it or point it at a file in the repository`);
+  }
+  if (CONTROL_CHARACTER.test(target)) {
+    throw new PathRefused(path, 'control-character', `${path} is a symlink whose target ${shown(target)} contains a control character`, target);
+  }
+  const root = trimTrailingSlashes(posix.normalize(configRoot));
+  let resolved: string;
+  if (target.startsWith('/')) {
+    const absolute = posix.normalize(target);
+    if (absolute !== root && !absolute.startsWith(`${root === '/' ? '' : root}/`)) {
+      throw new PathRefused(path, 'symlink-escapes', `${path} is a symlink to ${target}, outside the config folder ${root}; Lanyard only deploys links that stay inside it`, target);
+    }
+    resolved = absolute.slice(root === '/' ? 1 : root.length + 1);
+  } else {
+    const folder = posix.dirname(path);
+    resolved = posix.normalize(posix.join(folder, target));
+    if (resolved === '..' || resolved.startsWith('../')) {
+      throw new PathRefused(path, 'symlink-escapes', `${path} is a symlink to ${target}, which resolves outside the config folder ${root}; Lanyard only deploys links that stay inside it`, target);
+    }
+    if (resolved === '.') resolved = '';
+  }
+  resolved = trimTrailingSlashes(resolved);
+  if (resolved === '' || resolved === '.') {
+    throw new PathRefused(path, 'symlink-to-root', `${path} is a symlink to ${target}, the config folder itself; it would expose every file under it (secrets.yaml included); link to the files you need instead`, target);
+  }
+  return resolved;
+}
+
+/**
+ * Reads a user's glob the way every Lanyard rule does: relative to the deployed folder, matched
+ * against the whole path (`*.yaml` is the root only, `**\/*.yaml` any depth), dotfiles included,
+ * and a trailing `/` meaning "everything in this folder".
+ */
+export function normaliseGlob(glob: string): string {
+  const trimmed = glob.trim().replace(/^\.\//, '');
+  return trimmed.endsWith('/') ? `${trimmed}**` : trimmed;
+}
+
+/** One compiled matcher for a list of globs; an empty list matches nothing. */
+export function globMatcher(globs: readonly string[]): (path: string) => boolean {
+  const patterns = globs.map(normaliseGlob).filter((g) => g !== '');
+  if (patterns.length === 0) return () => false;
+  // `windows: false`: paths are posix whatever machine the relay runs on.
+  return picomatch(patterns, { dot: true, windows: false });
+}

@@ -1,0 +1,447 @@
+// The plan of one deploy, decided without touching anything: which files of the commit to write,
+// which files Lanyard deployed before and must now delete, what is protected, unsafe, or was
+// changed on the host since the last deploy (drift), and the manifest to record if it succeeds.
+// A pure function of the commit's file list, the host's live hashes and the previous manifest,
+// so every rule here is tested without a host.
+//
+// The rules a homeowner can rely on:
+// - Lanyard deletes only files its previous manifest lists. Files on the host it never deployed
+//   (Home Assistant's own, or ones added by hand) are left alone.
+// - Protected paths are never written or deleted, even when the repository holds them.
+// - A file deployed before and now excluded or protected is *released*: left on the host as it is
+//   and dropped from the manifest, never deleted (excluding `automations.yaml` to let the UI own
+//   it must not delete it).
+// - Drift is a file Lanyard deployed whose live content no longer matches what Lanyard wrote, and
+//   which this deploy would overwrite, delete or re-create. A host edit that already equals the
+//   commit is not drift. The drift policy decides:
+//     stop         the plan carries a DriftDetected error; nothing may be applied.
+//     overwrite    drifted files are overwritten or deleted like any other, after the backup
+//                  (they are in `mustBackup`) so the host's version can be recovered.
+//     report-only  the deploy goes ahead but leaves drifted files as the host has them; they are
+//                  reported, and their manifest entries stay as they were, so the next deploy
+//                  reports them again until the repository and the host agree.
+// - First deploy (no manifest): Lanyard adopts the host. Live files identical to the commit count
+//   as deployed (`adopted`); live files that differ are reported (`adoptDiffers`) and then
+//   overwritten after the backup, because without a manifest there is no evidence that the host's
+//   version is a UI edit rather than an older copy of the repository, and the repository is what
+//   the homeowner asked to deploy. The same applies later to a new repository file that replaces
+//   a host file Lanyard never deployed. Nothing is deleted on a first deploy.
+// - Modes: git records only whether a file is executable, so only the executable bit is compared;
+//   a host whose umask gives 0664 instead of 0644 does not rewrite every file on every deploy.
+import type { DriftPolicy } from '../../shared/deployment.ts';
+import { comparePaths, type FileEntry, type Manifest } from './manifest.ts';
+import { checkSymlink, globMatcher, normaliseRepoPath, PathRefused } from './path-safety.ts';
+import { protectedPathMatcher } from './protected-paths.ts';
+import { LANYARD_FILE_NAME } from './lanyard-file.ts';
+
+export const DEFAULT_CONFIG_ROOT = '/config';
+
+export interface PlanInput {
+  /** The commit being deployed; recorded in the new manifest. */
+  commitSha: string;
+  /** The commit's files from its git tree, relative to the repository root (or to `subfolder` when it is not given). */
+  commitFiles: readonly FileEntry[];
+  /** Deploy only this folder of the repository; its files land at the config root. */
+  subfolder?: string | undefined;
+  /** Every file currently under the config root on the host, with hashes. */
+  liveFiles: readonly FileEntry[];
+  /** What Lanyard deployed last; null before the first deploy. */
+  previousManifest: Manifest | null;
+  driftPolicy: DriftPolicy;
+  /** The relay's include globs (the host owner's); empty: every file. */
+  include?: readonly string[] | undefined;
+  /** lanyard.yaml's include globs; empty: every file. A file must pass both lists, so the repository can narrow the host's choice but never widen it. */
+  repoInclude?: readonly string[] | undefined;
+  /** Exclude globs from the relay config and lanyard.yaml together; an excluded file is never deployed. */
+  exclude?: readonly string[] | undefined;
+  /** Extra protected globs from the relay config and lanyard.yaml together, added to the built-in ones. */
+  protect?: readonly string[] | undefined;
+  /** The config folder as Home Assistant sees it, for absolute symlink targets. Default `/config`. */
+  configRoot?: string | undefined;
+  /** Recorded in the new manifest; default now. */
+  deployedAt?: number | undefined;
+}
+
+export interface ProtectedSkip {
+  path: string;
+  /** Why it is protected, for the user. */
+  reason: string;
+}
+
+export interface Drift {
+  path: string;
+  /** What happened on the host: content edited, or the file removed. */
+  change: 'modified' | 'deleted';
+  /** What this commit would do to it. */
+  deployWants: 'write' | 'delete';
+  /** What the drift policy made of it: `stop` the deploy, `overwrite` it (after backup), or `keep` the host's version. */
+  action: 'stop' | 'overwrite' | 'keep';
+}
+
+export interface Plan {
+  commitSha: string;
+  /** True when there was no previous manifest: the host is being adopted. */
+  firstDeploy: boolean;
+  /** Commit entries to write (new, changed content or type, or executable bit), paths relative to the config root. */
+  toWrite: FileEntry[];
+  /** Files the previous manifest lists, this commit removed, and that still exist on the host. */
+  toDelete: string[];
+  /** Deployed files already identical on the host. */
+  unchanged: string[];
+  /** Repository files matching protected paths: never written. */
+  skippedProtected: ProtectedSkip[];
+  /** Repository files left out by include/exclude rules (and lanyard.yaml itself). */
+  excluded: string[];
+  /** Previously deployed files now excluded or protected: left on the host, no longer managed. */
+  released: string[];
+  /** Unsafe paths and symlinks; any makes `error` a PathRefused. */
+  refused: PathRefused[];
+  drift: Drift[];
+  /** First deploy (or a new repository file): host files identical to the commit, now counted as deployed. */
+  adopted: string[];
+  /** Host files Lanyard had not deployed that the commit replaces with different content (after backup). */
+  adoptDiffers: string[];
+  /** Live files the deploy overwrites or deletes: the minimum a backup must hold. */
+  mustBackup: string[];
+  /** Every live path, for a full backup and for telling created files from replaced ones. */
+  livePaths: string[];
+  /** The manifest to record once the deploy succeeded. */
+  manifest: Manifest;
+  /** Set when the plan must not be applied: unsafe paths first, then drift under the `stop` policy. */
+  error: PlanError | null;
+}
+
+function listNames(names: readonly string[], max = 10): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The commit holds paths or symlinks that could write outside the config root. */
+export class PathsRefused extends Error {
+  readonly code = 'PathRefused';
+  override readonly name = 'PathRefused';
+
+  constructor(readonly refused: readonly PathRefused[]) {
+    const details = refused.slice(0, 10).map((r) => `${r.message}.`);
+    if (refused.length > 10) details.push(`And ${refused.length - 10} more.`);
+    super(`${plural(refused.length, 'path')} in the commit cannot be deployed safely, so nothing was deployed. ${details.join(' ')}`);
+  }
+}
+
+/** Files changed on the host since the last deploy, under the `stop` policy. */
+export class DriftDetected extends Error {
+  readonly code = 'DriftDetected';
+  override readonly name = 'DriftDetected';
+
+  constructor(readonly drift: readonly Drift[]) {
+    const names = drift.map((d) => (d.change === 'deleted' ? `${d.path} (deleted on the host)` : d.path));
+    super(
+      `${plural(drift.length, 'file')} changed on the host since the last deploy: ${listNames(names)}. ` +
+        'Nothing was written. Copy the host\'s changes into the repository and push, or deploy again with the drift policy "overwrite" (the host\'s versions are backed up first).',
+    );
+  }
+}
+
+export type PlanError = PathsRefused | DriftDetected;
+
+function sameContent(a: FileEntry, b: FileEntry): boolean {
+  if (a.type !== b.type || a.sha256 !== b.sha256) return false;
+  return a.type !== 'symlink' || a.linkTarget === undefined || b.linkTarget === undefined || a.linkTarget === b.linkTarget;
+}
+
+function sameExecutableBit(live: FileEntry, wanted: FileEntry): boolean {
+  if (wanted.type === 'symlink') return true;
+  return ((live.mode & 0o111) !== 0) === ((wanted.mode & 0o111) !== 0);
+}
+
+function ancestors(path: string): string[] {
+  const parts = path.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
+  return out;
+}
+
+const everything = () => true;
+
+/** Decides a deploy; never throws for bad input data, which becomes `refused`, `drift` and `error`. */
+export function planDeployment(input: PlanInput): Plan {
+  const configRoot = input.configRoot ?? DEFAULT_CONFIG_ROOT;
+  const refused: PathRefused[] = [];
+  const skippedProtected: ProtectedSkip[] = [];
+  const excluded: string[] = [];
+
+  let prefix = '';
+  let subfolderUsable = true;
+  const subfolder = (input.subfolder ?? '').trim();
+  if (subfolder !== '' && subfolder !== '.' && subfolder !== '/') {
+    try {
+      prefix = `${normaliseRepoPath(subfolder)}/`;
+    } catch (error) {
+      if (!(error instanceof PathRefused)) throw error;
+      refused.push(new PathRefused(subfolder, error.problem, `the subfolder setting: ${error.message}`));
+      subfolderUsable = false;
+    }
+  }
+
+  const relayInclude = input.include?.length ? globMatcher(input.include) : everything;
+  const repoInclude = input.repoInclude?.length ? globMatcher(input.repoInclude) : everything;
+  const isExcluded = globMatcher(input.exclude ?? []);
+  const protection = protectedPathMatcher(input.protect ?? []);
+  const leftOut = (path: string) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path);
+
+  // ---- the commit's files, as they would land under the config root ----
+  const deploySet = new Map<string, FileEntry>();
+  const inCommit = new Set<string>();
+  // A bad subfolder setting deploys nothing rather than the whole repository.
+  for (const raw of subfolderUsable ? input.commitFiles : []) {
+    let repoPath: string;
+    try {
+      repoPath = normaliseRepoPath(raw.path);
+    } catch (error) {
+      if (!(error instanceof PathRefused)) throw error;
+      refused.push(error);
+      continue;
+    }
+    if (prefix && !repoPath.startsWith(prefix)) continue;
+    const path = repoPath.slice(prefix.length);
+    if (inCommit.has(path)) {
+      refused.push(new PathRefused(raw.path, 'collides', `${raw.path} is listed twice in the commit once its path is normalised`));
+      continue;
+    }
+    inCommit.add(path);
+    const entry: FileEntry = { ...raw, path };
+    const protectedBy = protection(path);
+    if (protectedBy) {
+      skippedProtected.push({ path, reason: protectedBy.reason });
+      continue;
+    }
+    if (leftOut(path)) {
+      excluded.push(path);
+      continue;
+    }
+    if (entry.type === 'symlink') {
+      try {
+        const target = checkSymlink(entry, configRoot);
+        const targetProtection = protection(target);
+        if (targetProtection) {
+          refused.push(
+            new PathRefused(
+              path,
+              'symlink-to-protected',
+              `${path} is a symlink to ${entry.linkTarget}, which is protected; a link must not expose or alter protected data`,
+              entry.linkTarget,
+            ),
+          );
+          continue;
+        }
+      } catch (error) {
+        if (!(error instanceof PathRefused)) throw error;
+        refused.push(error);
+        continue;
+      }
+    }
+    deploySet.set(path, entry);
+  }
+
+  // ---- what the host has ----
+  const live = new Map<string, FileEntry>();
+  const liveFolders = new Set<string>();
+  for (const file of input.liveFiles) {
+    live.set(file.path, file);
+    for (const folder of ancestors(file.path)) liveFolders.add(folder);
+  }
+  const previous = new Map<string, FileEntry>((input.previousManifest?.files ?? []).map((f) => [f.path, f]));
+  const firstDeploy = input.previousManifest === null;
+
+  const toWrite: FileEntry[] = [];
+  const toDelete: string[] = [];
+  const unchanged: string[] = [];
+  const drift: Drift[] = [];
+  const adopted: string[] = [];
+  const adoptDiffers: string[] = [];
+  const mustBackup: string[] = [];
+  const released: string[] = [];
+  const manifestFiles: FileEntry[] = [];
+
+  const driftAction: Drift['action'] = input.driftPolicy === 'stop' ? 'stop' : input.driftPolicy === 'overwrite' ? 'overwrite' : 'keep';
+
+  const write = (entry: FileEntry, liveEntry: FileEntry | undefined) => {
+    toWrite.push(entry);
+    if (liveEntry) mustBackup.push(entry.path);
+    manifestFiles.push(entry);
+  };
+
+  for (const path of [...deploySet.keys()].sort(comparePaths)) {
+    const entry = deploySet.get(path)!;
+    // Writing beneath a host file or symlink would fail, or worse, follow the link out of /config.
+    const blocker = ancestors(path).find((folder) => live.has(folder));
+    if (blocker) {
+      const kind = live.get(blocker)!.type === 'symlink' ? 'a symlink' : 'a file';
+      refused.push(new PathRefused(path, 'collides', `${path} cannot be written: ${blocker} is ${kind} on the host, not a folder; remove or rename it on the host first`));
+      continue;
+    }
+    if (liveFolders.has(path)) {
+      refused.push(new PathRefused(path, 'collides', `${path} cannot be written: it is a folder on the host; remove or rename it on the host first`));
+      continue;
+    }
+    const liveEntry = live.get(path);
+    const before = previous.get(path);
+    const identical = liveEntry !== undefined && sameContent(liveEntry, entry);
+    const current = identical && sameExecutableBit(liveEntry, entry);
+
+    if (before) {
+      const hostChanged = liveEntry === undefined || !sameContent(liveEntry, before);
+      if (hostChanged && !identical) {
+        drift.push({ path, change: liveEntry ? 'modified' : 'deleted', deployWants: 'write', action: driftAction });
+        if (driftAction === 'keep') {
+          manifestFiles.push(before);
+          continue;
+        }
+      }
+      if (current) {
+        unchanged.push(path);
+        manifestFiles.push(entry);
+      } else {
+        write(entry, liveEntry);
+      }
+      continue;
+    }
+
+    // Not deployed by Lanyard before: adopt what matches, replace (after backup) what does not.
+    if (current) {
+      unchanged.push(path);
+      adopted.push(path);
+      manifestFiles.push(entry);
+      continue;
+    }
+    if (liveEntry && !identical) adoptDiffers.push(path);
+    write(entry, liveEntry);
+  }
+
+  // ---- files deployed before that this deploy no longer deploys ----
+  const refusedPaths = new Set(refused.map((r) => r.path));
+  for (const before of [...previous.values()].sort((a, b) => comparePaths(a.path, b.path))) {
+    const path = before.path;
+    if (deploySet.has(path)) continue;
+    if (protection(path) || inCommit.has(path) || leftOut(path)) {
+      // Refused files keep their entry: the plan fails, and the next one must still know them.
+      if (refusedPaths.has(path)) manifestFiles.push(before);
+      else released.push(path);
+      continue;
+    }
+    const liveEntry = live.get(path);
+    if (!liveEntry) continue; // already gone from the host: nothing to do
+    if (!sameContent(liveEntry, before)) {
+      drift.push({ path, change: 'modified', deployWants: 'delete', action: driftAction });
+      if (driftAction === 'keep') {
+        manifestFiles.push(before);
+        continue;
+      }
+    }
+    toDelete.push(path);
+    mustBackup.push(path);
+  }
+
+  const error: PlanError | null = refused.length
+    ? new PathsRefused(refused)
+    : driftAction === 'stop' && drift.length
+      ? new DriftDetected(drift)
+      : null;
+
+  return {
+    commitSha: input.commitSha,
+    firstDeploy,
+    toWrite,
+    toDelete,
+    unchanged,
+    skippedProtected,
+    excluded,
+    released,
+    refused,
+    drift: drift.sort((a, b) => comparePaths(a.path, b.path)),
+    adopted,
+    adoptDiffers,
+    mustBackup: mustBackup.sort(comparePaths),
+    livePaths: input.liveFiles.map((f) => f.path),
+    manifest: {
+      sha: input.commitSha,
+      deployedAt: input.deployedAt ?? Date.now(),
+      files: manifestFiles.sort((a, b) => comparePaths(a.path, b.path)),
+    },
+    error,
+  };
+}
+
+// ---- a short summary of a text change, for drift reports ----
+
+function splitLines(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** Length of the shortest edit script (Myers), or -1 when it exceeds `limit`. */
+function editDistance(a: readonly string[], b: readonly string[], limit: number): number {
+  const n = a.length;
+  const m = b.length;
+  const max = Math.min(n + m, limit);
+  const offset = max + 1;
+  const v = new Int32Array(2 * max + 3);
+  for (let d = 0; d <= max; d++) {
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
+      v[offset + k] = x;
+      if (x >= n && y >= m) return d;
+    }
+  }
+  return -1;
+}
+
+/**
+ * `+3 −1 lines`: how many lines a change adds and removes (a line-level diff; an edited line
+ * counts as one removed and one added). Huge, wholly different files fall back to an estimate by
+ * line counts rather than spend seconds on an exact diff.
+ */
+export function summariseTextDiff(oldText: string, newText: string): string {
+  let a = splitLines(oldText);
+  let b = splitLines(newText);
+  // The common head and tail cost nothing to skip and usually are most of a config file.
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  a = a.slice(start, endA);
+  b = b.slice(start, endB);
+  const distance = editDistance(a, b, 5000);
+  let added: number;
+  let removed: number;
+  if (distance < 0) {
+    const counts = new Map<string, number>();
+    for (const line of a) counts.set(line, (counts.get(line) ?? 0) + 1);
+    added = 0;
+    for (const line of b) {
+      const left = counts.get(line) ?? 0;
+      if (left > 0) counts.set(line, left - 1);
+      else added++;
+    }
+    removed = a.length - (b.length - added);
+  } else {
+    // distance = added + removed and added − removed = |b| − |a|.
+    added = (distance + b.length - a.length) / 2;
+    removed = (distance - b.length + a.length) / 2;
+  }
+  return `+${added} −${removed} lines`;
+}

@@ -1,0 +1,184 @@
+// The relay's configuration: one YAML (or JSON) file, validated with zod at start-up, with a few
+// environment overrides for secrets. A missing or wrong field stops start-up with a message that
+// names it. Defaults fit a stock Home Assistant: config at /config, backups at /backup, API on
+// http://192.168.1.155:8123.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { describeZodError } from '../shared/protocol.ts';
+
+const SecretFields = {
+  token: z.string().min(1).optional().describe('The secret itself. Prefer `tokenFile`.'),
+  tokenFile: z.string().min(1).optional().describe('A file holding the secret (first line, trimmed).'),
+};
+
+export const EdgeConfig = z
+  .object({
+    url: z.url().describe('Base URL of the Lanyard Worker, e.g. `https://lanyard.example.workers.dev`.'),
+    target: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).describe('The target this relay serves, as named in the Worker\'s TARGETS.'),
+    ...SecretFields,
+    heartbeatSeconds: z
+      .number()
+      .min(1)
+      .max(90)
+      .default(30)
+      .describe('Seconds between heartbeats. Cloudflare drops a WebSocket idle for about 100 s, so at most 90.'),
+    maxBackoffSeconds: z.number().min(1).max(3600).default(60).describe('Longest wait between reconnection attempts.'),
+  })
+  .strict();
+
+export const SshConfig = z
+  .object({
+    host: z.string().min(1).default('192.168.1.155').describe('Home Assistant host.'),
+    port: z.number().int().min(1).max(65535).default(22),
+    username: z.string().min(1).describe('The user the relay logs in as (a dedicated one; see the production guide).'),
+    privateKeyPath: z.string().min(1).optional().describe('Private key file. Or use `agent`.'),
+    passphrase: z.string().optional(),
+    agent: z.string().optional().describe('ssh-agent socket path (default: $SSH_AUTH_SOCK when no key file is given).'),
+    hostKeyFingerprint: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:<43 base64 characters>, as `ssh-keyscan HOST | ssh-keygen -lf -` prints')
+      .describe('The pinned host key. An unknown or changed key refuses to connect.'),
+    readyTimeoutSeconds: z.number().min(1).max(120).default(20),
+  })
+  .strict();
+
+export const HostConfig = z
+  .object({
+    transport: z.enum(['local', 'ssh']).default('ssh').describe('`ssh` to reach the HA host, `local` when the relay runs on it.'),
+    ssh: SshConfig.optional().describe('Required when transport is ssh.'),
+    configRoot: z.string().default('/config').describe('Home Assistant\'s config folder on the host.'),
+    backupDir: z.string().default('/backup').describe('Where backups are written on the host.'),
+  })
+  .strict()
+  .superRefine((host, ctx) => {
+    if (host.transport === 'ssh' && !host.ssh) ctx.addIssue({ code: 'custom', path: ['ssh'], message: 'required when transport is ssh' });
+    for (const key of ['configRoot', 'backupDir'] as const) {
+      if (!isAbsolute(host[key])) ctx.addIssue({ code: 'custom', path: [key], message: 'must be an absolute path' });
+    }
+  });
+
+export const HomeAssistantConfig = z
+  .object({
+    url: z.string().default('http://192.168.1.155:8123').describe('HA base URL; in an add-on, `http://supervisor/core`.'),
+    ...SecretFields,
+    verifyTimeoutSeconds: z.number().min(5).max(3600).default(600).describe('How long HA may take to come back after a restart.'),
+    requestTimeoutSeconds: z.number().min(1).max(600).default(30),
+    requiredEntities: z.array(z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/)).default([]).describe('Entities that must exist and not be unavailable after a deploy.'),
+    notify: z.boolean().default(true).describe('Post a persistent notification in HA on failure or rollback.'),
+    sensor: z.boolean().default(true).describe('Publish `sensor.lanyard_<target>` with the deployment state.'),
+  })
+  .strict();
+
+export const GitConfig = z
+  .object({
+    remote: z.string().min(1).describe('Git URL of the config repository (https, ssh, or a local path).'),
+    branch: z.string().min(1).default('main').describe('The branch deployments must come from.'),
+    ...SecretFields,
+    deployKeyPath: z.string().optional().describe('Private deploy key, for ssh remotes.'),
+    subfolder: z.string().default('').describe('Deploy only this folder of the repository (empty: the whole repository).'),
+  })
+  .strict();
+
+export const DeployConfig = z
+  .object({
+    include: z.array(z.string()).default([]).describe('Globs of files to deploy (empty: all).'),
+    exclude: z.array(z.string()).default([]).describe('Globs of files never deployed.'),
+    protect: z.array(z.string()).default([]).describe('Globs added to the built-in protected paths: never written or deleted.'),
+    backupScope: z.enum(['changed', 'full']).default('changed').describe('Back up what the deploy touches, or the whole config minus protected data.'),
+    keepBackups: z.number().int().min(1).max(1000).default(10),
+  })
+  .strict();
+
+export const RelayConfig = z
+  .object({
+    relayId: z.string().min(1).max(128).default(hostname()).describe('Names this relay in the edge\'s audit trail.'),
+    stateDir: z.string().default('/var/lib/lanyard').describe('The relay\'s own disk: journal, git cache, manifests.'),
+    edge: EdgeConfig,
+    git: GitConfig,
+    host: HostConfig.prefault({}),
+    homeAssistant: HomeAssistantConfig.prefault({}),
+    deploy: DeployConfig.prefault({}),
+  })
+  .strict();
+export type RelayConfig = z.infer<typeof RelayConfig>;
+
+export class ConfigError extends Error {
+  readonly code = 'bad_config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+async function readSecret(where: string, inline: string | undefined, file: string | undefined, base: string): Promise<string | undefined> {
+  if (inline) return inline;
+  if (!file) return undefined;
+  try {
+    const text = await readFile(resolve(base, file), 'utf8');
+    const value = text.split('\n', 1)[0]!.trim();
+    if (!value) throw new ConfigError(`${where}.tokenFile: ${file} is empty`);
+    return value;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${where}.tokenFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+export interface ResolvedSecrets {
+  edgeToken: string;
+  homeAssistantToken: string;
+  gitToken: string | undefined;
+}
+
+export interface LoadedConfig {
+  config: RelayConfig;
+  secrets: ResolvedSecrets;
+  path: string;
+}
+
+/**
+ * Reads, validates and resolves a relay config file. Environment overrides: LANYARD_EDGE_TOKEN,
+ * LANYARD_HA_TOKEN, LANYARD_GIT_TOKEN, and SUPERVISOR_TOKEN (inside a Home Assistant add-on, which
+ * also switches the API to http://supervisor/core unless a URL is configured).
+ */
+export async function loadRelayConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  return resolveRelayConfig(raw, path, env);
+}
+
+export async function resolveRelayConfig(raw: unknown, path: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const parsed = RelayConfig.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(`${path}: ${describeZodError(parsed.error)}`);
+  const config = parsed.data;
+  const base = resolve(path, '..');
+  const edgeToken = env.LANYARD_EDGE_TOKEN ?? (await readSecret('edge', config.edge.token, config.edge.tokenFile, base));
+  if (!edgeToken) throw new ConfigError(`${path}: edge.token: give edge.token or edge.tokenFile (or set LANYARD_EDGE_TOKEN)`);
+  const supervisorToken = env.SUPERVISOR_TOKEN;
+  let homeAssistantToken = env.LANYARD_HA_TOKEN ?? (await readSecret('homeAssistant', config.homeAssistant.token, config.homeAssistant.tokenFile, base));
+  if (!homeAssistantToken && supervisorToken) {
+    homeAssistantToken = supervisorToken;
+    if (!(raw as { homeAssistant?: { url?: string } })?.homeAssistant?.url) config.homeAssistant.url = 'http://supervisor/core';
+  }
+  if (!homeAssistantToken) {
+    throw new ConfigError(`${path}: homeAssistant.token: give homeAssistant.token or homeAssistant.tokenFile (a long-lived access token), or set LANYARD_HA_TOKEN`);
+  }
+  const gitToken = env.LANYARD_GIT_TOKEN ?? (await readSecret('git', config.git.token, config.git.tokenFile, base));
+  config.stateDir = resolve(base, config.stateDir);
+  if (config.host.ssh?.privateKeyPath) config.host.ssh.privateKeyPath = resolve(base, config.host.ssh.privateKeyPath);
+  if (config.git.deployKeyPath) config.git.deployKeyPath = resolve(base, config.git.deployKeyPath);
+  return { config, secrets: { edgeToken, homeAssistantToken, gitToken }, path };
+}

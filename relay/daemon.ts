@@ -1,0 +1,48 @@
+// `relay run`: wires the configuration, the journal, the pipeline and the edge connection
+// together, recovers an interrupted job first, then serves jobs until stopped.
+import { join } from 'node:path';
+import { EdgeConnection } from './channel/edge-connection.ts';
+import type { LoadedConfig } from './config.ts';
+import { JobRunner, type JobExecutor } from './job-runner.ts';
+import { Journal } from './journal.ts';
+import type { Logger } from './log.ts';
+import { RELAY_CAPABILITIES, RELAY_VERSION } from './version.ts';
+
+export interface RunningRelay {
+  runner: JobRunner;
+  connection: EdgeConnection;
+  stop(): Promise<void>;
+}
+
+export async function startRelay(loaded: LoadedConfig, executor: JobExecutor, logger: Logger): Promise<RunningRelay> {
+  const { config, secrets } = loaded;
+  const journal = new Journal(join(config.stateDir, 'journal'));
+  await journal.open();
+  let connection: EdgeConnection | null = null;
+  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger);
+  connection = new EdgeConnection({
+    edgeUrl: config.edge.url,
+    target: config.edge.target,
+    token: secrets.edgeToken,
+    relayId: config.relayId,
+    version: RELAY_VERSION,
+    capabilities: RELAY_CAPABILITIES,
+    heartbeatMs: config.edge.heartbeatSeconds * 1000,
+    backoff: { initialMs: 500, maxMs: config.edge.maxBackoffSeconds * 1000 },
+    logger,
+    inFlight: () => runner.inFlight(),
+    onMessage: (m) => runner.onMessage(m),
+    onReady: () => void runner.onReady(),
+  });
+  logger.info(`lanyard relay ${RELAY_VERSION} (${config.relayId}) for target ${config.edge.target}; state in ${config.stateDir}`);
+  await runner.recover();
+  connection.start();
+  return {
+    runner,
+    connection,
+    async stop() {
+      connection?.stop();
+      await runner.idle();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+// Takes jobs from the edge and runs them one at a time, honouring the journal: a job is
+// acknowledged, run step by step, and its result kept in the outbox until the edge confirms it.
+// On start, a job the journal says was interrupted is finished or rolled back before anything else.
+import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
+import { DeploymentSummary } from '../shared/deployment.ts';
+import type { JournalEntry } from './journal.ts';
+import { Journal } from './journal.ts';
+import type { Logger } from './log.ts';
+import { StepRunner, type JobOutcome } from './step-runner.ts';
+
+/** What actually does the work: the pipeline in production. */
+export interface JobExecutor {
+  execute(job: JobMessage, steps: StepRunner): Promise<JobOutcome>;
+  /** Finishes or undoes a job the relay was killed in the middle of. */
+  recover(entry: JournalEntry, steps: StepRunner): Promise<JobOutcome>;
+}
+
+export interface Channel {
+  send(message: import('../shared/protocol.ts').RelayMessage): boolean;
+}
+
+export class JobRunner {
+  private running: { jobId: string; done: Promise<void> } | null = null;
+  private leaseMs = 90_000;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly executor: JobExecutor,
+    private readonly channel: Channel,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The job in flight, for `hello`. */
+  async inFlight(): Promise<InFlightJob | null> {
+    const entry = await this.journal.current();
+    return entry ? { jobId: entry.job.jobId, attempt: entry.job.attempt, step: entry.step } : null;
+  }
+
+  /** On start: finish or roll back whatever the journal says was interrupted. */
+  async recover(): Promise<void> {
+    const entry = await this.journal.current();
+    if (!entry) return;
+    this.logger.warn(`journal: job ${entry.job.jobId} was interrupted at step ${entry.step}; recovering`);
+    this.start(entry.job, (steps) => this.executor.recover(entry, steps), entry);
+  }
+
+  /** Waits for the current job, if any (used by tests and on shutdown). */
+  async idle(): Promise<void> {
+    await this.running?.done;
+  }
+
+  /** The edge welcomed us: send every result it has not confirmed yet. */
+  async onReady(): Promise<void> {
+    for (const result of await this.journal.pendingResults()) this.channel.send(result);
+  }
+
+  onMessage(message: HubMessage): void {
+    switch (message.type) {
+      case 'welcome':
+        this.leaseMs = message.leaseMs;
+        break;
+      case 'job':
+        void this.onJob(message);
+        break;
+      case 'cancel':
+        this.logger.warn(`edge cancelled job ${message.jobId}: ${message.reason}${this.running?.jobId === message.jobId ? ' (already running; it will finish or roll back)' : ''}`);
+        break;
+      case 'recorded':
+        void this.journal.forget(message.jobId);
+        break;
+      case 'error':
+        this.logger.warn(`edge says ${message.code}: ${message.message}`);
+        if (message.code === 'unknown_job' && message.jobId) void this.journal.forget(message.jobId);
+        break;
+      case 'pong':
+        break;
+      default: {
+        const unreachable: never = message;
+        this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private async onJob(job: JobMessage): Promise<void> {
+    // Idempotent by job id: a job already finished is answered with its result, a job already
+    // running is acknowledged again; neither runs twice.
+    const finished = await this.journal.pendingResult(job.jobId);
+    if (finished) {
+      this.channel.send({ type: 'ack', jobId: job.jobId, attempt: job.attempt });
+      this.channel.send(finished);
+      return;
+    }
+    if (this.running) {
+      if (this.running.jobId === job.jobId) this.channel.send({ type: 'ack', jobId: job.jobId, attempt: job.attempt });
+      else this.channel.send({ type: 'error', code: 'busy', message: `still running ${this.running.jobId}`, jobId: job.jobId });
+      return;
+    }
+    this.channel.send({ type: 'ack', jobId: job.jobId, attempt: job.attempt });
+    this.logger.info(`job ${job.jobId}: ${job.kind} ${job.sha.slice(0, 7)} for ${job.target}, asked by ${job.requestedBy}`);
+    this.start(job, (steps) => this.executor.execute(job, steps), null);
+  }
+
+  private start(job: JobMessage, work: (steps: StepRunner) => Promise<JobOutcome>, resumed: JournalEntry | null): void {
+    const startedAt = resumed?.startedAt ?? Date.now();
+    const steps = new StepRunner(job, this.journal, (m) => this.channel.send(m), this.logger, { ...(resumed?.context ?? {}) }, startedAt, resumed?.step);
+    const lease = setInterval(() => steps.heartbeat(`still on ${steps.current}`), Math.max(1000, Math.floor(this.leaseMs / 3)));
+    const done = (async () => {
+      let outcome: JobOutcome;
+      try {
+        if (!resumed) await this.journal.write({ job, step: 'fetch', startedAt, context: {} });
+        outcome = await work(steps);
+      } catch (error) {
+        outcome = { status: 'failed', reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}`, summary: {} };
+      } finally {
+        clearInterval(lease);
+      }
+      const result: ResultMessage = {
+        type: 'result',
+        jobId: job.jobId,
+        status: outcome.status,
+        reason: outcome.reason,
+        summary: DeploymentSummary.parse({ ...outcome.summary, durationsMs: { ...steps.durations, ...(outcome.summary.durationsMs ?? {}) } }),
+      };
+      await this.journal.finish(result);
+      this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
+      this.running = null;
+      this.channel.send(result);
+    })();
+    this.running = { jobId: job.jobId, done };
+  }
+}

@@ -1,0 +1,91 @@
+// Runs the steps of one job: writes the journal before each step, reports progress to the edge
+// with durations, and keeps the context later steps and crash recovery need.
+import type { DeploymentSummary, StepName } from '../shared/deployment.ts';
+import type { JobMessage, ProgressMessage } from '../shared/protocol.ts';
+import type { Journal } from './journal.ts';
+import type { Logger } from './log.ts';
+
+export class StepFailure extends Error {
+  constructor(
+    readonly step: StepName,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StepFailure';
+  }
+}
+
+export type JobOutcome = { status: 'succeeded' | 'failed' | 'rolled_back'; reason: string | null; summary: Partial<DeploymentSummary> };
+
+export interface ProgressSink {
+  (message: ProgressMessage): void;
+}
+
+export class StepRunner {
+  readonly durations: Record<string, number> = {};
+  current: StepName;
+
+  constructor(
+    readonly job: JobMessage,
+    private readonly journal: Journal,
+    private readonly progress: ProgressSink,
+    private readonly logger: Logger,
+    readonly context: Record<string, unknown>,
+    private readonly startedAt: number,
+    firstStep: StepName = 'fetch',
+  ) {
+    this.current = firstStep;
+  }
+
+  /** Saves something recovery will need (e.g. the backup id) before the step that depends on it. */
+  async note(values: Record<string, unknown>): Promise<void> {
+    Object.assign(this.context, values);
+    await this.journal.write({ job: this.job, step: this.current, startedAt: this.startedAt, context: this.context });
+  }
+
+  async step<T>(name: StepName, work: () => Promise<T>, describe: (value: T) => string = () => 'done'): Promise<T> {
+    this.current = name;
+    await this.journal.write({ job: this.job, step: name, startedAt: this.startedAt, context: this.context });
+    const began = performance.now();
+    this.emit(name, 'started', `${name} started`);
+    this.logger.info(`${this.job.jobId} ${name}: started`);
+    try {
+      const value = await work();
+      const ms = performance.now() - began;
+      this.durations[name] = (this.durations[name] ?? 0) + ms;
+      const text = describe(value);
+      this.emit(name, 'succeeded', text, ms);
+      this.logger.info(`${this.job.jobId} ${name}: ${text} (${formatMs(ms)})`);
+      return value;
+    } catch (error) {
+      const ms = performance.now() - began;
+      this.durations[name] = (this.durations[name] ?? 0) + ms;
+      const text = error instanceof Error ? error.message : String(error);
+      this.emit(name, 'failed', text, ms);
+      this.logger.warn(`${this.job.jobId} ${name}: failed after ${formatMs(ms)}: ${text}`);
+      throw error instanceof StepFailure ? error : new StepFailure(name, 'step_failed', text);
+    }
+  }
+
+  skip(name: StepName, why: string): void {
+    this.emit(name, 'skipped', why);
+    this.logger.info(`${this.job.jobId} ${name}: skipped (${why})`);
+  }
+
+  /** A sign of life during a long step, so the edge's lease does not run out. */
+  heartbeat(message: string): void {
+    this.progress({ type: 'progress', jobId: this.job.jobId, step: this.current, status: 'started', message, at: Date.now(), detail: { heartbeat: true } });
+  }
+
+  private emit(step: StepName, status: ProgressMessage['status'], message: string, durationMs?: number, detail?: Record<string, unknown>): void {
+    const m: ProgressMessage = { type: 'progress', jobId: this.job.jobId, step, status, message: message.slice(0, 4000), at: Date.now() };
+    if (durationMs !== undefined) m.durationMs = Math.round(durationMs);
+    if (detail) m.detail = detail;
+    this.progress(m);
+  }
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

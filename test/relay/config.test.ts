@@ -1,0 +1,70 @@
+// The relay's config file: a missing or wrong field stops start-up with a message naming it.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadRelayConfig } from '../../relay/config.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lanyard-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function load(yaml: string, env: NodeJS.ProcessEnv = {}) {
+  const path = join(dir, 'relay.yaml');
+  await writeFile(path, yaml);
+  return loadRelayConfig(path, env);
+}
+
+const MINIMAL = `
+edge: { url: "https://lanyard.example.workers.dev", target: home, token: relay-secret }
+git: { remote: "https://github.com/octo-home/ha-config.git" }
+host:
+  transport: ssh
+  ssh: { username: lanyard, privateKeyPath: id_ed25519, hostKeyFingerprint: "SHA256:${'A'.repeat(43)}" }
+homeAssistant: { token: ha-secret }
+`;
+
+describe('relay configuration', () => {
+  it('fills the defaults of a stock Home Assistant', async () => {
+    const { config, secrets } = await load(MINIMAL);
+    expect(config.host).toMatchObject({ configRoot: '/config', backupDir: '/backup', transport: 'ssh' });
+    expect(config.host.ssh).toMatchObject({ host: '192.168.1.155', port: 22, privateKeyPath: join(dir, 'id_ed25519') });
+    expect(config.homeAssistant.url).toBe('http://192.168.1.155:8123');
+    expect(config.edge.heartbeatSeconds).toBeLessThan(100);
+    expect(secrets).toMatchObject({ edgeToken: 'relay-secret', homeAssistantToken: 'ha-secret' });
+  });
+
+  it('names a missing field', async () => {
+    await expect(load(MINIMAL.replace('target: home, ', ''))).rejects.toThrow(/edge\.target/);
+  });
+
+  it('names a wrong field and says what is expected', async () => {
+    await expect(load(MINIMAL.replace('SHA256:', 'MD5:'))).rejects.toThrow(/host\.ssh\.hostKeyFingerprint: SHA256:<43 base64 characters>/);
+    await expect(load(`${MINIMAL}\nsurprise: true\n`)).rejects.toThrow(/surprise/);
+  });
+
+  it('refuses a heartbeat Cloudflare would not survive', async () => {
+    await expect(load(MINIMAL.replace('token: relay-secret', 'token: relay-secret, heartbeatSeconds: 120'))).rejects.toThrow(/edge\.heartbeatSeconds/);
+  });
+
+  it('reads secrets from files and names a file it cannot read', async () => {
+    await writeFile(join(dir, 'edge-token'), 'from-a-file\n');
+    const { secrets } = await load(MINIMAL.replace('token: relay-secret', 'tokenFile: edge-token'));
+    expect(secrets.edgeToken).toBe('from-a-file');
+    await expect(load(MINIMAL.replace('token: relay-secret', 'tokenFile: missing-token'))).rejects.toThrow(/edge\.tokenFile: cannot read missing-token \(ENOENT\)/);
+  });
+
+  it('inside an add-on, uses the Supervisor token and proxy', async () => {
+    const { config, secrets } = await load(MINIMAL.replace('homeAssistant: { token: ha-secret }', ''), { SUPERVISOR_TOKEN: 'supervisor-secret' });
+    expect(config.homeAssistant.url).toBe('http://supervisor/core');
+    expect(secrets.homeAssistantToken).toBe('supervisor-secret');
+  });
+
+  it('says which file is not YAML', async () => {
+    await expect(load('edge: [unclosed')).rejects.toThrow(/relay\.yaml is not valid YAML/);
+  });
+});

@@ -3,6 +3,10 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
+// Offline machines: never try to fetch Request.cf from Cloudflare, never send wrangler metrics.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+process.env.WRANGLER_SEND_METRICS ??= 'false';
+
 const migrations = await readD1Migrations('./migrations');
 
 export default defineConfig({

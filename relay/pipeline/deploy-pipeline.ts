@@ -1,0 +1,324 @@
+// The pipeline: what actually happens to the house.
+//
+//   fetch → plan → drift → backup → apply → check → activate → verify → record
+//                                     └──────── any failure ────────┘→ rollback
+//
+// Nothing is written to the host before the backup has been read back and verified. From the
+// moment files are written, any failure (and a kill, through the journal) ends in a restore of that
+// backup; the deployment then ends `rolled_back` with the first failure's reason.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Activation, DeploymentSummary, StepName } from '../../shared/deployment.ts';
+import type { JobMessage } from '../../shared/protocol.ts';
+import type { LoadedConfig } from '../config.ts';
+import { HomeAssistantClient } from '../home-assistant/client.ts';
+import type { JobExecutor } from '../job-runner.ts';
+import type { JournalEntry } from '../journal.ts';
+import type { Logger } from '../log.ts';
+import { StepFailure, type JobOutcome, type StepRunner } from '../step-runner.ts';
+import { openTargetHost } from '../transport/open-target-host.ts';
+import type { TargetHost } from '../transport/target-host.ts';
+import { activate, type ActivationPlan } from './activate.ts';
+import { decideActivation } from './activation-map.ts';
+import { findBackup, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
+import { GitSource } from './git-source.ts';
+import { hashLiveTree, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
+import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
+import { ManifestStore } from './manifest-store.ts';
+import type { Manifest } from './manifest.ts';
+import { planDeployment, type Plan } from './plan.ts';
+import { packFiles } from './upload.ts';
+
+/** Steps after which the host may differ from the backup: a crash here means restore. */
+const WRITING_STEPS: readonly StepName[] = ['apply', 'check', 'activate', 'verify', 'rollback', 'restore'];
+
+export interface DeployContext {
+  backupId?: string;
+  activation?: ActivationPlan;
+  activated?: boolean;
+  newManifest?: Manifest;
+  firstFailure?: string;
+}
+
+export interface Pipeline extends JobExecutor {
+  breakGlassRestore(backupId: string): Promise<JobOutcome>;
+  close(): Promise<void>;
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n', 1)[0] ?? '').slice(0, 120);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export async function createPipeline(loaded: LoadedConfig, logger: Logger): Promise<Pipeline> {
+  const { config, secrets } = loaded;
+  const git = new GitSource({
+    remote: config.git.remote,
+    branch: config.git.branch,
+    cacheDir: join(config.stateDir, 'git-cache'),
+    ...(secrets.gitToken ? { token: secrets.gitToken } : {}),
+    ...(config.git.deployKeyPath ? { deployKeyPath: config.git.deployKeyPath } : {}),
+  });
+  const ha = new HomeAssistantClient({
+    baseUrl: config.homeAssistant.url,
+    token: secrets.homeAssistantToken,
+    requestTimeoutMs: config.homeAssistant.requestTimeoutSeconds * 1000,
+  });
+  const manifests = new ManifestStore(join(config.stateDir, 'manifests'), config.edge.target, config.host.configRoot);
+  const root = config.host.configRoot;
+  const backupDir = config.host.backupDir;
+  let hostConnection: TargetHost | null = null;
+  const host = async (): Promise<TargetHost> => (hostConnection ??= await openTargetHost(loaded));
+
+  const verifyTimeoutMs = (lanyard: LanyardFile) => (lanyard.verify.timeoutSeconds ?? config.homeAssistant.verifyTimeoutSeconds) * 1000;
+  const requiredEntities = (lanyard: LanyardFile) => [...config.homeAssistant.requiredEntities, ...lanyard.verify.entities];
+
+  /** The commit's lanyard.yaml, or the defaults; a broken one fails the job before anything is written. */
+  async function readLanyardFile(sha: string, subfolder: string): Promise<LanyardFile> {
+    const text = await git.readCommitFile(sha, subfolder ? `${subfolder}/lanyard.yaml` : 'lanyard.yaml');
+    if (!text) return DEFAULT_LANYARD_FILE;
+    const parsed = parseLanyardFile(text.toString('utf8'));
+    if (!parsed.ok) throw new StepFailure('plan', 'bad_lanyard_file', parsed.error.message);
+    return parsed.value;
+  }
+
+  /** Old and new configuration.yaml, so a change to reloadable sections only needs no restart. */
+  async function configurationTexts(sha: string, plan: Plan, target: TargetHost) {
+    if (!plan.toWrite.some((f) => f.path === 'configuration.yaml')) return {};
+    const subfolder = config.git.subfolder;
+    const after = await git.readCommitFile(sha, subfolder ? `${subfolder}/configuration.yaml` : 'configuration.yaml');
+    const before = await readHostFile(target, `${root}/configuration.yaml`);
+    return { configurationYaml: { before: before?.toString('utf8') ?? null, after: after?.toString('utf8') ?? null } };
+  }
+
+  async function verify(steps: StepRunner, activation: Activation, lanyard: LanyardFile): Promise<string> {
+    const readiness = await ha.waitUntilRunning({
+      timeoutMs: verifyTimeoutMs(lanyard),
+      requiredEntities: requiredEntities(lanyard),
+      afterRestart: activation === 'restart',
+      onWait: (elapsedMs: number) => steps.heartbeat(`waiting for Home Assistant (${Math.round(elapsedMs / 1000)} s)`),
+    });
+    if (!readiness.ready) throw new StepFailure('verify', 'not_running', `Home Assistant did not come back healthy: ${readiness.message}`);
+    return `Home Assistant running (${(readiness.tookMs / 1000).toFixed(1)} s)`;
+  }
+
+  /** Restores the backup after a failure in apply…verify and brings HA back; never throws. */
+  async function rollBack(steps: StepRunner, backup: BackupRecord, context: DeployContext, failure: string, lanyard: LanyardFile): Promise<JobOutcome> {
+    const summary: Partial<DeploymentSummary> = { backupId: backup.id };
+    try {
+      const target = await host();
+      await steps.step('rollback', async () => {
+        await restoreArchive(target, root, backup.archive.path, backup.absent);
+        await manifests.write(target, backup.manifest as Manifest | null);
+        // Home Assistant only needs to reload or restart if it had picked up the new files.
+        if (context.activated && context.activation) {
+          await activate(ha, context.activation);
+          await verify(steps, context.activation.activation, lanyard);
+        } else {
+          await ha.ping();
+        }
+        return backup;
+      }, (b) => `restored ${plural(b.files.length, 'file')}, removed ${plural(b.absent.length, 'added file')} from backup ${b.id}`);
+      return { status: 'rolled_back', reason: failure, summary };
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return { status: 'failed', reason: `${failure}; the rollback failed too: ${why}. Restore by hand with: relay rollback --to ${backup.id}`, summary };
+    }
+  }
+
+  async function deploy(job: JobMessage, steps: StepRunner): Promise<JobOutcome> {
+    const context = steps.context as DeployContext;
+    const summary: Partial<DeploymentSummary> = {};
+    await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${job.sha.slice(0, 7)} "${firstLine(c.message)}" by ${c.author}`);
+
+    const target = await host();
+    const subfolder = config.git.subfolder;
+    const lanyard = await readLanyardFile(job.sha, subfolder);
+    const plan: Plan = await steps.step(
+      'plan',
+      async () => {
+        const commitFiles = await git.listCommitFiles(job.sha, subfolder || undefined);
+        const live = await hashLiveTree(target, root);
+        const planned = planDeployment({
+          commitSha: job.sha,
+          commitFiles: commitFiles.files,
+          liveFiles: live.files,
+          previousManifest: await manifests.read(target),
+          include: config.deploy.include,
+          repoInclude: lanyard.include,
+          exclude: [...config.deploy.exclude, ...lanyard.exclude],
+          protect: [...config.deploy.protect, ...lanyard.protect],
+          configRoot: root,
+          driftPolicy: job.driftPolicy,
+        });
+        // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.
+        if (planned.error?.code === 'PathRefused') throw new StepFailure('plan', 'path_refused', planned.error.message);
+        return planned;
+      },
+      (p) =>
+        `${plural(p.toWrite.length, 'file')} to write, ${plural(p.toDelete.length, 'file')} to delete, ${p.unchanged.length} unchanged` +
+        (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : '') +
+        (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(', ')}` : ''),
+    );
+    summary.drift = plan.drift.map((d) => d.path);
+
+    await steps.step('drift', async () => {
+      if (plan.error) throw new StepFailure('drift', 'drift_detected', plan.error.message);
+      return plan.drift;
+    }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${job.driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
+
+    const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
+    if (!changes.length) {
+      await steps.step('record', () => manifests.write(target, plan.manifest), () => 'nothing changed; manifest recorded');
+      return { status: 'succeeded', reason: null, summary: { ...summary, activation: 'none' } };
+    }
+
+    const backup = await steps.step('backup', async () => {
+      const previous = await manifests.read(target);
+      const liveSet = new Set(plan.livePaths);
+      const scope = lanyard.backup.scope ?? config.deploy.backupScope;
+      return takeBackup(target, {
+        id: newBackupId(job.jobId),
+        jobId: job.jobId,
+        reason: `before ${job.kind} of ${job.sha.slice(0, 7)}`,
+        scope,
+        root,
+        backupDir,
+        files: scope === 'full' ? plan.livePaths : plan.mustBackup,
+        absent: plan.toWrite.map((f) => f.path).filter((p) => !liveSet.has(p)),
+        baseSha: previous?.sha ?? null,
+        manifest: previous,
+      });
+    }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
+    summary.backupId = backup.id;
+    const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(job.sha, plan, target));
+    await steps.note({ backupId: backup.id, activation, newManifest: plan.manifest } satisfies DeployContext);
+
+    try {
+      const bytes = await steps.step('apply', async () => {
+        const workDir = await mkdtemp(join(tmpdir(), 'lanyard-upload-'));
+        try {
+          const writes = plan.toWrite.map((f) => f.path);
+          await git.exportCommitFiles(job.sha, writes.map((p) => (config.git.subfolder ? `${config.git.subfolder}/${p}` : p)), workDir);
+          const archive = await packFiles(config.git.subfolder ? join(workDir, config.git.subfolder) : workDir, writes);
+          const staging = `${root}/.lanyard/staging/${job.jobId}`;
+          await stageArchive(target, staging, archive);
+          await moveIntoPlace(target, root, staging, writes, plan.toDelete);
+          return archive.byteLength;
+        } finally {
+          await rm(workDir, { recursive: true, force: true });
+        }
+      }, (n) => `wrote ${plural(plan.toWrite.length, 'file')}, deleted ${plural(plan.toDelete.length, 'file')} (${n} bytes sent)`);
+      summary.bytesSent = bytes;
+      summary.filesChanged = plan.toWrite.map((f) => f.path);
+      summary.filesDeleted = plan.toDelete;
+
+      await steps.step('check', async () => {
+        const check = await ha.checkConfig();
+        if (!check.valid) throw new StepFailure('check', 'config_invalid', `Home Assistant says the configuration is invalid: ${check.errors}`);
+        return check;
+      }, () => 'configuration valid');
+
+      summary.activation = activation.activation;
+      summary.reloadedDomains = activation.reloadDomains;
+      await steps.step('activate', async () => {
+        await steps.note({ activated: true } satisfies DeployContext);
+        await activate(ha, activation);
+        return activation;
+      }, (a) => (a.activation === 'restart' ? `restarted Home Assistant (${a.reasons[0]?.why ?? 'a change needs it'})` : a.activation === 'reload' ? `reloaded ${a.reloadDomains.join(', ')}` : 'nothing to reload'));
+
+      await steps.step('verify', () => verify(steps, activation.activation, lanyard), (text) => text);
+    } catch (error) {
+      const failure = error instanceof Error ? error.message : String(error);
+      await steps.note({ firstFailure: failure } satisfies DeployContext);
+      const outcome = await rollBack(steps, backup, context, failure, lanyard);
+      return { ...outcome, summary: { ...summary, ...outcome.summary } };
+    }
+
+    await steps.step('record', async () => {
+      await manifests.write(target, plan.manifest);
+      return pruneBackups(target, backupDir, config.deploy.keepBackups, [backup.id]);
+    }, (pruned) => `manifest of ${job.sha.slice(0, 7)} recorded${pruned.length ? `; pruned ${plural(pruned.length, 'old backup')}` : ''}`);
+    return { status: 'succeeded', reason: null, summary };
+  }
+
+  /** A rollback to a kept backup: restore → activate → verify, the same way as after a failure. */
+  async function restore(job: JobMessage, backupId: string, steps: StepRunner): Promise<JobOutcome> {
+    const target = await host();
+    const backup = await steps.step('restore', async () => {
+      const record = await findBackup(target, backupDir, backupId);
+      await restoreArchive(target, root, record.archive.path, record.absent);
+      await manifests.write(target, record.manifest as Manifest | null);
+      return record;
+    }, (b) => `restored ${plural(b.files.length, 'file')} from ${b.id}`);
+    const activation = decideActivation([...backup.files, ...backup.absent], [], {});
+    try {
+      await steps.step('activate', () => activate(ha, activation), () => activation.activation);
+      await steps.step('verify', () => verify(steps, activation.activation, DEFAULT_LANYARD_FILE), (t) => t);
+    } catch (error) {
+      return { status: 'failed', reason: `restored ${backup.id}, but ${error instanceof Error ? error.message : String(error)}`, summary: { backupId: backup.id } };
+    }
+    void job;
+    return { status: 'succeeded', reason: null, summary: { backupId: backup.id, activation: activation.activation, filesChanged: backup.files, filesDeleted: backup.absent } };
+  }
+
+  async function execute(job: JobMessage, steps: StepRunner): Promise<JobOutcome> {
+    try {
+      if (job.kind === 'rollback' && job.backupId) return await restore(job, job.backupId, steps);
+      return await deploy(job, steps);
+    } catch (error) {
+      // A failure before anything was written: the host is as it was.
+      const reason = error instanceof Error ? error.message : String(error);
+      return { status: 'failed', reason, summary: {} };
+    }
+  }
+
+  return {
+    execute,
+    async recover(entry: JournalEntry, steps: StepRunner): Promise<JobOutcome> {
+      const context = entry.context as DeployContext;
+      if (!WRITING_STEPS.includes(entry.step) && entry.step !== 'record') {
+        logger.info(`job ${entry.job.jobId} stopped at ${entry.step}, before anything was written; running it again`);
+        return execute(entry.job, steps);
+      }
+      const target = await host();
+      if (entry.step === 'record' && context.newManifest) {
+        await steps.step('record', () => manifests.write(target, context.newManifest!), () => 'manifest recorded after restart');
+        return { status: 'succeeded', reason: null, summary: { backupId: context.backupId ?? null } };
+      }
+      if (entry.job.kind === 'rollback' && entry.job.backupId) return execute(entry.job, steps);
+      if (!context.backupId) return { status: 'failed', reason: `the relay stopped during ${entry.step} and its journal names no backup`, summary: {} };
+      const backup = await findBackup(target, backupDir, context.backupId);
+      const failure = context.firstFailure ?? `the relay was stopped during ${entry.step}`;
+      return rollBack(steps, backup, context, failure, DEFAULT_LANYARD_FILE);
+    },
+    breakGlassRestore: async (backupId: string) => {
+      const { Journal } = await import('../journal.ts');
+      const { StepRunner: Runner } = await import('../step-runner.ts');
+      const journal = new Journal(join(config.stateDir, 'journal'));
+      await journal.open();
+      const job: JobMessage = {
+        type: 'job',
+        jobId: `manual-${Date.now()}`,
+        attempt: 1,
+        kind: 'rollback',
+        target: config.edge.target,
+        sha: '0'.repeat(40),
+        ref: `refs/heads/${config.git.branch}`,
+        backupId,
+        driftPolicy: 'stop',
+        requestedBy: 'relay rollback (break glass)',
+      };
+      const steps = new Runner(job, journal, () => undefined, logger, {}, Date.now(), 'restore');
+      return restore(job, backupId, steps);
+    },
+    async close() {
+      await hostConnection?.close();
+      hostConnection = null;
+    },
+  };
+}

@@ -26,6 +26,12 @@ export const EdgeConfig = z
       .default(30)
       .describe('Seconds between heartbeats. Cloudflare drops a WebSocket idle for about 100 s, so at most 90.'),
     maxBackoffSeconds: z.number().min(1).max(3600).default(60).describe('Longest wait between reconnection attempts.'),
+    replacedHoldOffSeconds: z
+      .number()
+      .min(1)
+      .max(86400)
+      .default(300)
+      .describe('After another relay with the same token took over the target, wait this long before connecting again.'),
   })
   .strict();
 

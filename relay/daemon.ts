@@ -29,6 +29,7 @@ export async function startRelay(loaded: LoadedConfig, executor: JobExecutor, lo
     capabilities: RELAY_CAPABILITIES,
     heartbeatMs: config.edge.heartbeatSeconds * 1000,
     backoff: { initialMs: 500, maxMs: config.edge.maxBackoffSeconds * 1000 },
+    replacedHoldOffMs: config.edge.replacedHoldOffSeconds * 1000,
     logger,
     inFlight: () => runner.inFlight(),
     onMessage: (m) => runner.onMessage(m),

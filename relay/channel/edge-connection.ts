@@ -18,6 +18,8 @@ export interface EdgeConnectionOptions {
   capabilities: string[];
   heartbeatMs: number;
   backoff: BackoffPolicy;
+  /** After another relay took over the target (close 4000), wait this long before trying again. */
+  replacedHoldOffMs: number;
   logger: Logger;
   /** Asked at every (re)connection: the job the journal says is in flight. */
   inFlight: () => Promise<InFlightJob | null>;
@@ -131,6 +133,14 @@ export class EdgeConnection {
       const why = `${code}${reason.length ? ` ${reason.toString('utf8')}` : ''}`;
       if (code === CLOSE_CODES.versionUnsupported) {
         this.setState('stopped', `closed ${why}: upgrade the relay`);
+        return;
+      }
+      if (code === CLOSE_CODES.replaced) {
+        // Two relays with one token would take the target from each other forever; back off long
+        // and say so, so a person notices the second relay.
+        this.options.logger.error(`another relay connected for target ${this.options.target} and replaced this one; is a second relay running with the same token?`);
+        this.setState('waiting', `closed ${why}; trying again in ${Math.round(this.options.replacedHoldOffMs / 1000)} s`);
+        this.reconnect = setTimeout(() => this.connect(), this.options.replacedHoldOffMs);
         return;
       }
       const delay = backoffDelay(this.attempt, this.options.backoff);

@@ -123,6 +123,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         }
         return backup;
       }, (b) => `restored ${plural(b.files.length, 'file')}, removed ${plural(b.absent.length, 'added file')} from backup ${b.id}`);
+      // Failed deploys take backups too; the limit holds for them as well.
+      await pruneBackups(target, backupDir, config.deploy.keepBackups, [backup.id]).catch((error: unknown) => logger.warn(`could not prune old backups: ${String(error)}`));
       return { status: 'rolled_back', reason: failure, summary };
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
@@ -131,8 +133,18 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   }
 
   async function deploy(job: JobMessage, steps: StepRunner): Promise<JobOutcome> {
-    const context = steps.context as DeployContext;
     const summary: Partial<DeploymentSummary> = {};
+    try {
+      return await deployInto(job, steps, summary);
+    } catch (error) {
+      // A failure before anything was written (later failures roll back inside): the host is as
+      // it was; what was learned so far (drift, the backup) still goes into the report.
+      return { status: 'failed', reason: error instanceof Error ? error.message : String(error), summary };
+    }
+  }
+
+  async function deployInto(job: JobMessage, steps: StepRunner, summary: Partial<DeploymentSummary>): Promise<JobOutcome> {
+    const context = steps.context as DeployContext;
     await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${job.sha.slice(0, 7)} "${firstLine(c.message)}" by ${c.author}`);
 
     const target = await host();

@@ -32,7 +32,9 @@ export class HostError extends Error {
 }
 
 async function runChecked(host: TargetHost, what: string, script: string, stdin?: Buffer | string): Promise<Buffer> {
-  const result = await host.run(script, stdin === undefined ? {} : { stdin });
+  // A script that carries no data on stdin is itself sent on stdin: a deploy of thousands of files
+  // writes a script far longer than a command line may be.
+  const result = stdin === undefined ? await host.run('exec sh -s', { stdin: script }) : await host.run(script, { stdin });
   if (result.code !== 0) {
     throw new HostError('host_command_failed', `${what} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800) || 'no error output'}`);
   }
@@ -175,12 +177,22 @@ export async function stageArchive(host: TargetHost, stagingDir: string, archive
  */
 export async function moveIntoPlace(host: TargetHost, root: string, stagingDir: string, toWrite: string[], toDelete: string[]): Promise<void> {
   const lines = ['set -e', `cd ${shellQuote(root)}`];
+  // A folder where a file must go is refused rather than removed; checked for all before any move.
   for (const path of toWrite) {
-    const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-    if (folder) lines.push(`mkdir -p ${shellQuote(folder)}`);
-    // A folder where a file must go (or the reverse) is refused rather than removed.
     lines.push(`if [ -d ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then echo ${shellQuote(`${path} is a folder on the host`)} >&2; exit 5; fi`);
-    lines.push(`mv -f ${shellQuote(`${stagingDir}/${path}`)} ${shellQuote(path)}`);
+  }
+  // One mkdir and one mv per folder, not per file: a first deploy of thousands of files stays fast.
+  const byFolder = new Map<string, string[]>();
+  for (const path of toWrite) {
+    const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+    byFolder.set(folder, [...(byFolder.get(folder) ?? []), path]);
+  }
+  for (const [folder, paths] of byFolder) {
+    if (folder !== '.') lines.push(`mkdir -p ${shellQuote(folder)}`);
+    for (let i = 0; i < paths.length; i += 200) {
+      const sources = paths.slice(i, i + 200).map((p) => shellQuote(`${stagingDir}/${p}`)).join(' ');
+      lines.push(`mv -f ${sources} ${shellQuote(`${folder}/`)}`);
+    }
   }
   for (const path of toDelete) lines.push(`rm -f -- ${shellQuote(path)}`);
   lines.push(`rm -rf ${shellQuote(stagingDir)}`);

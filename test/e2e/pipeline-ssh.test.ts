@@ -19,10 +19,11 @@ let api: ApiClient;
 const notLanyard = (path: string) => path === '.lanyard' || path.startsWith('.lanyard/');
 const finalStates = ['succeeded', 'failed', 'rolled_back'];
 
-async function deploy(files: Record<string, string | null>, message: string) {
+async function deploy(files: Record<string, string | null>, message: string): Promise<{ sha: string; id: string; deployment: any; steps: any[] }> {
   const sha = await house.commit(files, message);
   const id = await sendPush(edge.url, sha, message);
-  return { sha, id, ...(await waitForDeployment(api, id, finalStates, 90_000)) };
+  const { deployment, steps } = await waitForDeployment(api, id, finalStates, 90_000);
+  return { sha, id, deployment, steps };
 }
 
 beforeAll(async () => {

@@ -16,7 +16,8 @@ import { HomeAssistantClient } from '../home-assistant/client.ts';
 import type { JobExecutor } from '../job-runner.ts';
 import type { JournalEntry } from '../journal.ts';
 import type { Logger } from '../log.ts';
-import { StepFailure, type JobOutcome, type StepRunner } from '../step-runner.ts';
+import { Journal } from '../journal.ts';
+import { StepFailure, StepRunner, type JobOutcome } from '../step-runner.ts';
 import { openTargetHost } from '../transport/open-target-host.ts';
 import type { TargetHost } from '../transport/target-host.ts';
 import { activate, type ActivationPlan } from './activate.ts';
@@ -309,9 +310,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       return rollBack(steps, backup, context, failure, DEFAULT_LANYARD_FILE);
     },
     breakGlassRestore: async (backupId: string) => {
-      const { Journal } = await import('../journal.ts');
-      const { StepRunner: Runner } = await import('../step-runner.ts');
-      const journal = new Journal(join(config.stateDir, 'journal'));
+      // Its own journal: a manual restore must not look like an edge job to the daemon.
+      const journal = new Journal(join(config.stateDir, 'break-glass-journal'));
       await journal.open();
       const job: JobMessage = {
         type: 'job',
@@ -325,8 +325,12 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         driftPolicy: 'stop',
         requestedBy: 'relay rollback (break glass)',
       };
-      const steps = new Runner(job, journal, () => undefined, logger, {}, Date.now(), 'restore');
-      return restore(job, backupId, steps);
+      const steps = new StepRunner(job, journal, () => undefined, logger, {}, Date.now(), 'restore');
+      try {
+        return await restore(job, backupId, steps);
+      } catch (error) {
+        return { status: 'failed', reason: error instanceof Error ? error.message : String(error), summary: {} };
+      }
     },
     async close() {
       await hostConnection?.close();

@@ -102,11 +102,11 @@ export const RelayConfig = z
   .object({
     relayId: z.string().min(1).max(128).default(hostname()).describe('Names this relay in the edge\'s audit trail.'),
     stateDir: z.string().default('/var/lib/lanyard').describe('The relay\'s own disk: journal, git cache, manifests.'),
-    edge: EdgeConfig,
-    git: GitConfig,
-    host: HostConfig.prefault({}),
-    homeAssistant: HomeAssistantConfig.prefault({}),
-    deploy: DeployConfig.prefault({}),
+    edge: EdgeConfig.describe('Where the relay connects: the Worker, the target, the relay token.'),
+    git: GitConfig.describe('Where the relay fetches commits from, itself.'),
+    host: HostConfig.prefault({}).describe('How the relay reaches the Home Assistant host.'),
+    homeAssistant: HomeAssistantConfig.prefault({}).describe('Home Assistant\'s REST API: check, reload, restart, verify, sensor, notifications.'),
+    deploy: DeployConfig.prefault({}).describe('What is deployed and how it is backed up.'),
   })
   .strict();
 export type RelayConfig = z.infer<typeof RelayConfig>;

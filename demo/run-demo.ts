@@ -1,0 +1,241 @@
+// `npm run demo`: the whole system on 127.0.0.1 — the Worker under `wrangler dev` with local
+// Durable Objects and D1, a sample Home Assistant configuration as a local git repository, the
+// relay with the local transport against a demo config folder, and the Home Assistant stand-in.
+// It sends a signed push and shows the deploy, then pushes an invalid config and shows the
+// automatic rollback, then keeps running (status page URL and token printed) until Ctrl-C.
+//
+// Nothing here talks to anything but 127.0.0.1.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { sign } from '@octokit/webhooks-methods';
+import { stringify } from 'yaml';
+import { resolveRelayConfig } from '../relay/config.ts';
+import { startRelay } from '../relay/daemon.ts';
+import { consoleLogger } from '../relay/log.ts';
+import { createPipeline } from '../relay/pipeline/deploy-pipeline.ts';
+import { startHomeAssistantStandIn } from '../test/support/home-assistant-standin.ts';
+import { startLocalEdge } from './local-edge.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const run = promisify(execFile);
+const REPO = 'demo-owner/home-assistant-config';
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Demo Homeowner',
+  GIT_AUTHOR_EMAIL: 'demo@example.com',
+  GIT_COMMITTER_NAME: 'Demo Homeowner',
+  GIT_COMMITTER_EMAIL: 'demo@example.com',
+};
+
+const say = (text: string) => console.log(`\n\u001b[1m▶ ${text}\u001b[0m`);
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const server = createServer();
+    server.once('error', () => r(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => r(true)));
+  });
+}
+
+async function choosePort(wanted: number): Promise<number> {
+  if (wanted && (await portIsFree(wanted))) return wanted;
+  return new Promise((r) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => r(port));
+    });
+  });
+}
+
+interface DeploymentView {
+  id: string;
+  status: string;
+  reason: string | null;
+  summary: { activation?: string; filesChanged?: string[]; backupId?: string | null } | null;
+}
+
+export async function runDemo(options: { port: number; once: boolean; dir: string }): Promise<number> {
+  const dir = options.dir;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const secrets = {
+    webhook: randomBytes(16).toString('hex'),
+    relay: randomBytes(16).toString('hex'),
+    operator: `demo-operator-${randomBytes(12).toString('hex')}`,
+    ha: randomBytes(16).toString('hex'),
+  };
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    say('A sample Home Assistant configuration, as a git repository');
+    const bare = join(dir, 'home-assistant-config.git');
+    const work = join(dir, 'work');
+    await git(dir, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
+    await git(dir, 'clone', '--quiet', bare, work);
+    await cp(join(ROOT, 'demo/sample-config'), work, { recursive: true });
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '--quiet', '-m', 'Initial configuration');
+    await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
+    console.log(`  ${bare}`);
+
+    say('The Home Assistant host: a config folder with its own secrets and state, and the stand-in API');
+    const configRoot = join(dir, 'homeassistant/config');
+    const backupDir = join(dir, 'homeassistant/backup');
+    await cp(join(ROOT, 'demo/sample-config'), configRoot, { recursive: true });
+    await writeFile(join(configRoot, 'secrets.yaml'), 'weather_api_key: "kept-on-the-host"\n');
+    await mkdir(join(configRoot, '.storage'), { recursive: true });
+    await writeFile(join(configRoot, '.storage/core.config_entries'), '{"version": 1, "data": {"entries": []}}\n');
+    await mkdir(backupDir, { recursive: true });
+    const ha = await startHomeAssistantStandIn({ configDir: configRoot, token: secrets.ha, restartDelayMs: 1500 });
+    cleanups.push(() => ha.close());
+    console.log(`  config ${configRoot}\n  API    ${ha.url}/api/`);
+
+    say('The edge: the Worker under wrangler dev, local Durable Objects and D1');
+    const port = await choosePort(options.port);
+    const edge = await startLocalEdge({
+      port,
+      persistDir: join(dir, 'edge-state'),
+      logFile: join(dir, 'edge.log'),
+      vars: {
+        TARGETS: JSON.stringify([{ name: 'home', repo: REPO, branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME' }]),
+        WEBHOOK_SECRET: secrets.webhook,
+        RELAY_TOKEN_HOME: secrets.relay,
+        API_TOKENS: JSON.stringify([{ name: 'demo', role: 'operator', token: secrets.operator }]),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+      },
+    });
+    cleanups.push(() => edge.stop());
+    console.log(`  ${edge.url}  (log: ${join(dir, 'edge.log')})`);
+
+    say('The relay, with the local transport');
+    const relayConfigPath = join(dir, 'relay.yaml');
+    const relayConfig = {
+      relayId: 'demo-relay',
+      stateDir: join(dir, 'relay-state'),
+      edge: { url: edge.url, target: 'home', token: secrets.relay, heartbeatSeconds: 30, maxBackoffSeconds: 5 },
+      git: { remote: bare, branch: 'main' },
+      host: { transport: 'local', configRoot, backupDir },
+      homeAssistant: { url: ha.url, token: secrets.ha, verifyTimeoutSeconds: 60 },
+    };
+    await writeFile(relayConfigPath, stringify(relayConfig));
+    const loaded = await resolveRelayConfig(relayConfig, relayConfigPath, {});
+    const logger = consoleLogger('relay');
+    const pipeline = await createPipeline(loaded, logger);
+    const relay = await startRelay(loaded, pipeline, logger);
+    cleanups.push(async () => {
+      await relay.stop();
+      await pipeline.close();
+    });
+    await waitUntil('the relay to connect', async () => relay.connection.current === 'ready', 30_000);
+
+    const api = async (path: string) => {
+      const response = await fetch(`${edge.url}/api${path}`, { headers: { Authorization: `Bearer ${secrets.operator}` } });
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const push = async (files: Record<string, string>, message: string): Promise<string> => {
+      for (const [path, content] of Object.entries(files)) await writeFile(join(work, path), content);
+      await git(work, 'commit', '--quiet', '-am', message);
+      await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
+      const sha = await git(work, 'rev-parse', 'HEAD');
+      const body = JSON.stringify({
+        ref: 'refs/heads/main',
+        before: '0'.repeat(40),
+        after: sha,
+        repository: { full_name: REPO },
+        pusher: { name: 'demo' },
+        head_commit: { id: sha, message, author: { name: 'Demo Homeowner' } },
+      });
+      const response = await fetch(`${edge.url}/webhooks/github`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-GitHub-Event': 'push',
+          'X-GitHub-Delivery': crypto.randomUUID(),
+          'X-Hub-Signature-256': await sign(secrets.webhook, body),
+        },
+        body,
+      });
+      const answer = (await response.json()) as { deployments?: { deploymentId: string }[]; reason?: string };
+      console.log(`  signed push of ${sha.slice(0, 7)} "${message}" → HTTP ${response.status} ${answer.reason ?? ''}`);
+      const id = answer.deployments?.[0]?.deploymentId;
+      if (!id) throw new Error('the edge did not queue the push');
+      return id;
+    };
+    const finished = async (id: string): Promise<DeploymentView> => {
+      let view: DeploymentView | null = null;
+      await waitUntil(`deployment ${id} to finish`, async () => {
+        view = ((await api(`/deployments/home/logs?deploymentId=${id}`)).deployment ?? null) as DeploymentView | null;
+        return view !== null && ['succeeded', 'failed', 'rolled_back'].includes(view.status);
+      }, 180_000);
+      return view!;
+    };
+
+    say('Push 1: a new automation (a one-file change: reload, no restart)');
+    const automations = `${await readFile(join(work, 'automations.yaml'), 'utf8')}- id: garage_closed_at_night\n  alias: Close the garage at night\n  trigger:\n    - platform: time\n      at: "23:00:00"\n  action: []\n`;
+    const first = await finished(await push({ 'automations.yaml': automations }, 'Close the garage at night'));
+    console.log(`  → ${first.status}: ${first.summary?.filesChanged?.join(', ')} (${first.summary?.activation}), backup ${first.summary?.backupId}`);
+
+    say('Push 2: an invalid configuration (includes a file that is not there)');
+    const invalid = `${await readFile(join(work, 'configuration.yaml'), 'utf8')}\nsensor: !include sensors.yaml\n`;
+    const second = await finished(await push({ 'configuration.yaml': invalid }, 'Add sensors (forgot the file)'));
+    console.log(`  → ${second.status}: ${second.reason}`);
+    const onHost = await readFile(join(configRoot, 'configuration.yaml'), 'utf8');
+    console.log(`  configuration.yaml on the host is ${onHost.includes('sensors.yaml') ? 'STILL CHANGED (bug!)' : 'back to what it was'}`);
+
+    const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml');
+    say(ok ? 'Deployed, then rolled back by itself.' : 'The demo did not go as expected; see the logs above.');
+    console.log(`  status page: ${edge.url}/\n  API token:   ${secrets.operator}\n  try:        curl -H "Authorization: Bearer ${secrets.operator}" ${edge.url}/api/deployments/home/history`);
+    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}`);
+
+    if (!options.once) {
+      console.log('\nRunning until Ctrl-C.');
+      await new Promise<void>((r) => {
+        process.once('SIGINT', () => r());
+        process.once('SIGTERM', () => r());
+      });
+    }
+    return ok ? 0 : 1;
+  } finally {
+    say('Cleaning up');
+    await cleanup();
+  }
+}
+
+async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+if (process.argv[1]?.endsWith('run-demo.ts')) {
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '8787' }, once: { type: 'boolean', default: false }, dir: { type: 'string', default: join(ROOT, '.lanyard-demo') } },
+  });
+  runDemo({ port: Number(values.port), once: values.once ?? false, dir: resolve(values.dir!) }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

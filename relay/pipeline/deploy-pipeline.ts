@@ -24,7 +24,7 @@ import { activate, type ActivationPlan } from './activate.ts';
 import { decideActivation } from './activation-map.ts';
 import { findBackup, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
 import { GitSource } from './git-source.ts';
-import { hashLiveTree, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
+import { hashLiveTree, MOVE_CHUNK, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
 import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
 import { ManifestStore } from './manifest-store.ts';
 import type { Manifest } from './manifest.ts';
@@ -220,7 +220,10 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
           const archive = await packFiles(config.git.subfolder ? join(workDir, config.git.subfolder) : workDir, writes);
           const staging = `${root}/.lanyard/staging/${job.jobId}`;
           await stageArchive(target, staging, archive);
-          await moveIntoPlace(target, root, staging, writes, plan.toDelete);
+          await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
+            if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
+            if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
+          });
           return archive.byteLength;
         } finally {
           await rm(workDir, { recursive: true, force: true });

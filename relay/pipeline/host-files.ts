@@ -175,28 +175,44 @@ export async function stageArchive(host: TargetHost, stagingDir: string, archive
  * Moves staged files into place (each `mv` is an atomic rename on one filesystem) and deletes the
  * files named. Never a recursive delete: each path is removed with `rm -f` on its own.
  */
-export async function moveIntoPlace(host: TargetHost, root: string, stagingDir: string, toWrite: string[], toDelete: string[]): Promise<void> {
-  const lines = ['set -e', `cd ${shellQuote(root)}`];
+/** Files moved per script: big enough to keep round trips few, small enough to show progress. */
+export const MOVE_CHUNK = 1000;
+
+export async function moveIntoPlace(
+  host: TargetHost,
+  root: string,
+  stagingDir: string,
+  toWrite: string[],
+  toDelete: string[],
+  onProgress: (done: number, total: number) => void = () => undefined,
+): Promise<void> {
   // A folder where a file must go is refused rather than removed; checked for all before any move.
+  const checks = ['set -e', `cd ${shellQuote(root)}`];
   for (const path of toWrite) {
-    lines.push(`if [ -d ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then echo ${shellQuote(`${path} is a folder on the host`)} >&2; exit 5; fi`);
+    checks.push(`if [ -d ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then echo ${shellQuote(`${path} is a folder on the host`)} >&2; exit 5; fi`);
   }
-  // One mkdir and one mv per folder, not per file: a first deploy of thousands of files stays fast.
-  const byFolder = new Map<string, string[]>();
-  for (const path of toWrite) {
-    const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
-    byFolder.set(folder, [...(byFolder.get(folder) ?? []), path]);
-  }
-  for (const [folder, paths] of byFolder) {
-    if (folder !== '.') lines.push(`mkdir -p ${shellQuote(folder)}`);
-    for (let i = 0; i < paths.length; i += 200) {
-      const sources = paths.slice(i, i + 200).map((p) => shellQuote(`${stagingDir}/${p}`)).join(' ');
-      lines.push(`mv -f ${sources} ${shellQuote(`${folder}/`)}`);
+  await runChecked(host, 'checking the paths to write', checks.join('\n'));
+  for (let start = 0; start < toWrite.length; start += MOVE_CHUNK) {
+    const chunk = toWrite.slice(start, start + MOVE_CHUNK);
+    const lines = ['set -e', `cd ${shellQuote(root)}`];
+    // One mkdir and one mv per folder, not per file: a first deploy of thousands of files stays fast.
+    const byFolder = new Map<string, string[]>();
+    for (const path of chunk) {
+      const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+      byFolder.set(folder, [...(byFolder.get(folder) ?? []), path]);
     }
+    for (const [folder, paths] of byFolder) {
+      if (folder !== '.') lines.push(`mkdir -p ${shellQuote(folder)}`);
+      for (let i = 0; i < paths.length; i += 200) {
+        const sources = paths.slice(i, i + 200).map((p) => shellQuote(`${stagingDir}/${p}`)).join(' ');
+        lines.push(`mv -f ${sources} ${shellQuote(`${folder}/`)}`);
+      }
+    }
+    await runChecked(host, 'moving files into place', lines.join('\n'));
+    onProgress(start + chunk.length, toWrite.length);
   }
-  for (const path of toDelete) lines.push(`rm -f -- ${shellQuote(path)}`);
-  lines.push(`rm -rf ${shellQuote(stagingDir)}`);
-  await runChecked(host, 'moving files into place', lines.join('\n'));
+  const finish = ['set -e', `cd ${shellQuote(root)}`, ...toDelete.map((path) => `rm -f -- ${shellQuote(path)}`), `rm -rf ${shellQuote(stagingDir)}`];
+  await runChecked(host, 'deleting removed files', finish.join('\n'));
 }
 
 /** Puts the files of an archive back and removes the ones that did not exist when it was taken. */

@@ -35,6 +35,9 @@ describe('a large configuration', () => {
     expect(deployment.status, `${deployment.reason}`).toBe('succeeded');
     expect(deployment.summary.filesChanged).toHaveLength(3000);
     expect(deployment.summary.activation).toBe('none');
+    // A long apply shows how far it got.
+    expect(relay.log).toMatch(/apply: 1000 of 3000 files in place/);
+    expect(relay.log).toMatch(/apply: 3000 of 3000 files in place/);
     for (const [path, content] of Object.entries(files)) {
       const onHost = await readFile(join(house.configRoot, path));
       expect(createHash('sha256').update(onHost).digest('hex'), path).toBe(createHash('sha256').update(content).digest('hex'));

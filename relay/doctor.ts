@@ -1,11 +1,10 @@
 // `relay doctor`: checks everything the relay needs, one line each with a verdict and, when
 // something is wrong, the fix. Touches nothing: the edge check does not open a relay connection
 // (which would replace a running relay), and the path checks only test for write permission.
-import { join } from 'node:path';
 import { ConfigError, loadRelayConfig, type LoadedConfig } from './config.ts';
 import { HomeAssistantClient, HomeAssistantError } from './home-assistant/client.ts';
 import { freeBytes, hashLiveTree } from './pipeline/host-files.ts';
-import { GitSource } from './pipeline/git-source.ts';
+import { gitSourceFor } from './pipeline/git-source.ts';
 import { openTargetHost } from './transport/open-target-host.ts';
 import { shellQuote, type TargetHost } from './transport/target-host.ts';
 
@@ -107,14 +106,7 @@ export async function diagnose(configPath: string, env: NodeJS.ProcessEnv = proc
   });
 
   await run('git', async () => {
-    const git = new GitSource({
-      remote: config.git.remote,
-      branch: config.git.branch,
-      cacheDir: join(config.stateDir, 'git-cache'),
-      ...(secrets.gitToken ? { token: secrets.gitToken } : {}),
-      ...(config.git.deployKeyPath ? { deployKeyPath: config.git.deployKeyPath } : {}),
-    });
-    const head = await git.resolveBranchHead();
+    const head = await gitSourceFor(loaded).resolveBranchHead();
     return { ok: true, detail: `${config.git.remote} reachable; ${config.git.branch} is at ${head.slice(0, 7)}` };
   });
   const gitLine = lines.at(-1)!;

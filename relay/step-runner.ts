@@ -2,17 +2,17 @@
 // with durations, and keeps the context later steps and crash recovery need.
 import type { DeploymentSummary, StepName } from '../shared/deployment.ts';
 import type { JobMessage, ProgressMessage } from '../shared/protocol.ts';
+import { CodedError } from './coded-error.ts';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
 
-export class StepFailure extends Error {
+export class StepFailure extends CodedError {
   constructor(
     readonly step: StepName,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'StepFailure';
+    super(code, message);
   }
 }
 

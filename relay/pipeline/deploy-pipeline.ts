@@ -23,7 +23,7 @@ import type { TargetHost } from '../transport/target-host.ts';
 import { activate, type ActivationPlan } from './activate.ts';
 import { decideActivation } from './activation-map.ts';
 import { findBackup, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
-import { GitSource } from './git-source.ts';
+import { gitSourceFor } from './git-source.ts';
 import { hashLiveTree, MOVE_CHUNK, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
 import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
 import { ManifestStore } from './manifest-store.ts';
@@ -57,13 +57,7 @@ function plural(n: number, word: string): string {
 
 export async function createPipeline(loaded: LoadedConfig, logger: Logger): Promise<Pipeline> {
   const { config, secrets } = loaded;
-  const git = new GitSource({
-    remote: config.git.remote,
-    branch: config.git.branch,
-    cacheDir: join(config.stateDir, 'git-cache'),
-    ...(secrets.gitToken ? { token: secrets.gitToken } : {}),
-    ...(config.git.deployKeyPath ? { deployKeyPath: config.git.deployKeyPath } : {}),
-  });
+  const git = gitSourceFor(loaded);
   const ha = new HomeAssistantClient({
     baseUrl: config.homeAssistant.url,
     token: secrets.homeAssistantToken,

@@ -9,20 +9,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, stat, symlink, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { CodedError } from '../coded-error.ts';
+import type { LoadedConfig } from '../config.ts';
 
 const execFileAsync = promisify(execFile);
 
 export type GitErrorCode = 'not_on_branch' | 'unknown_commit' | 'fetch_failed' | 'git_failed';
 
-export class GitError extends Error {
-  constructor(
-    readonly code: GitErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'GitError';
-  }
-}
+export class GitError extends CodedError<GitErrorCode> {}
 
 export interface GitSourceOptions {
   remote: string;
@@ -262,4 +256,15 @@ export class GitSource {
     });
     return content;
   }
+}
+
+/** The relay's git source as its configuration describes it. */
+export function gitSourceFor({ config, secrets }: LoadedConfig): GitSource {
+  return new GitSource({
+    remote: config.git.remote,
+    branch: config.git.branch,
+    cacheDir: join(config.stateDir, 'git-cache'),
+    ...(secrets.gitToken ? { token: secrets.gitToken } : {}),
+    ...(config.git.deployKeyPath ? { deployKeyPath: config.git.deployKeyPath } : {}),
+  });
 }

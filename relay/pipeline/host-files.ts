@@ -5,6 +5,7 @@
 //
 // The scripts use only tools busybox has (find, sha256sum, stat, readlink, tar, gzip, mv, rm), so
 // they run on Home Assistant OS's SSH add-on as well as on a Debian host.
+import { CodedError } from '../coded-error.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 
 export interface LiveFile {
@@ -21,15 +22,7 @@ export const UNHASHED_FOLDERS = ['.storage', '.cloud', 'deps', 'tts', 'backups',
 /** File names never hashed: the database (hundreds of MB) and logs. */
 export const UNHASHED_NAMES = ['*.db', '*.db-*', '*.db.*', '*.log', '*.log.*'];
 
-export class HostError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HostError';
-  }
-}
+export class HostError extends CodedError {}
 
 async function runChecked(host: TargetHost, what: string, script: string, stdin?: Buffer | string): Promise<Buffer> {
   // A script that carries no data on stdin is itself sent on stdin: a deploy of thousands of files

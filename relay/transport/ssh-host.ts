@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
 import { z } from 'zod';
+import { CodedError } from '../coded-error.ts';
 import { shellQuote, type RunOptions, type RunResult, type TargetHost } from './target-host.ts';
 
 export const SshTargetOptions = z.object({
@@ -23,15 +24,7 @@ export type SshTargetOptions = z.input<typeof SshTargetOptions>;
 
 export type SshErrorCode = 'host_key_mismatch' | 'auth_failed' | 'unreachable' | 'timeout' | 'ssh_failed';
 
-export class SshError extends Error {
-  constructor(
-    readonly code: SshErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SshError';
-  }
-}
+export class SshError extends CodedError<SshErrorCode> {}
 
 /** `SHA256:<base64, no padding>` of a raw public key blob, as `ssh-keygen -lf` prints it. */
 export function fingerprintOf(key: Buffer): string {

@@ -4,30 +4,23 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, createHouse, HOST_ONLY_FILES, snapshotTree, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
+import { HOST_ONLY_FILES, snapshotTree, startHouseWithRelay, waitForDeployment, type ApiClient, type House, type RunningHouse, type TestEdge } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
-import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
+import type { RelayProcess } from '../support/relay-process.ts';
 
+let running: RunningHouse;
 let edge: TestEdge;
 let house: House;
 let relay: RelayProcess;
 let api: ApiClient;
 
 beforeAll(async () => {
-  const { mkdtemp } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const edgeDir = await mkdtemp(join(tmpdir(), 'lanyard-edge-'));
-  edge = await startTestEdge(edgeDir);
-  house = await createHouse({ edgeUrl: edge.url });
-  relay = startRelayProcess(house.relayConfigPath);
-  await relay.waitForLog(/edge ready/);
-  api = apiClient(edge.url, TEST_SECRETS.operatorToken);
+  running = await startHouseWithRelay();
+  ({ edge, house, relay, api } = running);
 });
 
 afterAll(async () => {
-  await relay?.kill('SIGTERM');
-  await edge?.stop();
-  await house?.close();
+  await running?.stop();
 });
 
 const hostOnly = (path: string) => path === '.lanyard' || path.startsWith('.lanyard/');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHouse, startTestEdge, type House, type TestEdge } from '../support/house.ts';
+import { createHouse, sshTransportOf, startTestEdge, type House, type TestEdge } from '../support/house.ts';
 import { startSshd, type Sshd } from '../support/sshd.ts';
 
 const run = promisify(execFile);
@@ -18,19 +18,7 @@ let house: House;
 beforeAll(async () => {
   sshd = await startSshd();
   edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
-  house = await createHouse({
-    edgeUrl: edge.url,
-    transport: {
-      kind: 'ssh',
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.username,
-      privateKeyPath: sshd.privateKeyPath,
-      hostKeyFingerprint: sshd.hostKeyFingerprint,
-      configRoot: join(sshd.homeDir, 'config'),
-      backupDir: join(sshd.homeDir, 'backup'),
-    },
-  });
+  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd) });
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { lstat, mkdtemp, readdir, readFile, symlink, unlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, createHouse, git, HOST_ONLY_FILES, snapshotTree, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
+import { apiClient, createHouse, git, HOST_ONLY_FILES, snapshotTree, sshTransportOf, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
 import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
 import { startSshd, type Sshd } from '../support/sshd.ts';
@@ -29,20 +29,7 @@ async function deploy(files: Record<string, string | null>, message: string): Pr
 beforeAll(async () => {
   sshd = await startSshd();
   edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
-  house = await createHouse({
-    edgeUrl: edge.url,
-    transport: {
-      kind: 'ssh',
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.username,
-      privateKeyPath: sshd.privateKeyPath,
-      hostKeyFingerprint: sshd.hostKeyFingerprint,
-      configRoot: join(sshd.homeDir, 'config'),
-      backupDir: join(sshd.homeDir, 'backup'),
-    },
-    relayOverrides: { deploy: { keepBackups: 3 } },
-  });
+  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd), relayOverrides: { deploy: { keepBackups: 3 } } });
   relay = startRelayProcess(house.relayConfigPath);
   await relay.waitForLog(/edge ready/);
   api = apiClient(edge.url, TEST_SECRETS.operatorToken);

@@ -1,16 +1,16 @@
 // Rolling back on purpose: through the API to an earlier deployment or a kept backup, and with
 // no edge at all from the relay's command line (break glass).
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, createHouse, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
+import { startHouseWithRelay, waitForDeployment, type ApiClient, type House, type RunningHouse, type TestEdge } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
-import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
+import type { RelayProcess } from '../support/relay-process.ts';
 
 const run = promisify(execFile);
+let running: RunningHouse;
 let edge: TestEdge;
 let house: House;
 let relay: RelayProcess;
@@ -35,17 +35,12 @@ async function relayCli(...args: string[]): Promise<{ stdout: string; stderr: st
 }
 
 beforeAll(async () => {
-  edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
-  house = await createHouse({ edgeUrl: edge.url });
-  relay = startRelayProcess(house.relayConfigPath);
-  await relay.waitForLog(/edge ready/);
-  api = apiClient(edge.url, TEST_SECRETS.operatorToken);
+  running = await startHouseWithRelay();
+  ({ edge, house, relay, api } = running);
 });
 
 afterAll(async () => {
-  await relay?.kill('SIGTERM');
-  await edge?.stop();
-  await house?.close();
+  await running?.stop();
 });
 
 describe('rolling back on purpose', () => {

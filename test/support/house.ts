@@ -13,6 +13,8 @@ import { stringify as toYaml } from 'yaml';
 import { startLocalEdge, type LocalEdge } from '../../demo/local-edge.ts';
 import { startHomeAssistantStandIn, type HomeAssistantStandIn } from './home-assistant-standin.ts';
 import { freePort } from './ports.ts';
+import { startRelayProcess, type RelayProcess } from './relay-process.ts';
+import type { Sshd } from './sshd.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -234,4 +236,46 @@ export async function waitForDeployment(api: ApiClient, id: string, statuses: st
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`deployment ${id} never reached ${statuses.join('|')}; last: ${JSON.stringify(last)}`);
+}
+
+/** The ssh transport of a house whose host is the tests' own sshd. */
+export function sshTransportOf(sshd: Sshd): NonNullable<HouseOptions['transport']> {
+  return {
+    kind: 'ssh',
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    privateKeyPath: sshd.privateKeyPath,
+    hostKeyFingerprint: sshd.hostKeyFingerprint,
+    configRoot: join(sshd.homeDir, 'config'),
+    backupDir: join(sshd.homeDir, 'backup'),
+  };
+}
+
+export interface RunningHouse {
+  edge: TestEdge;
+  house: House;
+  relay: RelayProcess;
+  /** The operator's API client. */
+  api: ApiClient;
+  stop(): Promise<void>;
+}
+
+/** An edge under wrangler dev, a house, and a relay process connected to the edge. */
+export async function startHouseWithRelay(options: Omit<HouseOptions, 'edgeUrl'> = {}): Promise<RunningHouse> {
+  const edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
+  const house = await createHouse({ ...options, edgeUrl: edge.url });
+  const running: RunningHouse = {
+    edge,
+    house,
+    relay: startRelayProcess(house.relayConfigPath),
+    api: apiClient(edge.url, TEST_SECRETS.operatorToken),
+    async stop() {
+      await running.relay.kill('SIGTERM');
+      await edge.stop();
+      await house.close();
+    },
+  };
+  await running.relay.waitForLog(/edge ready/);
+  return running;
 }

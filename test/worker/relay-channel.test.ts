@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { fakeSha } from '../support/github-payloads.ts';
 import { apiCall, call } from './helpers.ts';
-import { connectRelay, type TestRelay } from './relay-socket.ts';
+import { connectRelay, drainJobs, type TestRelay } from './relay-socket.ts';
 
 const hub = (name: string) => env.TARGET_HUB.get(env.TARGET_HUB.idFromName(name));
 
@@ -62,12 +62,7 @@ describe('one live relay per target', () => {
 describe('dispatch, leases and timeouts', () => {
   it('re-dispatches a job the relay did not acknowledge in time, with the next attempt number', async () => {
     const relay = await connectRelay('home');
-    // Drain whatever earlier tests left for this target.
-    let job = await relay.next('job').catch(() => null);
-    while (job && job.type === 'job') {
-      relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: {} as never });
-      job = await relay.next('job', 500).catch(() => null);
-    }
+    await drainJobs(relay, 3000);
     const id = await deployOn('home', 'unacked');
     expect(await relay.next('job')).toMatchObject({ jobId: id, attempt: 1 });
     await expireDeadlines('home', id);
@@ -85,11 +80,7 @@ describe('dispatch, leases and timeouts', () => {
 
   it('marks a running job failed with "relay lost" when its lease runs out, and takes the relay\'s word if it reports later', async () => {
     const relay = await connectRelay('cabin');
-    let job = await relay.next('job', 500).catch(() => null);
-    while (job && job.type === 'job') {
-      relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: {} as never });
-      job = await relay.next('job', 500).catch(() => null);
-    }
+    await drainJobs(relay);
     const id = await deployOn('cabin', 'lease');
     await relay.next('job');
     relay.send({ type: 'ack', jobId: id, attempt: 1 });
@@ -110,11 +101,7 @@ describe('dispatch, leases and timeouts', () => {
 
   it('treats a repeated result as already recorded and changes nothing', async () => {
     const relay = await connectRelay('gated', 'gated-relay-token');
-    let job = await relay.next('job', 500).catch(() => null);
-    while (job && job.type === 'job') {
-      relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: {} as never });
-      job = await relay.next('job', 500).catch(() => null);
-    }
+    await drainJobs(relay);
     const id = await deployOn('gated', 'twice');
     await relay.next('job');
     relay.send({ type: 'result', jobId: id, status: 'failed', reason: 'first word', summary: {} as never });

@@ -51,3 +51,12 @@ export async function connectRelay(target = 'home', token = 'relay-token-home', 
   }
   return relay;
 }
+
+/** Finishes whatever jobs earlier tests left queued for this relay's target, so a test starts clean. */
+export async function drainJobs(relay: TestRelay, firstWaitMs = 500): Promise<void> {
+  let job = await relay.next('job', firstWaitMs).catch(() => null);
+  while (job && job.type === 'job') {
+    relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: {} as never });
+    job = await relay.next('job', 500).catch(() => null);
+  }
+}

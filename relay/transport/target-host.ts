@@ -8,12 +8,14 @@
 export interface RunOptions {
   /** Bytes written to the command's standard input, then closed. */
   stdin?: Buffer | string;
-  /** Working directory on the host. */
+  /** Working directory on the host. A missing one is a failed run (non-zero code, sh's reason in stderr). */
   cwd?: string;
 }
 
 export interface RunResult {
+  /** The exit status; a script killed by a signal reports 128 + the signal number, as a shell does. */
   code: number;
+  /** Raw bytes: binary-safe, so tar archives pass through unchanged. */
   stdout: Buffer;
   stderr: string;
 }
@@ -21,11 +23,15 @@ export interface RunResult {
 export interface TargetHost {
   /** "ssh hass@127.0.0.1:2222" or "local": said in logs and errors. */
   readonly description: string;
-  /** Runs a POSIX sh script on the host (`sh -c script`). Never throws on a non-zero exit; returns it. */
+  /**
+   * Runs a POSIX sh script on the host (`sh -c script`). Never throws on a non-zero exit; returns it.
+   * Throws a coded error only when the script could not run or its result is unknown (the
+   * connection dropped): then nothing about the host's state may be assumed.
+   */
   run(script: string, options?: RunOptions): Promise<RunResult>;
-  /** Writes a local file to a path on the host (parent folder must exist). */
+  /** Writes a local file to a path on the host (parent folder must exist). Fails with code `transfer_failed`. */
   upload(localPath: string, remotePath: string): Promise<void>;
-  /** Copies a file from the host to a local path. */
+  /** Copies a file from the host to a local path. Fails with code `transfer_failed`. */
   download(remotePath: string, localPath: string): Promise<void>;
   close(): Promise<void>;
 }

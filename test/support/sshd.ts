@@ -1,15 +1,17 @@
 // A real OpenSSH sshd on 127.0.0.1 for the tests: its own fresh host key, a client key pair, a
 // dedicated test user (`lanyard-test` when the tests run as root, else the current user), and a
-// folder that user owns for a config root and backups.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// folder that user owns for a config root and backups. Needs the Debian packages openssh-server
+// and openssh-client; as root it creates the test user with useradd/usermod (package passwd).
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitFor } from './ports.ts';
+import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
+const SSHD = '/usr/sbin/sshd';
 export const TEST_USER = 'lanyard-test';
 
 export interface Sshd {
@@ -20,7 +22,14 @@ export interface Sshd {
   hostKeyFingerprint: string;
   /** A folder the test user owns, for config roots and backups. */
   homeDir: string;
+  /** What sshd logged so far (LogLevel VERBOSE): logins, key offers, disconnects. */
+  log(): string;
   stop(): Promise<void>;
+}
+
+export interface SshdOptions {
+  /** Serve the SFTP subsystem (default true). Home Assistant's SSH add-ons ship with it off. */
+  sftp?: boolean;
 }
 
 export async function fingerprintOfKeyFile(publicKeyPath: string): Promise<string> {
@@ -31,30 +40,43 @@ export async function fingerprintOfKeyFile(publicKeyPath: string): Promise<strin
 }
 
 export async function generateKey(path: string): Promise<void> {
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lanyard-test', '-f', path]);
+  try {
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lanyard-test', '-f', path]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('ssh-keygen is missing: apt-get install openssh-client');
+    throw error;
+  }
 }
 
+// Several test files start their sshd at the same moment, and concurrent useradds leave a home
+// folder owned by a uid that lost the race; flock (util-linux, always on Debian) serializes them.
+// useradd leaves the account locked ('!' in shadow), and OpenSSH refuses a locked account even for
+// key logins when PAM is off; '*' means "no password" without locking.
+const CREATE_TEST_USER = `
+  getent passwd ${TEST_USER} >/dev/null || useradd --system --create-home --shell /bin/sh ${TEST_USER} || exit
+  case "$(getent shadow ${TEST_USER} | cut -d: -f2)" in '!'*) usermod -p '*' ${TEST_USER} ;; esac
+`;
+
 async function ensureUser(): Promise<{ username: string; homeDir: string }> {
-  if (process.getuid?.() !== 0) return { username: userInfo().username, homeDir: userInfo().homedir };
-  try {
-    await run('id', [TEST_USER]);
-  } catch {
-    await run('useradd', ['--system', '--create-home', '--shell', '/bin/sh', TEST_USER]).catch(async (error: Error) => {
-      // Another test file may have created it at the same moment.
-      await run('id', [TEST_USER]).catch(() => {
-        throw error;
-      });
-    });
-  }
-  // OpenSSH refuses a locked account ('!' in shadow, as useradd leaves it) even for key logins
-  // when PAM is off; '*' means "no password" without locking.
-  await run('usermod', ['-p', '*', TEST_USER]);
+  if (process.getuid?.() !== 0) return { username: userInfo().username, homeDir: tmpdir() };
+  await run('flock', [join(tmpdir(), 'lanyard-test-user.lock'), 'sh', '-c', CREATE_TEST_USER]).catch((error: Error & { stderr?: string }) => {
+    throw new Error(`could not create the test user ${TEST_USER}: ${error.stderr?.trim() || error.message}`);
+  });
   const { stdout } = await run('getent', ['passwd', TEST_USER]);
   return { username: TEST_USER, homeDir: stdout.trim().split(':')[5]! };
 }
 
-export async function startSshd(): Promise<Sshd> {
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const { username, homeDir } = await ensureUser();
+  // Readable by all: sshd reads authorized_keys as the test user, not as root.
   const dir = await mkdtemp(join(tmpdir(), 'lanyard-sshd-'));
   await chmod(dir, 0o755);
   const hostKey = join(dir, 'host_ed25519');
@@ -82,26 +104,45 @@ export async function startSshd(): Promise<Sshd> {
       'StrictModes no',
       `AllowUsers ${username}`,
       'PermitRootLogin no',
-      'Subsystem sftp internal-sftp',
-      'LogLevel ERROR',
+      ...(options.sftp === false ? [] : ['Subsystem sftp internal-sftp']),
+      'LogLevel VERBOSE',
     ].join('\n') + '\n',
   );
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+
+  const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString('utf8')));
-  await waitFor(
-    `sshd on 127.0.0.1:${port}`,
-    () =>
-      new Promise<boolean>((resolve) => {
-        if (child.exitCode !== null) throw new Error(`sshd exited: ${log}`);
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => resolve(false));
-      }),
-    15_000,
-    50,
-  );
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(error.code === 'ENOENT' ? `${SSHD} is missing: apt-get install openssh-server` : `sshd could not start: ${error.message}`),
+    );
+    child.once('exit', (code, signal) => resolve(`sshd exited (${code ?? signal}): ${log.trim()}`));
+  });
+  const cleanUp = async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true });
+  };
+
+  // Stop polling the moment sshd dies: its log says why (a bad config line, the port taken).
+  const problem = await Promise.race([
+    exited,
+    (async () => {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) return null;
+        if (await accepts(port)) return undefined;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return `sshd did not listen on 127.0.0.1:${port} within 15 s: ${log.trim()}`;
+    })(),
+  ]);
+  if (problem !== undefined) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await cleanUp();
+    throw new Error(problem ?? (await exited));
+  }
+
   return {
     host: '127.0.0.1',
     port,
@@ -109,14 +150,13 @@ export async function startSshd(): Promise<Sshd> {
     privateKeyPath: clientKey,
     hostKeyFingerprint: await fingerprintOfKeyFile(`${hostKey}.pub`),
     homeDir: workDir,
+    log: () => log,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await exited;
       }
-      await rm(dir, { recursive: true, force: true });
-      await rm(workDir, { recursive: true, force: true });
+      await cleanUp();
     },
   };
 }

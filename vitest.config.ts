@@ -28,6 +28,10 @@ export default defineConfig({
                 ]),
                 RELAY_TOKEN_HOME: 'relay-token-home',
                 RELAY_TOKEN_GATED: 'sha256:48bd551b3580de628dcdd43c0e5f2a17857f222c34955bcd2ea05a81c94445a8',
+                // GitHub Deployments for the `outward` target only, against a port nothing listens
+                // on: the tests see an outage, and nothing ever leaves 127.0.0.1.
+                GITHUB_TOKEN_OUTWARD: 'github-token-outward-test',
+                GITHUB_API_URL: 'http://127.0.0.1:9',
                 TARGETS: JSON.stringify([
                   { name: 'home', repo: 'octo-home/ha-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME' },
                   { name: 'cabin', repo: 'octo-home/ha-config', branch: 'cabin', relayTokenSecret: 'RELAY_TOKEN_HOME', publicReadOnly: true },
@@ -37,6 +41,15 @@ export default defineConfig({
                     branch: 'main',
                     trigger: { type: 'workflow_run', workflow: 'Config check' },
                     relayTokenSecret: 'RELAY_TOKEN_GATED',
+                  },
+                  {
+                    name: 'outward',
+                    repo: 'octo-home/outward-config',
+                    branch: 'main',
+                    relayTokenSecret: 'RELAY_TOKEN_HOME',
+                    githubTokenSecret: 'GITHUB_TOKEN_OUTWARD',
+                    environmentUrl: 'https://ha.example.org',
+                    requiredContexts: ['Config check'],
                   },
                   {
                     name: 'dispatched',

@@ -13,6 +13,8 @@ export interface JobExecutor {
   execute(job: JobMessage, steps: StepRunner): Promise<JobOutcome>;
   /** Finishes or undoes a job the relay was killed in the middle of. */
   recover(entry: JournalEntry, steps: StepRunner): Promise<JobOutcome>;
+  /** Connected with nothing to do: e.g. publish the house's deployment sensor again. Must not throw. */
+  idle?(): Promise<void>;
 }
 
 export interface Channel {
@@ -52,6 +54,7 @@ export class JobRunner {
   /** The edge welcomed us: send every result it has not confirmed yet. */
   async onReady(): Promise<void> {
     for (const result of await this.journal.pendingResults()) this.channel.send(result);
+    if (!this.running) void this.executor.idle?.().catch(() => undefined);
   }
 
   onMessage(message: HubMessage): void {

@@ -66,6 +66,51 @@ export const RelayView = z.object({
 });
 export type RelayView = z.infer<typeof RelayView>;
 
+/**
+ * Why the branch head is not being deployed yet: the target deploys only after a workflow succeeds
+ * (or on a repository_dispatch), the head was seen, and nothing has been queued for that commit.
+ */
+export const Waiting = z.object({
+  /** `workflow`: waits for `workflow` to succeed on `sha`; `dispatch`: waits for a repository_dispatch `eventType`. */
+  for: z.enum(['workflow', 'dispatch']),
+  workflow: z.string().nullable(),
+  eventType: z.string().nullable(),
+  sha: z.string(),
+  message: z.string(),
+  since: z.number(),
+  /** The sentence to show, e.g. `waiting for workflow "Config check" on 1a2b3c4`. */
+  text: z.string(),
+});
+export type Waiting = z.infer<typeof Waiting>;
+
+/** Where outward messages (GitHub deployment statuses, Slack, the signed webhook) go. */
+export const OutwardChannel = z.enum(['github', 'slack', 'webhook']);
+export type OutwardChannel = z.infer<typeof OutwardChannel>;
+
+/** One message in the hub's outbox: sent, still being retried, or given up on. */
+export const OutwardDelivery = z.object({
+  channel: OutwardChannel,
+  deploymentId: z.string(),
+  /** What it is, e.g. `github deployment`, `github status success`, `slack failed`, `webhook deployment.failed`. */
+  what: z.string(),
+  state: z.enum(['pending', 'delivered', 'abandoned']),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.number().nullable(),
+  createdAt: z.number(),
+  settledAt: z.number().nullable(),
+});
+export type OutwardDelivery = z.infer<typeof OutwardDelivery>;
+
+/** What the outside world has not heard yet: a GitHub or notification outage, never a deploy failure. */
+export const OutwardView = z.object({
+  /** Messages not delivered yet (including ones waiting behind them, in order). */
+  pending: z.number(),
+  /** Messages that failed at least once and are still retried, or were given up on recently. */
+  problems: z.array(OutwardDelivery),
+});
+export type OutwardView = z.infer<typeof OutwardView>;
+
 export const TargetStatus = z.object({
   target: z.string(),
   current: DeploymentView.nullable(),
@@ -74,6 +119,10 @@ export const TargetStatus = z.object({
   deployed: DeploymentView.nullable(),
   branchHead: z.object({ sha: z.string(), message: z.string(), author: z.string().nullable(), seenAt: z.number() }).nullable(),
   relay: RelayView,
+  /** Set by the hub; optional so a status from an older edge still parses. */
+  waiting: Waiting.nullable().optional(),
+  /** Set by the hub; optional so a status from an older edge still parses. */
+  outward: OutwardView.optional(),
 });
 export type TargetStatus = z.infer<typeof TargetStatus>;
 

@@ -14,6 +14,22 @@ export interface Env {
   API_TOKENS?: string;
   /** The public base URL of the status page, for links in notifications. */
   PUBLIC_URL?: string;
+  /** Signs the status page's session cookies and CSRF tokens (at least 32 characters); unset: derived from API_TOKENS. */
+  SESSION_SECRET?: string;
+  /** GitHub's REST API (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3). */
+  GITHUB_API_URL?: string;
+  /** Token for GitHub Deployments (fine-grained, "Deployments: read and write"); the secret a target's `githubTokenSecret` names. */
+  GITHUB_TOKEN?: string;
+  /** A Slack incoming webhook URL: a message when a deploy fails or is rolled back (and on success if asked). */
+  SLACK_WEBHOOK_URL?: string;
+  /** A URL that receives every notification as signed JSON (see README, "Outward"). */
+  NOTIFY_WEBHOOK_URL?: string;
+  /** The HMAC-SHA256 key of `X-Lanyard-Signature`; required with NOTIFY_WEBHOOK_URL. */
+  NOTIFY_WEBHOOK_SECRET?: string;
+  /** `true`: notify successes too, for targets that do not set `notifyOnSuccess`. */
+  NOTIFY_ON_SUCCESS?: string;
+  /** First retry delay of the outbox in ms (default 5000, doubling to 10 minutes); tests make it short. */
+  OUTBOX_RETRY_BASE_MS?: string;
 }
 
 /** Secrets named by configuration (each target's relay token) are looked up by name. */

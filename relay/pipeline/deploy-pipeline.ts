@@ -13,6 +13,7 @@ import type { Activation, DeploymentSummary, StepName } from '../../shared/deplo
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { LoadedConfig } from '../config.ts';
 import { HomeAssistantClient } from '../home-assistant/client.ts';
+import { houseOutward, withHouseOutward } from '../outward/house-outward.ts';
 import type { JobExecutor } from '../job-runner.ts';
 import type { JournalEntry } from '../journal.ts';
 import type { Logger } from '../log.ts';
@@ -287,7 +288,14 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     }
   }
 
-  return {
+  // The sensor and notifications get a client of their own with a short timeout: a hung HA must
+  // not hold up the job's report.
+  const outward = houseOutward({
+    ha: new HomeAssistantClient({ baseUrl: config.homeAssistant.url, token: secrets.homeAssistantToken, requestTimeoutMs: Math.min(5, config.homeAssistant.requestTimeoutSeconds) * 1000 }),
+    config,
+    logger,
+  });
+  return withHouseOutward<Pipeline>({
     execute,
     async recover(entry: JournalEntry, steps: StepRunner): Promise<JobOutcome> {
       const context = entry.context as DeployContext;
@@ -333,5 +341,5 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       await hostConnection?.close();
       hostConnection = null;
     },
-  };
+  }, outward);
 }

@@ -46,6 +46,20 @@ export const TargetConfig = z
       .regex(/^[A-Z][A-Z0-9_]*$/, 'the name of a Worker secret, e.g. RELAY_TOKEN_HOME')
       .describe('Name of the Worker secret holding this target\'s relay token (plain, or `sha256:<hex>` of it).'),
     publicReadOnly: z.boolean().default(false).describe('Let anyone read this target\'s status without a token.'),
+    requiredContexts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Commit status contexts GitHub must see succeed before it accepts the GitHub deployment (`required_contexts`). Lanyard deploys either way; a refusal is noted.'),
+    environmentUrl: z.url().optional().describe('Shown as the GitHub deployment\'s `environment_url`, e.g. your Home Assistant\'s public URL.'),
+    githubTokenSecret: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, 'the name of a Worker secret, e.g. GITHUB_TOKEN')
+      .default('GITHUB_TOKEN')
+      .describe('Name of the Worker secret holding the token for GitHub Deployments (Deployments: read and write). Unset secret: no GitHub deployments.'),
+    notifyOnSuccess: z
+      .boolean()
+      .optional()
+      .describe('Send Slack and webhook notifications for successful deploys too (failures and rollbacks always notify). Default: the NOTIFY_ON_SUCCESS var.'),
   })
   .strict();
 export type TargetConfig = z.infer<typeof TargetConfig>;

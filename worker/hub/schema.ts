@@ -46,4 +46,28 @@ CREATE TABLE IF NOT EXISTS audit (
   detail TEXT NOT NULL,
   source TEXT
 );
+-- Outward (worker/outward/): messages for GitHub, Slack and the signed webhook, kept until
+-- delivered so an outage or an eviction loses none; retried from the hub's alarm. A stream is one
+-- deployment on one channel: its messages go out strictly in order.
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  what TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  settled_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, stream, seq);
+CREATE INDEX IF NOT EXISTS outbox_by_deployment ON outbox (deployment_id, seq);
+-- The last status of each deployment the outside world was told about (and the GitHub state).
+CREATE TABLE IF NOT EXISTS outward_announced (deployment_id TEXT PRIMARY KEY, status TEXT NOT NULL, github_state TEXT);
+-- The GitHub deployment made for each Lanyard deployment.
+CREATE TABLE IF NOT EXISTS github_deployments (deployment_id TEXT PRIMARY KEY, github_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
 `;

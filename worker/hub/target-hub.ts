@@ -3,7 +3,7 @@
 // before anyone is answered; nothing lives only in memory, because the object may hibernate or be
 // evicted between any two events.
 import { DurableObject } from 'cloudflare:workers';
-import type { DeploymentView, Metrics, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { isFinal } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
@@ -12,6 +12,11 @@ import type { HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '.
 import { CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
+import { announcementsFor } from '../outward/announcements.ts';
+import { deliverDue } from '../outward/courier.ts';
+import { Outbox } from '../outward/outbox.ts';
+import { outwardSettings } from '../outward/settings.ts';
+import { waitingFor } from '../outward/waiting.ts';
 import { AuditTrail, type AuditEntry } from './audit.ts';
 import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
@@ -35,6 +40,7 @@ export class TargetHub extends DurableObject<Env> {
   private readonly deployments: Deployments;
   private readonly audit: AuditTrail;
   private readonly timings: ChannelTimings;
+  private readonly outbox: Outbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -43,6 +49,12 @@ export class TargetHub extends DurableObject<Env> {
     this.deployments = new Deployments(this.sql, () => this.targetName());
     this.audit = new AuditTrail(this.sql);
     this.timings = channelTimings(env);
+    this.outbox = new Outbox(this.sql);
+    if (!this.meta('outward_started')) {
+      // Deployments from before outward messages existed are history: GitHub is not told about them.
+      this.outbox.adoptHistory();
+      this.setMeta('outward_started', String(Date.now()));
+    }
     // Heartbeats are answered by the runtime itself, so an idle relay never wakes the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
   }
@@ -118,6 +130,8 @@ export class TargetHub extends DurableObject<Env> {
       source: request.source,
     });
     this.pump();
+    // Watching status pages refresh; the outside world hears about it (broadcast announces).
+    this.broadcast();
     return accepted({ deploymentId: id, created: true, superseded });
   }
 
@@ -169,6 +183,8 @@ export class TargetHub extends DurableObject<Env> {
     });
     this.audit.record({ at: now, actor: request.actor, action: 'rollback.queued', detail: { deploymentId: id, sha, rollbackOf, backupId }, source: request.source });
     this.pump();
+    // Watching status pages refresh; the outside world hears about it (broadcast announces).
+    this.broadcast();
     return accepted({ deploymentId: id });
   }
 
@@ -189,6 +205,8 @@ export class TargetHub extends DurableObject<Env> {
   async noteBranchHead(head: BranchHead): Promise<void> {
     this.remember(head.target);
     this.setMeta('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
+    // A gated target now shows the commit it waits for.
+    this.broadcast();
   }
 
   private branchHead(): TargetStatus['branchHead'] {
@@ -213,7 +231,18 @@ export class TargetHub extends DurableObject<Env> {
       deployed: this.deployments.latest(['succeeded']),
       branchHead: this.branchHead(),
       relay: this.relayView(),
+      waiting: this.waiting(),
+      outward: this.outbox.view(Date.now()),
     };
+  }
+
+  /** A commit the target has seen but waits to deploy (CI-gated or dispatch-triggered targets). */
+  private waiting(): TargetStatus['waiting'] {
+    try {
+      return waitingFor(this.config(), this.branchHead(), (sha) => this.sql.exec('SELECT 1 FROM deployments WHERE sha = ? LIMIT 1', sha).toArray().length > 0);
+    } catch {
+      return null;
+    }
   }
 
   async history(target: string, options: { status?: DeploymentStatus; limit: number; before?: string }): Promise<DeploymentView[]> {
@@ -221,11 +250,11 @@ export class TargetHub extends DurableObject<Env> {
     return this.deployments.page(options);
   }
 
-  async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[] }>> {
+  async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[]; outward: OutwardDelivery[] }>> {
     this.remember(target);
     const deployment = this.deployments.get(id);
     if (!deployment) return refused(404, 'unknown_deployment', `No deployment "${id}" on this target.`);
-    return accepted({ deployment, steps: this.deployments.steps(id) });
+    return accepted({ deployment, steps: this.deployments.steps(id), outward: this.outbox.forDeployment(id) });
   }
 
   async metrics(target: string, now: number, days: number): Promise<Metrics> {
@@ -354,6 +383,8 @@ export class TargetHub extends DurableObject<Env> {
       }
     }
     this.pump();
+    // Watching status pages refresh; the outside world hears about it (broadcast announces).
+    this.broadcast();
   }
 
   private onAck(ws: WebSocket, jobId: string, attempt: number): void {
@@ -512,12 +543,79 @@ export class TargetHub extends DurableObject<Env> {
     this.pump();
     if (next !== null) this.scheduleAlarm(next);
     this.broadcast();
+    await this.deliverOutward();
+  }
+
+  // ---- outward: GitHub Deployments, Slack, the signed webhook ---------------------------------
+
+  /**
+   * Puts what the outside world must hear about every deployment that changed state into the
+   * outbox, in the same synchronous step as the change, and wakes the alarm to send it. Never throws:
+   * nothing outward may stand in the way of a deployment.
+   */
+  private announce(): void {
+    try {
+      const config = this.config();
+      const settings = outwardSettings(this.env, config);
+      const now = Date.now();
+      let queued = false;
+      for (const u of this.outbox.unannounced()) {
+        const d = this.deployments.get(u.id);
+        if (!d) continue;
+        const previous = d.status === 'succeeded' ? this.deployments.latest(['succeeded'], d.id) : null;
+        const { messages, githubState } = announcementsFor({
+          deployment: d,
+          announcedStatus: u.announcedStatus,
+          announcedGithubState: u.announcedGithubState,
+          githubKnown: this.outbox.githubKnows(d.id),
+          relayLost: d.status === 'failed' && d.reason === RELAY_LOST,
+          replaced: previous && this.outbox.githubKnows(previous.id) ? previous : null,
+          config,
+          settings,
+          newDeliveryId: () => newId('ntf', now),
+        });
+        if (messages.length) {
+          this.outbox.enqueue(messages, now);
+          queued = true;
+        }
+        this.outbox.markAnnounced(d.id, d.status, githubState);
+      }
+      if (queued) this.scheduleAlarm(now);
+    } catch (error) {
+      console.error('could not queue outward messages', error);
+    }
+  }
+
+  /** Sends what the outbox holds that is due; the alarm comes back for retries. */
+  private async deliverOutward(): Promise<void> {
+    try {
+      const { attempted, nextDueAt } = await deliverDue({
+        outbox: this.outbox,
+        settings: () => {
+          try {
+            return outwardSettings(this.env, this.config());
+          } catch {
+            return null;
+          }
+        },
+        audit: (entry) => this.audit.record(entry),
+        wakeAt: (at) => this.scheduleAlarm(at),
+      });
+      if (nextDueAt !== null) this.scheduleAlarm(Math.max(nextDueAt, Date.now()));
+      // The status shows outward problems: watching pages refresh when an attempt was made.
+      if (attempted) this.broadcast();
+    } catch (error) {
+      console.error('outward delivery failed', error);
+      this.scheduleAlarm(Date.now() + 60_000);
+    }
   }
 
   // ---- live watchers (status page) --------------------------------------------------------------
 
   /** Tells every watching status page that something changed; they fetch what they show. */
   private broadcast(): void {
+    // Whatever a status page must see, the outside world may need to hear about too.
+    this.announce();
     const watchers = this.ctx.getWebSockets(WATCHER_TAG);
     if (!watchers.length) return;
     const text = JSON.stringify({ type: 'changed', at: Date.now() });

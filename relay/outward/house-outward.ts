@@ -1,0 +1,174 @@
+// What the house itself shows about deployments: `sensor.lanyard_<target>` (`deploying` when a job
+// starts, its outcome when it ends) and a persistent notification when a deploy fails or is rolled
+// back, or a rollback job ran. Wraps the pipeline, so the outcome is published after verify or the
+// rollback: Home Assistant is back by then (a state written before a restart is lost with it).
+// Nothing here can fail or hold up a deployment for long: every call is bounded, and caught.
+import { join } from 'node:path';
+import type { DeploymentSummary } from '../../shared/deployment.ts';
+import type { JobMessage } from '../../shared/protocol.ts';
+import type { RelayConfig } from '../config.ts';
+import type { HomeAssistantClient } from '../home-assistant/client.ts';
+import type { JobExecutor } from '../job-runner.ts';
+import type { JournalEntry } from '../journal.ts';
+import type { Logger } from '../log.ts';
+import type { JobOutcome, StepRunner } from '../step-runner.ts';
+import { DeploymentSensor, type SensorState } from './deployment-sensor.ts';
+
+export interface HouseOutwardOptions {
+  /** A client with a short request timeout: a hung HA must not hold up the job's report for long. */
+  ha: Pick<HomeAssistantClient, 'setState' | 'notify' | 'callService'>;
+  config: RelayConfig;
+  logger: Logger;
+}
+
+export interface HouseOutward {
+  /** Runs a job, publishing `deploying` before and the outcome after. */
+  around(job: JobMessage, startedAt: number, run: () => Promise<JobOutcome>): Promise<JobOutcome>;
+  /** The relay is connected and idle: publish the last known state again (HA may have restarted). */
+  idle(): Promise<void>;
+}
+
+/** The notification id: a new notice for a target replaces the last one instead of piling up. */
+export function noticeId(target: string): string {
+  return `lanyard_${target.replace(/[^a-z0-9]+/g, '_')}`;
+}
+
+export function statusPageUrl(edgeUrl: string, target: string, deploymentId: string): string {
+  const base = edgeUrl.replace(/^ws(s?):/, 'http$1:').replace(/\/+$/, '');
+  return `${base}/targets/${encodeURIComponent(target)}?deployment=${encodeURIComponent(deploymentId)}`;
+}
+
+export function sensorStateOf(job: JobMessage, outcome: JobOutcome): SensorState {
+  if (outcome.status === 'succeeded') return job.kind === 'rollback' ? 'rolled_back' : 'succeeded';
+  return outcome.status;
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+function describe(job: JobMessage, outcome: JobOutcome): string {
+  const summary = outcome.summary;
+  if (outcome.status === 'succeeded') {
+    if (job.kind === 'rollback') return `Rolled back to ${short(job.sha)}${job.backupId ? ` (backup ${job.backupId})` : ''}`;
+    const files = summary.filesChanged?.length ?? 0;
+    const deleted = summary.filesDeleted?.length ?? 0;
+    const activation = summary.activation === 'restart' ? ', restarted' : summary.activation === 'reload' ? `, reloaded ${(summary.reloadedDomains ?? []).join(', ')}` : '';
+    return `Deployed ${short(job.sha)}: ${files} file${files === 1 ? '' : 's'} changed${deleted ? `, ${deleted} deleted` : ''}${activation}`;
+  }
+  return `${outcome.status === 'rolled_back' ? 'Rolled back' : 'Failed'}: ${outcome.reason ?? 'a step failed'}`;
+}
+
+/** Title and text of the persistent notification, or null when the outcome needs none. */
+export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { title: string; message: string } | null {
+  const what = job.kind === 'rollback' ? `Rollback to ${short(job.sha)}` : `Deploy of ${short(job.sha)}`;
+  const lines = [`**Target:** ${job.target}`, `**Deployment:** [${job.jobId}](${url})`, `**Asked by:** ${job.requestedBy}`];
+  switch (outcome.status) {
+    case 'rolled_back':
+      return {
+        title: `Lanyard: ${what} rolled back`,
+        message: [`The deploy failed and Lanyard restored the previous configuration.`, '', `**Reason:** ${outcome.reason ?? 'a step failed'}`, ...lines].join('\n'),
+      };
+    case 'failed':
+      return {
+        title: `Lanyard: ${what} failed`,
+        message: [`**Reason:** ${outcome.reason ?? 'a step failed'}`, ...lines].join('\n'),
+      };
+    case 'succeeded':
+      return job.kind === 'rollback'
+        ? { title: `Lanyard: rolled back to ${short(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join('\n') }
+        : null;
+    default: {
+      const unreachable: never = outcome.status;
+      throw new Error(`unknown outcome ${String(unreachable)}`);
+    }
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function houseOutward(options: HouseOutwardOptions): HouseOutward {
+  const { ha, config, logger } = options;
+  const target = config.edge.target;
+  const sensor = config.homeAssistant.sensor
+    ? new DeploymentSensor({ ha, target, stateFile: join(config.stateDir, 'outward', `sensor-${target}.json`), logger })
+    : null;
+  const notificationId = noticeId(target);
+  // Whether the last notice is still up, so a later success can take it down.
+  let noticeUp = false;
+
+  function attributes(state: SensorState, job: JobMessage, startedAt: number, finishedAt: number | null, message: string, outcome: JobOutcome | null): Record<string, unknown> {
+    const summary: Partial<DeploymentSummary> = outcome?.summary ?? {};
+    return {
+      ...sensor!.baseAttributes(state),
+      deployment_id: job.jobId,
+      kind: job.kind,
+      sha: job.sha,
+      short_sha: short(job.sha),
+      message,
+      reason: outcome?.reason ?? null,
+      requested_by: job.requestedBy,
+      started_at: iso(startedAt),
+      finished_at: iso(finishedAt),
+      duration: finishedAt === null ? null : Math.round((finishedAt - startedAt) / 100) / 10,
+      drift: summary.drift ?? [],
+      files_changed: summary.filesChanged?.length ?? 0,
+      activation: summary.activation ?? null,
+      backup_id: summary.backupId ?? null,
+      status_url: statusPageUrl(config.edge.url, target, job.jobId),
+    };
+  }
+
+  async function notice(job: JobMessage, outcome: JobOutcome): Promise<void> {
+    if (!config.homeAssistant.notify) return;
+    const url = statusPageUrl(config.edge.url, target, job.jobId);
+    const text = noticeFor(job, outcome, url);
+    try {
+      if (text) {
+        await ha.notify(text.title, text.message, notificationId);
+        noticeUp = true;
+      } else if (noticeUp) {
+        // The trouble it told of is over: a later deploy succeeded.
+        await ha.callService('persistent_notification', 'dismiss', { notification_id: notificationId });
+        noticeUp = false;
+      }
+    } catch (error) {
+      logger.warn(`could not show the Home Assistant notification for ${job.jobId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  return {
+    async around(job, startedAt, run) {
+      if (sensor) {
+        const verb = job.kind === 'rollback' ? 'Rolling back to' : 'Deploying';
+        await sensor.publish({ state: 'deploying', attributes: attributes('deploying', job, startedAt, null, `${verb} ${short(job.sha)}`, null) }).catch(() => undefined);
+      }
+      let outcome: JobOutcome;
+      try {
+        outcome = await run();
+      } catch (error) {
+        const failed: JobOutcome = { status: 'failed', reason: error instanceof Error ? error.message : String(error), summary: {} };
+        await Promise.allSettled([sensor?.publish({ state: 'failed', attributes: attributes('failed', job, startedAt, Date.now(), describe(job, failed), failed) }), notice(job, failed)]);
+        throw error;
+      }
+      const state = sensorStateOf(job, outcome);
+      await Promise.allSettled([sensor?.publish({ state, attributes: attributes(state, job, startedAt, Date.now(), describe(job, outcome), outcome) }), notice(job, outcome)]);
+      return outcome;
+    },
+    async idle() {
+      await sensor?.republish().catch(() => undefined);
+    },
+  };
+}
+
+/** The pipeline with the house's sensor and notifications around every job. */
+export function withHouseOutward<P extends JobExecutor>(pipeline: P, outward: HouseOutward): P {
+  return {
+    ...pipeline,
+    execute: (job: JobMessage, steps: StepRunner) => outward.around(job, Date.now(), () => pipeline.execute(job, steps)),
+    recover: (entry: JournalEntry, steps: StepRunner) => outward.around(entry.job, entry.startedAt, () => pipeline.recover(entry, steps)),
+    idle: () => outward.idle(),
+  };
+}

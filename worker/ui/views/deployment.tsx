@@ -1,0 +1,138 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
+// One deployment: its progress step by step with durations (live while it runs), what it changed,
+// and its log, every step event the relay reported.
+import { isFinal } from '../../../shared/deployment.ts';
+import { activationLabel, duration, deploymentDuration, shortSha } from '../format.ts';
+import { stepRows } from '../step-rows.ts';
+import type { DeploymentDetail } from '../target-data.ts';
+import { Badge, Commit, Time } from './parts.tsx';
+
+export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; now: number }) {
+  const { deployment: d, steps } = props.detail;
+  const rows = stepRows(d, steps);
+  const summary = d.summary;
+  const took = deploymentDuration(d);
+  return (
+    <section class="card" id="deployment" data-deployment={d.id} data-status={d.status}>
+      <div class="target-head">
+        <h2>
+          {d.kind === 'rollback' ? 'Rollback' : 'Deployment'} <code>{d.id}</code>
+        </h2>
+        <Badge state={d.status} />
+      </div>
+      <dl class="facts">
+        <dt>Commit</dt>
+        <dd>
+          <Commit repo={props.repo} sha={d.sha} message={d.message} author={d.author} />
+        </dd>
+        <dt>Asked by</dt>
+        <dd>
+          {d.actor} <span class="muted">({d.trigger})</span> · <Time at={d.createdAt} now={props.now} />
+        </dd>
+        {d.rollbackOf || d.restoreBackupId ? (
+          <>
+            <dt>Goes back to</dt>
+            <dd>{d.restoreBackupId ? <>backup <code>{d.restoreBackupId}</code></> : <code>{d.rollbackOf}</code>}</dd>
+          </>
+        ) : null}
+        {d.reason ? (
+          <>
+            <dt>Reason</dt>
+            <dd class="message" data-fact="reason">
+              {d.reason}
+            </dd>
+          </>
+        ) : null}
+        {took !== null ? (
+          <>
+            <dt>Took</dt>
+            <dd>{duration(took)}</dd>
+          </>
+        ) : null}
+      </dl>
+
+      <h3>Steps</h3>
+      {rows.length ? (
+        <ol class="steps">
+          {rows.map((r) => (
+            <li data-step={r.step} data-status={r.state}>
+              <span class="step-name">{r.step}</span>
+              <span class="step-state">
+                <Badge state={r.state} />
+              </span>
+              <span class="step-duration muted">
+                {r.state === 'running' && r.startedAt !== null ? <span data-since={r.startedAt}>{duration(props.now - r.startedAt)}</span> : r.durationMs !== null ? duration(r.durationMs) : ''}
+              </span>
+              <span class="step-message small">{r.state === 'pending' ? '' : r.message}</span>
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p class="muted" data-no-steps>
+          {isFinal(d.status) ? 'The relay reported no steps.' : d.status === 'queued' ? 'Queued: waiting for its turn and a connected relay.' : 'Handed to the relay; waiting for its first step.'}
+        </p>
+      )}
+
+      {summary ? (
+        <>
+          <h3>Result</h3>
+          <dl class="facts" data-summary>
+            <dt>Files changed</dt>
+            <dd data-fact="files-changed">
+              {summary.filesChanged.length ? (
+                <ul class="files">
+                  {summary.filesChanged.map((f) => (
+                    <li>
+                      <code>{f}</code>
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                'none'
+              )}
+            </dd>
+            {summary.filesDeleted.length ? (
+              <>
+                <dt>Files deleted</dt>
+                <dd>
+                  <ul class="files">
+                    {summary.filesDeleted.map((f) => (
+                      <li>
+                        <code>{f}</code>
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </>
+            ) : null}
+            <dt>Activation</dt>
+            <dd>{activationLabel(d)}</dd>
+            <dt>Backup</dt>
+            <dd>{summary.backupId ? <code>{summary.backupId}</code> : 'none'}</dd>
+            {summary.drift.length ? (
+              <>
+                <dt>Drift</dt>
+                <dd class="message">{summary.drift.join(', ')}</dd>
+              </>
+            ) : null}
+          </dl>
+        </>
+      ) : null}
+
+      <details id="deployment-log" open={props.pinned ? true : undefined}>
+        <summary>
+          Log: {steps.length} step event{steps.length === 1 ? '' : 's'} for <span class="sha">{shortSha(d.sha)}</span>
+        </summary>
+        <ol class="events" data-log>
+          {steps.map((e) => (
+            <li data-event-step={e.step} data-event-status={e.status}>
+              <Time at={e.at} /> · <b>{e.step}</b> {e.status}
+              {e.durationMs !== null ? <span class="muted"> ({duration(e.durationMs)})</span> : null}: <span class="message">{e.message}</span>
+            </li>
+          ))}
+        </ol>
+      </details>
+    </section>
+  );
+}

@@ -1,0 +1,108 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
+// `/targets/:name`: the target's state, the progress of the running (or chosen) deployment, the
+// metrics and the history. Everything in `#live` is also the fragment `/targets/:name/live`, which
+// the page's script swaps in whenever the hub says something changed. Operators get the controls,
+// outside `#live` so a refresh never wipes what they are typing.
+import { TargetFacts } from './target-state.tsx';
+import { DeploymentPanel } from './deployment.tsx';
+import { HistoryTable } from './history.tsx';
+import { Layout, type Viewer } from './layout.tsx';
+import { MetricsPanel } from './metrics.tsx';
+import { METRICS_DAYS, type TargetPage as TargetPageData } from '../target-data.ts';
+import { Badge, Commit } from './parts.tsx';
+
+export function TargetLive(props: { page: TargetPageData; operator: boolean; paged: boolean; now: number }) {
+  const { page, now } = props;
+  const { target, status } = page;
+  const base = `/targets/${target.name}`;
+  return (
+    <>
+      <section class="card" id="now">
+        <h2>Now</h2>
+        <TargetFacts repo={target.repo} status={status} currentSteps={page.currentSteps} now={now} />
+        {status.queued.length ? (
+          <>
+            <h3>Queued</h3>
+            <ul class="files" data-queued>
+              {status.queued.map((q) => (
+                <li data-deployment={q.id}>
+                  <a href={`${base}?deployment=${encodeURIComponent(q.id)}`}>
+                    <code>{q.id}</code>
+                  </a>{' '}
+                  <Commit repo={target.repo} sha={q.sha} message={q.message} /> <span class="muted small">({q.kind}, {q.actor})</span>
+                  {props.operator ? (
+                    <>
+                      {' '}
+                      <a data-action="cancel" href={`${base}/cancel?deploymentId=${encodeURIComponent(q.id)}`}>
+                        Cancel
+                      </a>
+                    </>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+      </section>
+      {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} now={now} /> : null}
+      <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
+      <HistoryTable
+        target={target.name}
+        repo={target.repo}
+        history={page.history}
+        selectedId={page.selected?.deployment.id ?? null}
+        olderBefore={page.olderBefore}
+        paged={props.paged}
+        operator={props.operator}
+        now={now}
+      />
+    </>
+  );
+}
+
+export function TargetPageView(props: { page: TargetPageData; viewer: Viewer; operator: boolean; fragment: string; here: string; paged: boolean; nonce: string; now: number }) {
+  const { page } = props;
+  const { target, status } = page;
+  const base = `/targets/${target.name}`;
+  return (
+    <Layout title={target.name} nonce={props.nonce} viewer={props.viewer} watch={[`${base}/watch`]} fragment={props.fragment} here={props.here}>
+      <h1>
+        {target.name} <span class="muted small">{target.repo}@{target.branch} · {target.environment}</span>
+      </h1>
+      {props.operator ? (
+        <section class="card" id="controls">
+          <h2>Controls</h2>
+          <div class="controls">
+            <form method="get" action={`${base}/deploy`} data-control="deploy">
+              <div>
+                <label for="deploy-sha">Commit to deploy (empty: the head of {target.branch})</label>
+                <input id="deploy-sha" class="sha-input" type="text" name="sha" inputmode="text" autocomplete="off" spellcheck={false} placeholder={status.branchHead?.sha ?? '40-character commit sha'} />
+              </div>
+              <button class="primary" type="submit">
+                Deploy…
+              </button>
+            </form>
+            <form method="get" action={`${base}/rollback`} data-control="rollback">
+              <button type="submit">Roll back to the previous deployment…</button>
+            </form>
+          </div>
+          <p class="muted small">
+            Every action asks for a confirmation first. To go back to a particular deployment or backup, use its row in the history.
+          </p>
+        </section>
+      ) : props.viewer.principal ? (
+        <p class="muted small" data-no-controls>
+          {props.viewer.principal.name} is a {props.viewer.principal.role}: the page shows no controls.
+        </p>
+      ) : (
+        <p class="muted small" data-no-controls>
+          <Badge state="public" text="read only" /> Sign in as an operator to deploy or roll back.
+        </p>
+      )}
+      <div id="live">
+        <TargetLive page={page} operator={props.operator} paged={props.paged} now={props.now} />
+      </div>
+    </Layout>
+  );
+}

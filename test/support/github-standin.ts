@@ -5,6 +5,7 @@
 // demand (500s, a dropped connection) so the edge's retries can be tested.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './ports.ts';
 
 export interface RecordedGithubRequest {
   method: string;
@@ -72,15 +73,14 @@ export class GithubStandIn {
 
   async listen(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(this.server);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   /** The next `count` requests whose `METHOD path` matches answer `status` (default: 500). */

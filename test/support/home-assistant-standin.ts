@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { closeServer } from './ports.ts';
 import { LineCounter, parseDocument, type ScalarTag } from 'yaml';
 
 /** Home Assistant's CoreState values, as `/api/config` reports them in `state`. */
@@ -521,14 +522,6 @@ function listenOn(port: number, handler: (req: IncomingMessage, res: ServerRespo
       server.listen(port, '127.0.0.1', () => resolvePromise(server));
     };
     attempt();
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolvePromise) => {
-    server.close(() => resolvePromise());
-    // Keep-alive sockets and hung requests would hold close() open; a restarting HA drops them too.
-    server.closeAllConnections();
   });
 }
 

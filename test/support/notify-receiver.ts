@@ -3,6 +3,7 @@
 // received (a signature is over those bytes), and answers 500 on demand.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './ports.ts';
 
 export interface ReceivedNotification {
   path: string;
@@ -46,7 +47,7 @@ export class NotifyReceiver {
       res.writeHead(status, { 'Content-Type': 'text/plain' });
       res.end(status === 200 ? 'ok' : 'internal error');
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(this.server);
   }
 
   /** The next `count` requests answer 500. */
@@ -63,7 +64,6 @@ export class NotifyReceiver {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 }

@@ -1,4 +1,5 @@
-// A free TCP port on 127.0.0.1, for servers the tests start.
+// A free TCP port on 127.0.0.1, and starting and stopping the servers the tests run there.
+import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
@@ -26,4 +27,20 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Listens on an ephemeral port of 127.0.0.1, never another address. */
+export function listenOnLoopback(server: HttpServer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+}
+
+/** Stops a server now: keep-alive sockets and hung requests would hold close() open. */
+export function closeServer(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -9,6 +9,7 @@ import { requestSource } from '../http/request-source.ts';
 import { jsonBody, validate } from '../http/validate.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { unwrap } from '../hub/hub-result.ts';
+import { manualDeploy } from '../hub/requests.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 
 export const api = new Hono<AppContext>();
@@ -52,17 +53,7 @@ deployments.post('/deploy', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);
   const body = validate(DeployRequest, await jsonBody(c.req.raw), 'body');
-  const outcome = unwrap(await hubFor(c.env, target.name).enqueueDeploy({
-    target: target.name,
-    sha: body.sha ?? null,
-    ref: null,
-    trigger: 'manual',
-    actor: who.name,
-    message: null,
-    author: null,
-    deliveryId: null,
-    source: requestSource(c.req.raw),
-  }));
+  const outcome = unwrap(await hubFor(c.env, target.name).enqueueDeploy(manualDeploy(target.name, body.sha ?? null, who.name, requestSource(c.req.raw))));
   const { deployment } = unwrap(await hubFor(c.env, target.name).deployment(target.name, outcome.deploymentId));
   return c.json({ deployment, superseded: outcome.superseded }, 202);
 });

@@ -25,7 +25,8 @@ export interface Principal {
   role: Role;
 }
 
-interface TokenDigest {
+/** One entry of API_TOKENS as the edge keeps it: the SHA-256 of the token, never the token. */
+export interface TokenDigest {
   name: string;
   role: Role;
   digest: string;
@@ -33,7 +34,8 @@ interface TokenDigest {
 
 let cache: { raw: string; tokens: TokenDigest[] } | null = null;
 
-async function loadTokens(raw: string | undefined): Promise<TokenDigest[]> {
+/** API_TOKENS, validated and digested once per value of the secret. */
+export async function loadTokens(raw: string | undefined): Promise<TokenDigest[]> {
   if (!raw) return [];
   if (cache?.raw === raw) return cache.tokens;
   let json: unknown;

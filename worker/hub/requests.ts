@@ -18,6 +18,11 @@ export const EnqueueDeploy = z.object({
 });
 export type EnqueueDeploy = z.infer<typeof EnqueueDeploy>;
 
+/** A deploy an operator asked for (API or status page): a chosen commit, or the branch head. */
+export function manualDeploy(target: string, sha: string | null, actor: string, source: string | null): EnqueueDeploy {
+  return { target, sha, ref: null, trigger: 'manual', actor, message: null, author: null, deliveryId: null, source };
+}
+
 export const EnqueueRollback = z.object({
   target: z.string(),
   deploymentId: z.string().nullable(),

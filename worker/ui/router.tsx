@@ -19,6 +19,7 @@ import { requestSource } from '../http/request-source.ts';
 import { validate } from '../http/validate.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { unwrap } from '../hub/hub-result.ts';
+import { manualDeploy } from '../hub/requests.ts';
 import { sameOrigin } from './csrf.ts';
 import { describeDeployment, firstLine, shortSha } from './format.ts';
 import { newNonce, securityHeaders } from './headers.ts';
@@ -336,17 +337,7 @@ ui.post('/targets/:name/deploy', async (c) => {
   const sha = (form.get('sha') ?? '').trim().toLowerCase();
   const body = validate(DeployRequest, sha ? { sha } : {}, 'form');
   const outcome = unwrap(
-    await hubFor(c.env, target.name).enqueueDeploy({
-      target: target.name,
-      sha: body.sha ?? null,
-      ref: null,
-      trigger: 'manual',
-      actor: who.name,
-      message: null,
-      author: null,
-      deliveryId: null,
-      source: requestSource(c.req.raw),
-    }),
+    await hubFor(c.env, target.name).enqueueDeploy(manualDeploy(target.name, body.sha ?? null, who.name, requestSource(c.req.raw))),
   );
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(outcome.deploymentId)}`);
 });

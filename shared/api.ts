@@ -69,6 +69,7 @@ export type RelayView = z.infer<typeof RelayView>;
 /**
  * Why the branch head is not being deployed yet: the target deploys only after a workflow succeeds
  * (or on a repository_dispatch), the head was seen, and nothing has been queued for that commit.
+ * When the workflow already concluded without success for that commit, `conclusion` says how.
  */
 export const Waiting = z.object({
   /** `workflow`: waits for `workflow` to succeed on `sha`; `dispatch`: waits for a repository_dispatch `eventType`. */
@@ -78,7 +79,18 @@ export const Waiting = z.object({
   sha: z.string(),
   message: z.string(),
   since: z.number(),
-  /** The sentence to show, e.g. `waiting for workflow "Config check" on 1a2b3c4`. */
+  /**
+   * null while the workflow is still awaited; else how its run for `sha` concluded (`failure`,
+   * `cancelled`, `timed_out`, ...): the commit is not deployed unless a later run succeeds.
+   * Optional so a status from an older edge still parses.
+   */
+  conclusion: z.string().nullable().optional(),
+  /** That run on GitHub (http or https), when known. Optional so a status from an older edge still parses. */
+  url: z.string().nullable().optional(),
+  /**
+   * The sentence to show, e.g. `waiting for workflow "Config check" on 1a2b3c4`, or
+   * `workflow "Config check" concluded failure on 1a2b3c4: not deployed; push a fix or re-run the workflow`.
+   */
   text: z.string(),
 });
 export type Waiting = z.infer<typeof Waiting>;

@@ -1,6 +1,7 @@
 // Outward, inside workerd: a hub whose GitHub is down (a port nothing listens on) keeps deploying
-// and says what it could not deliver; a CI-gated target says what it waits for; and the pure parts
-// (what each change announces, the Slack text, the webhook signature) against published vectors.
+// and says what it could not deliver; a CI-gated target says what it waits for, or that its workflow
+// failed for that commit; and the pure parts (what each change announces, the Slack text, the
+// webhook signature) against published vectors.
 import { verify } from '@octokit/webhooks-methods';
 import { describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../../shared/api.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_RETRY, outwardSettings, type OutwardSettings } from '../../work
 import { slackMessage } from '../../worker/outward/slack.ts';
 import { hmacSha256Hex, signedWebhook } from '../../worker/outward/webhook.ts';
 import { waitingFor } from '../../worker/outward/waiting.ts';
+import { MAX_VERDICTS, parseVerdicts, withVerdict, type StoredVerdict } from '../../worker/hub/workflow-verdicts.ts';
 import { fakeSha, pushPayload, workflowRunPayload } from '../support/github-payloads.ts';
 import { apiCall, deliver } from './helpers.ts';
 import { connectRelay } from './relay-socket.ts';
@@ -85,11 +87,59 @@ describe('a CI-gated target', () => {
       sha,
       message: 'Garden package',
       since: expect.any(Number),
+      conclusion: null,
+      url: null,
       text: `waiting for workflow "Config check" on ${sha.slice(0, 7)}`,
     });
     await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha }) });
     const { body: deployed } = await apiCall('/deployments/gated/status', 'viewer');
     expect(deployed.waiting).toBeNull();
+  });
+
+  it('says the workflow failed on the head, with the conclusion and the run, until a successful re-run deploys it', async () => {
+    const sha = fakeSha('gated-red-then-green');
+    await deliver({ event: 'push', payload: pushPayload({ repo: 'octo-home/gated-config', after: sha, message: 'Broken template' }) });
+    const red = await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha, conclusion: 'failure' }) });
+    expect(red.body.status).toBe('ignored');
+    const { body: failed } = await apiCall('/deployments/gated/status', 'viewer');
+    expect(failed.waiting).toEqual({
+      for: 'workflow',
+      workflow: 'Config check',
+      eventType: null,
+      sha,
+      message: 'Broken template',
+      since: expect.any(Number),
+      conclusion: 'failure',
+      url: 'https://github.com/octo-home/gated-config/actions/runs/30433642',
+      text: `workflow "Config check" concluded failure on ${sha.slice(0, 7)}: not deployed; push a fix or re-run the workflow`,
+    });
+    expect(failed.queued.filter((d: DeploymentView) => d.sha === sha)).toEqual([]);
+
+    // A re-run of the same commit that fails differently replaces the verdict.
+    await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha, conclusion: 'cancelled' }) });
+    expect((await apiCall('/deployments/gated/status', 'viewer')).body.waiting).toMatchObject({ sha, conclusion: 'cancelled' });
+
+    const green = await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha }) });
+    expect(green.body.status).toBe('enqueued');
+    const { body: deployed } = await apiCall('/deployments/gated/status', 'viewer');
+    expect(deployed.waiting).toBeNull();
+    expect(deployed.queued.map((d: DeploymentView) => d.sha)).toContain(sha);
+  });
+
+  it('a verdict for an older commit never shows for a newer head', async () => {
+    const old = fakeSha('gated-old-head');
+    const head = fakeSha('gated-new-head');
+    await deliver({ event: 'push', payload: pushPayload({ repo: 'octo-home/gated-config', after: old }) });
+    await deliver({ event: 'push', payload: pushPayload({ repo: 'octo-home/gated-config', after: head, message: 'Newer' }) });
+    // The older commit's run finishes after the branch moved on.
+    await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: old, conclusion: 'failure' }) });
+    const { body: waiting } = await apiCall('/deployments/gated/status', 'viewer');
+    expect(waiting.waiting).toMatchObject({ sha: head, conclusion: null, url: null, text: `waiting for workflow "Config check" on ${head.slice(0, 7)}` });
+
+    // The head's own failure shows, and a late verdict for the older commit does not displace it.
+    await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: head, conclusion: 'failure' }) });
+    await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: old, conclusion: 'cancelled' }) });
+    expect((await apiCall('/deployments/gated/status', 'viewer')).body.waiting).toMatchObject({ sha: head, conclusion: 'failure' });
   });
 
   it('a push target never waits', async () => {
@@ -282,5 +332,33 @@ describe('waiting', () => {
     expect(waitingFor(TargetConfig.parse({ ...config, trigger: { type: 'dispatch', eventType: 'deploy-home' } }), head, () => false)?.text).toBe(
       `waiting for a repository_dispatch "deploy-home" to deploy ${fakeSha('w').slice(0, 7)}`,
     );
+  });
+
+  it('names a failed run only for the head\'s commit and the workflow the target waits for now', () => {
+    const gated = TargetConfig.parse({ ...config, trigger: { type: 'workflow_run', workflow: 'Config check' } });
+    const verdict = { sha: head.sha, workflow: 'Config check', conclusion: 'timed_out', url: 'https://github.com/o/r/actions/runs/1', at: 9 };
+    expect(waitingFor(gated, head, () => false, (sha) => (sha === head.sha ? verdict : null))).toMatchObject({
+      conclusion: 'timed_out',
+      url: 'https://github.com/o/r/actions/runs/1',
+      text: `workflow "Config check" concluded timed_out on ${head.sha.slice(0, 7)}: not deployed; push a fix or re-run the workflow`,
+    });
+    // Once the commit is queued (a later run succeeded), nothing waits.
+    expect(waitingFor(gated, head, () => true, () => verdict)).toBeNull();
+    // The trigger now names another workflow: the old verdict says nothing about it.
+    expect(waitingFor(gated, head, () => false, () => ({ ...verdict, workflow: 'Lint' }))).toMatchObject({ conclusion: null, url: null });
+  });
+
+  it('keeps one verdict per commit, the latest, for the last few commits; unreadable meta is none', () => {
+    const v = (seed: string, conclusion = 'failure'): StoredVerdict => ({ sha: fakeSha(seed), workflow: 'Config check', conclusion, url: null, at: 1 });
+    let list: StoredVerdict[] = [];
+    for (let i = 0; i < MAX_VERDICTS + 3; i += 1) list = withVerdict(list, v(`c${i}`));
+    expect(list).toHaveLength(MAX_VERDICTS);
+    expect(list[0]!.sha).toBe(fakeSha('c3'));
+    list = withVerdict(list, v('c5', 'cancelled'));
+    expect(list.filter((x) => x.sha === fakeSha('c5'))).toEqual([v('c5', 'cancelled')]);
+    expect(list.at(-1)!.sha).toBe(fakeSha('c5'));
+    expect(parseVerdicts(JSON.stringify(list))).toEqual(list);
+    expect(parseVerdicts('{not json')).toEqual([]);
+    expect(parseVerdicts(JSON.stringify([{ sha: 1 }]))).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../../worker/app.ts';
 import type { Env } from '../../worker/env.ts';
 import { issueSession, sessionKey } from '../../worker/ui/session.ts';
-import { fakeSha, pushPayload } from '../support/github-payloads.ts';
+import { fakeSha, pushPayload, workflowRunPayload } from '../support/github-payloads.ts';
 import { apiCall, BASE, call, deliver, TOKENS } from './helpers.ts';
 import { connectRelay, drainJobs } from './relay-socket.ts';
 
@@ -327,6 +327,35 @@ describe('what the page shows', () => {
     const bars = [...html.matchAll(/<g data-day="([\d-]+)" data-total="(\d+)"/g)].map((m) => ({ day: m[1], total: Number(m[2]) }));
     expect(bars).toEqual(body.perDay.map((d: { day: string; total: number }) => ({ day: d.day, total: d.total })));
     expect(html).toContain(`data-metric="successRate" data-value="${body.successRate}"`);
+  });
+
+  it('shows a failed workflow on the waiting commit as failed, with a link to the run, and never a non-http link', async () => {
+    const viewer = await signIn(TOKENS.viewer);
+    const sha = fakeSha('ui-gated-red');
+    const short = sha.slice(0, 7);
+    await deliver({ event: 'push', payload: pushPayload({ repo: 'octo-home/gated-config', after: sha }) });
+    const before = await (await call('/targets/gated', { headers: { Cookie: viewer.cookie } })).text();
+    expect(before).toContain(`<span class="badge waiting" data-badge="waiting">waiting</span> waiting for workflow &quot;Config check&quot; on ${short}`);
+
+    await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha, conclusion: 'failure' }) });
+    for (const path of ['/targets/gated', '/targets/gated/live', '/']) {
+      const html = await (await call(path, { headers: { Cookie: viewer.cookie } })).text();
+      const fact = /<dd data-fact="waiting"[^>]*>[\s\S]*?<\/dd>/.exec(html)?.[0] ?? '';
+      expect(fact, path).toContain('data-conclusion="failure"');
+      expect(fact, path).toContain('<span class="badge failed" data-badge="failed">failed</span>');
+      expect(fact, path).toContain(`workflow &quot;Config check&quot; concluded failure on ${short}: not deployed; push a fix or re-run the workflow`);
+      expect(fact, path).toContain('href="https://github.com/octo-home/gated-config/actions/runs/30433642"');
+      expect(fact, path).not.toContain('data-badge="waiting"');
+    }
+
+    // A run URL that is not http(s) is never a link.
+    const payload = workflowRunPayload({ headSha: sha, conclusion: 'timed_out' as 'failure' });
+    payload.workflow_run.html_url = 'javascript:alert(1)';
+    await deliver({ event: 'workflow_run', payload });
+    expect((await apiCall('/deployments/gated/status', 'viewer')).body.waiting).toMatchObject({ conclusion: 'timed_out', url: null });
+    const html = await (await call('/targets/gated', { headers: { Cookie: viewer.cookie } })).text();
+    expect(html).toContain(`concluded timed_out on ${short}`);
+    expect(html).not.toContain('javascript:');
   });
 
   it('answers an unknown target with a 404 page', async () => {

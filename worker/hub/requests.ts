@@ -41,6 +41,19 @@ export const BranchHead = z.object({
 });
 export type BranchHead = z.infer<typeof BranchHead>;
 
+/** The gating workflow completed for a push to the branch without succeeding. */
+export const WorkflowVerdict = z.object({
+  target: z.string(),
+  sha: Sha,
+  /** The workflow as the target's trigger names it. */
+  workflow: z.string(),
+  conclusion: z.string().min(1),
+  /** The run's `html_url`, only when it is http(s). */
+  url: z.string().nullable(),
+  at: z.number(),
+});
+export type WorkflowVerdict = z.infer<typeof WorkflowVerdict>;
+
 export interface EnqueueOutcome {
   deploymentId: string;
   /** false when this delivery was seen before and nothing new was queued. */

@@ -20,9 +20,10 @@ import { waitingFor } from '../outward/waiting.ts';
 import { AuditTrail, type AuditEntry } from './audit.ts';
 import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
-import type { BranchHead, EnqueueDeploy, EnqueueOutcome, EnqueueRollback } from './requests.ts';
+import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
+import { parseVerdicts, withVerdict } from './workflow-verdicts.ts';
 
 /** What the hub keeps on each relay socket; survives hibernation. */
 interface RelayAttachment {
@@ -202,10 +203,21 @@ export class TargetHub extends DurableObject<Env> {
     return accepted(this.deployments.get(d.id)!);
   }
 
-  async noteBranchHead(head: BranchHead): Promise<void> {
+  async noteBranchHead(input: BranchHead): Promise<void> {
+    const head = BranchHead.parse(input);
     this.remember(head.target);
     this.setMeta('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
     // A gated target now shows the commit it waits for.
+    this.broadcast();
+  }
+
+  /** The gating workflow concluded without success for a commit: the status says so for that commit. */
+  async noteWorkflowVerdict(input: WorkflowVerdict): Promise<void> {
+    const verdict = WorkflowVerdict.parse(input);
+    this.remember(verdict.target);
+    const { sha, workflow, conclusion, url, at } = verdict;
+    this.setMeta('workflow_verdicts', JSON.stringify(withVerdict(parseVerdicts(this.meta('workflow_verdicts')), { sha, workflow, conclusion, url, at })));
+    // A status page showing this commit as waiting now shows why it will not deploy.
     this.broadcast();
   }
 
@@ -239,7 +251,13 @@ export class TargetHub extends DurableObject<Env> {
   /** A commit the target has seen but waits to deploy (CI-gated or dispatch-triggered targets). */
   private waiting(): TargetStatus['waiting'] {
     try {
-      return waitingFor(this.config(), this.branchHead(), (sha) => this.sql.exec('SELECT 1 FROM deployments WHERE sha = ? LIMIT 1', sha).toArray().length > 0);
+      const verdicts = parseVerdicts(this.meta('workflow_verdicts'));
+      return waitingFor(
+        this.config(),
+        this.branchHead(),
+        (sha) => this.sql.exec('SELECT 1 FROM deployments WHERE sha = ? LIMIT 1', sha).toArray().length > 0,
+        (sha) => verdicts.find((v) => v.sha === sha) ?? null,
+      );
     } catch {
       return null;
     }

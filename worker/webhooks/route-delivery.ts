@@ -2,6 +2,7 @@
 // feeds it the event name, the parsed JSON and the targets, and carries out what it returns.
 import { z } from 'zod';
 import type { TriggerKind } from '../../shared/deployment.ts';
+import { httpUrlOrNull } from '../../shared/http-url.ts';
 import { describeZodError } from '../../shared/protocol.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import { PushEvent, RepositoryDispatchEvent, WorkflowRunEvent } from './github-events.ts';
@@ -23,6 +24,16 @@ export interface BranchHeadSeen {
   author: string | null;
 }
 
+/** The target's gating workflow completed without success for a push to its branch. */
+export interface WorkflowVerdictSeen {
+  target: string;
+  sha: string;
+  /** As the target's trigger names it. */
+  workflow: string;
+  conclusion: string;
+  url: string | null;
+}
+
 export interface DeliveryRoute {
   repo: string | null;
   ref: string | null;
@@ -30,6 +41,7 @@ export interface DeliveryRoute {
   action: string | null;
   deploy: DeployIntent[];
   branchHeads: BranchHeadSeen[];
+  verdicts: WorkflowVerdictSeen[];
   /** Why nothing was deployed, per target or for the whole delivery (target null). */
   ignored: { target: string | null; reason: string }[];
   /** The payload did not have the shape this event must have. */
@@ -40,7 +52,7 @@ const ZERO_SHA = /^0{40}$/;
 const SHA = /^[0-9a-f]{40}$/;
 
 function empty(partial: Partial<DeliveryRoute>): DeliveryRoute {
-  return { repo: null, ref: null, sha: null, action: null, deploy: [], branchHeads: [], ignored: [], invalid: null, ...partial };
+  return { repo: null, ref: null, sha: null, action: null, deploy: [], branchHeads: [], verdicts: [], ignored: [], invalid: null, ...partial };
 }
 
 function sameRepo(a: string, b: string): boolean {
@@ -151,6 +163,11 @@ function routeWorkflowRun(event: WorkflowRunEvent, targets: readonly TargetConfi
     }
     if (run.conclusion !== 'success') {
       route.ignored.push({ target: t.name, reason: `workflow "${workflowName}" concluded ${run.conclusion ?? 'without a conclusion'}; commit ${run.head_sha.slice(0, 7)} is not deployed` });
+      // The hub remembers it, so the status says why this commit is not deploying. It blocks
+      // nothing: a later successful run of the same commit deploys it.
+      if (run.conclusion && SHA.test(run.head_sha)) {
+        route.verdicts.push({ target: t.name, sha: run.head_sha, workflow: t.trigger.workflow, conclusion: run.conclusion, url: httpUrlOrNull(run.html_url) });
+      }
       continue;
     }
     if (!SHA.test(run.head_sha)) {

@@ -76,9 +76,12 @@ webhooks.post('/github', async (c) => {
 
   const source = record.source;
   const deliveryId = record.deliveryId;
-  await Promise.all(
-    route.branchHeads.map((h) => hubFor(c.env, h.target).noteBranchHead({ target: h.target, sha: h.sha, message: h.message, author: h.author, at: received })),
-  );
+  await Promise.all([
+    ...route.branchHeads.map((h) => hubFor(c.env, h.target).noteBranchHead({ target: h.target, sha: h.sha, message: h.message, author: h.author, at: received })),
+    ...route.verdicts.map((v) =>
+      hubFor(c.env, v.target).noteWorkflowVerdict({ target: v.target, sha: v.sha, workflow: v.workflow, conclusion: v.conclusion, url: v.url, at: received }),
+    ),
+  ]);
   const outcomes = await Promise.all(
     route.deploy.map(async (intent) => {
       const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source });

@@ -2,7 +2,8 @@
 /** @jsxImportSource hono/jsx */
 // A target at a glance, as the overview and the target page both show it: what it is doing, its
 // relay, the deployed commit, drift, and the last result.
-import type { DeploymentView, StepEvent, TargetStatus } from '../../../shared/api.ts';
+import type { DeploymentView, StepEvent, TargetStatus, Waiting } from '../../../shared/api.ts';
+import { httpUrlOrNull } from '../../../shared/http-url.ts';
 import { firstLine, shortSha } from '../format.ts';
 import { latestStep, stepRows } from '../step-rows.ts';
 import { Badge, Commit, Time } from './parts.tsx';
@@ -68,14 +69,7 @@ export function TargetFacts(props: { repo: string; status: TargetStatus; current
           </dd>
         </>
       ) : null}
-      {status.waiting ? (
-        <>
-          <dt>Waiting</dt>
-          <dd data-fact="waiting">
-            <Badge state="waiting" /> {status.waiting.text}
-          </dd>
-        </>
-      ) : null}
+      {status.waiting ? <WaitingFact waiting={status.waiting} /> : null}
       {status.outward && status.outward.problems.length ? (
         <>
           <dt>Outward</dt>
@@ -86,6 +80,30 @@ export function TargetFacts(props: { repo: string; status: TargetStatus; current
         </>
       ) : null}
     </dl>
+  );
+}
+
+/** The commit a gated target waits to deploy, or, when its workflow failed, why it will not. */
+function WaitingFact(props: { waiting: Waiting }) {
+  const w = props.waiting;
+  const conclusion = w.conclusion ?? null;
+  // Only an http(s) link reaches the href, whatever the hub (or an older edge) answered.
+  const run = conclusion ? httpUrlOrNull(w.url) : null;
+  return (
+    <>
+      <dt>{conclusion ? 'Held back' : 'Waiting'}</dt>
+      <dd data-fact="waiting" data-conclusion={conclusion ?? undefined}>
+        <Badge state={conclusion ? 'failed' : 'waiting'} /> {w.text}
+        {run ? (
+          <>
+            {' '}
+            <a href={run} rel="noopener noreferrer" data-workflow-run>
+              workflow run
+            </a>
+          </>
+        ) : null}
+      </dd>
+    </>
   );
 }
 

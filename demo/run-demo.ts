@@ -3,6 +3,7 @@
 // relay with the local transport against a demo config folder, and the Home Assistant stand-in.
 // It sends a signed push and shows the deploy, then pushes an invalid config and shows the
 // automatic rollback, then keeps running (status page URL and token printed) until Ctrl-C.
+// Ctrl-C (or SIGTERM) at any moment stops it and removes everything it made; a second one quits at once.
 //
 // Nothing here talks to anything but 127.0.0.1.
 import { execFile } from 'node:child_process';
@@ -82,9 +83,24 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
+  // wrangler runs in its own process group, so a Ctrl-C in the terminal never reaches it: the
+  // demo must stop it itself, whenever the signal comes. The first signal stops the demo at its
+  // next step (and ends any wait); a second one quits at once.
+  const interrupted = new AbortController();
+  const onSignal = () => {
+    if (interrupted.signal.aborted) process.exit(130);
+    interrupted.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const step = (text: string) => {
+    if (interrupted.signal.aborted) throw new Error('interrupted');
+    say(text);
+  };
+  const waitUntil = (what: string, probe: () => Promise<boolean>, timeoutMs: number) => waitUntilOrStopped(what, probe, timeoutMs, interrupted.signal);
 
   try {
-    say('A sample Home Assistant configuration, as a git repository');
+    step('A sample Home Assistant configuration, as a git repository');
     const bare = join(dir, 'home-assistant-config.git');
     const work = join(dir, 'work');
     await git(dir, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
@@ -95,7 +111,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
     console.log(`  ${bare}`);
 
-    say('The Home Assistant host: a config folder with its own secrets and state, and the stand-in API');
+    step('The Home Assistant host: a config folder with its own secrets and state, and the stand-in API');
     const configRoot = join(dir, 'homeassistant/config');
     const backupDir = join(dir, 'homeassistant/backup');
     await cp(join(ROOT, 'demo/sample-config'), configRoot, { recursive: true });
@@ -107,7 +123,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     cleanups.push(() => ha.close());
     console.log(`  config ${configRoot}\n  API    ${ha.url}/api/`);
 
-    say('The edge: the Worker under wrangler dev, local Durable Objects and D1');
+    step('The edge: the Worker under wrangler dev, local Durable Objects and D1');
     const port = await choosePort(options.port);
     const edge = await startLocalEdge({
       port,
@@ -124,7 +140,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     cleanups.push(() => edge.stop());
     console.log(`  ${edge.url}  (log: ${join(dir, 'edge.log')})`);
 
-    say('The relay, with the local transport');
+    step('The relay, with the local transport');
     const relayConfigPath = join(dir, 'relay.yaml');
     const relayConfig = {
       relayId: 'demo-relay',
@@ -187,12 +203,12 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
       return view!;
     };
 
-    say('Push 1: a new automation (a one-file change: reload, no restart)');
+    step('Push 1: a new automation (a one-file change: reload, no restart)');
     const automations = `${await readFile(join(work, 'automations.yaml'), 'utf8')}- id: garage_closed_at_night\n  alias: Close the garage at night\n  trigger:\n    - platform: time\n      at: "23:00:00"\n  action: []\n`;
     const first = await finished(await push({ 'automations.yaml': automations }, 'Close the garage at night'));
     console.log(`  → ${first.status}: ${first.summary?.filesChanged?.join(', ')} (${first.summary?.activation}), backup ${first.summary?.backupId}`);
 
-    say('Push 2: an invalid configuration (includes a file that is not there)');
+    step('Push 2: an invalid configuration (includes a file that is not there)');
     const invalid = `${await readFile(join(work, 'configuration.yaml'), 'utf8')}\nsensor: !include sensors.yaml\n`;
     const second = await finished(await push({ 'configuration.yaml': invalid }, 'Add sensors (forgot the file)'));
     console.log(`  → ${second.status}: ${second.reason}`);
@@ -201,26 +217,30 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
 
     const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml');
     say(ok ? 'Deployed, then rolled back by itself.' : 'The demo did not go as expected; see the logs above.');
-    console.log(`  status page: ${edge.url}/\n  API token:   ${secrets.operator}\n  try:        curl -H "Authorization: Bearer ${secrets.operator}" ${edge.url}/api/deployments/home/history`);
+    console.log(`  status page: ${edge.url}/  (sign in with the API token below)\n  API token:   ${secrets.operator}\n  try:        curl -H "Authorization: Bearer ${secrets.operator}" ${edge.url}/api/deployments/home/history`);
     console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}`);
 
     if (!options.once) {
       console.log('\nRunning until Ctrl-C.');
-      await new Promise<void>((r) => {
-        process.once('SIGINT', () => r());
-        process.once('SIGTERM', () => r());
-      });
+      if (!interrupted.signal.aborted) await new Promise<void>((r) => interrupted.signal.addEventListener('abort', () => r(), { once: true }));
     }
     return ok ? 0 : 1;
+  } catch (error) {
+    if (!interrupted.signal.aborted) throw error;
+    console.log('\nInterrupted.');
+    return 130;
   } finally {
     say('Cleaning up');
     await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitUntilOrStopped(what: string, probe: () => Promise<boolean>, timeoutMs: number, stopped: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (stopped.aborted) throw new Error(`interrupted while waiting for ${what}`);
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 200));
   }

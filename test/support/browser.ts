@@ -82,10 +82,10 @@ export async function signIn(page: Page, baseUrl: string, token: string, next = 
   await Promise.all([page.waitForURL((url) => url.pathname === next.split('?')[0]), page.click('button[type=submit]')]);
 }
 
-/** A full-page screenshot in test-output/status-page/<name>.png; returns the path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
-  await mkdir(SCREENSHOT_DIR, { recursive: true });
-  const path = join(SCREENSHOT_DIR, `${name}.png`);
+/** A full-page screenshot in `dir` (test-output/status-page/ unless told) as <name>.png; returns the path. */
+export async function screenshot(page: Page, name: string, dir: string = SCREENSHOT_DIR): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
 }

@@ -5,6 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../worker/app.ts';
 import type { Env } from '../../worker/env.ts';
+import { duration } from '../../worker/ui/format.ts';
 import { issueSession, sessionKey } from '../../worker/ui/session.ts';
 import { fakeSha, pushPayload, workflowRunPayload } from '../support/github-payloads.ts';
 import { apiCall, BASE, call, deliver, TOKENS } from './helpers.ts';
@@ -395,5 +396,22 @@ describe('the live channel', () => {
     expect(response.status).toBe(101);
     response.webSocket!.accept();
     response.webSocket!.close(1000, 'done');
+  });
+});
+
+describe('durations as the page writes them', () => {
+  it('keeps milliseconds visible, and switches to seconds, minutes and hours as they grow', () => {
+    expect([null, 0, 4.4, 35, 99.6, 100, 420, 12_449, 192_000, 7_500_000].map(duration)).toEqual([
+      '—',
+      '0 ms',
+      '4 ms',
+      '35 ms',
+      '100 ms',
+      '0.1 s',
+      '0.4 s',
+      '12.4 s',
+      '3 min 12 s',
+      '2 h 5 min',
+    ]);
   });
 });

@@ -14,10 +14,12 @@ export function commitUrl(repo: string, sha: string): string {
   return `https://github.com/${repo}/commit/${sha}`;
 }
 
-/** `0.4 s`, `12.4 s`, `3 min 12 s`, `2 h 5 min`. */
+/** `35 ms`, `0.4 s`, `12.4 s`, `3 min 12 s`, `2 h 5 min`. */
 export function duration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '—';
   const value = Math.max(0, ms);
+  // A local step takes milliseconds: "0.0 s" would say it took nothing.
+  if (value < 100) return `${Math.round(value)} ms`;
   if (value < 60_000) return `${(value / 1000).toFixed(1)} s`;
   const seconds = Math.round(value / 1000);
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;

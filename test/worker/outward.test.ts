@@ -119,6 +119,16 @@ describe('a CI-gated target', () => {
     await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha, conclusion: 'cancelled' }) });
     expect((await apiCall('/deployments/gated/status', 'viewer')).body.waiting).toMatchObject({ sha, conclusion: 'cancelled' });
 
+    // Someone re-runs it: the failure no longer shows, the run under way does, with its link.
+    const rerun = await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha, action: 'in_progress' }) });
+    expect(rerun.body.status).toBe('ignored');
+    expect((await apiCall('/deployments/gated/status', 'viewer')).body.waiting).toMatchObject({
+      sha,
+      conclusion: null,
+      url: 'https://github.com/octo-home/gated-config/actions/runs/30433642',
+      text: `waiting for workflow "Config check" on ${sha.slice(0, 7)}: it is running`,
+    });
+
     const green = await deliver({ event: 'workflow_run', payload: workflowRunPayload({ headSha: sha }) });
     expect(green.body.status).toBe('enqueued');
     const { body: deployed } = await apiCall('/deployments/gated/status', 'viewer');

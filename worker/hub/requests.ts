@@ -41,13 +41,14 @@ export const BranchHead = z.object({
 });
 export type BranchHead = z.infer<typeof BranchHead>;
 
-/** The gating workflow completed for a push to the branch without succeeding. */
+/** The gating workflow started, or completed without succeeding, for a push to the branch. */
 export const WorkflowVerdict = z.object({
   target: z.string(),
   sha: Sha,
   /** The workflow as the target's trigger names it. */
   workflow: z.string(),
-  conclusion: z.string().min(1),
+  /** null: started, not concluded yet. */
+  conclusion: z.string().min(1).nullable(),
   /** The run's `html_url`, only when it is http(s). */
   url: z.string().nullable(),
   at: z.number(),

@@ -1,5 +1,6 @@
-// How the gating workflow concluded for recent commits, when it did not succeed: kept in the hub's
-// meta so the status can say why the branch head is not deploying instead of "waiting" forever.
+// How the gating workflow went for recent commits, when it has not succeeded: under way, or
+// concluded otherwise. Kept in the hub's meta so the status can say why the branch head is not
+// deploying instead of "waiting" forever.
 // One entry per commit (the latest run's conclusion wins), and only the last few commits: a
 // verdict only ever matters for the branch head.
 import { z } from 'zod';
@@ -8,8 +9,8 @@ export const StoredVerdict = z.object({
   sha: z.string(),
   /** The workflow as the target's trigger names it. */
   workflow: z.string(),
-  /** GitHub's conclusion: `failure`, `cancelled`, `timed_out`, `action_required`, ... */
-  conclusion: z.string(),
+  /** GitHub's conclusion: `failure`, `cancelled`, `timed_out`, `action_required`, ...; null: the run is under way. */
+  conclusion: z.string().nullable(),
   /** The workflow run on GitHub (http(s) only), when the payload had one. */
   url: z.string().nullable(),
   at: z.number(),

@@ -18,7 +18,7 @@ export function waitingFor(
     const workflow = config.trigger.workflow;
     // A verdict is about one commit and the workflow the target waits for now.
     const verdict = verdictFor(head.sha);
-    const failed = verdict && verdict.workflow === workflow ? verdict : null;
+    const known = verdict && verdict.workflow === workflow ? verdict : null;
     return {
       for: 'workflow',
       workflow,
@@ -26,11 +26,13 @@ export function waitingFor(
       sha: head.sha,
       message: head.message,
       since: head.seenAt,
-      conclusion: failed?.conclusion ?? null,
-      url: failed?.url ?? null,
-      text: failed
-        ? `workflow "${workflow}" concluded ${failed.conclusion} on ${short}: not deployed; push a fix or re-run the workflow`
-        : `waiting for workflow "${workflow}" on ${short}`,
+      conclusion: known?.conclusion ?? null,
+      url: known?.url ?? null,
+      text: known?.conclusion
+        ? `workflow "${workflow}" concluded ${known.conclusion} on ${short}: not deployed; push a fix or re-run the workflow`
+        : known
+          ? `waiting for workflow "${workflow}" on ${short}: it is running`
+          : `waiting for workflow "${workflow}" on ${short}`,
     };
   }
   return {

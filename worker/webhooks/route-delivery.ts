@@ -24,13 +24,14 @@ export interface BranchHeadSeen {
   author: string | null;
 }
 
-/** The target's gating workflow completed without success for a push to its branch. */
+/** The target's gating workflow started (conclusion null) or completed without success for a push to its branch. */
 export interface WorkflowVerdictSeen {
   target: string;
   sha: string;
   /** As the target's trigger names it. */
   workflow: string;
-  conclusion: string;
+  /** null: the run has started and not concluded yet (e.g. a re-run after a failure). */
+  conclusion: string | null;
   url: string | null;
 }
 
@@ -159,6 +160,10 @@ function routeWorkflowRun(event: WorkflowRunEvent, targets: readonly TargetConfi
     }
     if (event.action !== 'completed') {
       route.ignored.push({ target: t.name, reason: `workflow "${workflowName}" is ${event.action}, not completed yet` });
+      // The status shows the run as under way (a re-run replaces an earlier failure).
+      if ((event.action === 'requested' || event.action === 'in_progress') && SHA.test(run.head_sha)) {
+        route.verdicts.push({ target: t.name, sha: run.head_sha, workflow: t.trigger.workflow, conclusion: null, url: httpUrlOrNull(run.html_url) });
+      }
       continue;
     }
     if (run.conclusion !== 'success') {

@@ -88,7 +88,7 @@ function WaitingFact(props: { waiting: Waiting }) {
   const w = props.waiting;
   const conclusion = w.conclusion ?? null;
   // Only an http(s) link reaches the href, whatever the hub (or an older edge) answered.
-  const run = conclusion ? httpUrlOrNull(w.url) : null;
+  const run = httpUrlOrNull(w.url ?? null);
   return (
     <>
       <dt>{conclusion ? 'Held back' : 'Waiting'}</dt>

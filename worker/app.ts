@@ -1,13 +1,14 @@
 // The Worker's HTTP surface, composed from one router per concern.
 import { Hono } from 'hono';
 import { api } from './api/router.ts';
-import type { Env } from './env.ts';
+import type { AppContext } from './http/access.ts';
+import { logRefusal } from './http/access-audit.ts';
 import { errorBody, respondWithError } from './http/errors.ts';
 import { relay } from './relay/router.ts';
 import { ui } from './ui/router.tsx';
 import { webhooks } from './webhooks/router.ts';
 
-export const app = new Hono<{ Bindings: Env }>();
+export const app = new Hono<AppContext>();
 
 app.route('/webhooks', webhooks);
 app.route('/api', api);
@@ -17,4 +18,10 @@ app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/', ui);
 
 app.notFound((c) => c.json(errorBody('not_found', `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
-app.onError((error, c) => respondWithError(c, error));
+app.onError((error, c) => {
+  // A refused token or role on the API goes to the access log. The relay's refusals are audited in
+  // the target's hub, and the webhook endpoint has the delivery ledger; the status page logs its own.
+  const path = new URL(c.req.url).pathname;
+  if (path === '/api' || path.startsWith('/api/')) logRefusal(c, error, 'api');
+  return respondWithError(c, error);
+});

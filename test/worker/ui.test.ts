@@ -10,60 +10,14 @@ import { issueSession, sessionKey } from '../../worker/ui/session.ts';
 import { fakeSha, pushPayload, workflowRunPayload } from '../support/github-payloads.ts';
 import { apiCall, BASE, call, deliver, TOKENS } from './helpers.ts';
 import { connectRelay, drainJobs } from './relay-socket.ts';
+import { cookiesOf, csrfIn, FORM, post, signIn, type Fetch } from './status-page.ts';
 
-const FORM = { 'Content-Type': 'application/x-www-form-urlencoded', Origin: BASE, 'Sec-Fetch-Site': 'same-origin' };
 const SECRET = 'worker-test-session-secret-0123456789abcdef';
-
-type Fetch = (path: string, init?: RequestInit) => Promise<Response>;
 
 /** The Worker with some bindings changed (a SESSION_SECRET, a different API_TOKENS). */
 function withEnv(changes: Partial<Env>): Fetch {
   const changed = { ...(env as unknown as Env), ...changes };
   return (path, init = {}) => Promise.resolve(app.fetch(new Request(`${BASE}${path}`, init), changed, createExecutionContext()));
-}
-
-const worker: Fetch = (path, init) => call(path, init);
-
-function cookiesOf(response: Response): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of response.headers.getAll('Set-Cookie')) {
-    const [pair] = line.split(';');
-    const index = pair!.indexOf('=');
-    out[pair!.slice(0, index)] = pair!.slice(index + 1);
-  }
-  return out;
-}
-
-function csrfIn(html: string): string {
-  const match = /name="csrf" value="([^"]*)"/.exec(html);
-  if (!match) throw new Error(`no csrf field in ${html.slice(0, 300)}`);
-  return match[1]!;
-}
-
-interface Signed {
-  cookie: string;
-  csrf: string;
-  setCookie: string;
-}
-
-async function signIn(token: string, via: Fetch = worker): Promise<Signed> {
-  const form = await via('/sign-in');
-  const nonce = cookiesOf(form)['__Host-lanyard_sign_in']!;
-  const response = await via('/sign-in', {
-    method: 'POST',
-    headers: { ...FORM, Cookie: `__Host-lanyard_sign_in=${nonce}` },
-    body: new URLSearchParams({ token, csrf: csrfIn(await form.text()), next: '/targets/home' }),
-    redirect: 'manual',
-  });
-  expect(response.status, await response.clone().text()).toBe(303);
-  const setCookie = response.headers.getAll('Set-Cookie').find((l) => l.startsWith('__Host-lanyard_session='))!;
-  const cookie = `__Host-lanyard_session=${cookiesOf(response)['__Host-lanyard_session']}`;
-  const page = await via('/targets/home', { headers: { Cookie: cookie } });
-  return { cookie, csrf: csrfIn(await page.text()), setCookie };
-}
-
-function post(path: string, who: Signed | null, fields: Record<string, string>, headers: Record<string, string> = FORM, via: Fetch = worker): Promise<Response> {
-  return via(path, { method: 'POST', headers: { ...headers, ...(who ? { Cookie: who.cookie } : {}) }, body: new URLSearchParams(fields), redirect: 'manual' });
 }
 
 /** Waits until the hub has noticed a closed relay, so what is deployed next stays queued. */

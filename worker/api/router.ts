@@ -1,15 +1,18 @@
-// The REST API: targets, their deployments, history, logs, metrics, the audit trail and the
-// delivery ledger. Reads need a viewer, deploy/rollback/cancel an operator, the audit an admin.
+// The REST API: targets, their deployments, history, logs, metrics, the audit trail, the
+// delivery ledger and the access log. Reads need a viewer, deploy/rollback/cancel an operator, the
+// audit trail and the access log an admin.
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { DeployRequest, HistoryQuery, RollbackRequest } from '../../shared/api.ts';
 import { findTarget, loadTargets } from '../config/targets.ts';
 import { identifyCaller, requireRole, type AppContext } from '../http/access.ts';
+import { ApiError } from '../http/errors.ts';
 import { requestSource } from '../http/request-source.ts';
 import { jsonBody, validate } from '../http/validate.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { unwrap } from '../hub/hub-result.ts';
 import { manualDeploy } from '../hub/requests.ts';
+import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 
 export const api = new Hono<AppContext>();
@@ -39,6 +42,16 @@ api.get('/deliveries', async (c) => {
   requireRole(c, 'viewer');
   const query = validate(DeliveryQuery, c.req.query(), 'query');
   return c.json({ deliveries: await listDeliveries(c.env.LEDGER, query) });
+});
+
+api.get('/access-log', async (c) => {
+  requireRole(c, 'admin');
+  const query = validate(AccessQuery, c.req.query(), 'query');
+  const entries = await listAccess(c.env.LEDGER, query).catch((error: unknown) => {
+    if (!/no such table: access_log/.test(String(error))) throw error;
+    throw new ApiError(500, 'bad_configuration', 'The access log\'s table is missing: run `npx wrangler d1 migrations apply LEDGER --remote`.');
+  });
+  return c.json({ entries, next: entries.length === query.limit ? entries[entries.length - 1]!.id : null });
 });
 
 const deployments = new Hono<AppContext>();

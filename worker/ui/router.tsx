@@ -12,6 +12,7 @@ import type { DeploymentView } from '../../shared/api.ts';
 import { DeployRequest } from '../../shared/api.ts';
 import { findTarget, loadTargets, type TargetConfig } from '../config/targets.ts';
 import { requireRole, type AppContext } from '../http/access.ts';
+import { logAccess, logRefusal } from '../http/access-audit.ts';
 import { identify, roleAllows } from '../http/auth.ts';
 import { readLimitedBody } from '../http/body-limit.ts';
 import { ApiError } from '../http/errors.ts';
@@ -240,12 +241,15 @@ ui.post('/sign-in', async (c) => {
   const token = (form.get('token') ?? '').trim();
   const principal = token ? await identify(token, c.env.API_TOKENS) : null;
   if (!principal) {
+    const problem = token ? 'That token is not one this edge knows.' : 'Enter an API token to sign in.';
+    logAccess(c, 'sign_in.refused', 401, problem, null);
     const csrf = await signInToken(v.key, nonce!);
-    return page(c, v.nonce, <SignInPage csrf={csrf} next={next} problem="That token is not one this edge knows." viewer={v.viewer} nonce={v.nonce} />, 401);
+    return page(c, v.nonce, <SignInPage csrf={csrf} next={next} problem={problem} viewer={v.viewer} nonce={v.nonce} />, 401);
   }
   const session = await issueSession(v.key, principal, token, Date.now());
   setCookie(c, SESSION_COOKIE, session.cookie, { ...COOKIE_BASE, maxAge: SESSION_LIFETIME_SECONDS });
   deleteCookie(c, SIGN_IN_COOKIE, COOKIE_BASE);
+  logAccess(c, 'sign_in.succeeded', 303, `${principal.name} signed in (${principal.role}).`, principal.name);
   return redirect(c, next);
 });
 
@@ -258,6 +262,8 @@ ui.post('/sign-out', async (c) => {
     throw new ApiError(403, 'csrf', 'Refused: the form\'s CSRF token is missing or belongs to another session.');
   }
   deleteCookie(c, SESSION_COOKIE, COOKIE_BASE);
+  const name = v.session?.principal.name ?? null;
+  logAccess(c, 'sign_out', 303, name ? `${name} signed out.` : 'Signed out without a valid session (it had expired or was never there).', name);
   return redirect(c, '/');
 });
 
@@ -454,6 +460,8 @@ ui.post('/targets/:name/cancel', async (c) => {
 // ---- errors ---------------------------------------------------------------------------------------
 
 ui.onError(async (error, c) => {
+  // Before `visit` below: who was known when the request was refused, not who the cookie names now.
+  logRefusal(c, error, 'page');
   const status: ContentfulStatusCode = error instanceof ApiError ? error.status : 500;
   const code = error instanceof ApiError ? error.code : 'internal';
   const message = error instanceof ApiError ? error.message : 'Something went wrong at the edge; the error has been logged.';

@@ -178,7 +178,7 @@ describe('live progress', () => {
       await expect(page.locator('[data-fact="state"]').getAttribute('data-state')).resolves.toBe('deploying');
       await expect(page.locator('[data-fact="state"]').textContent()).resolves.toContain('check running');
       // Steps that ended show how long they took.
-      await expect(page.locator(`li[data-step="apply"] .step-duration`).textContent()).resolves.toMatch(/\d s$/);
+      await expect(page.locator(`li[data-step="apply"] .step-duration`).textContent()).resolves.toMatch(/^\d+(\.\d)? (ms|s)$/);
       // The overview follows too.
       await waitFor('the overview to say check running', async () => ((await overview.locator('[data-target="home"] [data-fact="state"]').textContent()) ?? '').includes('check running'), 30_000, 200);
     } finally {

@@ -47,6 +47,8 @@ export const JobMessage = z.object({
   backupId: z.string().nullable(),
   driftPolicy: DriftPolicy,
   requestedBy: z.string(),
+  /** The commit's message as the edge knows it (push payload), for the house's sensor; optional so an older edge's job still parses. */
+  commitMessage: z.string().max(4096).optional(),
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 

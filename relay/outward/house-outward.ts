@@ -47,6 +47,11 @@ function short(sha: string): string {
   return sha.slice(0, 7);
 }
 
+/** The first line of the commit's message, when the edge sent it. */
+function subjectOf(job: JobMessage): string {
+  return (job.commitMessage ?? '').split('\n', 1)[0]!.trim();
+}
+
 function describe(job: JobMessage, outcome: JobOutcome): string {
   const summary = outcome.summary;
   if (outcome.status === 'succeeded') {
@@ -62,7 +67,13 @@ function describe(job: JobMessage, outcome: JobOutcome): string {
 /** Title and text of the persistent notification, or null when the outcome needs none. */
 export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { title: string; message: string } | null {
   const what = job.kind === 'rollback' ? `Rollback to ${short(job.sha)}` : `Deploy of ${short(job.sha)}`;
-  const lines = [`**Target:** ${job.target}`, `**Deployment:** [${job.jobId}](${url})`, `**Asked by:** ${job.requestedBy}`];
+  const subject = subjectOf(job);
+  const lines = [
+    `**Target:** ${job.target}`,
+    ...(subject ? [`**Commit:** ${short(job.sha)} ${subject}`] : []),
+    `**Deployment:** [${job.jobId}](${url})`,
+    `**Asked by:** ${job.requestedBy}`,
+  ];
   switch (outcome.status) {
     case 'rolled_back':
       return {
@@ -107,6 +118,8 @@ export function houseOutward(options: HouseOutwardOptions): HouseOutward {
       kind: job.kind,
       sha: job.sha,
       short_sha: short(job.sha),
+      /** The commit's subject line, e.g. "Close the garage at night" (empty when the edge did not know it). */
+      commit_message: subjectOf(job),
       message,
       reason: outcome?.reason ?? null,
       requested_by: job.requestedBy,

@@ -149,6 +149,8 @@ describe('outward: GitHub, notifications, sensors', () => {
       kind: 'deploy',
       drift: [],
       files_changed: 1,
+      // The commit's subject travels from the push, through the edge's job, to the dashboard.
+      commit_message: 'Porch light at dusk',
       message: expect.stringMatching(/^Deployed .* 1 file changed/),
       finished_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       duration: expect.any(Number),

@@ -69,6 +69,7 @@ const job = (overrides: Partial<JobMessage> = {}): JobMessage => ({
   backupId: null,
   driftPolicy: 'stop',
   requestedBy: 'ada',
+  commitMessage: 'Close the garage at night\n\nThe door stayed open twice last week.',
   ...overrides,
 });
 
@@ -101,6 +102,7 @@ describe('the deployment sensor', () => {
         deployment_id: 'dep_01sensor',
         sha: 'a'.repeat(40),
         short_sha: 'aaaaaaa',
+        commit_message: 'Close the garage at night',
         message: 'Deployed aaaaaaa: 1 file changed, reloaded automation',
         finished_at: expect.stringMatching(/Z$/),
         duration: expect.any(Number),
@@ -121,6 +123,8 @@ describe('the deployment sensor', () => {
     expect(ha.notifications).toEqual([
       expect.objectContaining({ notificationId: 'lanyard_home', title: 'Lanyard: Deploy of aaaaaaa rolled back', message: expect.stringContaining('sensors.yaml') }),
     ]);
+    // It names the commit by its subject line, not only by its sha.
+    expect(ha.notifications[0]!.message).toContain('**Commit:** aaaaaaa Close the garage at night\n');
     await outward.around(job({ jobId: 'dep_02' }), Date.now(), async () => succeeded);
     expect(ha.callsTo('persistent_notification', 'dismiss')).toEqual([expect.objectContaining({ data: { notification_id: 'lanyard_home' } })]);
   });

@@ -481,6 +481,7 @@ export class TargetHub extends DurableObject<Env> {
       backupId: next.restoreBackupId,
       driftPolicy: config.driftPolicy,
       requestedBy: next.actor,
+      commitMessage: next.message.slice(0, 4096),
     });
     this.scheduleAlarm(now + this.timings.ackTimeoutMs);
     this.broadcast();

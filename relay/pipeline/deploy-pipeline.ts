@@ -56,6 +56,26 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** How long a reused connection may take to run `true` before it counts as dead. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** Whether a connection still runs commands: one `true`, within PROBE_TIMEOUT_MS. */
+async function answers(open: TargetHost): Promise<boolean> {
+  if (!open.connected) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), PROBE_TIMEOUT_MS);
+  });
+  try {
+    const result = await Promise.race([open.run('true'), timedOut]);
+    return result !== null && result.code === 0 && open.connected;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function createPipeline(loaded: LoadedConfig, logger: Logger): Promise<Pipeline> {
   const { config, secrets } = loaded;
   const git = gitSourceFor(loaded);
@@ -67,8 +87,19 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   const manifests = new ManifestStore(join(config.stateDir, 'manifests'), config.edge.target, config.host.configRoot);
   const root = config.host.configRoot;
   const backupDir = config.host.backupDir;
+  // One connection, opened on first use and kept between jobs. Before a job reuses it, one round
+  // trip proves it still works: a connection that dropped (the host rebooted, the network blinked,
+  // or the drop is not even noticed yet) is replaced, so the job connects again instead of failing
+  // on a dead connection until the relay is restarted.
   let hostConnection: TargetHost | null = null;
-  const host = async (): Promise<TargetHost> => (hostConnection ??= await openTargetHost(loaded));
+  const host = async (): Promise<TargetHost> => {
+    if (hostConnection && !(await answers(hostConnection))) {
+      logger.warn(`the connection to ${hostConnection.description} was lost; connecting again`);
+      void hostConnection.close().catch(() => undefined);
+      hostConnection = null;
+    }
+    return (hostConnection ??= await openTargetHost(loaded));
+  };
 
   const verifyTimeoutMs = (lanyard: LanyardFile) => (lanyard.verify.timeoutSeconds ?? config.homeAssistant.verifyTimeoutSeconds) * 1000;
   const requiredEntities = (lanyard: LanyardFile) => [...config.homeAssistant.requiredEntities, ...lanyard.verify.entities];

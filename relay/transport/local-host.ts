@@ -13,6 +13,8 @@ export class LocalHostError extends CodedError<LocalHostErrorCode> {}
 
 export class LocalHost implements TargetHost {
   readonly description = 'local';
+  /** The relay's own machine: there is no connection to lose. */
+  readonly connected = true;
 
   run(script: string, options: RunOptions = {}): Promise<RunResult> {
     // `cd` inside sh rather than spawn's cwd: a missing folder is then an exit code with sh's own

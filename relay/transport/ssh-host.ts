@@ -90,6 +90,10 @@ export class SshHost implements TargetHost {
     });
   }
 
+  get connected(): boolean {
+    return this.lost === null;
+  }
+
   run(script: string, options: RunOptions = {}): Promise<RunResult> {
     if (this.lost) return Promise.reject(this.lostError());
     // The login shell only starts `sh`, so a user whose shell is bash or zsh runs the very same

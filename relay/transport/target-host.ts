@@ -23,6 +23,8 @@ export interface RunResult {
 export interface TargetHost {
   /** "ssh hass@127.0.0.1:2222" or "local": said in logs and errors. */
   readonly description: string;
+  /** False once the connection is gone for good (dropped, or closed): open a new one instead. */
+  readonly connected: boolean;
   /**
    * Runs a POSIX sh script on the host (`sh -c script`). Never throws on a non-zero exit; returns it.
    * Throws a coded error only when the script could not run or its result is unknown (the

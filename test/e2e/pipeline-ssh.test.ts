@@ -118,6 +118,17 @@ describe('the pipeline over ssh', () => {
     await house.commit({}, 'Remove the link');
   });
 
+  it('connects again after the SSH connection dropped between deploys (the host rebooted, the network blinked)', async () => {
+    const before = await deploy({ 'www/blink.txt': 'before the blink\n' }, 'Before the blink');
+    expect(before.deployment.status).toBe('succeeded');
+    // The relay keeps its connection between jobs: kill it under the relay's feet.
+    expect(await sshd.dropConnections()).toBeGreaterThan(0);
+    const after = await deploy({ 'www/blink.txt': 'after the blink\n' }, 'After the blink');
+    expect(after.deployment.status, JSON.stringify(after.steps)).toBe('succeeded');
+    expect(await readFile(join(house.configRoot, 'www/blink.txt'), 'utf8')).toBe('after the blink\n');
+    await relay.waitForLog(/connection to ssh .* was lost; connecting again/);
+  });
+
   it('keeps only the configured number of backups', async () => {
     const archives = (await readdir(house.backupDir)).filter((n) => n.endsWith('.tar.gz'));
     expect(archives.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
 // folder that user owns for a config root and backups. Needs the Debian packages openssh-server
 // and openssh-client; as root it creates the test user with useradd/usermod (package passwd).
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,11 @@ export interface Sshd {
   homeDir: string;
   /** What sshd logged so far (LogLevel VERBOSE): logins, key offers, disconnects. */
   log(): string;
+  /**
+   * Kills every open session (sshd's per-connection processes) and keeps listening: to the relay it
+   * is a host that rebooted or a network that blinked. Resolves with how many were killed.
+   */
+  dropConnections(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -151,6 +156,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     hostKeyFingerprint: await fingerprintOfKeyFile(`${hostKey}.pub`),
     homeDir: workDir,
     log: () => log,
+    async dropConnections() {
+      const sessions = child.pid === undefined ? [] : await childrenOf(child.pid);
+      for (const pid of sessions) process.kill(pid, 'SIGKILL');
+      return sessions.length;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -159,4 +169,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       await cleanUp();
     },
   };
+}
+
+/** Processes whose parent is `parent`, read from /proc (no procps needed). */
+async function childrenOf(parent: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => null);
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
+    const ppid = stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : NaN;
+    if (ppid === parent) children.push(Number(name));
+  }
+  return children;
 }

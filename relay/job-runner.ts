@@ -1,11 +1,14 @@
 // Takes jobs from the edge and runs them one at a time, honouring the journal: a job is
 // acknowledged, run step by step, and its result kept in the outbox until the edge confirms it.
 // On start, a job the journal says was interrupted is finished or rolled back before anything else.
+// After the edge's welcome and after every job, the edge hears which backups the host keeps.
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { DeploymentSummary } from '../shared/deployment.ts';
+import { BackupInventory } from './backup-inventory.ts';
 import type { JournalEntry } from './journal.ts';
 import { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
+import type { BackupRecord } from './pipeline/backups.ts';
 import { StepRunner, type JobOutcome } from './step-runner.ts';
 
 /** What actually does the work: the pipeline in production. */
@@ -15,6 +18,8 @@ export interface JobExecutor {
   recover(entry: JournalEntry, steps: StepRunner): Promise<JobOutcome>;
   /** Connected with nothing to do: e.g. publish the house's deployment sensor again. Must not throw. */
   idle?(): Promise<void>;
+  /** The backups kept on the host, for the edge's inventory. Without it the edge is never told (as an older relay). */
+  backups?(): Promise<BackupRecord[]>;
 }
 
 export interface Channel {
@@ -24,13 +29,17 @@ export interface Channel {
 export class JobRunner {
   private running: { jobId: string; done: Promise<void> } | null = null;
   private leaseMs = 90_000;
+  private readonly inventory: BackupInventory | null;
 
   constructor(
     private readonly journal: Journal,
     private readonly executor: JobExecutor,
     private readonly channel: Channel,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const list = executor.backups?.bind(executor);
+    this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
+  }
 
   /** The job in flight, for `hello`. */
   async inFlight(): Promise<InFlightJob | null> {
@@ -51,10 +60,17 @@ export class JobRunner {
     await this.running?.done;
   }
 
-  /** The edge welcomed us: send every result it has not confirmed yet. */
+  /** The edge welcomed us: send every result it has not confirmed yet, then (when idle) the backups kept. */
   async onReady(): Promise<void> {
     for (const result of await this.journal.pendingResults()) this.channel.send(result);
-    if (!this.running) void this.executor.idle?.().catch(() => undefined);
+    if (this.running) return; // the job's end reports the backups
+    void this.executor.idle?.().catch(() => undefined);
+    void this.reportBackups();
+  }
+
+  /** Tells the edge which backups the host keeps; best effort, never throws (resolves when sent or given up). */
+  reportBackups(): Promise<void> {
+    return this.inventory?.report() ?? Promise.resolve();
   }
 
   onMessage(message: HubMessage): void {
@@ -128,6 +144,8 @@ export class JobRunner {
       this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
       this.running = null;
       this.channel.send(result);
+      // Jobs take and prune backups. After the result, and not awaited: it can never delay or fail the job.
+      void this.reportBackups();
     })();
     this.running = { jobId: job.jobId, done };
   }

@@ -2,6 +2,7 @@
 // and any script a user writes parse these same schemas.
 import { z } from 'zod';
 import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStatus, TriggerKind } from './deployment.ts';
+import { KeptBackup } from './protocol.ts';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
 
@@ -123,6 +124,17 @@ export const OutwardView = z.object({
 });
 export type OutwardView = z.infer<typeof OutwardView>;
 
+/**
+ * The backups the relay last said the host keeps (`backups` message), with when the edge heard it.
+ * A backup not listed here was pruned: it can no longer be restored.
+ */
+export const BackupInventory = z.object({
+  reportedAt: z.number(),
+  /** Oldest first, as the relay listed them. */
+  items: z.array(KeptBackup),
+});
+export type BackupInventory = z.infer<typeof BackupInventory>;
+
 export const TargetStatus = z.object({
   target: z.string(),
   current: DeploymentView.nullable(),
@@ -135,6 +147,11 @@ export const TargetStatus = z.object({
   waiting: Waiting.nullable().optional(),
   /** Set by the hub; optional so a status from an older edge still parses. */
   outward: OutwardView.optional(),
+  /**
+   * The relay's last backup inventory; null when no relay ever reported one (an older relay), and
+   * then every backup a deployment recorded is offered. Optional so a status from an older edge still parses.
+   */
+  backups: BackupInventory.nullable().optional(),
 });
 export type TargetStatus = z.infer<typeof TargetStatus>;
 

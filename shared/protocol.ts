@@ -126,6 +126,44 @@ export const ResultMessage = z.object({
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
 
+/**
+ * The capability a relay names in `hello` when it sends `backups`. The hub forgets the inventory of a
+ * relay that does not (an older relay replacing a newer one), so it never refuses restores from a stale list.
+ */
+export const BACKUP_INVENTORY_CAPABILITY = 'backup-inventory';
+
+/** At most this many backups in one `backups` message: the newest, when the host keeps more. */
+export const MAX_REPORTED_BACKUPS = 200;
+
+/** One backup kept on the Home Assistant host, as the relay's record of it says. */
+export const KeptBackup = z.object({
+  /** As the relay names it, e.g. `lanyard-20261122T190500Z-dep_01m82e4vg06ns08fd0`: letters, digits, `.`, `_`, `-`. */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a backup id: up to 128 letters, digits, ".", "_" or "-"'),
+  /** When it was taken (ms since the epoch, the relay's clock). */
+  createdAt: z.number().int().nonnegative(),
+  /** The job (deployment) that took it, when its record names one. */
+  deploymentId: JobId.nullable(),
+  /** The commit deployed on the host before it was taken, when known. */
+  sha: Sha.nullable(),
+  /** How many files it holds. */
+  files: z.number().int().nonnegative(),
+  /** The archive's size in bytes. */
+  bytes: z.number().int().nonnegative(),
+});
+export type KeptBackup = z.infer<typeof KeptBackup>;
+
+/**
+ * The backups the host keeps now (the relay prunes old ones), oldest first; sent after `welcome`
+ * and after every job. An older relay never sends it, and the edge then knows no inventory.
+ */
+export const BackupsMessage = z.object({
+  type: z.literal('backups'),
+  backups: z.array(KeptBackup).max(MAX_REPORTED_BACKUPS),
+  /** When the relay listed them (its clock). */
+  at: z.number().int(),
+});
+export type BackupsMessage = z.infer<typeof BackupsMessage>;
+
 export const RelayErrorMessage = ErrorMessage;
 export const PingMessage = z.object({ type: z.literal('ping') });
 
@@ -134,6 +172,7 @@ export const RelayMessage = z.discriminatedUnion('type', [
   AckMessage,
   ProgressMessage,
   ResultMessage,
+  BackupsMessage,
   RelayErrorMessage,
   PingMessage,
 ]);

@@ -23,7 +23,7 @@ import { openTargetHost } from '../transport/open-target-host.ts';
 import type { TargetHost } from '../transport/target-host.ts';
 import { activate, type ActivationPlan } from './activate.ts';
 import { decideActivation } from './activation-map.ts';
-import { findBackup, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
+import { findBackup, listBackups, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
 import { gitSourceFor } from './git-source.ts';
 import { hashLiveTree, MOVE_CHUNK, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
 import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
@@ -87,18 +87,29 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   const manifests = new ManifestStore(join(config.stateDir, 'manifests'), config.edge.target, config.host.configRoot);
   const root = config.host.configRoot;
   const backupDir = config.host.backupDir;
-  // One connection, opened on first use and kept between jobs. Before a job reuses it, one round
+  // One connection, opened on first use; the promise is kept so that two callers at once (a job and
+  // the backup inventory) share it instead of each opening one. Before a job reuses it, one round
   // trip proves it still works: a connection that dropped (the host rebooted, the network blinked,
   // or the drop is not even noticed yet) is replaced, so the job connects again instead of failing
   // on a dead connection until the relay is restarted.
-  let hostConnection: TargetHost | null = null;
+  let hostConnection: Promise<TargetHost> | null = null;
   const host = async (): Promise<TargetHost> => {
-    if (hostConnection && !(await answers(hostConnection))) {
-      logger.warn(`the connection to ${hostConnection.description} was lost; connecting again`);
-      void hostConnection.close().catch(() => undefined);
-      hostConnection = null;
+    const current = hostConnection;
+    if (current) {
+      const open = await current.catch(() => null);
+      if (open && (await answers(open))) return open;
+      if (hostConnection === current) {
+        hostConnection = null;
+        if (open) {
+          logger.warn(`the connection to ${open.description} was lost; connecting again`);
+          void open.close().catch(() => undefined);
+        }
+      }
     }
-    return (hostConnection ??= await openTargetHost(loaded));
+    return (hostConnection ??= openTargetHost(loaded).catch((error: unknown) => {
+      hostConnection = null;
+      throw error;
+    }));
   };
 
   const verifyTimeoutMs = (lanyard: LanyardFile) => (lanyard.verify.timeoutSeconds ?? config.homeAssistant.verifyTimeoutSeconds) * 1000;
@@ -368,9 +379,13 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         return { status: 'failed', reason: error instanceof Error ? error.message : String(error), summary: {} };
       }
     },
+    // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.
+    backups: async () => listBackups(await host(), backupDir),
     async close() {
-      await hostConnection?.close();
+      const opening = hostConnection;
       hostConnection = null;
+      const open = await opening?.catch(() => null);
+      await open?.close();
     },
   }, outward);
 }

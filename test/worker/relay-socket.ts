@@ -12,7 +12,8 @@ export interface TestRelay {
   close(): void;
 }
 
-export async function connectRelay(target = 'home', token = 'relay-token-home', hello = true): Promise<TestRelay> {
+/** A relay of this test: by default one that never reports backups, like a relay older than the backup inventory. */
+export async function connectRelay(target = 'home', token = 'relay-token-home', hello = true, capabilities = ['deploy', 'rollback']): Promise<TestRelay> {
   const response = await call(`/relay/connect?target=${target}`, { headers: { Upgrade: 'websocket', Authorization: `Bearer ${token}` } });
   const socket = response.webSocket;
   if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
@@ -46,7 +47,7 @@ export async function connectRelay(target = 'home', token = 'relay-token-home', 
     close: () => socket.close(1000, 'test done'),
   };
   if (hello) {
-    relay.send({ type: 'hello', v: PROTOCOL_VERSION, relayId: 'test-relay', version: '0.0.0', capabilities: ['deploy', 'rollback'], inFlight: null });
+    relay.send({ type: 'hello', v: PROTOCOL_VERSION, relayId: 'test-relay', version: '0.0.0', capabilities, inFlight: null });
     await relay.next('welcome');
   }
   return relay;

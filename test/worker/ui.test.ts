@@ -3,6 +3,7 @@
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { BACKUP_INVENTORY_CAPABILITY } from '../../shared/protocol.ts';
 import { app } from '../../worker/app.ts';
 import type { Env } from '../../worker/env.ts';
 import { duration } from '../../worker/ui/format.ts';
@@ -350,6 +351,80 @@ describe('the live channel', () => {
     expect(response.status).toBe(101);
     response.webSocket!.accept();
     response.webSocket!.close(1000, 'done');
+  });
+});
+
+describe('the backups the relay keeps', () => {
+  it('lists the backups the relay reported, and offers no Restore for one it pruned, in the history or the confirmation', async () => {
+    const relay = await connectRelay('home', 'relay-token-home', true, ['deploy', 'rollback', BACKUP_INVENTORY_CAPABILITY]);
+    await drainJobs(relay);
+    const otto = await signIn(TOKENS.operator);
+    // No inventory yet: every backup a deployment recorded is offered, as before.
+    const before = await (await call('/targets/home', { headers: { Cookie: otto.cookie } })).text();
+    expect(before).toContain('data-inventory="none"');
+    expect(before).toContain('href="/targets/home/rollback?backupId=lanyard-ui-backup"');
+
+    const pruned = 'lanyard-20261201T000000Z-ui_pruned';
+    const kept = 'lanyard-20261202T000000Z-ui_kept';
+    const makers: Record<string, string> = {};
+    for (const [seed, backupId] of [['ui-backup-pruned', pruned], ['ui-backup-kept', kept]] as const) {
+      await apiCall('/deployments/home/deploy', 'operator', { body: { sha: fakeSha(seed) } });
+      const job = await relay.next('job');
+      if (job.type !== 'job') throw new Error('expected a job');
+      relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: { backupId, filesChanged: ['scripts.yaml'] } as never });
+      await relay.next('recorded');
+      makers[backupId] = job.jobId;
+    }
+    relay.send({
+      type: 'backups',
+      backups: [{ id: kept, createdAt: Date.UTC(2026, 11, 2), deploymentId: makers[kept]!, sha: fakeSha('ui-backup-pruned'), files: 3, bytes: 2_500_000 }],
+      at: Date.now(),
+    });
+    await expect.poll(async () => (await apiCall('/deployments/home/backups', 'viewer')).body.backups?.items.length ?? 0).toBe(1);
+    relay.close();
+
+    const page = await (await call('/targets/home', { headers: { Cookie: otto.cookie } })).text();
+    const section = /<section class="card" id="backups"[\s\S]*?<\/section>/.exec(page)?.[0] ?? '';
+    expect(section).toContain('data-inventory="reported"');
+    expect(section).toContain(`<tr data-backup="${kept}">`);
+    expect(section).toContain(`href="/targets/home/rollback?backupId=${kept}"`);
+    expect(section).toContain('2.5 MB');
+    expect(section).toContain('data-files="3"');
+    expect(section).toContain(`href="/targets/home?deployment=${makers[kept]}"`);
+    expect(section).toContain('2026-12-02 00:00:00 UTC');
+    expect(section).not.toContain(pruned);
+
+    const row = (id: string) => new RegExp(`<tr data-deployment="${id}"[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '';
+    expect(row(makers[pruned]!)).toContain('data-pruned');
+    expect(row(makers[pruned]!)).not.toContain('data-action="restore"');
+    expect(row(makers[kept]!)).toContain(`href="/targets/home/rollback?backupId=${kept}"`);
+    expect(row(makers[kept]!)).not.toContain('data-pruned');
+    // The earlier test's backup is not in the inventory either: no longer offered.
+    expect(page).not.toContain('backupId=lanyard-ui-backup');
+
+    const refused = await call(`/targets/home/rollback?backupId=${pruned}`, { headers: { Cookie: otto.cookie } });
+    expect(refused.status).toBe(409);
+    const refusal = await refused.text();
+    expect(refusal).toContain('Backup no longer kept');
+    expect(refusal).toContain(`The relay no longer keeps backup &quot;${pruned}&quot; on the host: it was pruned`);
+    expect(refusal).not.toContain('data-confirm-button');
+    const forced = await post('/targets/home/rollback', otto, { backupId: pruned, csrf: otto.csrf });
+    expect(forced.status).toBe(409);
+
+    const confirm = await call(`/targets/home/rollback?backupId=${kept}`, { headers: { Cookie: otto.cookie } });
+    expect(confirm.status).toBe(200);
+    const confirmation = await confirm.text();
+    expect(confirmation).toContain(`Restore backup ${kept} on home?`);
+    expect(confirmation).toContain(`taken before ${makers[kept]}`);
+    expect(confirmation).toContain('The relay keeps it: 3 files, 2.5 MB');
+    expect(confirmation).toContain('data-confirm-button');
+
+    // A viewer sees the list, without a link to restore; the live fragment has it too.
+    const vera = await signIn(TOKENS.viewer);
+    const viewed = await (await call('/targets/home', { headers: { Cookie: vera.cookie } })).text();
+    expect(viewed).toContain(`<tr data-backup="${kept}">`);
+    expect(viewed).not.toContain('data-action=');
+    expect(await (await call('/targets/home/live', { headers: { Cookie: vera.cookie } })).text()).toContain(`<tr data-backup="${kept}">`);
   });
 });
 

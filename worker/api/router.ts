@@ -62,6 +62,13 @@ deployments.get('/status', async (c) => {
   return c.json(await hubFor(c.env, target.name).status(target.name));
 });
 
+/** The backups the relay last said the host keeps (null: no relay reported them yet). */
+deployments.get('/backups', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'viewer', target);
+  return c.json({ backups: await hubFor(c.env, target.name).backups(target.name) });
+});
+
 deployments.post('/deploy', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);

@@ -3,13 +3,13 @@
 // before anyone is answered; nothing lives only in memory, because the object may hibernate or be
 // evicted between any two events.
 import { DurableObject } from 'cloudflare:workers';
-import type { DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { BackupInventory, DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { isFinal } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
-import type { HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
-import { CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import type { BackupsMessage, HelloMessage, HubMessage, KeptBackup, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
+import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import { announcementsFor } from '../outward/announcements.ts';
@@ -18,6 +18,7 @@ import { Outbox } from '../outward/outbox.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import { waitingFor } from '../outward/waiting.ts';
 import { AuditTrail, type AuditEntry } from './audit.ts';
+import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
 import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
@@ -32,6 +33,17 @@ interface RelayAttachment {
   hello: { relayId: string; version: string; capabilities: string[]; at: number } | null;
 }
 
+/** What restoring a backup brings back, as the hub decides it for the queue and the status page alike. */
+export interface BackupRestore {
+  backupId: string;
+  /** The commit the house runs again afterwards: the one deployed before the backup was taken. */
+  sha: string;
+  /** The deployment that took the backup, when this hub recorded it. */
+  maker: DeploymentView | null;
+  /** The backup as the relay last listed it; null when no relay ever reported an inventory. */
+  kept: KeptBackup | null;
+}
+
 const ACTIVE: readonly DeploymentStatus[] = ['dispatched', 'running'];
 const RELAY_TAG = 'relay';
 const WATCHER_TAG = 'watcher';
@@ -42,6 +54,7 @@ export class TargetHub extends DurableObject<Env> {
   private readonly audit: AuditTrail;
   private readonly timings: ChannelTimings;
   private readonly outbox: Outbox;
+  private readonly backupInventory: BackupInventoryStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -51,6 +64,7 @@ export class TargetHub extends DurableObject<Env> {
     this.audit = new AuditTrail(this.sql);
     this.timings = channelTimings(env);
     this.outbox = new Outbox(this.sql);
+    this.backupInventory = new BackupInventoryStore(this.sql);
     if (!this.meta('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
       this.outbox.adoptHistory();
@@ -145,13 +159,12 @@ export class TargetHub extends DurableObject<Env> {
     let backupId: string | null = null;
     let message: string;
     if (request.backupId) {
-      const maker = this.deployments.all().find((d) => d.summary?.backupId === request.backupId);
-      if (!maker) return refused(404, 'unknown_backup', `No deployment of this target made a backup named "${request.backupId}".`);
-      // A backup holds the host as it was before its deployment ran: the deployed commit back then.
-      const before = this.deployments.latest(['succeeded'], maker.id);
-      sha = before?.sha ?? maker.sha;
+      const plan = this.planRestore(request.backupId);
+      if (!plan.ok) return plan;
+      sha = plan.value.sha;
       backupId = request.backupId;
-      message = `Restore backup ${request.backupId} (taken before ${maker.id})`;
+      const takenBefore = plan.value.maker?.id ?? plan.value.kept?.deploymentId ?? null;
+      message = `Restore backup ${request.backupId}${takenBefore ? ` (taken before ${takenBefore})` : ''}`;
     } else {
       const goal = request.deploymentId
         ? this.deployments.get(request.deploymentId)
@@ -187,6 +200,27 @@ export class TargetHub extends DurableObject<Env> {
     // Watching status pages refresh; the outside world hears about it (broadcast announces).
     this.broadcast();
     return accepted({ deploymentId: id });
+  }
+
+  /** Whether a backup can be restored and what that brings back; the status page asks before it offers the button. */
+  async backupRestore(target: string, backupId: string): Promise<HubResult<BackupRestore>> {
+    this.remember(target);
+    return this.planRestore(backupId);
+  }
+
+  private planRestore(backupId: string): HubResult<BackupRestore> {
+    const inventory = this.backupInventory.read();
+    const kept = keptBackup(inventory, backupId);
+    // The deployment that took it: the first one whose summary names it (a later restore names it too).
+    const maker = this.deployments.all().find((d) => d.summary?.backupId === backupId) ?? null;
+    if (!maker && !kept) return refused(404, 'unknown_backup', `No deployment of this target made a backup named "${backupId}".`);
+    if (inventory && !mayBeKept(inventory, backupId, maker?.finishedAt ?? null)) return refused(409, 'backup_not_kept', notKept(backupId, inventory));
+    // A backup holds the host as it was before its deployment ran: the deployed commit back then.
+    const sha = maker ? (this.deployments.latest(['succeeded'], maker.id)?.sha ?? maker.sha) : kept?.sha;
+    if (!sha) {
+      return refused(409, 'unknown_backup_commit', `No deployment of this target took backup "${backupId}", and the relay does not know which commit was deployed before it.`);
+    }
+    return accepted({ backupId, sha, maker, kept });
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
@@ -245,7 +279,14 @@ export class TargetHub extends DurableObject<Env> {
       relay: this.relayView(),
       waiting: this.waiting(),
       outward: this.outbox.view(Date.now()),
+      backups: this.backupInventory.read(),
     };
+  }
+
+  /** The backups the relay last said the host keeps; null when no relay ever reported them. */
+  async backups(target: string): Promise<BackupInventory | null> {
+    this.remember(target);
+    return this.backupInventory.read();
   }
 
   /** A commit the target has seen but waits to deploy (CI-gated or dispatch-triggered targets). */
@@ -343,6 +384,9 @@ export class TargetHub extends DurableObject<Env> {
       case 'result':
         this.onResult(ws, message);
         break;
+      case 'backups':
+        this.onBackups(message);
+        break;
       case 'error':
         console.warn(`relay reported an error: ${message.code}: ${message.message}`);
         break;
@@ -390,6 +434,9 @@ export class TargetHub extends DurableObject<Env> {
     attachment.hello = { relayId: hello.relayId, version: hello.version, capabilities: hello.capabilities, at: now };
     ws.serializeAttachment(attachment);
     this.setMeta('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now }));
+    // A relay that never reports its backups (an older one) would leave the last inventory to go
+    // stale and refuse restores of backups taken since: without it, the hub offers them all, as before.
+    if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) this.backupInventory.forget();
     this.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
     this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: this.targetName(), leaseMs: this.timings.leaseMs, ackTimeoutMs: this.timings.ackTimeoutMs });
     if (hello.inFlight) {
@@ -457,6 +504,11 @@ export class TargetHub extends DurableObject<Env> {
     this.send(ws, { type: 'recorded', jobId: d.id });
     this.pump();
     this.broadcast();
+  }
+
+  /** The host's backups as the relay lists them now: kept without an audit entry (it comes after every job). */
+  private onBackups(message: BackupsMessage): void {
+    if (this.backupInventory.record(message, Date.now())) this.broadcast();
   }
 
   /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
@@ -649,6 +701,17 @@ export class TargetHub extends DurableObject<Env> {
 }
 
 export const RELAY_LOST = 'relay lost';
+
+function notKept(backupId: string, inventory: BackupInventory): string {
+  const count = inventory.items.length;
+  const instead = count
+    ? `Roll back to a deployment instead, or restore one of the ${count} backup${count === 1 ? '' : 's'} it keeps.`
+    : 'It keeps no backups now: roll back to a deployment instead.';
+  return (
+    `The relay no longer keeps backup "${backupId}" on the host: it was pruned (the relay keeps its last deploy.keepBackups backups, ` +
+    `and its report of ${new Date(inventory.reportedAt).toISOString()} does not list this one). ${instead}`
+  );
+}
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';

@@ -72,3 +72,17 @@ export function describeDeployment(d: Pick<DeploymentView, 'id' | 'sha' | 'messa
   const message = firstLine(d.message);
   return `${d.id} (${shortSha(d.sha)}${message ? ` '${message}'` : ''})`;
 }
+
+/** `512 B`, `3.4 kB`, `12 MB`: a backup's size (powers of 1000, as `ls -h --si` writes them). */
+export function byteSize(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = -1;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}

@@ -22,7 +22,7 @@ import { hubFor } from '../hub/hub-for.ts';
 import { unwrap } from '../hub/hub-result.ts';
 import { manualDeploy } from '../hub/requests.ts';
 import { sameOrigin } from './csrf.ts';
-import { describeDeployment, firstLine, shortSha } from './format.ts';
+import { byteSize, describeDeployment, firstLine, shortSha } from './format.ts';
 import { newNonce, securityHeaders } from './headers.ts';
 import {
   SESSION_COOKIE,
@@ -43,6 +43,7 @@ import { deploymentDetail, loadTargetPage, loadTargetSummary } from './target-da
 import { BouncePage, ConfirmPage, MessagePage, SignInPage, type Confirmation } from './views/forms.tsx';
 import type { Viewer } from './views/layout.tsx';
 import { OverviewLive, OverviewPage } from './views/overview.tsx';
+import { Time } from './views/parts.tsx';
 import { TargetLive, TargetPageView } from './views/target.tsx';
 
 type UiContext = Context<AppContext>;
@@ -348,6 +349,12 @@ ui.post('/targets/:name/deploy', async (c) => {
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(outcome.deploymentId)}`);
 });
 
+/** Titles of the page that refuses a restore, by the hub's code. */
+const RESTORE_REFUSED: Record<string, string> = {
+  unknown_backup: 'No such backup',
+  backup_not_kept: 'Backup no longer kept',
+};
+
 /** The deployment a rollback with neither id goes back to, as the hub decides it: the last success before the one deployed. */
 function previousSuccess(history: DeploymentView[]): DeploymentView | null {
   const successes = history.filter((d) => d.status === 'succeeded');
@@ -363,14 +370,21 @@ ui.get('/targets/:name/rollback', async (c) => {
   const deploymentId = c.req.query('deploymentId') || null;
   const backupId = c.req.query('backupId') || null;
   if (backupId) {
-    const maker = (await hub.history(target.name, { limit: 200 })).find((d) => d.summary?.backupId === backupId);
-    if (!maker) return refusal(c, v, 404, 'unknown_backup', 'No such backup', `No recent deployment of ${target.name} made a backup named "${backupId}".`, base);
+    // The hub decides as it will for the POST: a backup the relay no longer keeps gets no button.
+    const plan = await hub.backupRestore(target.name, backupId);
+    if (!plan.ok) return refusal(c, v, plan.status, plan.code, RESTORE_REFUSED[plan.code] ?? 'Cannot restore that backup', plan.message, base);
+    const { maker, kept } = plan.value;
     return confirm(c, v, {
       title: `Restore a backup on ${target.name}`,
       question: `Restore backup ${backupId} on ${target.name}?`,
       details: (
         <ul class="small">
-          <li>It was taken before {describeDeployment(maker)} ran.</li>
+          {maker ? <li>It was taken before {describeDeployment(maker)} ran.</li> : kept?.deploymentId ? <li>It was taken before {kept.deploymentId} ran.</li> : null}
+          {kept ? (
+            <li>
+              The relay keeps it: {kept.files} file{kept.files === 1 ? '' : 's'}, {byteSize(kept.bytes)}, taken <Time at={kept.createdAt} />.
+            </li>
+          ) : null}
           <li>The relay puts back exactly those bytes (UI edits the backup caught come back too), then reloads or restarts and verifies.</li>
         </ul>
       ),

@@ -46,6 +46,8 @@ tr.selected td{background:var(--run-bg)}
 #history td.status{min-width:10rem}
 #history td.commit{min-width:12rem}
 #history td.backup code{font-size:.78rem}
+#backups td.id code{font-size:.78rem}
+#backups td[data-bytes],#backups td[data-files]{font-variant-numeric:tabular-nums;white-space:nowrap}
 .clamp{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
 .actions{display:flex;flex-wrap:wrap;gap:.1rem .8rem;margin-top:.2rem}
 details summary{cursor:pointer}
@@ -106,12 +108,13 @@ button.link{border:none;background:none;color:var(--link);padding:0;font-weight:
  dl.facts{grid-template-columns:minmax(0,1fr)}
  dl.facts dt{margin-top:.3rem}
  th,td{padding:.35rem .35rem}
- #history table,#history tbody{display:block}
- #history thead{display:none}
- #history tr{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 .6rem;padding:.5rem 0;border-top:1px solid var(--line)}
- #history td{display:block;border:none;padding:.15rem 0;min-width:0}
- #history td::before{content:attr(data-label);display:block;font-size:.72rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
- #history td.id,#history td.commit{grid-column:1 / -1}
+ #history table,#history tbody,#backups table,#backups tbody{display:block}
+ #history thead,#backups thead{display:none}
+ #history tr,#backups tr{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 .6rem;padding:.5rem 0;border-top:1px solid var(--line)}
+ #history td,#backups td{display:block;border:none;padding:.15rem 0;min-width:0}
+ #backups td{overflow-wrap:anywhere}
+ #history td::before,#backups td::before{content:attr(data-label);display:block;font-size:.72rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
+ #history td.id,#history td.commit,#backups td.id{grid-column:1 / -1}
  #history td.status,#history td.commit{min-width:0}
  #history tr.selected{background:var(--run-bg)}
 }

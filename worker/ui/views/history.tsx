@@ -1,9 +1,11 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 // A target's deployments, newest first: status, trigger, duration, changed files, reload or
-// restart, backup. Operators get links to roll back to a deployment or restore its backup; those
-// lead to a confirmation page, never straight to an action.
-import type { DeploymentView } from '../../../shared/api.ts';
+// restart, backup. Operators get links to roll back to a deployment or restore its backup (only a
+// backup the relay still keeps, once it has said which those are); those lead to a confirmation
+// page, never straight to an action.
+import type { BackupInventory, DeploymentView } from '../../../shared/api.ts';
+import { mayBeKept } from '../../hub/backup-inventory.ts';
 import { activationLabel, deploymentDuration, duration, firstLine } from '../format.ts';
 import { Badge, ShaLink, Time } from './parts.tsx';
 
@@ -15,6 +17,8 @@ export function HistoryTable(props: {
   olderBefore: string | null;
   paged: boolean;
   operator: boolean;
+  /** The backups the relay last said it keeps; null when it never said (then every recorded backup is offered). */
+  inventory: BackupInventory | null;
   now: number;
 }) {
   const base = `/targets/${props.target}`;
@@ -38,7 +42,7 @@ export function HistoryTable(props: {
             </thead>
             <tbody>
               {props.history.map((d) => (
-                <HistoryRow deployment={d} base={base} repo={props.repo} selected={d.id === props.selectedId} operator={props.operator} now={props.now} />
+                <HistoryRow deployment={d} base={base} repo={props.repo} selected={d.id === props.selectedId} operator={props.operator} inventory={props.inventory} now={props.now} />
               ))}
             </tbody>
           </table>
@@ -55,9 +59,12 @@ export function HistoryTable(props: {
   );
 }
 
-function HistoryRow(props: { deployment: DeploymentView; base: string; repo: string; selected: boolean; operator: boolean; now: number }) {
+function HistoryRow(props: { deployment: DeploymentView; base: string; repo: string; selected: boolean; operator: boolean; inventory: BackupInventory | null; now: number }) {
   const d = props.deployment;
   const summary = d.summary;
+  const backupId = summary?.backupId ?? null;
+  // The same rule the hub applies before it queues a restore.
+  const backupKept = backupId !== null && mayBeKept(props.inventory, backupId, d.finishedAt);
   const files = summary ? summary.filesChanged.length + summary.filesDeleted.length : 0;
   return (
     <tr data-deployment={d.id} data-status={d.status} class={props.selected ? 'selected' : undefined}>
@@ -68,7 +75,7 @@ function HistoryRow(props: { deployment: DeploymentView; base: string; repo: str
         <div class="muted small">
           <Time at={d.createdAt} />
         </div>
-        {props.operator ? <RowActions deployment={d} base={props.base} /> : null}
+        {props.operator ? <RowActions deployment={d} base={props.base} restorable={backupKept} /> : null}
       </td>
       <td class="status" data-label="Status">
         <Badge state={d.status} />
@@ -113,16 +120,27 @@ function HistoryRow(props: { deployment: DeploymentView; base: string; repo: str
         {activationLabel(d)}
       </td>
       <td class="backup" data-label="Backup" data-col="backup">
-        {summary?.backupId ? <code>{summary.backupId}</code> : <span class="muted">—</span>}
+        {backupId ? (
+          <>
+            <code>{backupId}</code>
+            {backupKept ? null : (
+              <div class="muted small" data-pruned>
+                no longer kept
+              </div>
+            )}
+          </>
+        ) : (
+          <span class="muted">—</span>
+        )}
       </td>
     </tr>
   );
 }
 
 /** What an operator may do from a row; each link opens a confirmation page. */
-function RowActions(props: { deployment: DeploymentView; base: string }) {
+function RowActions(props: { deployment: DeploymentView; base: string; restorable: boolean }) {
   const d = props.deployment;
-  const backupId = d.summary?.backupId ?? null;
+  const backupId = props.restorable ? (d.summary?.backupId ?? null) : null;
   if (d.status !== 'succeeded' && d.status !== 'queued' && !backupId) return null;
   return (
     <div class="actions small">

@@ -5,6 +5,7 @@
 // the page's script swaps in whenever the hub says something changed. Operators get the controls,
 // outside `#live` so a refresh never wipes what they are typing.
 import { TargetFacts } from './target-state.tsx';
+import { BackupsPanel } from './backups.tsx';
 import { DeploymentPanel } from './deployment.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
@@ -16,6 +17,7 @@ export function TargetLive(props: { page: TargetPageData; operator: boolean; pag
   const { page, now } = props;
   const { target, status } = page;
   const base = `/targets/${target.name}`;
+  const inventory = status.backups ?? null;
   return (
     <>
       <section class="card" id="now">
@@ -47,6 +49,7 @@ export function TargetLive(props: { page: TargetPageData; operator: boolean; pag
       </section>
       {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} now={now} /> : null}
       <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
+      <BackupsPanel target={target.name} repo={target.repo} inventory={inventory} operator={props.operator} now={now} />
       <HistoryTable
         target={target.name}
         repo={target.repo}
@@ -55,6 +58,7 @@ export function TargetLive(props: { page: TargetPageData; operator: boolean; pag
         olderBefore={page.olderBefore}
         paged={props.paged}
         operator={props.operator}
+        inventory={inventory}
         now={now}
       />
     </>
@@ -88,7 +92,7 @@ export function TargetPageView(props: { page: TargetPageData; viewer: Viewer; op
             </form>
           </div>
           <p class="muted small">
-            Every action asks for a confirmation first. To go back to a particular deployment or backup, use its row in the history.
+            Every action asks for a confirmation first. To go back to a particular deployment or backup, use its row in the history or in Backups.
           </p>
         </section>
       ) : props.viewer.principal ? (

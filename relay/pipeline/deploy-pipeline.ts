@@ -59,6 +59,16 @@ function plural(n: number, word: string): string {
 /** How long a reused connection may take to run `true` before it counts as dead. */
 const PROBE_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a rollback keeps trying to reach a host it lost in the middle of a deploy (a reboot, a
+ * network blink): long enough for a Raspberry Pi or a NUC to boot, after which it says how to
+ * restore by hand.
+ */
+const ROLLBACK_RECONNECT_MS = 5 * 60_000;
+const ROLLBACK_RETRY_MAX_DELAY_MS = 15_000;
+/** Errors of a host that may come back; a wrong key or a refused login will not fix itself. */
+const TRANSIENT_HOST_ERRORS: ReadonlySet<string> = new Set(['unreachable', 'timeout', 'connection_lost', 'ssh_failed']);
+
 /** Whether a connection still runs commands: one `true`, within PROBE_TIMEOUT_MS. */
 async function answers(open: TargetHost): Promise<boolean> {
   if (!open.connected) return false;
@@ -144,12 +154,37 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     return `Home Assistant running (${(readiness.tookMs / 1000).toFixed(1)} s)`;
   }
 
+  /**
+   * The host for a rollback. The deploy may have failed because the connection dropped halfway
+   * through, and the house must not stay half-written: a host that cannot be reached is tried again,
+   * with a growing pause, for up to ROLLBACK_RECONNECT_MS, keeping the edge's lease alive meanwhile.
+   */
+  async function hostForRollback(steps: StepRunner): Promise<TargetHost> {
+    const deadline = Date.now() + ROLLBACK_RECONNECT_MS;
+    let delay = 1000;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await host();
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code !== 'string' || !TRANSIENT_HOST_ERRORS.has(code) || Date.now() + delay > deadline) throw error;
+        const why = error instanceof Error ? error.message : String(error);
+        steps.heartbeat(`cannot reach the host to roll back (attempt ${attempt}: ${why}); trying again in ${delay / 1000} s`);
+        logger.warn(`rollback: cannot reach the host (attempt ${attempt}): ${why}; trying again in ${delay / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, ROLLBACK_RETRY_MAX_DELAY_MS);
+      }
+    }
+  }
+
   /** Restores the backup after a failure in apply…verify and brings HA back; never throws. */
   async function rollBack(steps: StepRunner, backup: BackupRecord, context: DeployContext, failure: string, lanyard: LanyardFile): Promise<JobOutcome> {
     const summary: Partial<DeploymentSummary> = { backupId: backup.id };
     try {
-      const target = await host();
+      // The connection the rollback reached the host through, for the pruning after it.
+      const reached: { host: TargetHost | null } = { host: null };
       await steps.step('rollback', async () => {
+        const target = (reached.host = await hostForRollback(steps));
         await restoreArchive(target, root, backup.archive.path, backup.absent);
         await manifests.write(target, backup.manifest as Manifest | null);
         // Home Assistant only needs to reload or restart if it had picked up the new files.
@@ -162,7 +197,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         return backup;
       }, (b) => `restored ${plural(b.files.length, 'file')}, removed ${plural(b.absent.length, 'added file')} from backup ${b.id}`);
       // Failed deploys take backups too; the limit holds for them as well.
-      await pruneBackups(target, backupDir, config.deploy.keepBackups, [backup.id]).catch((error: unknown) => logger.warn(`could not prune old backups: ${String(error)}`));
+      if (reached.host) await pruneBackups(reached.host, backupDir, config.deploy.keepBackups, [backup.id]).catch((error: unknown) => logger.warn(`could not prune old backups: ${String(error)}`));
       return { status: 'rolled_back', reason: failure, summary };
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);

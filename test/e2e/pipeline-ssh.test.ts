@@ -129,6 +129,29 @@ describe('the pipeline over ssh', () => {
     await relay.waitForLog(/connection to ssh .* was lost; connecting again/);
   });
 
+  it('a host that reboots in the middle of a deploy: the rollback waits for it and restores it byte for byte', async () => {
+    const before = await snapshotTree(house.configRoot, notLanyard);
+    const config = `${await readFile(join(house.work, 'configuration.yaml'), 'utf8')}\nsensor: !include sensors.yaml\n`;
+    house.ha.hang(/check_config/);
+    try {
+      const sha = await house.commit({ 'configuration.yaml': config }, 'Add sensors (forgot the file)');
+      const id = await sendPush(edge.url, sha, 'Add sensors (forgot the file)');
+      // The new files are on the host and Home Assistant is checking them: now the host goes away
+      // for 4 s, taking the relay's connection with it.
+      await relay.waitForLog(new RegExp(`${id} check: started`), 60_000);
+      // Home Assistant's check answers (invalid) while the host is still down.
+      await sshd.reboot(4000, () => house.ha.reset());
+      const { deployment, steps } = await waitForDeployment(api, id, finalStates, 120_000);
+      expect(deployment.status, JSON.stringify(steps)).toBe('rolled_back');
+      expect(deployment.reason).toMatch(/sensors\.yaml/);
+      expect(await snapshotTree(house.configRoot, notLanyard)).toEqual(before);
+      await relay.waitForLog(/rollback: cannot reach the host \(attempt 1\)/);
+    } finally {
+      house.ha.reset();
+      await house.commit({ 'configuration.yaml': await readFile(join(house.configRoot, 'configuration.yaml'), 'utf8') }, 'Drop the sensors include');
+    }
+  });
+
   it('keeps only the configured number of backups', async () => {
     const archives = (await readdir(house.backupDir)).filter((n) => n.endsWith('.tar.gz'));
     expect(archives.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
 // dedicated test user (`lanyard-test` when the tests run as root, else the current user), and a
 // folder that user owns for a config root and backups. Needs the Debian packages openssh-server
 // and openssh-client; as root it creates the test user with useradd/usermod (package passwd).
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -29,6 +29,11 @@ export interface Sshd {
    * is a host that rebooted or a network that blinked. Resolves with how many were killed.
    */
   dropConnections(): Promise<number>;
+  /**
+   * A host that reboots: every session dropped, nothing listening for `downMs` (`whileDown` runs at
+   * the start of it), then sshd again on the same port with the same keys.
+   */
+  reboot(downMs: number, whileDown?: () => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -115,19 +120,73 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   );
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
 
+  let log = '';
+  const cleanUp = async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true });
+  };
+  let server: RunningSshd;
+  try {
+    server = await launch(config, port, (text) => (log += text));
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+
+  return {
+    host: '127.0.0.1',
+    port,
+    username,
+    privateKeyPath: clientKey,
+    hostKeyFingerprint: await fingerprintOfKeyFile(`${hostKey}.pub`),
+    homeDir: workDir,
+    log: () => log,
+    dropConnections: () => dropSessions(server),
+    async reboot(downMs: number, whileDown?: () => void) {
+      // Frozen first, so no connection slips in between dropping the sessions and stopping.
+      server.child.kill('SIGSTOP');
+      await dropSessions(server);
+      server.child.kill('SIGTERM');
+      server.child.kill('SIGCONT');
+      await server.stop();
+      whileDown?.();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      server = await launch(config, port, (text) => (log += text));
+    },
+    async stop() {
+      await server.stop();
+      await cleanUp();
+    },
+  };
+}
+
+interface RunningSshd {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Kills sshd's per-connection processes; the listener stays. Resolves with how many there were. */
+async function dropSessions(server: RunningSshd): Promise<number> {
+  const sessions = server.child.pid === undefined ? [] : await childrenOf(server.child.pid);
+  for (const pid of sessions) process.kill(pid, 'SIGKILL');
+  return sessions.length;
+}
+
+/** Starts sshd in the foreground and resolves once it accepts connections on 127.0.0.1:port. */
+async function launch(config: string, port: number, onLog: (text: string) => void): Promise<RunningSshd> {
   const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    log += text;
+    onLog(text);
+  });
   const exited = new Promise<string>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
       resolve(error.code === 'ENOENT' ? `${SSHD} is missing: apt-get install openssh-server` : `sshd could not start: ${error.message}`),
     );
     child.once('exit', (code, signal) => resolve(`sshd exited (${code ?? signal}): ${log.trim()}`));
   });
-  const cleanUp = async () => {
-    await rm(dir, { recursive: true, force: true });
-    await rm(workDir, { recursive: true, force: true });
-  };
 
   // Stop polling the moment sshd dies: its log says why (a bad config line, the port taken).
   const problem = await Promise.race([
@@ -144,29 +203,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   ]);
   if (problem !== undefined) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await cleanUp();
     throw new Error(problem ?? (await exited));
   }
-
   return {
-    host: '127.0.0.1',
-    port,
-    username,
-    privateKeyPath: clientKey,
-    hostKeyFingerprint: await fingerprintOfKeyFile(`${hostKey}.pub`),
-    homeDir: workDir,
-    log: () => log,
-    async dropConnections() {
-      const sessions = child.pid === undefined ? [] : await childrenOf(child.pid);
-      for (const pid of sessions) process.kill(pid, 'SIGKILL');
-      return sessions.length;
-    },
+    child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await exited;
       }
-      await cleanUp();
     },
   };
 }

@@ -1,6 +1,7 @@
 // `npm run demo`: the whole system on 127.0.0.1 — the Worker under `wrangler dev` with local
 // Durable Objects and D1, a sample Home Assistant configuration as a local git repository, the
-// relay with the local transport against a demo config folder, and the Home Assistant stand-in.
+// relay with the local transport against a demo config folder, the Home Assistant stand-in, and a
+// stand-in of GitHub's Deployments API that shows the statuses the edge sends.
 // It sends a signed push and shows the deploy, then pushes an invalid config and shows the
 // automatic rollback, then keeps running (status page URL and token printed) until Ctrl-C.
 // Ctrl-C (or SIGTERM) at any moment stops it and removes everything it made; a second one quits at once.
@@ -19,6 +20,7 @@ import { resolveRelayConfig } from '../relay/config.ts';
 import { startRelay } from '../relay/daemon.ts';
 import { consoleLogger } from '../relay/log.ts';
 import { createPipeline } from '../relay/pipeline/deploy-pipeline.ts';
+import { startGithubStandIn } from '../test/support/github-standin.ts';
 import { startHomeAssistantStandIn } from '../test/support/home-assistant-standin.ts';
 import { startLocalEdge } from './local-edge.ts';
 
@@ -77,6 +79,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     relay: randomBytes(16).toString('hex'),
     operator: `demo-operator-${randomBytes(12).toString('hex')}`,
     ha: randomBytes(16).toString('hex'),
+    github: `demo-github-${randomBytes(12).toString('hex')}`,
   };
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {
@@ -123,6 +126,11 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     cleanups.push(() => ha.close());
     console.log(`  config ${configRoot}\n  API    ${ha.url}/api/`);
 
+    step('GitHub\'s Deployments API: a stand-in on 127.0.0.1 that checks and records what the edge sends');
+    const github = await startGithubStandIn({ token: secrets.github });
+    cleanups.push(() => github.close());
+    console.log(`  ${github.url}`);
+
     step('The edge: the Worker under wrangler dev, local Durable Objects and D1');
     const port = await choosePort(options.port);
     const edge = await startLocalEdge({
@@ -135,6 +143,8 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
         RELAY_TOKEN_HOME: secrets.relay,
         API_TOKENS: JSON.stringify([{ name: 'demo', role: 'operator', token: secrets.operator }]),
         PUBLIC_URL: `http://127.0.0.1:${port}`,
+        GITHUB_API_URL: github.url,
+        GITHUB_TOKEN: secrets.github,
       },
     });
     cleanups.push(() => edge.stop());
@@ -203,15 +213,24 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
       return view!;
     };
 
+    /** What GitHub heard about a deployment, once its status there is final (the outbox sends it shortly after). */
+    const onGithub = async (id: string): Promise<string> => {
+      await waitUntil(`GitHub to hear how ${id} ended`, async () => ['success', 'failure', 'error'].includes(github.statesOf(id).at(-1) ?? ''), 30_000).catch(() => undefined);
+      const made = github.deploymentFor(id);
+      return made ? `GitHub deployment #${made.id} (${made.environment}): ${made.statuses.map((s) => s.state).join(' → ')}` : 'GitHub heard nothing yet';
+    };
+
     step('Push 1: a new automation (a one-file change: reload, no restart)');
     const automations = `${await readFile(join(work, 'automations.yaml'), 'utf8')}- id: garage_closed_at_night\n  alias: Close the garage at night\n  trigger:\n    - platform: time\n      at: "23:00:00"\n  action: []\n`;
     const first = await finished(await push({ 'automations.yaml': automations }, 'Close the garage at night'));
     console.log(`  → ${first.status}: ${first.summary?.filesChanged?.join(', ')} (${first.summary?.activation}), backup ${first.summary?.backupId}`);
+    console.log(`  ${await onGithub(first.id)}`);
 
     step('Push 2: an invalid configuration (includes a file that is not there)');
     const invalid = `${await readFile(join(work, 'configuration.yaml'), 'utf8')}\nsensor: !include sensors.yaml\n`;
     const second = await finished(await push({ 'configuration.yaml': invalid }, 'Add sensors (forgot the file)'));
     console.log(`  → ${second.status}: ${second.reason}`);
+    console.log(`  ${await onGithub(second.id)}`);
     const onHost = await readFile(join(configRoot, 'configuration.yaml'), 'utf8');
     console.log(`  configuration.yaml on the host is ${onHost.includes('sensors.yaml') ? 'STILL CHANGED (bug!)' : 'back to what it was'}`);
 

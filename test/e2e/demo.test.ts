@@ -110,6 +110,9 @@ describe('npm run demo', () => {
     expect(output).toMatch(/check: failed after .*Unable to read file .*sensors\.yaml/);
     expect(output).toMatch(/rollback: restored 1 file/);
     expect(output).toContain('configuration.yaml on the host is back to what it was');
+    // GitHub (its stand-in on 127.0.0.1) heard each deployment's statuses in order.
+    expect(output).toMatch(/GitHub deployment #\d+ \(production\): queued → in_progress → success\n/);
+    expect(output).toMatch(/GitHub deployment #\d+ \(production\): queued → in_progress → failure\n/);
     expect(output).toContain(`status page: http://127.0.0.1:${port}/  (sign in with the API token below)`);
     expect(output).toMatch(/API token: +demo-operator-[0-9a-f]{24}/);
     // Every step of the relay's work is shown with its duration.

@@ -52,6 +52,14 @@ describe('relay doctor', () => {
     expect(out).toMatch(/ready: the relay can deploy/);
   });
 
+  it('says ready from the single-file build the systemd unit and the add-on run (npm run build:relay)', async () => {
+    const root = join(import.meta.dirname, '../..');
+    await run('npm', ['run', '--silent', 'build:relay'], { cwd: root });
+    const { stdout } = await run(process.execPath, [join(root, 'dist/relay.mjs'), 'doctor', '--config', house.relayConfigPath], { cwd: house.dir });
+    for (const check of ['config', 'edge', 'ssh', 'home assistant', 'git']) expect(line(stdout, check), stdout).toMatch(/^ok/);
+    expect(stdout).toMatch(/ready: the relay can deploy/);
+  });
+
   it('names a wrong host key and how to pin the right one', async () => {
     const { code, out } = await doctor((c) => (c.host.ssh.hostKeyFingerprint = `SHA256:${'Z'.repeat(43)}`));
     expect(code).toBe(1);

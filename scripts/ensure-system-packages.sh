@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use (real sshd, git, Chromium; yamllint and shellcheck for
-# the workflow template) when they are missing and this user may install them; otherwise says
-# exactly what is missing and how to get it.
+# the workflow template; jq for the add-on's entry point) when they are missing and this user may
+# install them; otherwise says exactly what is missing and how to get it.
 set -euo pipefail
 
 missing=()
@@ -12,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chr
 command -v tar >/dev/null 2>&1 || missing+=(tar)
 command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

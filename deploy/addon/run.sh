@@ -1,33 +1,42 @@
 #!/bin/sh
 # Entry point of the add-on: turn the add-on options into relay.yaml, then run the relay with the
 # local transport. Inside an add-on, SUPERVISOR_TOKEN gives the relay Home Assistant's API through
-# http://supervisor/core; /config is Home Assistant's config, /backup the shared backup folder.
+# http://supervisor/core. The `homeassistant_config` map puts Home Assistant's configuration at
+# /homeassistant (an add-on's own /config is its private folder since Supervisor 2023.11), and
+# `backup` the shared backup folder at /backup.
+# LANYARD_* variables move those paths, for the tests; the add-on never sets them.
 set -eu
-OPTIONS=/data/options.json
-mkdir -p /data/lanyard
+DATA="${LANYARD_DATA:-/data}"
+HA_CONFIG="${LANYARD_HA_CONFIG:-/homeassistant}"
+BACKUP="${LANYARD_BACKUP:-/backup}"
+RELAY="${LANYARD_RELAY:-/opt/lanyard/relay.mjs}"
+OPTIONS="$DATA/options.json"
+CONFIG="$DATA/lanyard/relay.yaml"
+mkdir -p "$DATA/lanyard"
 
+# Every value goes through jq's JSON encoding: a JSON string is a valid YAML scalar, whatever it holds.
 umask 077
 {
   echo "relayId: ha-addon"
-  echo "stateDir: /data/lanyard"
+  echo "stateDir: $(printf '%s' "$DATA/lanyard" | jq -R .)"
   echo "edge:"
-  echo "  url: $(jq -r .edge_url "$OPTIONS")"
-  echo "  target: $(jq -r .target "$OPTIONS")"
-  echo "  token: $(jq -r .relay_token "$OPTIONS" | jq -R .)"
+  echo "  url: $(jq .edge_url "$OPTIONS")"
+  echo "  target: $(jq .target "$OPTIONS")"
+  echo "  token: $(jq .relay_token "$OPTIONS")"
   echo "git:"
-  echo "  remote: $(jq -r .git_remote "$OPTIONS" | jq -R .)"
-  echo "  branch: $(jq -r .git_branch "$OPTIONS")"
+  echo "  remote: $(jq .git_remote "$OPTIONS")"
+  echo "  branch: $(jq .git_branch "$OPTIONS")"
   if [ "$(jq -r '.git_token // empty' "$OPTIONS")" != "" ]; then
-    echo "  token: $(jq -r .git_token "$OPTIONS" | jq -R .)"
+    echo "  token: $(jq .git_token "$OPTIONS")"
   fi
   echo "host:"
   echo "  transport: local"
-  echo "  configRoot: /config"
-  echo "  backupDir: /backup/lanyard"
+  echo "  configRoot: $(printf '%s' "$HA_CONFIG" | jq -R .)"
+  echo "  backupDir: $(printf '%s' "$BACKUP/lanyard" | jq -R .)"
   echo "homeAssistant:"
-  echo "  requiredEntities: $(jq -c .required_entities "$OPTIONS")"
-} > /data/lanyard/relay.yaml
-mkdir -p /backup/lanyard
+  echo "  requiredEntities: $(jq -c '.required_entities // []' "$OPTIONS")"
+} > "$CONFIG"
+mkdir -p "$BACKUP/lanyard"
 
-node /opt/lanyard/relay.mjs doctor --config /data/lanyard/relay.yaml || echo "relay doctor found problems (above); starting anyway, the relay retries"
-exec node /opt/lanyard/relay.mjs run --config /data/lanyard/relay.yaml
+node "$RELAY" doctor --config "$CONFIG" || echo "relay doctor found problems (above); starting anyway, the relay retries"
+exec node "$RELAY" run --config "$CONFIG"

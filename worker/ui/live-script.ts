@@ -98,8 +98,8 @@ export const LIVE_SCRIPT = `
     setTimeout(function () { connect(path, attempt); }, delay / 2 + Math.random() * delay / 2);
   }
   document.addEventListener('visibilitychange', function () { if (!document.hidden) refresh(); });
-  // The hub does not announce every change (a deploy queued while no relay is connected, a relay
-  // saying hello with nothing to do): a quiet refresh now and then covers those.
+  // A safety net: the hub announces every change it makes, but times shown relative to now ("2 min
+  // ago") and anything missed between a drop and a reconnect still want a quiet refresh now and then.
   setInterval(function () { if (!document.hidden) refresh(); }, 60000);
   show('connecting', 'connecting…');
   for (var i = 0; i < watch.length; i++) connect(watch[i], 0);

@@ -76,7 +76,35 @@ export async function listDeliveries(db: D1Database, q: DeliveryQuery): Promise<
     .prepare(`SELECT * FROM deliveries ${clause} ORDER BY received_at DESC, id DESC LIMIT ?`)
     .bind(...args, q.limit)
     .all<DeliveryRow>();
-  return results.map((r) => ({
+  return results.map(fromRow);
+}
+
+/**
+ * The newest deliveries of one repository, compared case-insensitively as GitHub compares names
+ * (one index range: `deliveries_by_repo`). With `about`, only those about that target: a ref on its
+ * branch, or a deployment it created or found for it.
+ */
+export async function listRepoDeliveries(
+  db: D1Database,
+  q: { repo: string; limit: number; about?: { target: string; branch: string } | undefined },
+): Promise<DeliveryRecord[]> {
+  const args: (string | number)[] = [q.repo];
+  let about = '';
+  if (q.about) {
+    about = ` AND (ref = ? OR EXISTS (SELECT 1 FROM json_each(deliveries.deployments) WHERE json_extract(value, '$.target') = ?))`;
+    args.push(`refs/heads/${q.about.branch}`, q.about.target);
+  }
+  const { results } = await db
+    .prepare(`SELECT * FROM deliveries WHERE repo = ? COLLATE NOCASE${about} ORDER BY received_at DESC, id DESC LIMIT ?`)
+    .bind(...args, q.limit)
+    .all<DeliveryRow>();
+  return results.map(fromRow);
+}
+
+const Deployments = DeliveryRecord.shape.deployments;
+
+function fromRow(r: DeliveryRow): DeliveryRecord {
+  return {
     deliveryId: r.delivery_id,
     receivedAt: r.received_at,
     event: r.event,
@@ -88,7 +116,7 @@ export async function listDeliveries(db: D1Database, q: DeliveryQuery): Promise<
     verdict: DeliveryVerdict.parse(r.verdict),
     reason: r.reason,
     status: r.status,
-    deployments: JSON.parse(r.deployments) as DeliveryRecord['deployments'],
+    deployments: Deployments.parse(JSON.parse(r.deployments)),
     source: r.source,
-  }));
+  };
 }

@@ -86,3 +86,16 @@ export function byteSize(bytes: number): string {
   }
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
+
+/** A git ref as people say it: `main` for a branch, `tag v1.2` for a tag, anything else as it is. */
+export function shortRef(ref: string): string {
+  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
+  if (ref.startsWith('refs/tags/')) return `tag ${ref.slice('refs/tags/'.length)}`;
+  return ref;
+}
+
+/** `push`, `workflow_run (completed)`, `repository_dispatch (deploy-home)`; `—` without the header. */
+export function eventLabel(event: string | null, action: string | null): string {
+  if (!event) return '—';
+  return action ? `${event} (${action})` : event;
+}

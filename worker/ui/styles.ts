@@ -32,6 +32,9 @@ code,.sha{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mon
 .badge.failed,.badge.disconnected,.badge.unfinished{background:var(--bad-bg);color:var(--bad)}
 .badge.rolled_back,.badge.drift,.badge.waiting{background:var(--warn-bg);color:var(--warn)}
 .badge.running,.badge.dispatched,.badge.deploying{background:var(--run-bg);color:var(--run)}
+.badge.enqueued,.badge.ok{background:var(--ok-bg);color:var(--ok)}
+.badge.rejected,.badge.invalid{background:var(--bad-bg);color:var(--bad)}
+.badge.ignored{background:var(--warn-bg);color:var(--warn)}
 .targets{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr))}
 .target-head{display:flex;flex-wrap:wrap;gap:.3rem .7rem;align-items:baseline;justify-content:space-between}
 .target-head h2{margin:0}
@@ -47,6 +50,13 @@ tr.selected td{background:var(--run-bg)}
 #history td.commit{min-width:12rem}
 #history td.backup code{font-size:.78rem}
 #backups td.id code{font-size:.78rem}
+#deliveries summary{overflow-wrap:anywhere}
+#deliveries .scroll{margin-top:.5rem}
+#deliveries td.reason{min-width:14rem}
+#deliveries td.when{min-width:9rem}
+#deliveries td.ref{min-width:7rem}
+#deliveries td.deployment{min-width:10rem}
+#deliveries td.deployment code,#deliveries td.ref code{font-size:.78rem;overflow-wrap:anywhere}
 #backups td[data-bytes],#backups td[data-files]{font-variant-numeric:tabular-nums;white-space:nowrap}
 .clamp{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
 .actions{display:flex;flex-wrap:wrap;gap:.1rem .8rem;margin-top:.2rem}
@@ -108,13 +118,14 @@ button.link{border:none;background:none;color:var(--link);padding:0;font-weight:
  dl.facts{grid-template-columns:minmax(0,1fr)}
  dl.facts dt{margin-top:.3rem}
  th,td{padding:.35rem .35rem}
- #history table,#history tbody,#backups table,#backups tbody{display:block}
- #history thead,#backups thead{display:none}
- #history tr,#backups tr{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 .6rem;padding:.5rem 0;border-top:1px solid var(--line)}
- #history td,#backups td{display:block;border:none;padding:.15rem 0;min-width:0}
- #backups td{overflow-wrap:anywhere}
- #history td::before,#backups td::before{content:attr(data-label);display:block;font-size:.72rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
- #history td.id,#history td.commit,#backups td.id{grid-column:1 / -1}
+ #history table,#history tbody,#backups table,#backups tbody,#deliveries table,#deliveries tbody{display:block}
+ #history thead,#backups thead,#deliveries thead{display:none}
+ #history tr,#backups tr,#deliveries tr{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 .6rem;padding:.5rem 0;border-top:1px solid var(--line)}
+ #history td,#backups td,#deliveries td{display:block;border:none;padding:.15rem 0;min-width:0}
+ #backups td,#deliveries td{overflow-wrap:anywhere}
+ #history td::before,#backups td::before,#deliveries td::before{content:attr(data-label);display:block;font-size:.72rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
+ #history td.id,#history td.commit,#backups td.id,#deliveries td.when,#deliveries td.deployment,#deliveries td.reason{grid-column:1 / -1}
+ #deliveries td.reason,#deliveries td.when,#deliveries td.ref,#deliveries td.deployment{min-width:0}
  #history td.status,#history td.commit{min-width:0}
  #history tr.selected{background:var(--run-bg)}
 }

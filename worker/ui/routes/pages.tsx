@@ -8,12 +8,22 @@ import { requireRole, type AppContext } from '../../http/access.ts';
 import { ApiError } from '../../http/errors.ts';
 import { hubFor } from '../../hub/hub-for.ts';
 import { sameOrigin } from '../csrf.ts';
+import { loadTargetDeliveries, loadWebhookHealth } from '../ledger-data.ts';
 import { bounceIfCrossSite, fragment, here, isOperator, page, redirect, signInFirst, visit, type UiContext } from '../page-context.tsx';
 import { loadTargetPage, loadTargetSummary } from '../target-data.ts';
-import { OverviewLive, OverviewPage } from '../views/overview.tsx';
+import { OverviewLive, OverviewPage, type OverviewData } from '../views/overview.tsx';
 import { TargetLive, TargetPageView } from '../views/target.tsx';
 
 export const pages = new Hono<AppContext>();
+
+/** The targets' summaries, and for a signed-in reader only, what the delivery ledger says about the webhook. */
+async function loadOverview(c: UiContext, targets: readonly TargetConfig[], signedIn: boolean, now: number): Promise<OverviewData> {
+  const [summaries, webhooks] = await Promise.all([
+    Promise.all(targets.map((t) => loadTargetSummary(c.env, t))),
+    signedIn ? loadWebhookHealth(c.env, now) : Promise.resolve(null),
+  ]);
+  return { summaries, webhooks };
+}
 
 pages.get('/', async (c) => {
   const v = await visit(c);
@@ -21,16 +31,18 @@ pages.get('/', async (c) => {
   if (bounce) return bounce;
   const targets = loadTargets(c.env.TARGETS).filter((t) => v.session || t.publicReadOnly);
   if (!v.session && !targets.length && v.key) return redirect(c, '/sign-in');
-  const summaries = await Promise.all(targets.map((t) => loadTargetSummary(c.env, t)));
-  return page(c, v.nonce, <OverviewPage summaries={summaries} now={Date.now()} nonce={v.nonce} viewer={v.viewer} />);
+  const now = Date.now();
+  const data = await loadOverview(c, targets, v.session !== null, now);
+  return page(c, v.nonce, <OverviewPage data={data} now={now} nonce={v.nonce} viewer={v.viewer} />);
 });
 
 pages.get('/live', async (c) => {
   const v = await visit(c);
   const targets = loadTargets(c.env.TARGETS).filter((t) => v.session || t.publicReadOnly);
   if (!v.session && !targets.length) requireRole(c, 'viewer');
-  const summaries = await Promise.all(targets.map((t) => loadTargetSummary(c.env, t)));
-  return fragment(c, <OverviewLive summaries={summaries} now={Date.now()} signedIn={v.session !== null} />);
+  const now = Date.now();
+  const data = await loadOverview(c, targets, v.session !== null, now);
+  return fragment(c, <OverviewLive data={data} now={now} signedIn={v.session !== null} />);
 });
 
 function pageQuery(c: UiContext): { deploymentId: string | null; before: string | null } {
@@ -54,11 +66,11 @@ pages.get('/targets/:name', async (c) => {
   requireRole(c, 'viewer', target);
   const query = pageQuery(c);
   const now = Date.now();
-  const data = await loadTargetPage(c.env, target, query, now);
+  const [data, deliveries] = await Promise.all([loadTargetPage(c.env, target, query, now), loadTargetDeliveries(c.env, target, v.session !== null)]);
   return page(
     c,
     v.nonce,
-    <TargetPageView page={data} viewer={v.viewer} operator={isOperator(v)} fragment={fragmentPath(target, query)} here={here(c)} paged={query.before !== null} nonce={v.nonce} now={now} />,
+    <TargetPageView page={data} deliveries={deliveries} viewer={v.viewer} operator={isOperator(v)} fragment={fragmentPath(target, query)} here={here(c)} paged={query.before !== null} nonce={v.nonce} now={now} />,
   );
 });
 
@@ -68,8 +80,8 @@ pages.get('/targets/:name/live', async (c) => {
   requireRole(c, 'viewer', target);
   const query = pageQuery(c);
   const now = Date.now();
-  const data = await loadTargetPage(c.env, target, query, now);
-  return fragment(c, <TargetLive page={data} operator={isOperator(v)} paged={query.before !== null} now={now} />);
+  const [data, deliveries] = await Promise.all([loadTargetPage(c.env, target, query, now), loadTargetDeliveries(c.env, target, v.session !== null)]);
+  return fragment(c, <TargetLive page={data} deliveries={deliveries} operator={isOperator(v)} paged={query.before !== null} now={now} />);
 });
 
 /** The page's live channel: the hub's watcher socket, handed over once the reader may see the target. */

@@ -1,19 +1,22 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 // `/targets/:name`: the target's state, the progress of the running (or chosen) deployment, the
-// metrics and the history. Everything in `#live` is also the fragment `/targets/:name/live`, which
-// the page's script swaps in whenever the hub says something changed. Operators get the controls,
-// outside `#live` so a refresh never wipes what they are typing.
+// recent webhook deliveries of its repository, the metrics and the history. Everything in `#live`
+// is also the fragment `/targets/:name/live`, which the page's script swaps in whenever the hub
+// says something changed. Operators get the controls, outside `#live` so a refresh never wipes what
+// they are typing.
 import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
+import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
 import { MetricsPanel } from './metrics.tsx';
+import type { TargetDeliveries } from '../ledger-data.ts';
 import { METRICS_DAYS, type TargetPage as TargetPageData } from '../target-data.ts';
 import { Badge, Commit } from './parts.tsx';
 
-export function TargetLive(props: { page: TargetPageData; operator: boolean; paged: boolean; now: number }) {
+export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeliveries; operator: boolean; paged: boolean; now: number }) {
   const { page, now } = props;
   const { target, status } = page;
   const base = `/targets/${target.name}`;
@@ -48,6 +51,7 @@ export function TargetLive(props: { page: TargetPageData; operator: boolean; pag
         ) : null}
       </section>
       {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} now={now} /> : null}
+      <DeliveriesPanel target={target.name} deliveries={props.deliveries} now={now} />
       <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
       <BackupsPanel target={target.name} repo={target.repo} inventory={inventory} operator={props.operator} now={now} />
       <HistoryTable
@@ -65,7 +69,17 @@ export function TargetLive(props: { page: TargetPageData; operator: boolean; pag
   );
 }
 
-export function TargetPageView(props: { page: TargetPageData; viewer: Viewer; operator: boolean; fragment: string; here: string; paged: boolean; nonce: string; now: number }) {
+export function TargetPageView(props: {
+  page: TargetPageData;
+  deliveries: TargetDeliveries;
+  viewer: Viewer;
+  operator: boolean;
+  fragment: string;
+  here: string;
+  paged: boolean;
+  nonce: string;
+  now: number;
+}) {
   const { page } = props;
   const { target, status } = page;
   const base = `/targets/${target.name}`;
@@ -105,7 +119,7 @@ export function TargetPageView(props: { page: TargetPageData; viewer: Viewer; op
         </p>
       )}
       <div id="live">
-        <TargetLive page={page} operator={props.operator} paged={props.paged} now={props.now} />
+        <TargetLive page={page} deliveries={props.deliveries} operator={props.operator} paged={props.paged} now={props.now} />
       </div>
     </Layout>
   );

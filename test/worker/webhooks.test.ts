@@ -1,4 +1,5 @@
 // Webhook intake in workerd: signatures, the events GitHub really sends, dedup and the ledger.
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sign } from '@octokit/webhooks-methods';
 import { fakeSha, pingPayload, pushPayload, repositoryDispatchPayload, workflowRunPayload } from '../support/github-payloads.ts';
@@ -224,5 +225,22 @@ describe('other events', () => {
     expect(status).toBe(202);
     expect(body.reason).toMatch(/"issues" does not deploy anything/);
     expect((await ledgerEntry(deliveryId)).verdict).toBe('ignored');
+  });
+});
+
+describe('the delivery ledger over time', () => {
+  it('forgets deliveries older than 90 days when a new one arrives, and keeps younger ones', async () => {
+    const day = 24 * 3600 * 1000;
+    const insert = env.LEDGER.prepare(
+      `INSERT INTO deliveries (delivery_id, received_at, event, action, repo, ref, sha, verified, verdict, reason, status, deployments, source)
+       VALUES (?, ?, 'ping', NULL, NULL, NULL, NULL, 1, 'ok', 'pong', 200, '[]', NULL)`,
+    );
+    await insert.bind('ledger-91-days-old', Date.now() - 91 * day).run();
+    await insert.bind('ledger-89-days-old', Date.now() - 89 * day).run();
+    const { status } = await deliver({ event: 'ping', payload: pingPayload(), deliveryId: 'ledger-today' });
+    expect(status).toBe(200);
+    await ledgerEntry('ledger-today');
+    expect((await apiCall('/deliveries?deliveryId=ledger-91-days-old', 'viewer')).body.deliveries).toEqual([]);
+    expect((await apiCall('/deliveries?deliveryId=ledger-89-days-old', 'viewer')).body.deliveries).toHaveLength(1);
   });
 });

@@ -22,14 +22,20 @@ export const DeliveryRecord = z.object({
 });
 export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
 
+/** How long deliveries are kept: "why didn't my push deploy?" is asked within days, not years. */
+export const DELIVERY_RETENTION_MS = 90 * 24 * 3600 * 1000;
+
+/** Writes one delivery and prunes those older than DELIVERY_RETENTION_MS, in one batch. */
 export async function recordDelivery(db: D1Database, r: DeliveryRecord): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO deliveries (delivery_id, received_at, event, action, repo, ref, sha, verified, verdict, reason, status, deployments, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(r.deliveryId, r.receivedAt, r.event, r.action, r.repo, r.ref, r.sha, r.verified ? 1 : 0, r.verdict, r.reason, r.status, JSON.stringify(r.deployments), r.source)
-    .run();
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO deliveries (delivery_id, received_at, event, action, repo, ref, sha, verified, verdict, reason, status, deployments, source)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(r.deliveryId, r.receivedAt, r.event, r.action, r.repo, r.ref, r.sha, r.verified ? 1 : 0, r.verdict, r.reason, r.status, JSON.stringify(r.deployments), r.source),
+    db.prepare('DELETE FROM deliveries WHERE received_at < ?').bind(r.receivedAt - DELIVERY_RETENTION_MS),
+  ]);
 }
 
 export const DeliveryQuery = z.object({

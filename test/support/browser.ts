@@ -61,7 +61,8 @@ export async function guardedContext(browser: Browser, options: BrowserContextOp
   });
   const watch = (page: Page) => {
     page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') messages.push(`${m.type()}: ${m.text()}`);
+      // Where it happened (for a failed load, the resource), so a failure at the end says which request.
+      if (m.type() === 'error' || m.type() === 'warning') messages.push(`${m.type()}: ${m.text()} (at ${m.location().url || page.url()})`);
     });
     page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
   };

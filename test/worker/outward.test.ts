@@ -36,7 +36,10 @@ describe('a GitHub outage', () => {
     const id = body.deployments[0].deploymentId as string;
     const job = await relay.next('job');
     expect(job).toMatchObject({ jobId: id, sha });
-    relay.send({ type: 'ack', jobId: id, attempt: 1 });
+    relay.send({ type: 'ack', jobId: id, attempt: job.type === 'job' ? job.attempt : 1 });
+    // Under load the hub may handle a result sent right behind the ack first (then GitHub hears
+    // queued → success, which is right too); this test is about the order of in_progress.
+    await until('the deployment to run', async () => (await apiCall(`/deployments/outward/logs?deploymentId=${id}`, 'viewer')).body.deployment.status === 'running');
     relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: {} as never });
     await relay.next('recorded');
 
@@ -56,7 +59,9 @@ describe('a GitHub outage', () => {
     });
     // The statuses wait behind the deployment GitHub has not got yet, in order.
     const { body: logs } = await apiCall(`/deployments/outward/logs?deploymentId=${id}`, 'viewer');
-    expect(logs.outward.map((o: any) => `${o.what}:${o.state}`)).toEqual([
+    // Should this ever differ, the trail says what the hub saw (a second dispatch, a refused ack).
+    const trail = JSON.stringify((await apiCall('/deployments/outward/audit', 'admin')).body.entries.map((e: any) => [e.action, e.detail]));
+    expect(logs.outward.map((o: any) => `${o.what}:${o.state}`), `${trail} ${JSON.stringify(relay.received)}`).toEqual([
       'github deployment:pending',
       'github status queued:pending',
       'github status in_progress:pending',

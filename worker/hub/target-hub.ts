@@ -456,8 +456,11 @@ export class TargetHub extends DurableObject<Env> {
     const d = this.deployments.get(jobId);
     if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${jobId}`, jobId });
     if (d.status !== 'dispatched' || d.attempt !== attempt) {
+      // Running: progress already proved the relay has it. Finished: its result overtook the ack
+      // (events of one socket are not always handled in the order sent); there is nothing to stop.
+      if (d.status === 'running' || isFinal(d.status)) return;
       // An ack for an attempt the hub already gave up on: the relay must not run it.
-      if (d.status !== 'running') this.send(ws, { type: 'cancel', jobId, reason: `attempt ${attempt} is no longer current (deployment is ${d.status})` });
+      this.send(ws, { type: 'cancel', jobId, reason: `attempt ${attempt} is no longer current (deployment is ${d.status})` });
       return;
     }
     const now = Date.now();

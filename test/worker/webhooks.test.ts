@@ -229,6 +229,14 @@ describe('other events', () => {
 });
 
 describe('the delivery ledger over time', () => {
+  it('finds a repository\'s deliveries however the name is cased, as GitHub treats it', async () => {
+    const sha = fakeSha('ledger-case');
+    await deliver({ event: 'push', payload: pushPayload({ repo: 'Octo-Home/HA-Config', ref: 'refs/heads/no-target-here', after: sha }), deliveryId: 'ledger-case' });
+    await ledgerEntry('ledger-case');
+    const { body } = await apiCall('/deliveries?repo=octo-home/ha-config&limit=200', 'viewer');
+    expect(body.deliveries.map((d: { deliveryId: string }) => d.deliveryId)).toContain('ledger-case');
+  });
+
   it('forgets deliveries older than 90 days when a new one arrives, and keeps younger ones', async () => {
     const day = 24 * 3600 * 1000;
     const insert = env.LEDGER.prepare(

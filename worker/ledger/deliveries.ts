@@ -74,7 +74,8 @@ export async function listDeliveries(db: D1Database, q: DeliveryQuery): Promise<
     args.push(q.verdict);
   }
   if (q.repo) {
-    where.push('repo = ?');
+    // GitHub compares repository names without regard to case; so does the ledger (index 0003).
+    where.push('repo = ? COLLATE NOCASE');
     args.push(q.repo);
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';

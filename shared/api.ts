@@ -6,7 +6,12 @@ import { KeptBackup } from './protocol.ts';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
 
-export const DeployRequest = z.object({ sha: Sha.optional() }).strict();
+/** A commit as a person types it: the full sha, or the start of one (7 or more hex digits) the target knows. */
+const CommitRef = z
+  .string()
+  .transform((s) => s.trim().toLowerCase())
+  .pipe(z.string().regex(/^[0-9a-f]{7,40}$/, 'a commit sha: 7 to 40 hex digits, as `git log --oneline` or `git rev-parse HEAD` prints it'));
+export const DeployRequest = z.object({ sha: CommitRef.optional() }).strict();
 export type DeployRequest = z.infer<typeof DeployRequest>;
 
 export const RollbackRequest = z

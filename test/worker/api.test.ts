@@ -50,10 +50,34 @@ describe('who may do what', () => {
     expect(body.error).toMatchObject({ code: 'unknown_target', message: 'No target named "nowhere" is configured.' });
   });
 
+  it('deploys a commit given by the start of its sha when the target knows it, and says so when it does not', async () => {
+    const sha = fakeSha('short-sha-deploy');
+    await deliver({ event: 'push', payload: pushPayload({ ref: 'refs/heads/cabin', after: sha, message: 'Short sha please' }) });
+    const short = await apiCall('/deployments/cabin/deploy', 'operator', { body: { sha: ` ${sha.slice(0, 9).toUpperCase()} ` } });
+    expect(short.status).toBe(202);
+    expect(short.body.deployment).toMatchObject({ sha, trigger: 'manual', message: 'Short sha please' });
+
+    const unknown = await apiCall('/deployments/cabin/deploy', 'operator', { body: { sha: '0123abc' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'unknown_commit' });
+    expect(unknown.body.error.message).toMatch(/No commit starting with 0123abc was pushed to cabin or deployed here: give the full 40-character sha/);
+    // Two known commits that start alike: the answer names both and asks for more of the sha.
+    const twins = ['1', '2'].map((d) => `abcdef0${d.repeat(33)}`);
+    for (const twin of twins) expect((await apiCall('/deployments/cabin/deploy', 'operator', { body: { sha: twin } })).status).toBe(202);
+    const ambiguous = await apiCall('/deployments/cabin/deploy', 'operator', { body: { sha: 'abcdef0' } });
+    expect(ambiguous.status).toBe(409);
+    expect(ambiguous.body.error.code).toBe('ambiguous_commit');
+    expect(ambiguous.body.error.message).toContain('abcdef0 is the start of 2 commits this target knows (abcdef011111, abcdef022222): give more of the sha.');
+    expect((await apiCall('/deployments/cabin/deploy', 'operator', { body: { sha: 'abcdef02' } })).body.deployment.sha).toBe(twins[1]);
+    // A full sha the edge never saw is the relay's to check against the branch.
+    const full = await apiCall('/deployments/cabin/deploy', 'operator', { body: { sha: fakeSha('never-pushed') } });
+    expect(full.status).toBe(202);
+  });
+
   it('answers a malformed request body with 400 naming the field', async () => {
     const { status, body } = await apiCall('/deployments/home/deploy', 'operator', { body: { sha: 'main' } });
     expect(status).toBe(400);
-    expect(body.error.message).toMatch(/sha: a full 40-character/);
+    expect(body.error.message).toMatch(/sha: a commit sha: 7 to 40 hex digits/);
     const both = await apiCall('/deployments/home/rollback', 'operator', { body: { deploymentId: 'a', backupId: 'b' } });
     expect(both.status).toBe(400);
   });

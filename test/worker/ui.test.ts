@@ -142,6 +142,20 @@ describe('forms: CSRF and roles', () => {
     expect(body.deployment).toMatchObject({ sha, actor: 'otto', trigger: 'manual', kind: 'deploy' });
   });
 
+  it('takes the start of a sha the target knows, and confirms the whole commit; an unknown one is refused with what to do', async () => {
+    const otto = await signIn(TOKENS.operator);
+    const sha = fakeSha('ui-short-sha');
+    await deliver({ event: 'push', payload: pushPayload({ after: sha, message: 'Porch light at dusk' }) });
+    const confirm = await call(`/targets/home/deploy?sha=${sha.slice(0, 8)}`, { headers: { Cookie: otto.cookie } });
+    expect(confirm.status).toBe(200);
+    const html = await confirm.text();
+    expect(html).toContain(`Deploy ${sha.slice(0, 7)} &#39;Porch light at dusk&#39; to home?`);
+    expect(html).toContain(`name="sha" value="${sha}"`);
+    const unknown = await call('/targets/home/deploy?sha=fedcba9', { headers: { Cookie: otto.cookie } });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('No commit starting with fedcba9 was pushed to main or deployed here');
+  });
+
   it('refuses a post without the CSRF token, with another session\'s, or from another origin or site, and queues nothing', async () => {
     const otto = await signIn(TOKENS.operator);
     const ada = await signIn(TOKENS.admin);

@@ -73,7 +73,9 @@ deployments.post('/deploy', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);
   const body = validate(DeployRequest, await jsonBody(c.req.raw), 'body');
-  const outcome = unwrap(await hubFor(c.env, target.name).enqueueDeploy(manualDeploy(target.name, body.sha ?? null, who.name, requestSource(c.req.raw))));
+  const hub = hubFor(c.env, target.name);
+  const sha = body.sha ? unwrap(await hub.resolveCommit(target.name, body.sha)).sha : null;
+  const outcome = unwrap(await hub.enqueueDeploy(manualDeploy(target.name, sha, who.name, requestSource(c.req.raw))));
   const { deployment } = unwrap(await hubFor(c.env, target.name).deployment(target.name, outcome.deploymentId));
   return c.json({ deployment, superseded: outcome.superseded }, 202);
 });

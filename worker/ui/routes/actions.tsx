@@ -59,10 +59,11 @@ actions.get('/targets/:name/deploy', async (c) => {
   if (!asked) {
     if (!status.branchHead) return refusal(c, v, 409, 'no_commit', 'Nothing to deploy', `No push to ${target.branch} has been seen yet: give the commit's full sha.`, base);
     sha = status.branchHead.sha;
-  } else if (!/^[0-9a-f]{40}$/.test(asked)) {
-    return refusal(c, v, 400, 'invalid_request', 'Not a commit', 'Give the full 40-character commit sha (lowercase hex), as `git rev-parse HEAD` prints it.', base);
   } else {
-    sha = asked;
+    // The start of a sha is enough when the target knows the commit; the form then posts it whole.
+    const resolved = await hub.resolveCommit(target.name, asked);
+    if (!resolved.ok) return refusal(c, v, resolved.status, resolved.code, 'Which commit?', resolved.message, base);
+    sha = resolved.value.sha;
   }
   const commit = await knownCommit(target, hub, sha);
   const message = commit ? firstLine(commit.message) : '';
@@ -96,9 +97,9 @@ actions.post('/targets/:name/deploy', async (c) => {
   const who = requireRole(c, 'operator', target);
   const sha = (form.get('sha') ?? '').trim().toLowerCase();
   const body = validate(DeployRequest, sha ? { sha } : {}, 'form');
-  const outcome = unwrap(
-    await hubFor(c.env, target.name).enqueueDeploy(manualDeploy(target.name, body.sha ?? null, who.name, requestSource(c.req.raw))),
-  );
+  const hub = hubFor(c.env, target.name);
+  const full = body.sha ? unwrap(await hub.resolveCommit(target.name, body.sha)).sha : null;
+  const outcome = unwrap(await hub.enqueueDeploy(manualDeploy(target.name, full, who.name, requestSource(c.req.raw))));
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(outcome.deploymentId)}`);
 });
 

@@ -95,7 +95,7 @@ export function TargetPageView(props: {
             <form method="get" action={`${base}/deploy`} data-control="deploy">
               <div>
                 <label for="deploy-sha">Commit to deploy (empty: the head of {target.branch})</label>
-                <input id="deploy-sha" class="sha-input" type="text" name="sha" inputmode="text" autocomplete="off" spellcheck={false} placeholder={status.branchHead?.sha ?? '40-character commit sha'} />
+                <input id="deploy-sha" class="sha-input" type="text" name="sha" inputmode="text" autocomplete="off" spellcheck={false} placeholder={status.branchHead?.sha ?? 'commit sha (7 or more hex digits)'} />
               </div>
               <button class="primary" type="submit">
                 Deploy…

@@ -35,9 +35,12 @@ export const EdgeConfig = z
   })
   .strict();
 
+/** Where a stock Home Assistant is reached on the LAN when the config does not say: its SSH and its API. */
+export const DEFAULT_HOME_ASSISTANT_HOST = '192.168.1.155';
+
 export const SshConfig = z
   .object({
-    host: z.string().min(1).default('192.168.1.155').describe('Home Assistant host.'),
+    host: z.string().min(1).default(DEFAULT_HOME_ASSISTANT_HOST).describe('Home Assistant host.'),
     port: z.number().int().min(1).max(65535).default(22),
     username: z.string().min(1).describe('The user the relay logs in as (a dedicated one; see the production guide).'),
     privateKeyPath: z.string().min(1).optional().describe('Private key file. Or use `agent`.'),
@@ -68,7 +71,7 @@ export const HostConfig = z
 
 export const HomeAssistantConfig = z
   .object({
-    url: z.string().default('http://192.168.1.155:8123').describe('HA base URL; in an add-on, `http://supervisor/core`.'),
+    url: z.string().default(`http://${DEFAULT_HOME_ASSISTANT_HOST}:8123`).describe('HA base URL; in an add-on, `http://supervisor/core`.'),
     ...SecretFields,
     verifyTimeoutSeconds: z.number().min(5).max(3600).default(600).describe('How long HA may take to come back after a restart.'),
     requestTimeoutSeconds: z.number().min(1).max(600).default(30),

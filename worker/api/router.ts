@@ -76,7 +76,7 @@ deployments.post('/deploy', async (c) => {
   const hub = hubFor(c.env, target.name);
   const sha = body.sha ? unwrap(await hub.resolveCommit(target.name, body.sha)).sha : null;
   const outcome = unwrap(await hub.enqueueDeploy(manualDeploy(target.name, sha, who.name, requestSource(c.req.raw))));
-  const { deployment } = unwrap(await hubFor(c.env, target.name).deployment(target.name, outcome.deploymentId));
+  const { deployment } = unwrap(await hub.deployment(target.name, outcome.deploymentId));
   return c.json({ deployment, superseded: outcome.superseded }, 202);
 });
 

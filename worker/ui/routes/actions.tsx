@@ -5,7 +5,7 @@
 // action (POST), which passes `checkedPost` and `requireRole` before it reaches the hub.
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { DeploymentView } from '../../../shared/api.ts';
+import type { DeploymentView, TargetStatus } from '../../../shared/api.ts';
 import { DeployRequest } from '../../../shared/api.ts';
 import { findTarget, type TargetConfig } from '../../config/targets.ts';
 import { requireRole, type AppContext } from '../../http/access.ts';
@@ -39,10 +39,9 @@ function refusal(c: UiContext, v: Visit, status: ContentfulStatusCode, code: str
   return page(c, v.nonce, <MessagePage title={title} message={message} code={code} back={back} viewer={v.viewer} nonce={v.nonce} />, status);
 }
 
-/** A commit's message and author as the edge knows them: from a deployment of it, or the branch head. */
-async function knownCommit(target: TargetConfig, hub: ReturnType<typeof hubFor>, sha: string): Promise<{ message: string; author: string | null } | null> {
-  const status = await hub.status(target.name);
-  if (status.branchHead?.sha === sha) return { message: status.branchHead.message, author: status.branchHead.author };
+/** A commit's message and author as the edge knows them: the branch head the caller already has, or a deployment of it. */
+async function knownCommit(target: TargetConfig, hub: ReturnType<typeof hubFor>, head: TargetStatus['branchHead'], sha: string): Promise<{ message: string; author: string | null } | null> {
+  if (head?.sha === sha) return { message: head.message, author: head.author };
   const seen = (await hub.history(target.name, { limit: 200 })).find((d) => d.sha === sha && d.kind === 'deploy');
   return seen ? { message: seen.message, author: seen.author } : null;
 }
@@ -65,7 +64,7 @@ actions.get('/targets/:name/deploy', async (c) => {
     if (!resolved.ok) return refusal(c, v, resolved.status, resolved.code, 'Which commit?', resolved.message, base);
     sha = resolved.value.sha;
   }
-  const commit = await knownCommit(target, hub, sha);
+  const commit = await knownCommit(target, hub, status.branchHead, sha);
   const message = commit ? firstLine(commit.message) : '';
   const what = `${shortSha(sha)}${message ? ` '${message}'` : ''}`;
   const queuedDeploys = status.queued.filter((q) => q.kind === 'deploy');

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Activation, DeploymentSummary, StepName } from '../../shared/deployment.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { LoadedConfig } from '../config.ts';
+import { backoffDelay, type BackoffPolicy } from '../channel/backoff.ts';
 import { HomeAssistantClient } from '../home-assistant/client.ts';
 import { houseOutward, withHouseOutward } from '../outward/house-outward.ts';
 import type { JobExecutor } from '../job-runner.ts';
@@ -65,7 +66,8 @@ const PROBE_TIMEOUT_MS = 10_000;
  * restore by hand.
  */
 const ROLLBACK_RECONNECT_MS = 5 * 60_000;
-const ROLLBACK_RETRY_MAX_DELAY_MS = 15_000;
+/** The pauses between those tries: 1 s growing to 15 s, jittered like the edge connection's. */
+const ROLLBACK_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 15_000 };
 /** Errors of a host that may come back; a wrong key or a refused login will not fix itself. */
 const TRANSIENT_HOST_ERRORS: ReadonlySet<string> = new Set(['unreachable', 'timeout', 'connection_lost', 'ssh_failed']);
 
@@ -161,18 +163,17 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
    */
   async function hostForRollback(steps: StepRunner): Promise<TargetHost> {
     const deadline = Date.now() + ROLLBACK_RECONNECT_MS;
-    let delay = 1000;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await host();
       } catch (error) {
         const code = (error as { code?: unknown }).code;
+        const delay = backoffDelay(attempt - 1, ROLLBACK_RETRY);
         if (typeof code !== 'string' || !TRANSIENT_HOST_ERRORS.has(code) || Date.now() + delay > deadline) throw error;
         const why = error instanceof Error ? error.message : String(error);
-        steps.heartbeat(`cannot reach the host to roll back (attempt ${attempt}: ${why}); trying again in ${delay / 1000} s`);
-        logger.warn(`rollback: cannot reach the host (attempt ${attempt}): ${why}; trying again in ${delay / 1000} s`);
+        steps.heartbeat(`cannot reach the host to roll back (attempt ${attempt}: ${why}); trying again in ${(delay / 1000).toFixed(1)} s`);
+        logger.warn(`rollback: cannot reach the host (attempt ${attempt}): ${why}; trying again in ${(delay / 1000).toFixed(1)} s`);
         await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, ROLLBACK_RETRY_MAX_DELAY_MS);
       }
     }
   }

@@ -4,6 +4,7 @@
 // rollback: Home Assistant is back by then (a state written before a restart is lost with it).
 // Nothing here can fail or hold up a deployment for long: every call is bounded, and caught.
 import { join } from 'node:path';
+import { firstLine, shortSha } from '../../shared/commit.ts';
 import type { DeploymentSummary } from '../../shared/deployment.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { RelayConfig } from '../config.ts';
@@ -43,34 +44,31 @@ export function sensorStateOf(job: JobMessage, outcome: JobOutcome): SensorState
   return outcome.status;
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
 
 /** The first line of the commit's message, when the edge sent it. */
 function subjectOf(job: JobMessage): string {
-  return (job.commitMessage ?? '').split('\n', 1)[0]!.trim();
+  return firstLine(job.commitMessage ?? '').trim();
 }
 
 function describe(job: JobMessage, outcome: JobOutcome): string {
   const summary = outcome.summary;
   if (outcome.status === 'succeeded') {
-    if (job.kind === 'rollback') return `Rolled back to ${short(job.sha)}${job.backupId ? ` (backup ${job.backupId})` : ''}`;
+    if (job.kind === 'rollback') return `Rolled back to ${shortSha(job.sha)}${job.backupId ? ` (backup ${job.backupId})` : ''}`;
     const files = summary.filesChanged?.length ?? 0;
     const deleted = summary.filesDeleted?.length ?? 0;
     const activation = summary.activation === 'restart' ? ', restarted' : summary.activation === 'reload' ? `, reloaded ${(summary.reloadedDomains ?? []).join(', ')}` : '';
-    return `Deployed ${short(job.sha)}: ${files} file${files === 1 ? '' : 's'} changed${deleted ? `, ${deleted} deleted` : ''}${activation}`;
+    return `Deployed ${shortSha(job.sha)}: ${files} file${files === 1 ? '' : 's'} changed${deleted ? `, ${deleted} deleted` : ''}${activation}`;
   }
   return `${outcome.status === 'rolled_back' ? 'Rolled back' : 'Failed'}: ${outcome.reason ?? 'a step failed'}`;
 }
 
 /** Title and text of the persistent notification, or null when the outcome needs none. */
 export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { title: string; message: string } | null {
-  const what = job.kind === 'rollback' ? `Rollback to ${short(job.sha)}` : `Deploy of ${short(job.sha)}`;
+  const what = job.kind === 'rollback' ? `Rollback to ${shortSha(job.sha)}` : `Deploy of ${shortSha(job.sha)}`;
   const subject = subjectOf(job);
   const lines = [
     `**Target:** ${job.target}`,
-    ...(subject ? [`**Commit:** ${short(job.sha)} ${subject}`] : []),
+    ...(subject ? [`**Commit:** ${shortSha(job.sha)} ${subject}`] : []),
     `**Deployment:** [${job.jobId}](${url})`,
     `**Asked by:** ${job.requestedBy}`,
   ];
@@ -87,7 +85,7 @@ export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { 
       };
     case 'succeeded':
       return job.kind === 'rollback'
-        ? { title: `Lanyard: rolled back to ${short(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join('\n') }
+        ? { title: `Lanyard: rolled back to ${shortSha(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join('\n') }
         : null;
     default: {
       const unreachable: never = outcome.status;
@@ -117,7 +115,7 @@ export function houseOutward(options: HouseOutwardOptions): HouseOutward {
       deployment_id: job.jobId,
       kind: job.kind,
       sha: job.sha,
-      short_sha: short(job.sha),
+      short_sha: shortSha(job.sha),
       /** The commit's subject line, e.g. "Close the garage at night" (empty when the edge did not know it). */
       commit_message: subjectOf(job),
       message,
@@ -156,7 +154,7 @@ export function houseOutward(options: HouseOutwardOptions): HouseOutward {
     async around(job, startedAt, run) {
       if (sensor) {
         const verb = job.kind === 'rollback' ? 'Rolling back to' : 'Deploying';
-        await sensor.publish({ state: 'deploying', attributes: attributes('deploying', job, startedAt, null, `${verb} ${short(job.sha)}`, null) }).catch(() => undefined);
+        await sensor.publish({ state: 'deploying', attributes: attributes('deploying', job, startedAt, null, `${verb} ${shortSha(job.sha)}`, null) }).catch(() => undefined);
       }
       let outcome: JobOutcome;
       try {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Activation, DeploymentSummary, StepName } from '../../shared/deployment.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { LoadedConfig } from '../config.ts';
+import { firstLine, shortSha } from '../../shared/commit.ts';
 import { backoffDelay, type BackoffPolicy } from '../channel/backoff.ts';
 import { HomeAssistantClient } from '../home-assistant/client.ts';
 import { houseOutward, withHouseOutward } from '../outward/house-outward.ts';
@@ -49,9 +50,6 @@ export interface Pipeline extends JobExecutor {
   close(): Promise<void>;
 }
 
-function firstLine(text: string): string {
-  return (text.split('\n', 1)[0] ?? '').slice(0, 120);
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -219,7 +217,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
 
   async function deployInto(job: JobMessage, steps: StepRunner, summary: Partial<DeploymentSummary>): Promise<JobOutcome> {
     const context = steps.context as DeployContext;
-    await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${job.sha.slice(0, 7)} "${firstLine(c.message)}" by ${c.author}`);
+    await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
 
     const target = await host();
     const subfolder = config.git.subfolder;

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, stat, symlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { shortSha } from '../../shared/commit.ts';
 import { CodedError } from '../coded-error.ts';
 import type { LoadedConfig } from '../config.ts';
 
@@ -112,9 +113,6 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
 
 /** `config/`, `/config`, `./config//` → `config`; `''` and `.` → `''` (the whole repository). */
 function normaliseFolder(folder: string | undefined): string {
@@ -289,9 +287,9 @@ export class GitSource {
       // say which it is: a commit of another branch, or one that does not exist at all.
       if (!(await this.commitPresent(wanted))) await this.fetchFromRemote(wanted).catch(() => undefined);
       if (!(await this.commitPresent(wanted))) {
-        throw new GitError('unknown_commit', `commit ${short(wanted)} is not in ${remote}; was it pushed, or force-pushed away?`);
+        throw new GitError('unknown_commit', `commit ${shortSha(wanted)} is not in ${remote}; was it pushed, or force-pushed away?`);
       }
-      throw new GitError('not_on_branch', `commit ${short(wanted)} is not on branch ${this.options.branch} of ${remote}; Lanyard only deploys commits of the allowed branch`);
+      throw new GitError('not_on_branch', `commit ${shortSha(wanted)} is not on branch ${this.options.branch} of ${remote}; Lanyard only deploys commits of the allowed branch`);
     });
     const out = (await this.git(['show', '-s', '--no-show-signature', '--format=%an%x00%ct%x00%B', wanted])).toString('utf8');
     const [author = '', committed = '0', ...message] = out.split('\0');
@@ -305,7 +303,7 @@ export class GitSource {
   private async requireCommit(sha: string): Promise<string> {
     const wanted = sha.trim().toLowerCase();
     if (!FULL_SHA.test(wanted) || !(await this.commitPresent(wanted))) {
-      throw new GitError('unknown_commit', `commit ${short(sha)} is not in the relay's cache; fetch it first`);
+      throw new GitError('unknown_commit', `commit ${shortSha(sha)} is not in the relay's cache; fetch it first`);
     }
     return wanted;
   }
@@ -418,7 +416,7 @@ export class GitSource {
     const entries = (await this.tree(commit, folder ? [prefix] : [])).filter((e) => e.path.startsWith(prefix));
     if (folder && !entries.length) {
       // An empty listing would plan the deletion of every deployed file; a typo must not do that.
-      throw new GitError('not_in_commit', `commit ${short(commit)} has no folder ${folder}/; check git.subfolder in the relay config`);
+      throw new GitError('not_in_commit', `commit ${shortSha(commit)} has no folder ${folder}/; check git.subfolder in the relay config`);
     }
     const skipped = entries.filter((e) => e.gitMode === GITLINK).map((e) => e.path.slice(prefix.length));
     const blobs = entries.filter((e) => e.gitMode !== GITLINK);
@@ -469,7 +467,7 @@ export class GitSource {
       const named = [...missing, ...submodules];
       throw new GitError(
         'not_in_commit',
-        `commit ${short(commit)} has no file ${named.slice(0, 5).join(', ')}${named.length > 5 ? ` and ${named.length - 5} more` : ''}; the plan and the commit disagree, plan again`,
+        `commit ${shortSha(commit)} has no file ${named.slice(0, 5).join(', ')}${named.length > 5 ? ` and ${named.length - 5} more` : ''}; the plan and the commit disagree, plan again`,
       );
     }
     const byOid = new Map<string, TreeEntry[]>();

@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { BackupInventory, DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
+import { firstLine } from '../../shared/commit.ts';
 import { isFinal } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
@@ -744,6 +745,3 @@ function notKept(backupId: string, inventory: BackupInventory): string {
   );
 }
 
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? '';
-}

@@ -13,6 +13,7 @@
 //   superseded, cancelled     inactive (if GitHub knew it)     -
 import type { DeploymentView, OutwardChannel } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
+import { firstLine } from '../../shared/commit.ts';
 import { RAN_STATUSES } from '../../shared/deployment.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import { description, type GithubDeploymentRequest, type GithubState, type GithubStatusRequest } from './github.ts';
@@ -87,9 +88,6 @@ export function githubState(status: DeploymentStatus, relayLost: boolean): Githu
   }
 }
 
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? '';
-}
 
 function seconds(d: DeploymentView): string {
   return d.startedAt !== null && d.finishedAt !== null ? ` in ${((d.finishedAt - d.startedAt) / 1000).toFixed(1)} s` : '';

@@ -1,5 +1,6 @@
 // Slack incoming webhook: a message a person reads on a phone. Target, commit, verdict, reason and a
 // link to the status page; the plain `text` is what notifications and screen readers show.
+import { firstLine } from '../../shared/commit.ts';
 import { attempt, type Attempt } from './attempt.ts';
 import { headline, type NotificationEvent } from './notification.ts';
 
@@ -24,13 +25,10 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function firstLine(text: string): string {
-  return (text.split('\n', 1)[0] ?? '').slice(0, 200);
-}
-
 export function slackMessage(e: NotificationEvent): SlackMessage {
   const d = e.deployment;
-  const subject = firstLine(d.message);
+  // The commit's subject, cut to what fits a Slack line.
+  const subject = firstLine(d.message).slice(0, 200);
   const lines = [`${ICONS[d.status]} *${escape(headline(e))}*`];
   if (subject) lines.push(`>${escape(subject)}`);
   if (d.reason) lines.push(`*Reason:* ${escape(d.reason.slice(0, 1500))}`);

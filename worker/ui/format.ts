@@ -2,13 +2,9 @@
 import type { DeploymentView } from '../../shared/api.ts';
 import { RAN_STATUSES } from '../../shared/deployment.ts';
 
-export function shortSha(sha: string): string {
-  return sha.slice(0, 7);
-}
-
-export function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? '';
-}
+// Commits are named as everywhere else (shared/commit.ts); the page's views import them from here.
+import { firstLine, shortSha } from '../../shared/commit.ts';
+export { firstLine, shortSha };
 
 export function commitUrl(repo: string, sha: string): string {
   return `https://github.com/${repo}/commit/${sha}`;

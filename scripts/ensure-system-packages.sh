@@ -13,6 +13,7 @@ command -v tar >/dev/null 2>&1 || missing+=(tar)
 command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -2,6 +2,7 @@
 // in a folder, the ledger's migrations applied first. Used by the demo and the end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -55,6 +56,18 @@ async function waitUntilServing(url: string, child: ChildProcess, timeoutMs: num
   throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms`);
 }
 
+/** A port nothing listens on right now, on 127.0.0.1 (the OS picks it). */
+function unusedLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
 export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
   await mkdir(options.persistDir, { recursive: true });
   await mkdir(dirname(options.logFile), { recursive: true });
@@ -65,9 +78,12 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
 
   const start = async () => {
     const vars = Object.entries(options.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+    // Its own devtools port: two edges starting at once (parallel tests, a test beside the demo)
+    // would otherwise both take 9229, and the second dies with "Address already in use".
+    const inspector = ['--inspector-ip', '127.0.0.1', '--inspector-port', String(await unusedLoopbackPort())];
     child = spawn(
       process.execPath,
-      [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistDir, '--show-interactive-dev-session=false', '--log-level', 'info', ...vars],
+      [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistDir, '--show-interactive-dev-session=false', '--log-level', 'info', ...inspector, ...vars],
       { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     child.stdout!.pipe(log, { end: false });

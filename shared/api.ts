@@ -14,8 +14,11 @@ const CommitRef = z
 export const DeployRequest = z.object({ sha: CommitRef.optional() }).strict();
 export type DeployRequest = z.infer<typeof DeployRequest>;
 
+/** A deployment id as the edge hands them out (`dep_…`); anything longer or stranger names none, and is refused before it is echoed. */
+export const DeploymentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a deployment id, e.g. dep_01m82e4vg06ns08fd0');
+
 export const RollbackRequest = z
-  .object({ deploymentId: z.string().min(1).optional(), backupId: z.string().min(1).optional() })
+  .object({ deploymentId: DeploymentId.optional(), backupId: KeptBackup.shape.id.optional() })
   .strict()
   .refine((r) => !(r.deploymentId && r.backupId), { message: 'give deploymentId or backupId, not both' });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
@@ -24,7 +27,7 @@ export const HistoryQuery = z.object({
   status: DeploymentStatus.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** The id of the last deployment of the previous page; newer ones come first. */
-  before: z.string().optional(),
+  before: DeploymentId.optional(),
 });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 

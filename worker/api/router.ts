@@ -3,7 +3,7 @@
 // audit trail and the access log an admin.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { DeployRequest, HistoryQuery, RollbackRequest } from '../../shared/api.ts';
+import { DeploymentId, DeployRequest, HistoryQuery, RollbackRequest } from '../../shared/api.ts';
 import { findTarget, loadTargets } from '../config/targets.ts';
 import { identifyCaller, requireRole, type AppContext } from '../http/access.ts';
 import { ApiError } from '../http/errors.ts';
@@ -99,7 +99,7 @@ deployments.post('/rollback', async (c) => {
 deployments.post('/cancel', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);
-  const body = validate(z.object({ deploymentId: z.string().min(1) }).strict(), await jsonBody(c.req.raw), 'body');
+  const body = validate(z.object({ deploymentId: DeploymentId }).strict(), await jsonBody(c.req.raw), 'body');
   const deployment = unwrap(await hubFor(c.env, target.name).cancel(target.name, body.deploymentId, who.name, requestSource(c.req.raw)));
   return c.json({ deployment });
 });
@@ -116,7 +116,7 @@ deployments.get('/logs', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   requireRole(c, 'viewer', target);
   const hub = hubFor(c.env, target.name);
-  let id = c.req.query('deploymentId');
+  let id = validate(z.object({ deploymentId: DeploymentId.optional() }), { deploymentId: c.req.query('deploymentId') || undefined }, 'query').deploymentId;
   if (!id) {
     const [latest] = await hub.history(target.name, { limit: 1 });
     if (!latest) return c.json({ deployment: null, steps: [] });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DriftPolicy } from '../../shared/deployment.ts';
 import { describeZodError } from '../../shared/protocol.ts';
 import { ApiError } from '../http/errors.ts';
+import { quoteInput } from '../http/quote-input.ts';
 
 export const TargetTrigger = z.discriminatedUnion('type', [
   z.object({ type: z.literal('push') }).strict().describe('Deploy every push to the branch.'),
@@ -98,6 +99,6 @@ export function loadTargets(raw: unknown): TargetConfig[] {
 
 export function findTarget(raw: unknown, name: string): TargetConfig {
   const target = loadTargets(raw).find((t) => t.name === name);
-  if (!target) throw new ApiError(404, 'unknown_target', `No target named "${name}" is configured.`);
+  if (!target) throw new ApiError(404, 'unknown_target', `No target named ${quoteInput(name)} is configured.`);
   return target;
 }

@@ -1,6 +1,7 @@
 // The delivery ledger in D1: one row per request to the webhook endpoint. Written after the
 // answer is decided, through waitUntil, so GitHub never waits on it.
 import { z } from 'zod';
+import { clipText } from '../http/quote-input.ts';
 
 export const DeliveryVerdict = z.enum(['enqueued', 'duplicate', 'ignored', 'rejected', 'invalid', 'ok']);
 export type DeliveryVerdict = z.infer<typeof DeliveryVerdict>;
@@ -25,8 +26,24 @@ export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
 /** How long deliveries are kept: "why didn't my push deploy?" is asked within days, not years. */
 export const DELIVERY_RETENTION_MS = 90 * 24 * 3600 * 1000;
 
+/**
+ * Longest text kept per column. Headers of unsigned requests and fields of signed payloads can be
+ * as long as a request allows; cut, the row always fits in D1 (which refuses a value over its limit
+ * and would lose the row) and one request cannot make the ledger, or the status page, megabytes.
+ */
+const KEPT_CHARS = { deliveryId: 128, event: 64, action: 64, repo: 256, ref: 512, sha: 64, reason: 2048, source: 256 } as const;
+
+function clipped(value: string | null, max: number): string | null {
+  return value === null ? null : clipText(value, max);
+}
+
 /** Writes one delivery and prunes those older than DELIVERY_RETENTION_MS, in one batch. */
-export async function recordDelivery(db: D1Database, r: DeliveryRecord): Promise<void> {
+export async function recordDelivery(db: D1Database, record: DeliveryRecord): Promise<void> {
+  const r: DeliveryRecord = { ...record };
+  for (const key of Object.keys(KEPT_CHARS) as (keyof typeof KEPT_CHARS)[]) {
+    if (key === 'reason') r.reason = clipText(r.reason, KEPT_CHARS.reason);
+    else r[key] = clipped(r[key], KEPT_CHARS[key]);
+  }
   await db.batch([
     db
       .prepare(

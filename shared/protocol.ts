@@ -22,6 +22,12 @@ export const CLOSE_CODES = {
   unauthorized: 4001,
 } as const;
 
+/**
+ * The largest frame the hub reads (Cloudflare's limit on a WebSocket message a Worker receives). A
+ * larger one is answered with `invalid_message` unread, so nothing that size is parsed or stored.
+ */
+export const MAX_RELAY_FRAME_BYTES = 1024 * 1024;
+
 /** The exact text of the heartbeat; the hub answers it with `PONG_TEXT` without waking up. */
 export const PING_TEXT = '{"type":"ping"}';
 export const PONG_TEXT = '{"type":"pong"}';
@@ -101,6 +107,20 @@ export type HelloMessage = z.infer<typeof HelloMessage>;
 
 export const AckMessage = z.object({ type: z.literal('ack'), jobId: JobId, attempt: z.number().int().positive() });
 
+/**
+ * Extra facts about a step (the relay sends `{heartbeat: true}`): flat and small, since the hub stores
+ * it with the step and hands it back on every read. A nested value could be nested deeper than any
+ * reader can walk, and would break the deployment's log for good.
+ */
+export const ProgressDetail = z.record(z.string().max(64), z.unknown()).superRefine((detail, ctx) => {
+  const entries = Object.entries(detail);
+  if (entries.length > 32) ctx.addIssue({ code: 'custom', message: 'at most 32 entries' });
+  for (const [key, value] of entries) {
+    const flat = value === null || typeof value === 'boolean' || typeof value === 'number' || (typeof value === 'string' && value.length <= 1000);
+    if (!flat) ctx.addIssue({ code: 'custom', path: [key], message: 'a string of at most 1000 characters, a number, a boolean or null' });
+  }
+});
+
 export const ProgressMessage = z.object({
   type: z.literal('progress'),
   jobId: JobId,
@@ -109,7 +129,7 @@ export const ProgressMessage = z.object({
   message: z.string().max(4000),
   at: z.number().int(),
   durationMs: z.number().nonnegative().optional(),
-  detail: z.record(z.string(), z.unknown()).optional(),
+  detail: ProgressDetail.optional(),
 });
 export type ProgressMessage = z.infer<typeof ProgressMessage>;
 

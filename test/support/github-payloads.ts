@@ -128,3 +128,32 @@ export function pingPayload(repo = 'octo-home/ha-config') {
     sender: { login: 'ada', id: 1, type: 'User' },
   };
 }
+
+/**
+ * A push of many commits, as GitHub sends a large push (it lists up to 2,048 commits): `commits`
+ * filled with distinct commits, each touching a few files, until the JSON is at least `bytes` long.
+ * The last commit is `head_commit`, as GitHub has it.
+ */
+export function manyCommitsPushPayload(bytes: number, o: PushOptions = {}) {
+  const payload = pushPayload(o);
+  const head = payload.head_commit;
+  if (!head) throw new Error('a push of many commits needs a head commit');
+  const commits: Record<string, unknown>[] = [];
+  let size = JSON.stringify(payload).length;
+  for (let i = 0; size < bytes; i += 1) {
+    const id = fakeSha(`${head.id}-commit-${i}`);
+    const commit = {
+      ...head,
+      id,
+      tree_id: fakeSha(`tree-${id}`),
+      message: `Tune automation ${i}: dim the hallway ${i % 7} minutes after sunset, and keep the porch light on while the door is open`,
+      url: `https://github.com/${payload.repository.full_name}/commit/${id}`,
+      added: [`packages/room_${i}.yaml`],
+      removed: [],
+      modified: ['automations.yaml', `scripts/scene_${i % 50}.yaml`, 'configuration.yaml'],
+    };
+    commits.push(commit);
+    size += JSON.stringify(commit).length + 1;
+  }
+  return { ...payload, commits: [...commits, head] };
+}

@@ -15,6 +15,12 @@ export const EnqueueDeploy = z.object({
   author: z.string().nullable(),
   deliveryId: z.string().nullable(),
   source: z.string().nullable(),
+  /**
+   * A push also moves the branch head: noted in the same call as its deployment (one round trip
+   * for GitHub to wait on), and only when the delivery is new, so a redelivery of an older push
+   * never moves the head back.
+   */
+  branchHead: z.object({ message: z.string(), author: z.string().nullable(), at: z.number() }).optional(),
 });
 export type EnqueueDeploy = z.infer<typeof EnqueueDeploy>;
 
@@ -38,6 +44,8 @@ export const BranchHead = z.object({
   message: z.string(),
   author: z.string().nullable(),
   at: z.number(),
+  /** The push's X-GitHub-Delivery: a redelivery of it must not move the head back to its commit. */
+  deliveryId: z.string().nullable().optional(),
 });
 export type BranchHead = z.infer<typeof BranchHead>;
 

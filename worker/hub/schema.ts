@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS audit (
   detail TEXT NOT NULL,
   source TEXT
 );
+-- The pushes that moved the branch head of a target that does not deploy on push (CI-gated,
+-- dispatch), by delivery id, so a redelivery of an older push does not move the head back.
+CREATE TABLE IF NOT EXISTS head_deliveries (delivery_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS head_deliveries_by_time ON head_deliveries (seen_at);
 -- Outward (worker/outward/): messages for GitHub, Slack and the signed webhook, kept until
 -- delivered so an outage or an eviction loses none; retried from the hub's alarm. A stream is one
 -- deployment on one channel: its messages go out strictly in order.

@@ -10,9 +10,10 @@ import { isFinal } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
 import type { BackupsMessage, HelloMessage, HubMessage, KeptBackup, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
-import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
+import { quoteInput } from '../http/quote-input.ts';
 import { announcementsFor } from '../outward/announcements.ts';
 import { deliverDue } from '../outward/courier.ts';
 import { Outbox } from '../outward/outbox.ts';
@@ -108,6 +109,7 @@ export class TargetHub extends DurableObject<Env> {
       const existing = this.deployments.byDelivery(request.deliveryId);
       if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [] });
     }
+    if (request.branchHead && request.sha) this.storeBranchHead({ sha: request.sha, ...request.branchHead });
     const head = this.branchHead();
     const sha = request.sha ?? head?.sha;
     if (!sha) {
@@ -172,7 +174,7 @@ export class TargetHub extends DurableObject<Env> {
         : deployed
           ? this.deployments.latest(['succeeded'], deployed.id)
           : null;
-      if (request.deploymentId && !goal) return refused(404, 'unknown_deployment', `No deployment "${request.deploymentId}" on this target.`);
+      if (request.deploymentId && !goal) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(request.deploymentId)} on this target.`);
       if (!goal) return refused(409, 'nothing_to_roll_back_to', 'There is no earlier successful deployment to roll back to.');
       if (goal.status !== 'succeeded') {
         return refused(409, 'not_rollbackable', `Deployment ${goal.id} ended ${goal.status}; only a deployment that succeeded can be rolled back to.`);
@@ -214,7 +216,7 @@ export class TargetHub extends DurableObject<Env> {
     const kept = keptBackup(inventory, backupId);
     // The deployment that took it: the first one whose summary names it (a later restore names it too).
     const maker = this.deployments.all().find((d) => d.summary?.backupId === backupId) ?? null;
-    if (!maker && !kept) return refused(404, 'unknown_backup', `No deployment of this target made a backup named "${backupId}".`);
+    if (!maker && !kept) return refused(404, 'unknown_backup', `No deployment of this target made a backup named ${quoteInput(backupId, 130)}.`);
     if (inventory && !mayBeKept(inventory, backupId, maker?.finishedAt ?? null)) return refused(409, 'backup_not_kept', notKept(backupId, inventory));
     // A backup holds the host as it was before its deployment ran: the deployed commit back then.
     const sha = maker ? (this.deployments.latest(['succeeded'], maker.id)?.sha ?? maker.sha) : kept?.sha;
@@ -227,7 +229,7 @@ export class TargetHub extends DurableObject<Env> {
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
     this.remember(target);
     const d = this.deployments.get(deploymentId);
-    if (!d) return refused(404, 'unknown_deployment', `No deployment "${deploymentId}" on this target.`);
+    if (!d) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(deploymentId)} on this target.`);
     if (d.status !== 'queued') {
       return refused(409, 'not_cancellable', `Deployment ${d.id} is ${d.status}; only a queued deployment can be cancelled.`);
     }
@@ -269,9 +271,20 @@ export class TargetHub extends DurableObject<Env> {
   async noteBranchHead(input: BranchHead): Promise<void> {
     const head = BranchHead.parse(input);
     this.remember(head.target);
-    this.setMeta('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
+    if (head.deliveryId) {
+      // A redelivery (GitHub's "Redeliver", days later) names a commit the branch has moved past:
+      // the head stays. Deploying targets get this from the deployments' delivery ids instead.
+      if (this.sql.exec('SELECT 1 FROM head_deliveries WHERE delivery_id = ?', head.deliveryId).toArray().length) return;
+      this.sql.exec('INSERT INTO head_deliveries (delivery_id, seen_at) VALUES (?, ?)', head.deliveryId, head.at);
+      this.sql.exec('DELETE FROM head_deliveries WHERE seen_at < ?', head.at - HEAD_DELIVERY_RETENTION_MS);
+    }
+    this.storeBranchHead(head);
     // A gated target now shows the commit it waits for.
     this.broadcast();
+  }
+
+  private storeBranchHead(head: Omit<BranchHead, 'target'>): void {
+    this.setMeta('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
   }
 
   /** The gating workflow concluded without success for a commit: the status says so for that commit. */
@@ -341,7 +354,7 @@ export class TargetHub extends DurableObject<Env> {
   async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[]; outward: OutwardDelivery[] }>> {
     this.remember(target);
     const deployment = this.deployments.get(id);
-    if (!deployment) return refused(404, 'unknown_deployment', `No deployment "${id}" on this target.`);
+    if (!deployment) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(id)} on this target.`);
     return accepted({ deployment, steps: this.deployments.steps(id), outward: this.outbox.forDeployment(id) });
   }
 
@@ -388,6 +401,13 @@ export class TargetHub extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
     if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
+    // Refused unread: a frame this size is no message of the protocol, and would not fit a row.
+    const bytes = typeof frame === 'string' ? new TextEncoder().encode(frame).byteLength : frame.byteLength;
+    if (bytes > MAX_RELAY_FRAME_BYTES) {
+      console.warn(`relay sent a frame of ${bytes} bytes`);
+      this.send(ws, { type: 'error', code: 'invalid_message', message: `invalid message: a frame of ${bytes} bytes is over the limit of ${MAX_RELAY_FRAME_BYTES}` });
+      return;
+    }
     const parsed = parseFrame(RelayMessage, frame);
     if (!parsed.ok) {
       console.warn(`relay sent an invalid message: ${parsed.error}`);
@@ -470,7 +490,8 @@ export class TargetHub extends DurableObject<Env> {
     this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: this.targetName(), leaseMs: this.timings.leaseMs, ackTimeoutMs: this.timings.ackTimeoutMs });
     if (hello.inFlight) {
       const d = this.deployments.get(hello.inFlight.jobId);
-      if (d && !isFinal(d.status)) {
+      // A job never handed to a relay (attempt 0) is no relay's to claim.
+      if (d && !isFinal(d.status) && d.attempt > 0) {
         // The relay is still working on it (it restarted, or the connection dropped): it owns the job.
         this.deployments.update(d.id, { status: 'running', started_at: d.startedAt ?? now, lease_expires_at: now + this.timings.leaseMs });
         this.scheduleAlarm(now + this.timings.leaseMs);
@@ -501,6 +522,7 @@ export class TargetHub extends DurableObject<Env> {
   private onProgress(ws: WebSocket, p: ProgressMessage): void {
     const d = this.deployments.get(p.jobId);
     if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${p.jobId}`, jobId: p.jobId });
+    if (neverDispatched(d)) return this.send(ws, neverDispatchedError(d));
     if (isFinal(d.status) && d.reason !== RELAY_LOST) return;
     const now = Date.now();
     const changes: Record<string, SqlStorageValue> = { lease_expires_at: now + this.timings.leaseMs };
@@ -519,6 +541,8 @@ export class TargetHub extends DurableObject<Env> {
   private onResult(ws: WebSocket, r: ResultMessage): void {
     const d = this.deployments.get(r.jobId);
     if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${r.jobId}`, jobId: r.jobId });
+    // A result for a job no relay was ever given cannot be true; the job stays queued.
+    if (neverDispatched(d)) return this.send(ws, neverDispatchedError(d));
     // Idempotent: a repeated result changes nothing (but is confirmed again, so the relay can drop
     // it). The one exception is a job the hub gave up on as "relay lost": the relay's own account
     // of what happened is the truth and replaces it.
@@ -733,6 +757,18 @@ export class TargetHub extends DurableObject<Env> {
 }
 
 export const RELAY_LOST = 'relay lost';
+
+/** GitHub redelivers deliveries of the past 3 days; the pushes that moved a gated target's head are remembered ten times as long. */
+const HEAD_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+/** Still queued and never sent to any relay: no relay can be working on it, or have finished it. */
+function neverDispatched(d: DeploymentView): boolean {
+  return d.status === 'queued' && d.attempt === 0;
+}
+
+function neverDispatchedError(d: DeploymentView): HubMessage {
+  return { type: 'error', code: 'stale_attempt', message: `job ${d.id} was never sent to a relay: it is queued`, jobId: d.id };
+}
 
 function notKept(backupId: string, inventory: BackupInventory): string {
   const count = inventory.items.length;

@@ -6,6 +6,7 @@ import { loadTargets } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import { readLimitedBody } from '../http/body-limit.ts';
 import { errorBody } from '../http/errors.ts';
+import { clipText } from '../http/quote-input.ts';
 import { requestSource } from '../http/request-source.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { recordDelivery, type DeliveryRecord, type DeliveryVerdict } from '../ledger/deliveries.ts';
@@ -36,6 +37,8 @@ webhooks.post('/github', async (c) => {
     source: requestSource(request),
   };
   const answer = (status: ContentfulStatusCode, verdict: DeliveryVerdict, reason: string, extra: Record<string, unknown> = {}) => {
+    // A reason can quote the payload or a header (a ref, the event's name): cut, so the answer stays small.
+    reason = clipText(reason, 2048);
     record.status = status;
     record.verdict = verdict;
     record.reason = reason;
@@ -46,11 +49,11 @@ webhooks.post('/github', async (c) => {
 
   const body = await readLimitedBody(request, MAX_WEBHOOK_BYTES);
   if (!body.ok) return answer(413, 'rejected', `payload is larger than ${MAX_WEBHOOK_BYTES} bytes`);
-  const text = new TextDecoder().decode(body.bytes);
 
-  const signature = await checkSignature(text, c.req.header('X-Hub-Signature-256') ?? null, c.env.WEBHOOK_SECRET, c.env.WEBHOOK_SECRET_PREVIOUS);
+  const signature = await checkSignature(body.bytes, c.req.header('X-Hub-Signature-256') ?? null, c.env.WEBHOOK_SECRET, c.env.WEBHOOK_SECRET_PREVIOUS);
   if (!signature.ok) return answer(401, 'rejected', signature.reason);
   record.verified = true;
+  const text = new TextDecoder().decode(body.bytes);
 
   const contentType = c.req.header('Content-Type') ?? '';
   if (!/^application\/json\b/i.test(contentType)) {
@@ -76,15 +79,23 @@ webhooks.post('/github', async (c) => {
 
   const source = record.source;
   const deliveryId = record.deliveryId;
+  // A target that deploys this push learns its branch head with the deployment, in one round trip
+  // to its hub; only targets waiting for CI or a dispatch are told about the head alone.
+  const headOf = new Map(route.branchHeads.map((h) => [h.target, h]));
+  const deploying = new Set(route.deploy.map((d) => d.target));
   await Promise.all([
-    ...route.branchHeads.map((h) => hubFor(c.env, h.target).noteBranchHead({ target: h.target, sha: h.sha, message: h.message, author: h.author, at: received })),
+    ...route.branchHeads
+      .filter((h) => !deploying.has(h.target))
+      .map((h) => hubFor(c.env, h.target).noteBranchHead({ target: h.target, sha: h.sha, message: h.message, author: h.author, at: received, deliveryId })),
     ...route.verdicts.map((v) =>
       hubFor(c.env, v.target).noteWorkflowVerdict({ target: v.target, sha: v.sha, workflow: v.workflow, conclusion: v.conclusion, url: v.url, at: received }),
     ),
   ]);
   const outcomes = await Promise.all(
     route.deploy.map(async (intent) => {
-      const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source });
+      const head = headOf.get(intent.target);
+      const branchHead = head && head.sha === intent.sha ? { message: head.message, author: head.author, at: received } : undefined;
+      const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source, ...(branchHead ? { branchHead } : {}) });
       if (outcome.ok) return { queued: true as const, target: intent.target, deploymentId: outcome.value.deploymentId, created: outcome.value.created };
       return { queued: false as const, target: intent.target, reason: `${intent.target}: ${outcome.message}` };
     }),
@@ -92,6 +103,7 @@ webhooks.post('/github', async (c) => {
   const queuedOutcomes = outcomes.flatMap((o) => (o.queued ? [{ target: o.target, deploymentId: o.deploymentId, created: o.created }] : []));
   for (const o of outcomes) if (!o.queued) route.ignored.push({ target: o.target, reason: o.reason });
   record.deployments = queuedOutcomes;
+  for (const i of route.ignored) i.reason = clipText(i.reason, 512);
   const ignoredText = route.ignored.map((i) => i.reason).join('; ');
   if (!queuedOutcomes.length) return answer(202, 'ignored', ignoredText || 'nothing to deploy', { ignored: route.ignored });
   const deployments = queuedOutcomes.map((o) => ({ target: o.target, deploymentId: o.deploymentId }));

@@ -1,7 +1,7 @@
 // The per-target queue in a real TargetHub: one runner, the latest commit wins, concurrency,
 // manual deploys and rollbacks through the same queue.
 import { describe, expect, it } from 'vitest';
-import { fakeSha, pushPayload } from '../support/github-payloads.ts';
+import { ZERO, fakeSha, pushPayload, type PushOptions } from '../support/github-payloads.ts';
 import { apiCall, deliver } from './helpers.ts';
 import { connectRelay } from './relay-socket.ts';
 
@@ -112,5 +112,144 @@ describe('manual deploys and rollbacks', () => {
     expect(cancelled.body.deployment).toMatchObject({ status: 'cancelled', reason: 'cancelled by otto' });
     const again = await apiCall('/deployments/dispatched/cancel', 'operator', { body: { deploymentId: body.deployment.id } });
     expect(again.status).toBe(409);
+  });
+});
+
+describe('pushes GitHub delivers out of order', () => {
+  // A chain of pushes to the cabin branch: push k moves it from commit k-1 to commit k.
+  const chain = (name: string, count: number) => {
+    const sha = (k: number) => fakeSha(`${name}-${k}`);
+    return Array.from({ length: count }, (_, i) => ({
+      sha: sha(i + 1),
+      deliveryId: crypto.randomUUID(),
+      payload: pushPayload({ ref: 'refs/heads/cabin', before: sha(i), after: sha(i + 1), message: `${name} change ${i + 1}` }),
+    }));
+  };
+  const send = (p: { deliveryId: string; payload: ReturnType<typeof pushPayload> }) => deliver({ event: 'push', deliveryId: p.deliveryId, payload: p.payload });
+  const sendPush = async (options: PushOptions) => (await deliver({ event: 'push', payload: pushPayload({ ref: 'refs/heads/cabin', ...options }) })).body.deployments[0].deploymentId as string;
+  const cabin = async () => {
+    const { body: status } = await apiCall('/deployments/cabin/status', 'viewer');
+    const { body: history } = await apiCall('/deployments/cabin/history?limit=200', 'viewer');
+    const byId: Record<string, any> = Object.fromEntries(history.deployments.map((d: any) => [d.id, d]));
+    return { status, byId };
+  };
+
+  it('two pushes delivered in reverse: the newer commit is queued and the branch head, the older is recorded superseded', async () => {
+    const [older, newer] = chain('reverse-two', 2);
+    const first = await send(newer!);
+    const late = await send(older!);
+    // GitHub hears that both were received.
+    expect(first.status).toBe(202);
+    expect(late.status).toBe(202);
+    expect(late.body.reason).toContain(`a later push (${newer!.sha.slice(0, 7)}) was delivered first`);
+    const newerId = first.body.deployments[0].deploymentId;
+    const olderId = late.body.deployments[0].deploymentId;
+    const { status, byId } = await cabin();
+    expect(byId[newerId]).toMatchObject({ sha: newer!.sha, status: 'queued', supersededBy: null });
+    expect(byId[olderId]).toMatchObject({
+      sha: older!.sha,
+      status: 'superseded',
+      supersededBy: newerId,
+      reason: `a later push (${newer!.sha.slice(0, 7)}) was delivered first`,
+      deliveryId: older!.deliveryId,
+    });
+    expect(status.branchHead).toMatchObject({ sha: newer!.sha, message: 'reverse-two change 2' });
+    expect(status.queued.map((d: any) => d.sha)).toEqual([newer!.sha]);
+
+    // The relay is handed the newer commit.
+    const relay = await connectRelay('cabin');
+    expect(await relay.next('job')).toMatchObject({ jobId: newerId, sha: newer!.sha });
+    expect(relay.received.filter((m) => m.type === 'job' && m.sha === older!.sha)).toEqual([]);
+    relay.close();
+
+    const { body: audit } = await apiCall('/deployments/cabin/audit?limit=50', 'admin');
+    expect(audit.entries.find((e: any) => e.action === 'push.delivered_late' && e.detail.deploymentId === olderId)).toMatchObject({
+      detail: { sha: older!.sha, laterPush: newer!.sha, supersededBy: newerId },
+    });
+  });
+
+  it('three pushes delivered fully in reverse end with the newest commit queued and as the branch head', async () => {
+    const pushes = chain('reverse-three', 3);
+    const ids: string[] = [];
+    for (const p of [...pushes].reverse()) {
+      const { status, body } = await send(p);
+      expect(status).toBe(202);
+      ids.unshift(body.deployments[0].deploymentId);
+    }
+    const { status, byId } = await cabin();
+    expect(byId[ids[2]!]).toMatchObject({ sha: pushes[2]!.sha, status: 'queued' });
+    expect(byId[ids[1]!]).toMatchObject({ status: 'superseded', supersededBy: ids[2], reason: `a later push (${pushes[2]!.sha.slice(0, 7)}) was delivered first` });
+    expect(byId[ids[0]!]).toMatchObject({ status: 'superseded', supersededBy: ids[1], reason: `a later push (${pushes[1]!.sha.slice(0, 7)}) was delivered first` });
+    expect(status.branchHead.sha).toBe(pushes[2]!.sha);
+    expect(status.queued.map((d: any) => d.sha)).toEqual([pushes[2]!.sha]);
+  });
+
+  it('a redelivery of either push is still a duplicate of its own deployment and changes nothing', async () => {
+    const [older, newer] = chain('reverse-redelivered', 2);
+    const newerId = (await send(newer!)).body.deployments[0].deploymentId;
+    const olderId = (await send(older!)).body.deployments[0].deploymentId;
+    for (const [p, id] of [[older!, olderId], [newer!, newerId]] as const) {
+      const again = await send(p);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ status: 'duplicate', deployments: [{ target: 'cabin', deploymentId: id }] });
+    }
+    const { status, byId } = await cabin();
+    expect(byId[newerId]).toMatchObject({ status: 'queued' });
+    expect(byId[olderId]).toMatchObject({ status: 'superseded', supersededBy: newerId });
+    expect(status.branchHead.sha).toBe(newer!.sha);
+  });
+
+  it('pushes delivered in order behave as before: each supersedes the queued one and moves the head', async () => {
+    const pushes = chain('in-order', 3);
+    const ids: string[] = [];
+    for (const p of pushes) ids.push((await send(p)).body.deployments[0].deploymentId);
+    const { status, byId } = await cabin();
+    expect(byId[ids[0]!]).toMatchObject({ status: 'superseded', supersededBy: ids[1], reason: `superseded by ${ids[1]}` });
+    expect(byId[ids[1]!]).toMatchObject({ status: 'superseded', supersededBy: ids[2], reason: `superseded by ${ids[2]}` });
+    expect(byId[ids[2]!]).toMatchObject({ status: 'queued', supersededBy: null, reason: null });
+    expect(status.branchHead.sha).toBe(pushes[2]!.sha);
+  });
+
+  it('a force push back to an older commit, delivered in order, deploys that commit', async () => {
+    const a = fakeSha('reset-a');
+    const b = fakeSha('reset-b');
+    await sendPush({ before: fakeSha('reset-base'), after: a });
+    await sendPush({ before: a, after: b });
+    // `git reset --hard a && git push --force`: the branch was at a before, and moved on from it.
+    const reset = await sendPush({ before: b, after: a, forced: true });
+    const { status, byId } = await cabin();
+    expect(byId[reset]).toMatchObject({ sha: a, status: 'queued' });
+    expect(status.branchHead.sha).toBe(a);
+    // And pushing b again from there, in order, deploys b again.
+    const again = await sendPush({ before: a, after: b });
+    const after = await cabin();
+    expect(after.byId[again]).toMatchObject({ sha: b, status: 'queued' });
+    expect(after.byId[reset]).toMatchObject({ status: 'superseded', supersededBy: again });
+    expect(after.status.branchHead.sha).toBe(b);
+  });
+
+  it('a force push or a branch creation delivered after the push that followed it is stale', async () => {
+    const created = fakeSha('created-x');
+    const next = fakeSha('created-y');
+    const nextId = await sendPush({ before: created, after: next });
+    const createdId = await sendPush({ before: ZERO, after: created, created: true });
+    const forced = fakeSha('forced-z');
+    const onForced = fakeSha('forced-w');
+    const onForcedId = await sendPush({ before: forced, after: onForced });
+    const forcedId = await sendPush({ before: next, after: forced, forced: true });
+    const { status, byId } = await cabin();
+    expect(byId[createdId]).toMatchObject({ status: 'superseded', supersededBy: nextId, reason: `a later push (${next.slice(0, 7)}) was delivered first` });
+    expect(byId[forcedId]).toMatchObject({ status: 'superseded', supersededBy: onForcedId });
+    expect(byId[onForcedId]).toMatchObject({ status: 'queued' });
+    expect(status.branchHead.sha).toBe(onForced);
+  });
+
+  it('a target that waits for CI keeps the newer branch head when pushes arrive in reverse', async () => {
+    const sha = (k: number) => fakeSha(`gated-reverse-${k}`);
+    const push = (k: number) => deliver({ event: 'push', payload: pushPayload({ repo: 'octo-home/gated-config', before: sha(k - 1), after: sha(k), message: `gated ${k}` }) });
+    expect((await push(2)).status).toBe(202);
+    expect((await push(1)).status).toBe(202);
+    const { body: status } = await apiCall('/deployments/gated/status', 'viewer');
+    expect(status.branchHead).toMatchObject({ sha: sha(2), message: 'gated 2' });
   });
 });

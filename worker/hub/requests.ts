@@ -21,6 +21,12 @@ export const EnqueueDeploy = z.object({
    * never moves the head back.
    */
   branchHead: z.object({ message: z.string(), author: z.string().nullable(), at: z.number() }).optional(),
+  /**
+   * A push's `before`: the commit the branch stood on when it was pushed (000…0 when the push
+   * created the branch). Lets the hub tell a push delivered late from a new one. Absent for every
+   * other trigger.
+   */
+  pushedOver: Sha.optional(),
 });
 export type EnqueueDeploy = z.infer<typeof EnqueueDeploy>;
 
@@ -46,6 +52,8 @@ export const BranchHead = z.object({
   at: z.number(),
   /** The push's X-GitHub-Delivery: a redelivery of it must not move the head back to its commit. */
   deliveryId: z.string().nullable().optional(),
+  /** The push's `before`, as for EnqueueDeploy: a push delivered late must not move the head back. */
+  pushedOver: Sha.optional(),
 });
 export type BranchHead = z.infer<typeof BranchHead>;
 
@@ -68,4 +76,6 @@ export interface EnqueueOutcome {
   /** false when this delivery was seen before and nothing new was queued. */
   created: boolean;
   superseded: string[];
+  /** Why the deployment recorded for this request will not run (a push delivered late); null when it is queued. */
+  notDeployed: string | null;
 }

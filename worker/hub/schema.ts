@@ -50,6 +50,18 @@ CREATE TABLE IF NOT EXISTS audit (
 -- dispatch), by delivery id, so a redelivery of an older push does not move the head back.
 CREATE TABLE IF NOT EXISTS head_deliveries (delivery_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS head_deliveries_by_time ON head_deliveries (seen_at);
+-- Every push to the target's branch seen (before -> after), kept ~30 days: GitHub does not deliver
+-- pushes in order, and a push whose commit another push already moved the branch on from is
+-- older than that one (worker/hub/push-transitions.ts). deployment_id: the deployment it made.
+CREATE TABLE IF NOT EXISTS push_transitions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  before_sha TEXT NOT NULL,
+  after_sha TEXT NOT NULL,
+  deployment_id TEXT,
+  seen_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS push_transitions_by_before ON push_transitions (before_sha, seq);
+CREATE INDEX IF NOT EXISTS push_transitions_by_time ON push_transitions (seen_at);
 -- Outward (worker/outward/): messages for GitHub, Slack and the signed webhook, kept until
 -- delivered so an outage or an eviction loses none; retried from the hub's alarm. A stream is one
 -- deployment on one channel: its messages go out strictly in order.

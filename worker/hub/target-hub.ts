@@ -24,6 +24,7 @@ import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.
 import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
+import { PushTransitions, type PushTransition } from './push-transitions.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
 import { parseVerdicts, withVerdict } from './workflow-verdicts.ts';
@@ -57,6 +58,7 @@ export class TargetHub extends DurableObject<Env> {
   private readonly timings: ChannelTimings;
   private readonly outbox: Outbox;
   private readonly backupInventory: BackupInventoryStore;
+  private readonly pushes: PushTransitions;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -67,6 +69,7 @@ export class TargetHub extends DurableObject<Env> {
     this.timings = channelTimings(env);
     this.outbox = new Outbox(this.sql);
     this.backupInventory = new BackupInventoryStore(this.sql);
+    this.pushes = new PushTransitions(this.sql);
     if (!this.meta('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
       this.outbox.adoptHistory();
@@ -107,7 +110,14 @@ export class TargetHub extends DurableObject<Env> {
     this.remember(request.target);
     if (request.deliveryId) {
       const existing = this.deployments.byDelivery(request.deliveryId);
-      if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [] });
+      if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [], notDeployed: null });
+    }
+    const now = Date.now();
+    if (request.pushedOver !== undefined && request.sha) {
+      // The latest commit wins, but arrival order is no push order: a push the branch was already
+      // pushed on from supersedes nothing and moves no head (push-transitions.ts has the rule).
+      const later = this.pushes.laterThan(request.pushedOver, request.sha, this.branchHead()?.sha ?? null);
+      if (later) return accepted(this.recordLatePush({ ...request, sha: request.sha, pushedOver: request.pushedOver }, later, now));
     }
     if (request.branchHead && request.sha) this.storeBranchHead({ sha: request.sha, ...request.branchHead });
     const head = this.branchHead();
@@ -115,7 +125,6 @@ export class TargetHub extends DurableObject<Env> {
     if (!sha) {
       return refused(409, 'no_commit', 'No commit given and no push to the branch has been seen yet: pass a sha.');
     }
-    const now = Date.now();
     const id = newId('dep', now);
     const knownHead = head && head.sha === sha ? head : null;
     this.deployments.insert({
@@ -132,6 +141,7 @@ export class TargetHub extends DurableObject<Env> {
       restoreBackupId: null,
       createdAt: now,
     });
+    if (request.pushedOver !== undefined) this.pushes.record(request.pushedOver, sha, id, now);
     // The latest commit wins: anything still waiting to deploy an older one is skipped.
     const superseded = this.deployments
       .withStatus(['queued'])
@@ -150,7 +160,44 @@ export class TargetHub extends DurableObject<Env> {
     this.pump();
     // Watching status pages refresh; the outside world hears about it (broadcast announces).
     this.broadcast();
-    return accepted({ deploymentId: id, created: true, superseded });
+    return accepted({ deploymentId: id, created: true, superseded, notDeployed: null });
+  }
+
+  /**
+   * A push delivered after a later push to the branch: in the history as superseded (by the later
+   * push's deployment), so the delivery is accounted for, but it deploys nothing and moves no head.
+   * Its move is remembered all the same: a push delivered later still that the branch was pushed
+   * on from is judged stale by it.
+   */
+  private recordLatePush(request: EnqueueDeploy & { sha: string; pushedOver: string }, later: PushTransition, now: number): EnqueueOutcome {
+    const id = newId('dep', now);
+    const reason = `a later push (${later.after.slice(0, 7)}) was delivered first`;
+    this.deployments.insert({
+      id,
+      kind: 'deploy',
+      sha: request.sha,
+      ref: request.ref ?? `refs/heads/${this.config().branch}`,
+      trigger: request.trigger,
+      actor: request.actor,
+      message: request.message ?? '',
+      author: request.author,
+      deliveryId: request.deliveryId,
+      rollbackOf: null,
+      restoreBackupId: null,
+      createdAt: now,
+    });
+    // Final at once, in the same synchronous step: no relay or status page ever sees it queued.
+    this.deployments.update(id, { status: 'superseded', superseded_by: later.deploymentId, reason, finished_at: now });
+    this.pushes.record(request.pushedOver, request.sha, id, now);
+    this.audit.record({
+      at: now,
+      actor: request.actor,
+      action: 'push.delivered_late',
+      detail: { deploymentId: id, sha: request.sha, pushedOver: request.pushedOver, laterPush: later.after, supersededBy: later.deploymentId, deliveryId: request.deliveryId },
+      source: request.source,
+    });
+    this.broadcast();
+    return { deploymentId: id, created: true, superseded: [], notDeployed: reason };
   }
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
@@ -277,6 +324,12 @@ export class TargetHub extends DurableObject<Env> {
       if (this.sql.exec('SELECT 1 FROM head_deliveries WHERE delivery_id = ?', head.deliveryId).toArray().length) return;
       this.sql.exec('INSERT INTO head_deliveries (delivery_id, seen_at) VALUES (?, ?)', head.deliveryId, head.at);
       this.sql.exec('DELETE FROM head_deliveries WHERE seen_at < ?', head.at - HEAD_DELIVERY_RETENTION_MS);
+    }
+    if (head.pushedOver !== undefined) {
+      // A push delivered after a later one leaves the head where the later one put it.
+      const later = this.pushes.laterThan(head.pushedOver, head.sha, this.branchHead()?.sha ?? null);
+      this.pushes.record(head.pushedOver, head.sha, null, head.at);
+      if (later) return;
     }
     this.storeBranchHead(head);
     // A gated target now shows the commit it waits for.

@@ -15,6 +15,8 @@ export interface DeployIntent {
   actor: string;
   message: string | null;
   author: string | null;
+  /** A push's `before` (the hub tells a push delivered late from a new one by it); pushes only. */
+  pushedOver?: string;
 }
 
 export interface BranchHeadSeen {
@@ -22,6 +24,8 @@ export interface BranchHeadSeen {
   sha: string;
   message: string;
   author: string | null;
+  /** The push's `before`, as for DeployIntent. */
+  pushedOver?: string;
 }
 
 /** The target's gating workflow started (conclusion null) or completed without success for a push to its branch. */
@@ -110,17 +114,20 @@ function routePush(push: PushEvent, targets: readonly TargetConfig[]): DeliveryR
   // created at an existing commit); the commit is still `after`.
   const message = push.head_commit?.message ?? null;
   const author = push.head_commit?.author?.name ?? push.head_commit?.author?.username ?? null;
+  // Where the branch stood before this push (000…0 when it created the branch): the hub judges by
+  // it whether a later push was delivered first. A malformed one is left out, not trusted.
+  const pushedOver = push.before !== undefined && SHA.test(push.before) ? { pushedOver: push.before } : {};
   for (const t of mine) {
     if (push.ref !== `refs/heads/${t.branch}`) {
       route.ignored.push({ target: t.name, reason: `push to ${push.ref.replace('refs/heads/', '')}, but ${t.name} deploys ${t.branch}` });
       continue;
     }
-    route.branchHeads.push({ target: t.name, sha: push.after, message: message ?? '', author });
+    route.branchHeads.push({ target: t.name, sha: push.after, message: message ?? '', author, ...pushedOver });
     if (t.trigger.type !== 'push') {
       route.ignored.push({ target: t.name, reason: waitsFor(t) });
       continue;
     }
-    route.deploy.push({ target: t.name, sha: push.after, ref: push.ref, trigger: 'push', actor, message, author });
+    route.deploy.push({ target: t.name, sha: push.after, ref: push.ref, trigger: 'push', actor, message, author, ...pushedOver });
   }
   return route;
 }

@@ -86,7 +86,17 @@ webhooks.post('/github', async (c) => {
   await Promise.all([
     ...route.branchHeads
       .filter((h) => !deploying.has(h.target))
-      .map((h) => hubFor(c.env, h.target).noteBranchHead({ target: h.target, sha: h.sha, message: h.message, author: h.author, at: received, deliveryId })),
+      .map((h) =>
+        hubFor(c.env, h.target).noteBranchHead({
+          target: h.target,
+          sha: h.sha,
+          message: h.message,
+          author: h.author,
+          at: received,
+          deliveryId,
+          ...(h.pushedOver ? { pushedOver: h.pushedOver } : {}),
+        }),
+      ),
     ...route.verdicts.map((v) =>
       hubFor(c.env, v.target).noteWorkflowVerdict({ target: v.target, sha: v.sha, workflow: v.workflow, conclusion: v.conclusion, url: v.url, at: received }),
     ),
@@ -96,7 +106,10 @@ webhooks.post('/github', async (c) => {
       const head = headOf.get(intent.target);
       const branchHead = head && head.sha === intent.sha ? { message: head.message, author: head.author, at: received } : undefined;
       const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source, ...(branchHead ? { branchHead } : {}) });
-      if (outcome.ok) return { queued: true as const, target: intent.target, deploymentId: outcome.value.deploymentId, created: outcome.value.created };
+      if (outcome.ok) {
+        const { deploymentId, created, notDeployed } = outcome.value;
+        return { queued: true as const, target: intent.target, deploymentId, created, notDeployed };
+      }
       return { queued: false as const, target: intent.target, reason: `${intent.target}: ${outcome.message}` };
     }),
   );
@@ -110,6 +123,9 @@ webhooks.post('/github', async (c) => {
   if (queuedOutcomes.every((o) => !o.created)) {
     return answer(200, 'duplicate', 'this delivery was received before; nothing was queued again', { deployments });
   }
-  const queued = queuedOutcomes.map((o) => `${o.target}: ${o.deploymentId}`).join(', ');
+  // A push delivered after a later one is recorded (it was received: 202), but not deployed.
+  const queued = outcomes
+    .flatMap((o) => (o.queued ? [`${o.target}: ${o.deploymentId}${o.notDeployed ? ` (not deployed: ${o.notDeployed})` : ''}`] : []))
+    .join(', ');
   return answer(202, 'enqueued', `queued ${queued}${ignoredText ? `; ${ignoredText}` : ''}`, { deployments, ignored: route.ignored });
 });

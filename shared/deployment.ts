@@ -65,5 +65,47 @@ export const DeploymentSummary = z.object({
   backupId: z.string().nullable().default(null),
   drift: z.array(z.string()).default([]),
   durationsMs: z.record(z.string(), z.number().nonnegative()).default({}),
+  /** How many files changed or were deleted in all, when the lists above name only the first ones. */
+  filesChangedCount: z.number().int().nonnegative().optional(),
+  filesDeletedCount: z.number().int().nonnegative().optional(),
+  driftCount: z.number().int().nonnegative().optional(),
 });
 export type DeploymentSummary = z.infer<typeof DeploymentSummary>;
+
+/**
+ * How many paths, and how many characters of them, one list of a summary may carry. A first deploy
+ * of a large config changes thousands of files; naming them all would make the result outgrow the
+ * hub's frame limit (MAX_RELAY_FRAME_BYTES), and a result that is refused is never recorded.
+ */
+export const SUMMARY_PATHS_LIMIT = 500;
+export const SUMMARY_PATH_CHARS_LIMIT = 64 * 1024;
+
+function firstPaths(paths: readonly string[]): string[] {
+  const kept: string[] = [];
+  let chars = 0;
+  for (const path of paths) {
+    if (kept.length >= SUMMARY_PATHS_LIMIT || chars + path.length > SUMMARY_PATH_CHARS_LIMIT) break;
+    kept.push(path);
+    chars += path.length;
+  }
+  return kept;
+}
+
+/** The summary with each path list cut to its first paths, and the full counts beside the cut ones. */
+export function boundedSummary(summary: DeploymentSummary): DeploymentSummary {
+  const bounded: DeploymentSummary = { ...summary };
+  for (const [list, count] of [['filesChanged', 'filesChangedCount'], ['filesDeleted', 'filesDeletedCount'], ['drift', 'driftCount']] as const) {
+    const kept = firstPaths(summary[list]);
+    if (kept.length < summary[list].length) {
+      bounded[list] = kept;
+      bounded[count] = summary[count] ?? summary[list].length;
+    }
+  }
+  return bounded;
+}
+
+/** How many paths a summary's list stands for, including those it no longer names. */
+export function pathCount(summary: DeploymentSummary, list: 'filesChanged' | 'filesDeleted' | 'drift'): number {
+  const count = { filesChanged: summary.filesChangedCount, filesDeleted: summary.filesDeletedCount, drift: summary.driftCount }[list];
+  return Math.max(count ?? 0, summary[list].length);
+}

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pathCount } from '../../shared/deployment.ts';
 import { startHouseWithRelay, waitForDeployment, type RunningHouse } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
 
@@ -25,7 +26,10 @@ describe('a large configuration', () => {
     const id = await sendPush(edge.url, sha, 'Add the floor plan tiles');
     const { deployment } = await waitForDeployment(api, id, ['succeeded', 'failed', 'rolled_back'], 120_000);
     expect(deployment.status, `${deployment.reason}`).toBe('succeeded');
-    expect(deployment.summary.filesChanged).toHaveLength(3000);
+    // The report names the first files and counts them all: 3,000 names would not fit one frame.
+    expect(pathCount(deployment.summary, 'filesChanged')).toBe(3000);
+    expect(deployment.summary.filesChanged.length).toBeGreaterThan(0);
+    expect(deployment.summary.filesChanged.filter((path: string) => !(path in files))).toEqual([]);
     expect(deployment.summary.activation).toBe('none');
     // A long apply shows how far it got.
     expect(relay.log).toMatch(/apply: 1000 of 3000 files in place/);

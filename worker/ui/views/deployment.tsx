@@ -2,11 +2,11 @@
 /** @jsxImportSource hono/jsx */
 // One deployment: its progress step by step with durations (live while it runs), what it changed,
 // and its log, every step event the relay reported.
-import { isFinal } from '../../../shared/deployment.ts';
+import { isFinal, pathCount } from '../../../shared/deployment.ts';
 import { activationLabel, duration, deploymentDuration, shortSha } from '../format.ts';
 import { stepRows } from '../step-rows.ts';
 import type { DeploymentDetail } from '../target-data.ts';
-import { Badge, Commit, Time } from './parts.tsx';
+import { Badge, Commit, MorePaths, Time } from './parts.tsx';
 
 export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; now: number }) {
   const { deployment: d, steps } = props.detail;
@@ -87,6 +87,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
                       <code>{f}</code>
                     </li>
                   ))}
+                  <MorePaths shown={summary.filesChanged.length} total={pathCount(summary, 'filesChanged')} />
                 </ul>
               ) : (
                 'none'
@@ -102,6 +103,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
                         <code>{f}</code>
                       </li>
                     ))}
+                    <MorePaths shown={summary.filesDeleted.length} total={pathCount(summary, 'filesDeleted')} />
                   </ul>
                 </dd>
               </>
@@ -113,7 +115,10 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
             {summary.drift.length ? (
               <>
                 <dt>Drift</dt>
-                <dd class="message">{summary.drift.join(', ')}</dd>
+                <dd class="message">
+                  {summary.drift.join(', ')}
+                  {pathCount(summary, 'drift') > summary.drift.length ? ` … and ${pathCount(summary, 'drift') - summary.drift.length} more` : ''}
+                </dd>
               </>
             ) : null}
           </dl>

@@ -5,9 +5,10 @@
 // backup the relay still keeps, once it has said which those are); those lead to a confirmation
 // page, never straight to an action.
 import type { BackupInventory, DeploymentView } from '../../../shared/api.ts';
+import { pathCount } from '../../../shared/deployment.ts';
 import { mayBeKept } from '../../hub/backup-inventory.ts';
 import { activationLabel, deploymentDuration, duration, firstLine } from '../format.ts';
-import { Badge, ShaLink, Time } from './parts.tsx';
+import { Badge, MorePaths, ShaLink, Time } from './parts.tsx';
 
 export function HistoryTable(props: {
   target: string;
@@ -65,7 +66,7 @@ function HistoryRow(props: { deployment: DeploymentView; base: string; repo: str
   const backupId = summary?.backupId ?? null;
   // The same rule the hub applies before it queues a restore.
   const backupKept = backupId !== null && mayBeKept(props.inventory, backupId, d.finishedAt);
-  const files = summary ? summary.filesChanged.length + summary.filesDeleted.length : 0;
+  const files = summary ? pathCount(summary, 'filesChanged') + pathCount(summary, 'filesDeleted') : 0;
   return (
     <tr data-deployment={d.id} data-status={d.status} class={props.selected ? 'selected' : undefined}>
       <td class="id" data-label="Deployment">
@@ -97,7 +98,7 @@ function HistoryRow(props: { deployment: DeploymentView; base: string; repo: str
         {summary && files ? (
           <details>
             <summary>
-              {summary.filesChanged.length} changed{summary.filesDeleted.length ? `, ${summary.filesDeleted.length} deleted` : ''}
+              {pathCount(summary, 'filesChanged')} changed{summary.filesDeleted.length ? `, ${pathCount(summary, 'filesDeleted')} deleted` : ''}
             </summary>
             <ul class="files">
               {summary.filesChanged.map((f) => (
@@ -105,11 +106,13 @@ function HistoryRow(props: { deployment: DeploymentView; base: string; repo: str
                   <code>{f}</code>
                 </li>
               ))}
+              <MorePaths shown={summary.filesChanged.length} total={pathCount(summary, 'filesChanged')} />
               {summary.filesDeleted.map((f) => (
                 <li>
                   <code>{f}</code> <span class="muted">(deleted)</span>
                 </li>
               ))}
+              <MorePaths shown={summary.filesDeleted.length} total={pathCount(summary, 'filesDeleted')} />
             </ul>
           </details>
         ) : (

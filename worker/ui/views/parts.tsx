@@ -41,3 +41,9 @@ export function Commit(props: { repo: string; sha: string; message: string; auth
     </span>
   );
 }
+
+/** The last item of a path list the relay cut short (a first deploy of thousands of files). */
+export function MorePaths(props: { shown: number; total: number }) {
+  const more = props.total - props.shown;
+  return more > 0 ? <li class="muted">… and {more} more</li> : null;
+}

@@ -12,6 +12,9 @@ export type PathProblem =
   | 'absolute'
   | 'escapes-root'
   | 'control-character'
+  | 'not-utf8'
+  | 'not-normalised'
+  | 'too-long'
   | 'backslash'
   | 'symlink-without-target'
   | 'symlink-escapes'
@@ -34,6 +37,14 @@ export class PathRefused extends Error {
   }
 }
 
+/** NAME_MAX of every filesystem Home Assistant runs on (ext4, btrfs, xfs, exFAT counts characters). */
+const MAX_NAME_BYTES = 255;
+/**
+ * PATH_MAX is 4096 bytes for one system call, and the host names a file by its staging path
+ * (`<config>/.lanyard/staging/<job>/<path>`) too: 256 bytes are left for those.
+ */
+const MAX_PATH_BYTES = 3840;
+
 // Control characters break the line-oriented listings the host scripts parse (a newline would
 // split one name into two) and are never intended in a config file name.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
@@ -53,6 +64,11 @@ export function normaliseRepoPath(path: string): string {
   if (CONTROL_CHARACTER.test(path)) {
     throw new PathRefused(path, 'control-character', `${shown(path)} contains a control character (such as a newline or NUL); rename the file in the repository`);
   }
+  // git keeps names as bytes and the relay reads them as UTF-8: bytes that are not UTF-8 (a Latin-1
+  // "é") decode to U+FFFD, and the host would get a file under another name than the repository's.
+  if (path.includes('\uFFFD')) {
+    throw new PathRefused(path, 'not-utf8', `${path} is not valid UTF-8 (the undecodable bytes show as \uFFFD); Lanyard would write it under another name than git has: rename the file in the repository`);
+  }
   if (path.includes('\\')) {
     throw new PathRefused(path, 'backslash', `${path} contains a backslash; use "/" between folders and rename any file whose name holds a "\\"`);
   }
@@ -70,6 +86,13 @@ export function normaliseRepoPath(path: string): string {
       continue;
     }
     segments.push(segment);
+  }
+  const tooLong = segments.find((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES);
+  if (tooLong !== undefined) {
+    throw new PathRefused(path, 'too-long', `${path.slice(0, 120)}… has a name of ${Buffer.byteLength(tooLong)} bytes; a file system takes at most ${MAX_NAME_BYTES}: rename it in the repository`);
+  }
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) {
+    throw new PathRefused(path, 'too-long', `${path.slice(0, 120)}… is ${Buffer.byteLength(path)} bytes long; Lanyard deploys paths of at most ${MAX_PATH_BYTES} bytes (the host limits a path to 4096, config folder included): shorten it in the repository`);
   }
   if (segments.length === 0) {
     throw new PathRefused(path, 'empty', `${JSON.stringify(path)} names the deployed folder itself, not a file`);
@@ -132,10 +155,13 @@ export function normaliseGlob(glob: string): string {
   return trimmed.endsWith('/') ? `${trimmed}**` : trimmed;
 }
 
-/** One compiled matcher for a list of globs; an empty list matches nothing. */
-export function globMatcher(globs: readonly string[]): (path: string) => boolean {
+/**
+ * One compiled matcher for a list of globs; an empty list matches nothing. `ignoreCase` for names
+ * that must be caught however they are spelt (a case-insensitive host folder makes them one file).
+ */
+export function globMatcher(globs: readonly string[], options: { ignoreCase?: boolean } = {}): (path: string) => boolean {
   const patterns = globs.map(normaliseGlob).filter((g) => g !== '');
   if (patterns.length === 0) return () => false;
   // `windows: false`: paths are posix whatever machine the relay runs on.
-  return picomatch(patterns, { dot: true, windows: false });
+  return picomatch(patterns, { dot: true, windows: false, nocase: options.ignoreCase === true });
 }

@@ -58,6 +58,8 @@ export interface PlanInput {
   protect?: readonly string[] | undefined;
   /** The config folder as Home Assistant sees it, for absolute symlink targets. Default `/config`. */
   configRoot?: string | undefined;
+  /** Submodules (gitlinks) of the commit, relative like `commitFiles`: never deployed, and what Lanyard deployed under them before is released, not deleted. */
+  submodules?: readonly string[] | undefined;
   /** Recorded in the new manifest; default now. */
   deployedAt?: number | undefined;
 }
@@ -92,6 +94,8 @@ export interface Plan {
   skippedProtected: ProtectedSkip[];
   /** Repository files left out by include/exclude rules (and lanyard.yaml itself). */
   excluded: string[];
+  /** Submodules of the commit: the relay fetches no other repository, so they are not deployed. */
+  submodules: string[];
   /** Previously deployed files now excluded or protected: left on the host, no longer managed. */
   released: string[];
   /** Unsafe paths and symlinks; any makes `error` a PathRefused. */
@@ -190,7 +194,9 @@ export function planDeployment(input: PlanInput): Plan {
   const repoInclude = input.repoInclude?.length ? globMatcher(input.repoInclude) : everything;
   const isExcluded = globMatcher(input.exclude ?? []);
   const protection = protectedPathMatcher(input.protect ?? []);
-  const leftOut = (path: string) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path);
+  const submodules = (input.submodules ?? []).filter((s) => !prefix || s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  const inSubmodule = (path: string) => submodules.some((s) => path === s || path.startsWith(`${s}/`));
+  const leftOut = (path: string) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path) || inSubmodule(path);
 
   // ---- the commit's files, as they would land under the config root ----
   const deploySet = new Map<string, FileEntry>();
@@ -203,6 +209,12 @@ export function planDeployment(input: PlanInput): Plan {
     } catch (error) {
       if (!(error instanceof PathRefused)) throw error;
       refused.push(error);
+      continue;
+    }
+    // git never writes an empty, "." or ".." name into a tree; a commit that has one was made by
+    // hand to confuse tools that read paths, and every other tool (export included) reads it raw.
+    if (repoPath !== raw.path) {
+      refused.push(new PathRefused(raw.path, 'not-normalised', `${raw.path} has an empty, "." or ".." folder name, which git never writes; the commit was crafted or made by a broken tool, so nothing in it is deployed`));
       continue;
     }
     if (prefix && !repoPath.startsWith(prefix)) continue;
@@ -244,6 +256,29 @@ export function planDeployment(input: PlanInput): Plan {
       }
     }
     deploySet.set(path, entry);
+  }
+
+  // A crafted tree can hold a file and a folder of one name; the upload could only write one of them.
+  for (const path of [...deploySet.keys()]) {
+    const clash = ancestors(path).find((folder) => deploySet.has(folder));
+    if (!clash) continue;
+    refused.push(new PathRefused(path, 'collides', `${path} cannot be written: the commit also has a file ${clash}, and one name cannot be both; the commit was crafted or made by a broken tool`));
+    deploySet.delete(path);
+  }
+
+  // A link to a folder publishes all of it, so it is refused when the folder holds protected files,
+  // as a link to the root is: www/ is served without signing in, and a link there to esphome/
+  // would serve esphome/secrets.yaml. (Only files the host listing or the commit names are seen.)
+  const knownPaths = [...input.liveFiles.map((f) => f.path), ...inCommit];
+  for (const [path, entry] of [...deploySet]) {
+    if (entry.type !== 'symlink') continue;
+    const target = checkSymlink(entry, configRoot);
+    const exposed = knownPaths.find((known) => known.startsWith(`${target}/`) && protection(known));
+    if (!exposed) continue;
+    refused.push(
+      new PathRefused(path, 'symlink-to-protected', `${path} is a symlink to ${entry.linkTarget}, a folder that holds ${exposed}, which is protected; a link must not expose or alter protected data`, entry.linkTarget),
+    );
+    deploySet.delete(path);
   }
 
   // ---- what the host has ----
@@ -359,6 +394,7 @@ export function planDeployment(input: PlanInput): Plan {
     unchanged,
     skippedProtected,
     excluded,
+    submodules,
     released,
     refused,
     drift: drift.sort((a, b) => comparePaths(a.path, b.path)),

@@ -52,7 +52,11 @@ export const PROTECTED_PATHS: readonly ProtectedPath[] = Object.freeze([
 /** How a path came to be protected: a built-in entry's reason, or the user's glob. */
 export type ProtectionMatch = { source: 'built-in'; name: string; reason: string } | { source: 'configured'; glob: string; reason: string };
 
-const builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs) }));
+// Built-in names match in any case. Home Assistant itself only reads `secrets.yaml` and `.storage/`,
+// but a config folder on a case-insensitive filesystem (an SMB share from a NAS, exFAT, Docker
+// Desktop's bind mounts on macOS and Windows) makes `Secrets.yaml` and `.STORAGE/auth` those very
+// files, and no repository has a reason to hold a case-variant of Home Assistant's own state.
+const builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs, { ignoreCase: true }) }));
 
 /**
  * A function that says why a path is protected (null when it is not), built once for a set of

@@ -75,6 +75,12 @@ export const HomeAssistantConfig = z
     ...SecretFields,
     verifyTimeoutSeconds: z.number().min(5).max(3600).default(600).describe('How long HA may take to come back after a restart.'),
     requestTimeoutSeconds: z.number().min(1).max(600).default(30),
+    checkConfigTimeoutSeconds: z
+      .number()
+      .min(1)
+      .max(3600)
+      .default(120)
+      .describe('How long Home Assistant\'s config check may take before the deploy is rolled back (a full check is slow on a Pi).'),
     requiredEntities: z.array(z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/)).default([]).describe('Entities that must exist and not be unavailable after a deploy.'),
     notify: z.boolean().default(true).describe('Post a persistent notification in HA on failure or rollback.'),
     sensor: z.boolean().default(true).describe('Publish `sensor.lanyard_<target>` with the deployment state.'),

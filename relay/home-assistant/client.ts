@@ -196,7 +196,7 @@ export interface WaitOptions {
    * assumed to have happened between two polls and waiting carries on as usual (`sawDown: false`).
    */
   afterRestart?: boolean;
-  /** Default 10 s, never more than `timeoutMs`. */
+  /** Default 10 s, never more than half of `timeoutMs`. */
   downGraceMs?: number;
   /** Stops waiting (rejects with the signal's reason), e.g. when the deployment is cancelled. */
   signal?: AbortSignal;
@@ -249,7 +249,10 @@ export class HomeAssistantClient {
 
   /** Asks HA to check the config on its disk (the files the deploy just wrote). */
   async checkConfig(): Promise<ConfigCheck> {
-    const answer = await this.request('POST', '/config/core/check_config', CheckConfigResponse, { timeoutMs: this.checkConfigTimeoutMs });
+    const answer = await this.request('POST', '/config/core/check_config', CheckConfigResponse, {
+      timeoutMs: this.checkConfigTimeoutMs,
+      timeoutSetting: 'homeAssistant.checkConfigTimeoutSeconds',
+    });
     const warnings = answer.warnings ?? undefined;
     if (answer.result === 'valid') return warnings ? { valid: true, warnings } : { valid: true };
     const errors = answer.errors ?? 'Home Assistant said the config is invalid but gave no details; see its log.';
@@ -319,7 +322,9 @@ export class HomeAssistantClient {
     const pollMs = options.pollMs ?? 1_000;
     const required = options.requiredEntities ?? [];
     for (const entityId of required) checkEntityId(entityId);
-    const downGraceMs = Math.min(options.downGraceMs ?? 10_000, options.timeoutMs);
+    // At most half the wait: a grace as long as the whole wait would end it on the last probe,
+    // cut short by the deadline, and report an HA that answered all along as not back.
+    const downGraceMs = Math.min(options.downGraceMs ?? 10_000, options.timeoutMs / 2);
     let awaitingDown = options.afterRestart === true;
     let sawDown = false;
 
@@ -433,7 +438,7 @@ export class HomeAssistantClient {
       if (timeout.aborted) {
         throw new HomeAssistantError(
           'timeout',
-          `Home Assistant did not answer ${what} within ${timeoutMs} ms. It may be busy or starting; if it is just slow, raise homeAssistant.requestTimeoutSeconds.`,
+          `Home Assistant did not answer ${what} within ${timeoutMs} ms. It may be busy or starting; if it is just slow, raise ${options.timeoutSetting ?? 'homeAssistant.requestTimeoutSeconds'}.`,
           { url, detail: `no answer within ${timeoutMs} ms (${what})` },
         );
       }
@@ -488,6 +493,8 @@ export class HomeAssistantClient {
 interface RequestOptions {
   body?: unknown;
   timeoutMs?: number;
+  /** The relay setting that governs `timeoutMs`, named in the timeout error so the advice is right. */
+  timeoutSetting?: string;
   signal?: AbortSignal | undefined;
 }
 

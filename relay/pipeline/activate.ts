@@ -1,18 +1,18 @@
 // Makes Home Assistant pick up a change: the reloads the activation map chose, or a restart.
-import type { HomeAssistantClient } from '../home-assistant/client.ts';
+import type { HomeAssistantClient, RestartRequest } from '../home-assistant/client.ts';
 import type { decideActivation } from './activation-map.ts';
 
 export type ActivationPlan = ReturnType<typeof decideActivation>;
 
-export async function activate(ha: HomeAssistantClient, plan: ActivationPlan): Promise<void> {
+/** For a restart, whether HA answered the request (verify needs it); null otherwise. */
+export async function activate(ha: HomeAssistantClient, plan: ActivationPlan): Promise<RestartRequest | null> {
   switch (plan.activation) {
     case 'none':
-      return;
+      return null;
     case 'reload':
       for (const domain of plan.reloadDomains) await ha.reload(domain);
-      return;
+      return null;
     case 'restart':
-      await ha.restart();
-      return;
+      return ha.restart();
   }
 }

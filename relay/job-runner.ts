@@ -3,7 +3,7 @@
 // On start, a job the journal says was interrupted is finished or rolled back before anything else.
 // After the edge's welcome and after every job, the edge hears which backups the host keeps.
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
-import { DeploymentSummary } from '../shared/deployment.ts';
+import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
 import { BackupInventory } from './backup-inventory.ts';
 import type { JournalEntry } from './journal.ts';
 import { Journal } from './journal.ts';
@@ -114,12 +114,16 @@ export class JobRunner {
       else this.channel.send({ type: 'error', code: 'busy', message: `still running ${this.running.jobId}`, jobId: job.jobId });
       return;
     }
-    this.channel.send({ type: 'ack', jobId: job.jobId, attempt: job.attempt });
-    this.logger.info(`job ${job.jobId}: ${job.kind} ${job.sha.slice(0, 7)} for ${job.target}, asked by ${job.requestedBy}`);
-    this.start(job, (steps) => this.executor.execute(job, steps), null);
+    // The ack makes the job ours in the edge's eyes, so it goes out only once the journal holds the
+    // job: a relay killed in between finds it on restart and runs it, instead of leaving the edge
+    // waiting on a job nobody runs until its lease ends in "relay lost".
+    this.start(job, (steps) => this.executor.execute(job, steps), null, () => {
+      this.channel.send({ type: 'ack', jobId: job.jobId, attempt: job.attempt });
+      this.logger.info(`job ${job.jobId}: ${job.kind} ${job.sha.slice(0, 7)} for ${job.target}, asked by ${job.requestedBy}`);
+    });
   }
 
-  private start(job: JobMessage, work: (steps: StepRunner) => Promise<JobOutcome>, resumed: JournalEntry | null): void {
+  private start(job: JobMessage, work: (steps: StepRunner) => Promise<JobOutcome>, resumed: JournalEntry | null, journaled: () => void = () => undefined): void {
     const startedAt = resumed?.startedAt ?? Date.now();
     const steps = new StepRunner(job, this.journal, (m) => this.channel.send(m), this.logger, { ...(resumed?.context ?? {}) }, startedAt, resumed?.step);
     const lease = setInterval(() => steps.heartbeat(`still on ${steps.current}`), Math.max(1000, Math.floor(this.leaseMs / 3)));
@@ -127,6 +131,7 @@ export class JobRunner {
       let outcome: JobOutcome;
       try {
         if (!resumed) await this.journal.write({ job, step: 'fetch', startedAt, context: {} });
+        journaled();
         outcome = await work(steps);
       } catch (error) {
         outcome = { status: 'failed', reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}`, summary: {} };
@@ -138,7 +143,7 @@ export class JobRunner {
         jobId: job.jobId,
         status: outcome.status,
         reason: outcome.reason,
-        summary: DeploymentSummary.parse({ ...outcome.summary, durationsMs: { ...steps.durations, ...(outcome.summary.durationsMs ?? {}) } }),
+        summary: boundedSummary(DeploymentSummary.parse({ ...outcome.summary, durationsMs: { ...steps.durations, ...(outcome.summary.durationsMs ?? {}) } })),
       };
       await this.journal.finish(result);
       this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);

@@ -2,9 +2,11 @@
 // whole config minus protected data), with a JSON record beside it: checksum, the files it holds,
 // the files the deploy was about to create (removed on restore), and the manifest in force when it
 // was taken. Read back and verified before anything is written; the last N are kept.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { createBackupArchive, HostError, removeHostFiles, verifyArchive, writeHostFile } from './host-files.ts';
+import { serializeManifest, type Manifest } from './manifest.ts';
 
 export const BackupRecord = z.object({
   id: z.string(),
@@ -41,6 +43,43 @@ export interface TakeBackupInput {
   absent: string[];
   baseSha: string | null;
   manifest: unknown;
+  /**
+   * Where the host keeps this same manifest, as `serializeManifest` wrote it. The record then takes
+   * it from there instead of carrying it over the wire again: for a 5,000-file config that is most
+   * of what a one-file deploy sends.
+   */
+  manifestOnHost?: string;
+}
+
+const MANIFEST_SLOT = '"@@lanyard-manifest-from-host@@"';
+
+/**
+ * Writes the record with its manifest copied from the host's own manifest file, after checking that
+ * file is byte for byte the manifest we hold (its SHA-256). Resolves false, having written nothing,
+ * when it is not: the caller then sends the record whole.
+ */
+async function writeRecordWithHostManifest(host: TargetHost, recordPath: string, record: BackupRecord, manifestPath: string): Promise<boolean> {
+  const expected = createHash('sha256').update(serializeManifest(record.manifest as Manifest)).digest('hex');
+  // One line each side of the slot: JSON.stringify escapes every newline inside a string.
+  const [head, tail] = JSON.stringify({ ...record, manifest: JSON.parse(MANIFEST_SLOT) as string }).split(MANIFEST_SLOT);
+  const partial = `${recordPath}.tmp`;
+  // A record is one line (listBackups reads them line by line), so the manifest's newlines go.
+  const script = `
+set -e
+[ -f ${shellQuote(manifestPath)} ] || exit 44
+[ "$(sha256sum < ${shellQuote(manifestPath)} | cut -c1-64)" = ${shellQuote(expected)} ] || exit 44
+parts=$(mktemp)
+trap 'rm -f "$parts"' EXIT
+cat > "$parts"
+{ head -n 1 "$parts" | tr -d '\n'; tr -d '\n' < ${shellQuote(manifestPath)}; tail -n 1 "$parts"; } > ${shellQuote(partial)}
+mv -f ${shellQuote(partial)} ${shellQuote(recordPath)}
+`;
+  const result = await host.run(script, { stdin: `${head}
+${tail}
+` });
+  if (result.code === 44) return false;
+  if (result.code !== 0) throw new HostError('host_command_failed', `writing the backup record ${recordPath} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800)}`);
+  return true;
 }
 
 export async function takeBackup(host: TargetHost, input: TakeBackupInput): Promise<BackupRecord> {
@@ -57,30 +96,47 @@ export async function takeBackup(host: TargetHost, input: TakeBackupInput): Prom
     baseSha: input.baseSha,
     manifest: input.manifest ?? null,
   };
-  await writeHostFile(host, `${input.backupDir}/${input.id}.json`, `${JSON.stringify(record)}\n`);
+  const recordPath = `${input.backupDir}/${input.id}.json`;
+  const fromHost = input.manifestOnHost && record.manifest ? await writeRecordWithHostManifest(host, recordPath, record, input.manifestOnHost) : false;
+  if (!fromHost) await writeHostFile(host, recordPath, `${JSON.stringify(record)}\n`);
   return record;
+}
+
+/** One record's line; null for one that is not JSON or not a record, which is not ours to interpret. */
+function parseRecord(line: string): BackupRecord | null {
+  try {
+    const parsed = BackupRecord.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function listBackups(host: TargetHost, backupDir: string): Promise<BackupRecord[]> {
   const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && cat "$f"; done; exit 0`);
   const records: BackupRecord[] = [];
   for (const line of result.stdout.toString('utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const parsed = BackupRecord.safeParse(JSON.parse(line));
-      if (parsed.success) records.push(parsed.data);
-    } catch {
-      // A record that is not JSON is not ours to interpret; it is left alone.
-    }
+    const record = line.trim() ? parseRecord(line) : null;
+    if (record) records.push(record);
   }
   return records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
 }
 
 export async function findBackup(host: TargetHost, backupDir: string, id: string): Promise<BackupRecord> {
   if (!BACKUP_ID.test(id)) throw new HostError('unknown_backup', `"${id}" is not a Lanyard backup id (see \`relay backups\`)`);
-  const record = (await listBackups(host, backupDir)).find((b) => b.id === id);
-  if (!record) throw new HostError('unknown_backup', `no backup ${id} in ${backupDir} on ${host.description} (see \`relay backups\`)`);
-  await verifyArchive(host, record.archive.path, record.archive.sha256);
+  // Only this backup's record (every record of a full-scope backup lists every file of the config),
+  // and in the same round trip the checksum of the archive where takeBackup puts it.
+  const recordPath = `${backupDir}/${id}.json`;
+  const usualArchive = `${backupDir}/${id}.tar.gz`;
+  const read = await host.run(`[ -f ${shellQuote(recordPath)} ] || exit 44; cat ${shellQuote(recordPath)}; echo; if [ -f ${shellQuote(usualArchive)} ]; then sha256sum < ${shellQuote(usualArchive)} | cut -c1-64; fi`);
+  if (read.code !== 0 && read.code !== 44) throw new HostError('host_command_failed', `reading ${recordPath} failed on ${host.description}: ${read.stderr.trim()}`);
+  const [text = '', sum = ''] = read.code === 44 ? [] : read.stdout.toString('utf8').split('\n').filter((line) => line.trim());
+  const record = text ? parseRecord(text) : null;
+  if (!record || record.id !== id) throw new HostError('unknown_backup', `no backup ${id} in ${backupDir} on ${host.description} (see \`relay backups\`)`);
+  if (record.archive.path !== usualArchive || !sum) await verifyArchive(host, record.archive.path, record.archive.sha256);
+  else if (sum !== record.archive.sha256) {
+    throw new HostError('backup_corrupt', `backup ${usualArchive} does not match its checksum (expected ${record.archive.sha256.slice(0, 12)}…, found ${sum.slice(0, 12)}…); refusing to restore from it`);
+  }
   return record;
 }
 
@@ -91,4 +147,15 @@ export async function pruneBackups(host: TargetHost, backupDir: string, keep: nu
   await removeHostFiles(host, backupDir, doomed.flatMap((r) => [`${r.id}.tar.gz`, `${r.id}.json`]));
   // An archive whose record was lost is left alone: without a record nobody can say it is ours.
   return doomed.map((r) => r.id);
+}
+
+/**
+ * Removes what a backup the relay was killed in the middle of left behind: its archive (finished
+ * or `.partial`) when its record was never written. The journal named the id before the archive
+ * was started, so it is known to be ours; a backup with a record is a whole one and is kept.
+ */
+export async function discardUnrecordedBackup(host: TargetHost, backupDir: string, id: string): Promise<void> {
+  if (!BACKUP_ID.test(id)) return;
+  const name = shellQuote(`${id}.tar.gz`);
+  await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; [ -f ${shellQuote(`${id}.json`)} ] || rm -f -- ${name} ${shellQuote(`${id}.tar.gz.partial`)}`);
 }

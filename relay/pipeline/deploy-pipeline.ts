@@ -6,15 +6,13 @@
 // Nothing is written to the host before the backup has been read back and verified. From the
 // moment files are written, any failure (and a kill, through the journal) ends in a restore of that
 // backup; the deployment then ends `rolled_back` with the first failure's reason.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Activation, DeploymentSummary, StepName } from '../../shared/deployment.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { LoadedConfig } from '../config.ts';
 import { firstLine, shortSha } from '../../shared/commit.ts';
 import { backoffDelay, type BackoffPolicy } from '../channel/backoff.ts';
-import { HomeAssistantClient } from '../home-assistant/client.ts';
+import { HomeAssistantClient, type RestartRequest } from '../home-assistant/client.ts';
 import { houseOutward, withHouseOutward } from '../outward/house-outward.ts';
 import type { JobExecutor } from '../job-runner.ts';
 import type { JournalEntry } from '../journal.ts';
@@ -22,17 +20,17 @@ import type { Logger } from '../log.ts';
 import { Journal } from '../journal.ts';
 import { StepFailure, StepRunner, type JobOutcome } from '../step-runner.ts';
 import { openTargetHost } from '../transport/open-target-host.ts';
-import type { TargetHost } from '../transport/target-host.ts';
+import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { activate, type ActivationPlan } from './activate.ts';
 import { decideActivation } from './activation-map.ts';
-import { findBackup, listBackups, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
+import { discardUnrecordedBackup, findBackup, listBackups, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
 import { gitSourceFor } from './git-source.ts';
-import { hashLiveTree, MOVE_CHUNK, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
+import { checkWritable, hashLiveTree, LiveHashCache, MOVE_CHUNK, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
 import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
 import { ManifestStore } from './manifest-store.ts';
 import type { Manifest } from './manifest.ts';
 import { planDeployment, type Plan } from './plan.ts';
-import { packFiles } from './upload.ts';
+import { compressUpload } from './upload.ts';
 
 /** Steps after which the host may differ from the backup: a crash here means restore. */
 const WRITING_STEPS: readonly StepName[] = ['apply', 'check', 'activate', 'verify', 'rollback', 'restore'];
@@ -43,6 +41,8 @@ export interface DeployContext {
   activated?: boolean;
   newManifest?: Manifest;
   firstFailure?: string;
+  /** The backup being taken, named before it exists, so a kill mid-backup can clear what it left. */
+  pendingBackupId?: string;
 }
 
 export interface Pipeline extends JobExecutor {
@@ -93,10 +93,13 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     baseUrl: config.homeAssistant.url,
     token: secrets.homeAssistantToken,
     requestTimeoutMs: config.homeAssistant.requestTimeoutSeconds * 1000,
+    checkConfigTimeoutMs: config.homeAssistant.checkConfigTimeoutSeconds * 1000,
   });
   const manifests = new ManifestStore(join(config.stateDir, 'manifests'), config.edge.target, config.host.configRoot);
   const root = config.host.configRoot;
   const backupDir = config.host.backupDir;
+  // What the last plan hashed on the host: the next plan reads only the files written since.
+  const liveHashes = new LiveHashCache();
   // One connection, opened on first use; the promise is kept so that two callers at once (a job and
   // the backup inventory) share it instead of each opening one. Before a job reuses it, one round
   // trip proves it still works: a connection that dropped (the host rebooted, the network blinked,
@@ -143,7 +146,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     return { configurationYaml: { before: before?.toString('utf8') ?? null, after: after?.toString('utf8') ?? null } };
   }
 
-  async function verify(steps: StepRunner, activation: Activation, lanyard: LanyardFile): Promise<string> {
+  async function verify(steps: StepRunner, activation: Activation, lanyard: LanyardFile, restart: RestartRequest | null = null): Promise<string> {
     const readiness = await ha.waitUntilRunning({
       timeoutMs: verifyTimeoutMs(lanyard),
       requiredEntities: requiredEntities(lanyard),
@@ -151,6 +154,15 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       onWait: (elapsedMs: number) => steps.heartbeat(`waiting for Home Assistant (${Math.round(elapsedMs / 1000)} s)`),
     });
     if (!readiness.ready) throw new StepFailure('verify', 'not_running', `Home Assistant did not come back healthy: ${readiness.message}`);
+    // An unanswered restart request is normal (HA drops the connection as it stops), but if HA was
+    // then never seen going down either, it never restarted and still runs the old configuration.
+    if (restart && !restart.acknowledged && !readiness.sawDown) {
+      throw new StepFailure(
+        'verify',
+        'not_restarted',
+        `Home Assistant did not restart: the restart request got no answer (${restart.detail ?? 'no detail'}) and Home Assistant never went down, so it still runs the previous configuration`,
+      );
+    }
     return `Home Assistant running (${(readiness.tookMs / 1000).toFixed(1)} s)`;
   }
 
@@ -176,9 +188,20 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     }
   }
 
+  /** Where a job's upload waits on the host before it is moved into place. */
+  const stagingDirOf = (jobId: string) => `${root}/.lanyard/staging/${jobId}`;
+
+  async function discardStaging(target: TargetHost, stagingDir: string): Promise<void> {
+    const result = await target.run(`rm -rf ${shellQuote(stagingDir)}`);
+    if (result.code !== 0) throw new Error(`removing the staging folder ${stagingDir} failed on ${target.description}: ${result.stderr.trim()}`);
+  }
+
   /** Restores the backup after a failure in apply…verify and brings HA back; never throws. */
   async function rollBack(steps: StepRunner, backup: BackupRecord, context: DeployContext, failure: string, lanyard: LanyardFile): Promise<JobOutcome> {
     const summary: Partial<DeploymentSummary> = { backupId: backup.id };
+    // Once the files are back, a Home Assistant that still is not healthy is not a reason to
+    // tell anyone to restore by hand: that is done.
+    let restored = false;
     try {
       // The connection the rollback reached the host through, for the pruning after it.
       const reached: { host: TargetHost | null } = { host: null };
@@ -186,8 +209,16 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         const target = (reached.host = await hostForRollback(steps));
         await restoreArchive(target, root, backup.archive.path, backup.absent);
         await manifests.write(target, backup.manifest as Manifest | null);
+        // An upload cut off (a failure, or the relay killed mid-apply) leaves its staging folder;
+        // nothing else ever removes it, since every job stages under its own id.
+        await discardStaging(target, stagingDirOf(steps.job.jobId));
+        restored = true;
         // Home Assistant only needs to reload or restart if it had picked up the new files.
         if (context.activated && context.activation) {
+          // It may still be down from the deploy's own restart (the relay was killed while it
+          // restarted): a restart or reload asked of it now is lost, and it would come back on
+          // whatever files it read while starting. Once it runs, it is asked again.
+          await verify(steps, 'none', lanyard);
           await activate(ha, context.activation);
           await verify(steps, context.activation.activation, lanyard);
         } else {
@@ -200,6 +231,9 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       return { status: 'rolled_back', reason: failure, summary };
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
+      if (restored) {
+        return { status: 'failed', reason: `${failure}; the files were restored from backup ${backup.id}, but afterwards ${why}`, summary };
+      }
       return { status: 'failed', reason: `${failure}; the rollback failed too: ${why}. Restore by hand with: relay rollback --to ${backup.id}`, summary };
     }
   }
@@ -222,16 +256,21 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     const target = await host();
     const subfolder = config.git.subfolder;
     const lanyard = await readLanyardFile(job.sha, subfolder);
+    // The manifest in force, read once: the plan compares with it and the backup records it.
+    let previousManifest: Manifest | null = null;
     const plan: Plan = await steps.step(
       'plan',
       async () => {
-        const commitFiles = await git.listCommitFiles(job.sha, subfolder || undefined);
-        const live = await hashLiveTree(target, root);
+        // Both sides read the whole config to hash it: the relay its commit, the host its files.
+        // Side by side, as rsync's sender and receiver do, not one after the other.
+        const [commitFiles, live, previous] = await Promise.all([git.listCommitFiles(job.sha, subfolder || undefined), hashLiveTree(target, root, liveHashes), manifests.read(target)]);
+        previousManifest = previous;
         const planned = planDeployment({
           commitSha: job.sha,
           commitFiles: commitFiles.files,
+          submodules: commitFiles.skipped,
           liveFiles: live.files,
-          previousManifest: await manifests.read(target),
+          previousManifest: previous,
           include: config.deploy.include,
           repoInclude: lanyard.include,
           exclude: [...config.deploy.exclude, ...lanyard.exclude],
@@ -241,12 +280,15 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         });
         // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.
         if (planned.error?.code === 'PathRefused') throw new StepFailure('plan', 'path_refused', planned.error.message);
+        // A read-only folder is found before the backup, not halfway through the moves.
+        await checkWritable(target, root, planned.toWrite.map((f) => f.path), planned.toDelete);
         return planned;
       },
       (p) =>
         `${plural(p.toWrite.length, 'file')} to write, ${plural(p.toDelete.length, 'file')} to delete, ${p.unchanged.length} unchanged` +
         (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : '') +
-        (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(', ')}` : ''),
+        (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(', ')}` : '') +
+        (p.submodules.length ? `; submodules, not deployed: ${p.submodules.join(', ')}` : ''),
     );
     summary.drift = plan.drift.map((d) => d.path);
 
@@ -262,11 +304,13 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     }
 
     const backup = await steps.step('backup', async () => {
-      const previous = await manifests.read(target);
+      const pendingBackupId = newBackupId(job.jobId);
+      await steps.note({ pendingBackupId } satisfies DeployContext);
+      const previous = previousManifest as Manifest | null;
       const liveSet = new Set(plan.livePaths);
       const scope = lanyard.backup.scope ?? config.deploy.backupScope;
       return takeBackup(target, {
-        id: newBackupId(job.jobId),
+        id: pendingBackupId,
         jobId: job.jobId,
         reason: `before ${job.kind} of ${job.sha.slice(0, 7)}`,
         scope,
@@ -276,6 +320,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         absent: plan.toWrite.map((f) => f.path).filter((p) => !liveSet.has(p)),
         baseSha: previous?.sha ?? null,
         manifest: previous,
+        manifestOnHost: manifests.hostPath,
       });
     }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
     summary.backupId = backup.id;
@@ -284,21 +329,19 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
 
     try {
       const bytes = await steps.step('apply', async () => {
-        const workDir = await mkdtemp(join(tmpdir(), 'lanyard-upload-'));
-        try {
-          const writes = plan.toWrite.map((f) => f.path);
-          await git.exportCommitFiles(job.sha, writes.map((p) => (config.git.subfolder ? `${config.git.subfolder}/${p}` : p)), workDir);
-          const archive = await packFiles(config.git.subfolder ? join(workDir, config.git.subfolder) : workDir, writes);
-          const staging = `${root}/.lanyard/staging/${job.jobId}`;
-          await stageArchive(target, staging, archive);
-          await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
-            if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
-            if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
-          });
-          return archive.byteLength;
-        } finally {
-          await rm(workDir, { recursive: true, force: true });
-        }
+        const writes = plan.toWrite.map((f) => f.path);
+        // git makes the tar from its own objects and it is gzipped on its way into the host: the
+        // files are never written to the relay's disk, nor held in its memory whole.
+        const made = await git.archiveCommitFiles(job.sha, writes, config.git.subfolder || undefined);
+        const upload = compressUpload(made.tar, made.finished, made.stop);
+        const staging = stagingDirOf(job.jobId);
+        await stageArchive(target, staging, upload.archive);
+        const archiveBytes = await upload.finished;
+        await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
+          if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
+          if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
+        });
+        return archiveBytes;
       }, (n) => `wrote ${plural(plan.toWrite.length, 'file')}, deleted ${plural(plan.toDelete.length, 'file')} (${n} bytes sent)`);
       summary.bytesSent = bytes;
       summary.filesChanged = plan.toWrite.map((f) => f.path);
@@ -312,13 +355,14 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
 
       summary.activation = activation.activation;
       summary.reloadedDomains = activation.reloadDomains;
+      let restartRequest: RestartRequest | null = null;
       await steps.step('activate', async () => {
         await steps.note({ activated: true } satisfies DeployContext);
-        await activate(ha, activation);
+        restartRequest = await activate(ha, activation);
         return activation;
       }, (a) => (a.activation === 'restart' ? `restarted Home Assistant (${a.reasons[0]?.why ?? 'a change needs it'})` : a.activation === 'reload' ? `reloaded ${a.reloadDomains.join(', ')}` : 'nothing to reload'));
 
-      await steps.step('verify', () => verify(steps, activation.activation, lanyard), (text) => text);
+      await steps.step('verify', () => verify(steps, activation.activation, lanyard, restartRequest), (text) => text);
     } catch (error) {
       const failure = error instanceof Error ? error.message : String(error);
       await steps.note({ firstFailure: failure } satisfies DeployContext);
@@ -376,6 +420,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     async recover(entry: JournalEntry, steps: StepRunner): Promise<JobOutcome> {
       const context = entry.context as DeployContext;
       if (!WRITING_STEPS.includes(entry.step) && entry.step !== 'record') {
+        const pending = context.pendingBackupId;
+        if (pending) await host().then((target) => discardUnrecordedBackup(target, backupDir, pending)).catch((error: unknown) => logger.warn(`could not remove the unfinished backup ${pending}: ${String(error)}`));
         logger.info(`job ${entry.job.jobId} stopped at ${entry.step}, before anything was written; running it again`);
         return execute(entry.job, steps);
       }

@@ -3,8 +3,9 @@
 // operation is one round trip: one script hashes every live file, one extracts the upload into a
 // staging folder, one moves the staged files into place.
 //
-// The scripts use only tools busybox has (find, sha256sum, stat, readlink, tar, gzip, mv, rm), so
-// they run on Home Assistant OS's SSH add-on as well as on a Debian host.
+// The scripts use only tools busybox has (find, sha256sum, stat, readlink, tar, gzip, tee, mkfifo,
+// mv, rm, date, dirname), so they run on Home Assistant OS's SSH add-on as well as on a Debian host.
+import type { Readable } from 'node:stream';
 import { CodedError } from '../coded-error.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 
@@ -24,10 +25,17 @@ export const UNHASHED_NAMES = ['*.db', '*.db-*', '*.db.*', '*.log', '*.log.*'];
 
 export class HostError extends CodedError {}
 
-async function runChecked(host: TargetHost, what: string, script: string, stdin?: Buffer | string): Promise<Buffer> {
+async function runChecked(host: TargetHost, what: string, script: string, stdin?: Buffer | string | Readable): Promise<Buffer> {
   // A script that carries no data on stdin is itself sent on stdin: a deploy of thousands of files
   // writes a script far longer than a command line may be.
-  const result = stdin === undefined ? await host.run('exec sh -s', { stdin: script }) : await host.run(script, { stdin });
+  let result;
+  try {
+    result = stdin === undefined ? await host.run('exec sh -s', { stdin: script }) : await host.run(script, { stdin });
+  } catch (error) {
+    // A dropped connection says what it interrupted, keeping its code (the rollback retries on it).
+    if (error instanceof CodedError) throw new HostError(error.code, `${what} was interrupted: ${error.message}`);
+    throw error;
+  }
   if (result.code !== 0) {
     throw new HostError('host_command_failed', `${what} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800) || 'no error output'}`);
   }
@@ -35,53 +43,138 @@ async function runChecked(host: TargetHost, what: string, script: string, stdin?
 }
 
 /**
- * Hashes every file and symlink under `root` in one remote command. Paths come back relative to
+ * What the last hashing of a config root saw: each file's stat signature (size, mtime, ctime, inode,
+ * mode) and its SHA-256. A file whose signature is unchanged was not written since, so the next
+ * hashing reuses its hash instead of reading it again: a one-file deploy of a 100 MB config then
+ * reads one file, not 100 MB. Only entries whose ctime is strictly before the second the hashing
+ * started are kept: a file written in that same second could change again without its (whole-second)
+ * signature changing, so it is hashed again next time, as git treats "racily clean" index entries.
+ */
+export class LiveHashCache {
+  private root: string | null = null;
+  private entries = new Map<string, { signature: string; sha256: string }>();
+
+  lookup(root: string, path: string, signature: string): string | undefined {
+    const entry = root === this.root ? this.entries.get(path) : undefined;
+    return entry && entry.signature === signature ? entry.sha256 : undefined;
+  }
+
+  /** Replaces what is known with this hashing's results (so the cache never outgrows the tree). */
+  remember(root: string, startedAt: number, files: Iterable<{ path: string; signature: string; ctime: number; sha256: string }>): void {
+    this.root = root;
+    this.entries = new Map();
+    for (const file of files) if (file.ctime < startedAt) this.entries.set(file.path, { signature: file.signature, sha256: file.sha256 });
+  }
+}
+
+/** Runs one hashing script; a file the relay's user may not read is said in words. */
+async function runHashing(host: TargetHost, root: string, script: string, stdin?: string): Promise<string> {
+  const hashed = stdin === undefined ? await host.run('exec sh -s', { stdin: script }) : await host.run(script, { stdin });
+  const unreadable = deniedPaths(hashed.stderr);
+  if (hashed.code !== 0 && unreadable.length) {
+    throw new HostError(
+      'config_unreadable',
+      `the relay's user cannot read ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ` and ${unreadable.length - 10} more` : ''} in ${root} on ${host.description} (permission denied): ` +
+        'it must be able to read every file of the config to back it up and compare it; give it read access (chown or chmod). Nothing was written.',
+    );
+  }
+  if (hashed.code !== 0) {
+    throw new HostError('host_command_failed', `hashing the live config failed on ${host.description} (exit ${hashed.code}): ${hashed.stderr.trim().slice(0, 800) || 'no error output'}`);
+  }
+  return hashed.stdout.toString('utf8');
+}
+
+/** `sha256sum` lines of ./paths into `sha`; GNU sha256sum escapes odd names with a backslash, and such names are not deployable. */
+function readShaLine(line: string, sha: Map<string, string>, unlistable: Set<string>): void {
+  const match = /^([0-9a-f]{64}) [ *]\.\/(.*)$/.exec(line);
+  if (match) sha.set(match[2]!, match[1]!);
+  else unlistable.add(line.replace(/^\\?[0-9a-f]{64} [ *]/, ''));
+}
+
+/**
+ * Hashes every file and symlink under `root`: one remote command, or with a cache, one that lists
+ * and one that hashes only the files written since the last time. Paths come back relative to
  * the root, posix style. Names with a newline cannot be listed safely and are reported apart.
  */
-export async function hashLiveTree(host: TargetHost, root: string): Promise<{ files: LiveFile[]; unlistable: string[] }> {
+export async function hashLiveTree(host: TargetHost, root: string, cache?: LiveHashCache): Promise<{ files: LiveFile[]; unlistable: string[] }> {
   const prune = UNHASHED_FOLDERS.map((d) => `-path ./${d}`).join(' -o ');
   const skipNames = UNHASHED_NAMES.map((n) => `! -name ${shellQuote(n)}`).join(' ');
+  const hashEverything = `find . \\( ${prune} \\) -prune -o -type f ${skipNames} -exec sha256sum {} +`;
   const script = `
 set -e
 cd ${shellQuote(root)} 2>/dev/null || { echo "config root ${root} does not exist" >&2; exit 3; }
+echo "@@now $(date +%s)"
 echo '@@stat'
-find . \\( ${prune} \\) -prune -o \\( -type f -o -type l \\) ${skipNames} -exec stat -c '%f %a %s %n' {} +
-echo '@@sha'
-find . \\( ${prune} \\) -prune -o -type f ${skipNames} -exec sha256sum {} +
+find . \\( ${prune} \\) -prune -o \\( -type f -o -type l \\) ${skipNames} -exec stat -c '%f %a %s %Y %Z %i %n' {} +
+${cache ? '' : `echo '@@sha'\n${hashEverything}`}
 echo '@@link'
 find . \\( ${prune} \\) -prune -o -type l -exec sh -c 'for l; do printf "%s\\t%s\\n" "$l" "$(readlink "$l")"; done' sh {} +
 echo '@@end'
 `;
-  const out = (await runChecked(host, 'hashing the live config', script)).toString('utf8');
-  const stat = new Map<string, { type: 'file' | 'symlink'; mode: number; size: number }>();
+  const out = await runHashing(host, root, script);
+  const stat = new Map<string, { type: 'file' | 'symlink'; mode: number; size: number; signature: string; ctime: number }>();
   const sha = new Map<string, string>();
   const links = new Map<string, string>();
   const unlistable = new Set<string>();
+  let startedAt = 0;
   let section = '';
   for (const line of out.split('\n')) {
+    if (line.startsWith('@@now ')) {
+      startedAt = Number(line.slice(6));
+      continue;
+    }
     if (line.startsWith('@@')) {
       section = line.slice(2);
       continue;
     }
     if (!line) continue;
     if (section === 'stat') {
-      const match = /^([0-9a-f]+) ([0-7]+) (\d+) \.\/(.*)$/.exec(line);
+      const match = /^([0-9a-f]+) ([0-7]+) (\d+) (\d+) (\d+) (\d+) \.\/(.*)$/.exec(line);
       if (!match) {
         unlistable.add(line);
         continue;
       }
       const rawMode = parseInt(match[1]!, 16);
       const isLink = (rawMode & 0o170000) === 0o120000;
-      stat.set(match[4]!, { type: isLink ? 'symlink' : 'file', mode: parseInt(match[2]!, 8), size: Number(match[3]) });
+      const signature = `${match[1]} ${match[2]} ${match[3]} ${match[4]} ${match[5]} ${match[6]}`;
+      stat.set(match[7]!, { type: isLink ? 'symlink' : 'file', mode: parseInt(match[2]!, 8), size: Number(match[3]), signature, ctime: Number(match[5]) });
     } else if (section === 'sha') {
-      // GNU sha256sum escapes odd names with a leading backslash; such names are not deployable.
-      const match = /^([0-9a-f]{64}) [ *]\.\/(.*)$/.exec(line);
-      if (match) sha.set(match[2]!, match[1]!);
-      else unlistable.add(line.replace(/^\\?[0-9a-f]{64} [ *]/, ''));
+      readShaLine(line, sha, unlistable);
     } else if (section === 'link') {
       const tab = line.indexOf('\t');
       if (tab > 2) links.set(line.slice(2, tab), line.slice(tab + 1));
     }
+  }
+  if (cache) {
+    const toHash: string[] = [];
+    for (const [path, s] of stat) {
+      if (s.type !== 'file') continue;
+      const known = cache.lookup(root, path, s.signature);
+      if (known) sha.set(path, known);
+      else toHash.push(path);
+    }
+    if (toHash.length > stat.size / 2) {
+      // Most of the tree changed (a first deploy): one pass over everything is cheaper than a list.
+      for (const line of (await runHashing(host, root, `set -e\ncd ${shellQuote(root)}\n${hashEverything}\n`)).split('\n')) if (line) readShaLine(line, sha, unlistable);
+    } else if (toHash.length) {
+      // Names come on stdin, a line each (a name with a newline is unlistable anyway), in batches.
+      const batch = `set -e
+cd ${shellQuote(root)}
+set --
+while IFS= read -r p; do
+  set -- "$@" "$p"
+  if [ $# -ge 100 ]; then sha256sum "$@"; set --; fi
+done
+if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
+      const hashed = await runHashing(host, root, batch, toHash.map((p) => `./${p}\n`).join(''));
+      for (const line of hashed.split('\n')) if (line) readShaLine(line, sha, unlistable);
+    }
+    const seen: { path: string; signature: string; ctime: number; sha256: string }[] = [];
+    for (const [path, s] of stat) {
+      const hash = sha.get(path);
+      if (s.type === 'file' && hash) seen.push({ path, signature: s.signature, ctime: s.ctime, sha256: hash });
+    }
+    cache.remember(root, startedAt, seen);
   }
   const files: LiveFile[] = [];
   for (const [path, s] of stat) {
@@ -102,6 +195,16 @@ echo '@@end'
   return { files, unlistable: [...unlistable] };
 }
 
+/** The paths `find`, `stat` or `sha256sum` said "Permission denied" about, relative to the root. */
+function deniedPaths(stderr: string): string[] {
+  const paths = new Set<string>();
+  for (const line of stderr.split('\n')) {
+    const match = /^\S+: (?:cannot (?:open|stat|read) )?'?\.\/(.+?)'?: Permission denied$/.exec(line.trim());
+    if (match) paths.add(match[1]!);
+  }
+  return [...paths];
+}
+
 async function sha256Text(text: string): Promise<string> {
   const { createHash } = await import('node:crypto');
   return createHash('sha256').update(text).digest('hex');
@@ -116,50 +219,100 @@ export interface BackupArchive {
 
 /**
  * Archives `paths` (relative to root; missing ones skipped) into `archivePath` with tar and gzip,
- * then reads the archive back: gzip's own check, the entry count, and its SHA-256. Nothing is
- * written to the config before this returns.
+ * and checks what was written as it is written: gzip's own check, the entry count, and its SHA-256.
+ * Nothing is written to the config before this returns.
  */
 export async function createBackupArchive(host: TargetHost, root: string, archivePath: string, paths: string[]): Promise<BackupArchive> {
   const list = paths.join('\n') + (paths.length ? '\n' : '');
+  const folder = archivePath.slice(0, archivePath.lastIndexOf('/')) || '/';
+  // Exit 20: the folder cannot be made or written; 21: the disk filled up. Said in words below.
   const script = `
 set -e
 umask 077
-mkdir -p ${shellQuote(archivePath.slice(0, archivePath.lastIndexOf('/')) || '/')}
+mkdir -p ${shellQuote(folder)} 2>/dev/null || exit 20
+[ -w ${shellQuote(folder)} ] && [ -x ${shellQuote(folder)} ] || exit 20
 cd ${shellQuote(root)}
 list=$(mktemp)
-trap 'rm -f "$list"' EXIT
-while IFS= read -r p; do
-  if [ -e "$p" ] || [ -L "$p" ]; then printf '%s\\n' "$p"; fi
-done > "$list"
 tmp=${shellQuote(`${archivePath}.partial`)}
-tar -czf "$tmp" -T "$list"
-gzip -t "$tmp"
-count=$(tar -tzf "$tmp" | wc -l)
+trap 'rm -f "$list" "$tmp"' EXIT
+# Listed as ./name: tar reads a line starting with "-" in a -T list as an option (a file named
+# --directory=.. would move it out of the config folder), and "./" keeps every name a name.
+while IFS= read -r p; do
+  if [ -e "$p" ] || [ -L "$p" ]; then printf './%s\\n' "$p"; fi
+done > "$list"
+errors=$(mktemp)
+state=$(mktemp -d)
+trap 'rm -f "$list" "$tmp" "$errors"; rm -rf "$state"' EXIT
+# One pass: tee writes the archive to the file while the very same bytes are checksummed and
+# decompressed (gzip's CRC check, tar's entry count) on the way, on the other cores, instead of
+# reading the file back twice once it is written. Each stage notes its own failure in $state: a
+# POSIX sh pipeline only reports its last command's status. The restore checks the file against
+# this checksum, so a file that differs from the verified stream is never extracted.
+mkfifo "$state/sum"
+sha256sum < "$state/sum" > "$state/sha" &
+summing=$!
+{ tar -czf - -T "$list" 2>>"$errors" || echo "$?" > "$state/tar.failed"; } |
+  { tee "$tmp" "$state/sum" 2>>"$errors" || echo "$?" > "$state/tee.failed"; } |
+  { gzip -dc 2>>"$errors" || echo "$?" > "$state/gzip.failed"; } |
+  { tar -tf - > "$state/names" 2>>"$errors" || echo "$?" > "$state/names.failed"; cat > /dev/null; }
+wait "$summing"
+if [ -e "$state/tar.failed" ] || [ -e "$state/tee.failed" ]; then
+  if grep -q 'No space left' "$errors"; then exit 21; fi
+  cat "$errors" >&2; exit 2
+fi
+if [ -e "$state/gzip.failed" ] || [ -e "$state/names.failed" ]; then echo "the backup does not read back as a gzipped tar:" >&2; cat "$errors" >&2; exit 4; fi
+count=$(wc -l < "$state/names")
 expected=$(wc -l < "$list")
 if [ "$count" -lt "$expected" ]; then echo "backup holds $count entries, expected $expected" >&2; exit 4; fi
+sum=$(cut -d' ' -f1 < "$state/sha")
+size=$(wc -c < "$tmp")
 mv "$tmp" ${shellQuote(archivePath)}
-sum=$(sha256sum ${shellQuote(archivePath)} | cut -d' ' -f1)
-size=$(wc -c < ${shellQuote(archivePath)})
 echo "$sum $size $count"
 `;
-  const out = (await runChecked(host, 'writing the backup', script, list)).toString('utf8').trim().split('\n').pop() ?? '';
+  const written = await host.run(script, { stdin: list });
+  if (written.code === 20) {
+    throw new HostError(
+      'backup_folder_unwritable',
+      `the backup folder ${folder} is not writable by the relay's user on ${host.description}: give it write access (chown or chmod) or set host.backupDir to a folder it may write. Nothing was written to the config.`,
+    );
+  }
+  if (written.code === 21) {
+    const free = await freeBytes(host, folder).catch(() => null);
+    throw new HostError(
+      'backup_folder_full',
+      `the backup folder ${folder} is full on ${host.description}${free === null ? '' : ` (${Math.round(free / 1024)} KiB free)`}: the backup did not fit. Free some space there, lower deploy.keepBackups, or set host.backupDir to a bigger disk. Nothing was written to the config.`,
+    );
+  }
+  if (written.code !== 0) {
+    throw new HostError('host_command_failed', `writing the backup failed on ${host.description} (exit ${written.code}): ${written.stderr.trim().slice(0, 800) || 'no error output'}`);
+  }
+  const out = written.stdout.toString('utf8').trim().split('\n').pop() ?? '';
   const [sha256, bytes, entries] = out.split(' ');
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) throw new HostError('backup_unverified', `the backup ${archivePath} could not be read back`);
   return { path: archivePath, sha256, bytes: Number(bytes), entries: Number(entries) };
 }
 
-/** Checks an existing archive against its recorded checksum before anything is restored from it. */
+/**
+ * Checks an existing archive against its recorded checksum before anything is restored from it.
+ * The checksum was taken of the very bytes that passed gzip's check and the entry count when the
+ * backup was made, so a match proves the archive whole; a second decompression would prove nothing more.
+ */
 export async function verifyArchive(host: TargetHost, archivePath: string, sha256: string): Promise<void> {
-  const out = (await runChecked(host, 'reading the backup', `set -e; gzip -t ${shellQuote(archivePath)}; sha256sum ${shellQuote(archivePath)} | cut -d' ' -f1`)).toString('utf8').trim();
+  const out = (await runChecked(host, 'reading the backup', `set -e; sha256sum ${shellQuote(archivePath)} | cut -d' ' -f1`)).toString('utf8').trim();
   if (out !== sha256) throw new HostError('backup_corrupt', `backup ${archivePath} does not match its checksum (expected ${sha256.slice(0, 12)}…, found ${out.slice(0, 12)}…); refusing to restore from it`);
 }
 
-/** Streams a gzipped tar into a fresh staging folder on the host (same filesystem as the root). */
-export async function stageArchive(host: TargetHost, stagingDir: string, archive: Buffer): Promise<void> {
+/**
+ * Streams a gzipped tar into a fresh staging folder on the host (same filesystem as the root). A
+ * stream is piped as it is made (packFiles); a stream that fails fails the upload. The files are
+ * owned by the user the relay logs in as, never by whatever uid the archive carries (git archive
+ * says root; a relay machine's own user means nothing on the host).
+ */
+export async function stageArchive(host: TargetHost, stagingDir: string, archive: Buffer | Readable): Promise<void> {
   await runChecked(
     host,
     'uploading the changed files',
-    `set -e; rm -rf ${shellQuote(stagingDir)}; mkdir -p ${shellQuote(stagingDir)}; tar -xpzf - -C ${shellQuote(stagingDir)}`,
+    `set -e; rm -rf ${shellQuote(stagingDir)}; mkdir -p ${shellQuote(stagingDir)}; tar -xpzf - --no-same-owner -C ${shellQuote(stagingDir)}`,
     archive,
   );
 }
@@ -185,27 +338,76 @@ export async function moveIntoPlace(
     checks.push(`if [ -d ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then echo ${shellQuote(`${path} is a folder on the host`)} >&2; exit 5; fi`);
   }
   await runChecked(host, 'checking the paths to write', checks.join('\n'));
-  for (let start = 0; start < toWrite.length; start += MOVE_CHUNK) {
-    const chunk = toWrite.slice(start, start + MOVE_CHUNK);
+  const folderOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.');
+  // Folder by folder, so each chunk touches as few folders as it can: every folder a chunk touches
+  // costs a mkdir and an mv process, and a chunk of a tree's files in their usual order touched all.
+  const ordered = [...toWrite].sort((a, b) => {
+    const fa = folderOf(a);
+    const fb = folderOf(b);
+    return fa < fb ? -1 : fa > fb ? 1 : 0;
+  });
+  for (let start = 0; start < ordered.length; start += MOVE_CHUNK) {
+    const chunk = ordered.slice(start, start + MOVE_CHUNK);
     const lines = ['set -e', `cd ${shellQuote(root)}`];
     // One mkdir and one mv per folder, not per file: a first deploy of thousands of files stays fast.
     const byFolder = new Map<string, string[]>();
     for (const path of chunk) {
-      const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
-      byFolder.set(folder, [...(byFolder.get(folder) ?? []), path]);
+      const folder = folderOf(path);
+      const paths = byFolder.get(folder);
+      if (paths) paths.push(path);
+      else byFolder.set(folder, [path]);
     }
     for (const [folder, paths] of byFolder) {
-      if (folder !== '.') lines.push(`mkdir -p ${shellQuote(folder)}`);
-      for (let i = 0; i < paths.length; i += 200) {
-        const sources = paths.slice(i, i + 200).map((p) => shellQuote(`${stagingDir}/${p}`)).join(' ');
-        lines.push(`mv -f ${sources} ${shellQuote(`${folder}/`)}`);
+      // Named as ./folder: a repository folder called --help or -v must not read as an option of mkdir or mv.
+      if (folder !== '.') lines.push(`mkdir -p ${shellQuote(`./${folder}`)}`);
+      for (let i = 0; i < paths.length; i += 500) {
+        const sources = paths.slice(i, i + 500).map((p) => shellQuote(`${stagingDir}/${p}`)).join(' ');
+        lines.push(`mv -f ${sources} ${shellQuote(folder === '.' ? './' : `./${folder}/`)}`);
       }
     }
     await runChecked(host, 'moving files into place', lines.join('\n'));
-    onProgress(start + chunk.length, toWrite.length);
+    onProgress(start + chunk.length, ordered.length);
   }
   const finish = ['set -e', `cd ${shellQuote(root)}`, ...toDelete.map((path) => `rm -f -- ${shellQuote(path)}`), `rm -rf ${shellQuote(stagingDir)}`];
   await runChecked(host, 'deleting removed files', finish.join('\n'));
+}
+
+/**
+ * Checks, before anything is backed up or written, that the relay's user may write every folder the
+ * deploy writes into or deletes from (or, for a folder still to be made, the nearest one that
+ * exists), and Lanyard's staging folder. A read-only folder found halfway through the moves would
+ * leave a rollback that must write into it too; found here, the deploy stops with nothing written.
+ */
+export async function checkWritable(host: TargetHost, root: string, toWrite: string[], toDelete: string[]): Promise<void> {
+  const folderOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.');
+  const needs = new Map<string, string[]>();
+  for (const path of [...toWrite, ...toDelete, '.lanyard/staging/x']) {
+    const folder = folderOf(path);
+    const paths = needs.get(folder);
+    if (paths) paths.push(path);
+    else needs.set(folder, [path]);
+  }
+  const script = [
+    `cd ${shellQuote(root)} || exit 3`,
+    ...[...needs.keys()].map((folder) => `f=${shellQuote(`./${folder}`)}; while [ ! -e "$f" ]; do f=$(dirname "$f"); done; if [ ! -w "$f" ] || [ ! -x "$f" ]; then printf '%s\t%s\n' ${shellQuote(folder)} "\${f#./}"; fi`),
+    'exit 0',
+  ].join('\n');
+  const out = (await runChecked(host, 'checking that the config may be written', script)).toString('utf8');
+  const readOnly = new Map<string, string[]>();
+  for (const line of out.split('\n')) {
+    const [folder, blocking] = line.split('\t');
+    if (!folder || !blocking) continue;
+    readOnly.set(blocking, [...(readOnly.get(blocking) ?? []), ...(needs.get(folder) ?? []).filter((p) => !p.startsWith('.lanyard/'))]);
+  }
+  if (!readOnly.size) return;
+  const described = [...readOnly].map(([folder, paths]) => {
+    const where = folder === '.' ? root : `${root}/${folder}`;
+    return paths.length ? `${where} (for ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''})` : where;
+  });
+  throw new HostError(
+    'config_read_only',
+    `the config path ${described.join(', ')} is read-only for the relay's user on ${host.description}: give it write access (chown or chmod), or leave those files out of the deploy (deploy.exclude, or exclude in lanyard.yaml). Nothing was written.`,
+  );
 }
 
 /** Puts the files of an archive back and removes the ones that did not exist when it was taken. */

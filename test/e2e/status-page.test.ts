@@ -453,9 +453,12 @@ describe('reconnecting', () => {
     await liveOn(page);
     await page.evaluate("window.sameDocument = 'yes'");
     const consoleBefore = operator.console.length;
+    // The socket drops with the edge and the page says so. Watched from before the restart: once
+    // the edge is back the page may reconnect before a watch started afterwards could see it.
+    const sawReconnecting = page.waitForSelector('#live-state[data-state="reconnecting"]', { timeout: 60_000 });
     await edge.restart();
-    // The socket dropped with the edge; the page says so, then comes back on its own.
-    await page.waitForSelector('#live-state[data-state="reconnecting"]', { timeout: 30_000 });
+    await sawReconnecting;
+    // Then it comes back on its own.
     await liveOn(page);
     // A refresh in flight when the edge went down fails with a reset or a refusal: provoked here,
     // not a fault of the page, so it is not counted against it at the end.

@@ -9,8 +9,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, mkdir, open, stat, symlink, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, rm, stat, symlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import { shortSha } from '../../shared/commit.ts';
 import { CodedError } from '../coded-error.ts';
 import type { LoadedConfig } from '../config.ts';
@@ -135,6 +136,8 @@ interface RunResult {
 }
 
 export class GitSource {
+  /** SHA-256, size (and a symlink's target) of the blobs of the last listing, by blob id. */
+  private blobHashes = new Map<string, { sha256: string; size: number; text?: string }>();
   constructor(private readonly options: GitSourceOptions) {}
 
   private get branchRef(): string {
@@ -421,8 +424,16 @@ export class GitSource {
     const skipped = entries.filter((e) => e.gitMode === GITLINK).map((e) => e.path.slice(prefix.length));
     const blobs = entries.filter((e) => e.gitMode !== GITLINK);
     const linkOids = new Set(blobs.filter((b) => b.gitMode === SYMLINK).map((b) => b.oid));
+    // A blob's id names its content, so its SHA-256 never changes: only blobs the last listing did
+    // not have are read and hashed (after a first deploy, the few a commit changed, not 100 MB).
     const contents = new Map<string, { sha256: string; size: number; text?: string }>();
-    await this.streamBlobs([...new Set(blobs.map((b) => b.oid))], (oid, size) => {
+    const unknown: string[] = [];
+    for (const oid of new Set(blobs.map((b) => b.oid))) {
+      const known = this.blobHashes.get(oid);
+      if (known) contents.set(oid, known);
+      else unknown.push(oid);
+    }
+    await this.streamBlobs(unknown, (oid, size) => {
       const hash = createHash('sha256');
       const kept: Buffer[] = [];
       return {
@@ -435,6 +446,8 @@ export class GitSource {
         },
       };
     });
+    // Kept for this listing's blobs only, so the cache never outgrows one commit's tree.
+    this.blobHashes = contents;
     const files = blobs.map((b): CommitFile => {
       const content = contents.get(b.oid)!;
       const path = b.path.slice(prefix.length);
@@ -513,6 +526,69 @@ export class GitSource {
           for (const link of links) await symlink(linkTarget, await parentOf(link.path));
         },
       };
+    });
+  }
+
+  /**
+   * The named files of the commit (paths relative to `subfolder`, or to the repository root) as one
+   * tar stream made by git from its own objects: regular files 0644 or 0755, symlinks as symlinks,
+   * under the same relative paths. Nothing is written to the relay's disk first, unlike
+   * exportCommitFiles followed by tar, which wrote (and read back) a first deploy's 100 MB. The
+   * files are put in a tree of their own (a scratch index, write-tree), so any number of paths
+   * travel on stdin, never as arguments. `finished` rejects when git failed; `stop` ends git early.
+   */
+  async archiveCommitFiles(sha: string, paths: string[], subfolder?: string): Promise<{ tar: Readable; finished: Promise<void>; stop: () => void }> {
+    const commit = await this.requireCommit(sha);
+    const folder = normaliseFolder(subfolder);
+    const prefix = folder ? `${folder}/` : '';
+    const wanted = new Set(paths.map((p) => `${prefix}${p}`));
+    const entries = (await this.tree(commit, folder ? [prefix] : [])).filter((e) => wanted.has(e.path));
+    const found = new Set(entries.map((e) => e.path));
+    const named = [...[...wanted].filter((p) => !found.has(p)), ...entries.filter((e) => e.gitMode === GITLINK).map((e) => e.path)];
+    if (named.length) {
+      throw new GitError(
+        'not_in_commit',
+        `commit ${shortSha(commit)} has no file ${named.slice(0, 5).join(', ')}${named.length > 5 ? ` and ${named.length - 5} more` : ''}; the plan and the commit disagree, plan again`,
+      );
+    }
+    const index = join(this.options.cacheDir, `lanyard-upload-${process.pid}-${Date.now()}.index`);
+    const env = { ...this.env(), GIT_INDEX_FILE: index };
+    let tree: string;
+    try {
+      const info = entries.map((e) => `${e.gitMode} ${e.oid}\t${e.path.slice(prefix.length)}\0`).join('');
+      await this.runWithInput(['-C', this.options.cacheDir, 'update-index', '-z', '--index-info'], info, env);
+      tree = (await this.runWithInput(['-C', this.options.cacheDir, 'write-tree'], '', env)).trim();
+    } catch (error) {
+      throw new GitError('git_failed', this.redact(`could not gather the files to upload in the relay's cache ${this.options.cacheDir}: ${errorText(error)}`));
+    } finally {
+      await rm(index, { force: true });
+    }
+    // tar.umask 022: git's default (002) would make every file group-writable on the host, and
+    // differ from the modes the plan compares with.
+    const child = spawn('git', ['-C', this.options.cacheDir, '-c', 'tar.umask=022', 'archive', '--format=tar', tree], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const finished = new Promise<void>((resolvePromise, reject) => {
+      child.once('error', (error) => reject(new GitError('git_failed', `could not run git: ${error.message}; is git installed and on PATH?`)));
+      child.once('close', (code, signal) => {
+        if (code === 0) resolvePromise();
+        else reject(new GitError('git_failed', this.redact(`git archive failed in the relay's cache (${code ?? signal}): ${stderr.trim()}`)));
+      });
+    });
+    const stop = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    return { tar: child.stdout, finished, stop };
+  }
+
+  private runWithInput(args: string[], input: string, env: NodeJS.ProcessEnv): Promise<string> {
+    return new Promise((resolvePromise, reject) => {
+      const child = execFile('git', args, { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error) reject(Object.assign(error, { stderr }));
+        else resolvePromise(stdout);
+      });
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(input);
     });
   }
 

@@ -15,7 +15,8 @@ export class ManifestStore {
     private readonly configRoot: string,
   ) {}
 
-  private get hostPath(): string {
+  /** Where the host keeps the manifest, written by `write` (the backup record refers to it). */
+  get hostPath(): string {
     return `${this.configRoot}/.lanyard/manifest.json`;
   }
 

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { copyFile } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { Readable } from 'node:stream';
 import { CodedError } from '../coded-error.ts';
 import { shellQuote, type RunOptions, type RunResult, type TargetHost } from './target-host.ts';
 
@@ -22,6 +23,8 @@ export class LocalHost implements TargetHost {
     const args = options.cwd ? ['-c', `cd ${shellQuote(options.cwd)} && exec sh -c ${shellQuote(script)}`] : ['-c', script];
     return new Promise((resolve, reject) => {
       const child = spawn('sh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const input = options.stdin;
+      let inputFailure: Error | null = null;
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -30,13 +33,27 @@ export class LocalHost implements TargetHost {
         reject(new LocalHostError('spawn_failed', `could not start sh on this machine (${error.message}): the local transport needs a POSIX sh on PATH`));
       });
       child.on('close', (code, signal) => {
+        // A script that exited without reading all of a streamed stdin: stop the producer too.
+        if (input instanceof Readable && !input.readableEnded) input.destroy();
+        if (inputFailure) {
+          reject(inputFailure);
+          return;
+        }
         // 128 + signal number, as a shell reports it, and as the ssh transport does.
         const exit = code ?? 128 + (signal ? constants.signals[signal] : 0);
         resolve({ code: exit, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') });
       });
       // A script that exits before reading all of stdin is not an error of ours.
       child.stdin.on('error', () => undefined);
-      child.stdin.end(options.stdin ?? '');
+      if (input instanceof Readable) {
+        // The producer failed: kill the script rather than let it take a cut-off stream for a whole one.
+        input.on('error', (error: Error) => {
+          inputFailure ??= error;
+          input.unpipe(child.stdin);
+          child.kill('SIGKILL');
+        });
+        input.pipe(child.stdin);
+      } else child.stdin.end(input ?? '');
     });
   }
 

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import ssh2, { type Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
@@ -110,6 +111,8 @@ export class SshHost implements TargetHost {
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         let code: number | null = null;
+        const input = options.stdin;
+        let inputFailure: Error | null = null;
         channel.on('data', (chunk: Buffer) => stdout.push(chunk));
         channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
         // ssh2 reports a signal as 'SIGTERM'; 128 + its number is what a shell (and LocalHost) says.
@@ -119,12 +122,24 @@ export class SshHost implements TargetHost {
         // A command that exits without reading its stdin closes the channel under our writes.
         channel.on('error', () => undefined);
         channel.on('close', () => {
-          if (code !== null) resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') });
+          // A command that exited without reading all of a streamed stdin: stop the producer too.
+          if (input instanceof Readable && !input.readableEnded) input.destroy();
+          if (inputFailure) reject(inputFailure);
+          else if (code !== null) resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') });
           else if (this.lost) reject(this.lostError());
           // Without an exit status, partial output must not pass for a finished command.
           else reject(new SshError('ssh_failed', `${this.description} ended a command without an exit status; the command may have been interrupted on the host`));
         });
-        channel.end(options.stdin ?? '');
+        if (input instanceof Readable) {
+          // The producer failed (tar could not read a file): the command must not take a cut-off
+          // stream for a whole one, so the channel is closed without EOF and the run fails.
+          input.on('error', (error: Error) => {
+            inputFailure ??= error;
+            input.unpipe(channel);
+            channel.close();
+          });
+          input.pipe(channel);
+        } else channel.end(input ?? '');
       });
     });
   }

@@ -4,10 +4,15 @@
 // `upload`/`download`, so both transports run the very same shell scripts and give the same
 // guarantees. The scripts stick to POSIX sh and busybox-compatible tools (find, sha256sum, tar,
 // stat, mv, rm), which Home Assistant OS's SSH add-on has.
+import type { Readable } from 'node:stream';
 
 export interface RunOptions {
-  /** Bytes written to the command's standard input, then closed. */
-  stdin?: Buffer | string;
+  /**
+   * Written to the command's standard input, then closed. A stream is piped with back-pressure, so
+   * an upload of any size never sits in the relay's memory whole; a stream that fails makes the run
+   * fail with its error, and a command that exits before reading it all ends the stream.
+   */
+  stdin?: Buffer | string | Readable;
   /** Working directory on the host. A missing one is a failed run (non-zero code, sh's reason in stderr). */
   cwd?: string;
 }

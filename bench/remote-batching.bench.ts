@@ -63,9 +63,10 @@ try {
   for (let r = 0; r < ROUNDS; r += 1) {
     batchedUpload.push(
       await time(async () => {
-        const archive = await packFiles(join(local, 'src'), paths);
+        const upload = packFiles(join(local, 'src'), paths);
         const staging = `${root}/.lanyard/staging/bench-${r}`;
-        await stageArchive(host, staging, archive);
+        await stageArchive(host, staging, upload.archive);
+        await upload.finished;
         await moveIntoPlace(host, root, staging, paths, []);
       }),
     );

@@ -39,4 +39,6 @@ umask 077
 mkdir -p "$BACKUP/lanyard"
 
 node "$RELAY" doctor --config "$CONFIG" || echo "relay doctor found problems (above); starting anyway, the relay retries"
-exec node "$RELAY" run --config "$CONFIG"
+# The same memory settings as the systemd unit (see there; MALLOC_ARENA_MAX only matters on glibc).
+export MALLOC_ARENA_MAX=2
+exec node --max-semi-space-size=2 "$RELAY" run --config "$CONFIG"

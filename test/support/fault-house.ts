@@ -1,13 +1,12 @@
 // One house for a file of fault tests: a real sshd as the Home Assistant host (its unprivileged
 // test user owns the config and backup folders, so permissions really bite), wrangler dev as the
 // edge, the HA stand-in, and a real relay process. Optional middlemen put a fault between two
-// parts without touching either: a cuttable proxy between the relay and the edge, a throttling TCP
-// proxy between the relay and sshd, an HTTP front before Home Assistant.
+// parts without touching either: a TCP proxy between the relay and the edge that can cut the
+// link, a throttling one between the relay and sshd, an HTTP front before Home Assistant.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { startCuttableProxy, type CuttableProxy } from './cuttable-proxy.ts';
 import type { HomeAssistantStandIn } from './home-assistant-standin.ts';
 import { startHomeAssistantFront, type HomeAssistantFront } from './home-assistant-front.ts';
 import {
@@ -34,7 +33,7 @@ export const FINAL_STATES = ['succeeded', 'failed', 'rolled_back'];
 export interface FaultHouseOptions {
   /** Vars for wrangler dev, e.g. a short RELAY_LEASE_MS. */
   edgeVars?: Record<string, string>;
-  /** The relay reaches the edge through a cuttable proxy (`edgeLink`). */
+  /** The relay reaches the edge through a TCP proxy that can cut the link (`edgeLink`). */
   edgeThroughProxy?: boolean;
   /** The relay reaches sshd through a TCP proxy that can throttle (`sshLink`). */
   sshThroughProxy?: boolean;
@@ -52,7 +51,7 @@ export interface FaultHouse {
   /** The operator. */
   api: ApiClient;
   admin: ApiClient;
-  edgeLink: CuttableProxy | null;
+  edgeLink: TcpProxy | null;
   sshLink: TcpProxy | null;
   haFront: HomeAssistantFront | null;
   /** Commits and pushes; resolves with the deployment the edge queued. */
@@ -73,7 +72,7 @@ const notLanyard = (path: string) => path === '.lanyard' || path.startsWith('.la
 export async function startFaultHouse(options: FaultHouseOptions = {}): Promise<FaultHouse> {
   const sshd = await startSshd();
   const edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')), options.edgeVars);
-  const edgeLink = options.edgeThroughProxy ? await startCuttableProxy(edge.port) : null;
+  const edgeLink = options.edgeThroughProxy ? await startTcpProxy(edge.port) : null;
   const sshLink = options.sshThroughProxy ? await startTcpProxy(sshd.port) : null;
   const transport = sshTransportOf(sshd);
   if (transport.kind !== 'ssh') throw new Error('the fault house runs over ssh');

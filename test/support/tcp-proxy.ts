@@ -1,6 +1,7 @@
-// A TCP proxy on 127.0.0.1 in front of another local port (sshd, mostly): it counts the bytes each
-// way, can slow the link to a given rate (so a kill lands mid-upload on a fast machine), and can
-// drop every connection at once (a network blink) — all without touching the real server.
+// A TCP proxy on 127.0.0.1 in front of another local port (sshd, the edge): it counts the bytes
+// each way, can slow the link to a given rate (so a kill lands mid-upload on a fast machine), can
+// drop every connection at once (a network blink), and can cut the link for as long as a test
+// wants (an outage that outlasts the edge's lease) — all without touching the real server.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -10,12 +11,18 @@ export interface TcpProxy {
   readonly bytesUp: number;
   /** Bytes from the upstream server back to clients. */
   readonly bytesDown: number;
+  /** How many connections reached the upstream server so far. */
+  readonly connections: number;
   /** Zeroes both counters, e.g. between a warm-up and the measured run. */
   resetCounters(): void;
   /** Limits each direction of every connection to this many bytes per second; null lifts it. */
   throttle(bytesPerSecond: number | null): void;
   /** Destroys every open connection; the listener stays, so clients can connect again. */
   dropAll(): number;
+  /** Drops every open connection and resets new ones as they arrive, until restore(): a lost uplink. */
+  cut(): void;
+  /** Lets connections through again after cut(). */
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -55,8 +62,15 @@ export async function startTcpProxy(upstreamPort: number): Promise<TcpProxy> {
   let bytesUp = 0;
   let bytesDown = 0;
   let rate: number | null = null;
+  let down = false;
+  let connections = 0;
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
+    if (down) {
+      client.resetAndDestroy();
+      return;
+    }
+    connections += 1;
     const upstream = connect(upstreamPort, '127.0.0.1');
     open.add(client);
     open.add(upstream);
@@ -85,6 +99,9 @@ export async function startTcpProxy(upstreamPort: number): Promise<TcpProxy> {
     get bytesDown() {
       return bytesDown;
     },
+    get connections() {
+      return connections;
+    },
     resetCounters() {
       bytesUp = 0;
       bytesDown = 0;
@@ -97,6 +114,14 @@ export async function startTcpProxy(upstreamPort: number): Promise<TcpProxy> {
       for (const socket of sockets) socket.destroy();
       open.clear();
       return sockets.length / 2;
+    },
+    cut() {
+      down = true;
+      for (const socket of open) socket.destroy();
+      open.clear();
+    },
+    restore() {
+      down = false;
     },
     close() {
       for (const socket of open) socket.destroy();

@@ -39,6 +39,7 @@ umask 077
 mkdir -p "$BACKUP/lanyard"
 
 node "$RELAY" doctor --config "$CONFIG" || echo "relay doctor found problems (above); starting anyway, the relay retries"
-# The same memory settings as the systemd unit (see there; MALLOC_ARENA_MAX only matters on glibc).
+# The same memory settings as the systemd unit (see there; the MALLOC_ variables only matter on glibc).
 export MALLOC_ARENA_MAX=2
-exec node --max-semi-space-size=2 "$RELAY" run --config "$CONFIG"
+export MALLOC_MMAP_THRESHOLD_=65536
+exec node --max-semi-space-size=2 --optimize-for-size "$RELAY" run --config "$CONFIG"

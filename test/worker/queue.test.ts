@@ -244,6 +244,115 @@ describe('pushes GitHub delivers out of order', () => {
     expect(status.branchHead.sha).toBe(onForced);
   });
 
+  // Pushes 1 (A→B), 2 (B→C), 3 (C→D) delivered 3, 1, 2: push 1 looks new when it arrives (nothing
+  // seen leaves B yet) and moves the branch back to B; push 2 links B to D, and D deploys.
+  const linkedLate = async (name: string) => {
+    const pushes = chain(name, 4).slice(1); // moves A→B, B→C, C→D
+    const [p1, p2, p3] = pushes as [(typeof pushes)[number], (typeof pushes)[number], (typeof pushes)[number]];
+    const id3 = (await send(p3)).body.deployments[0].deploymentId as string;
+    const id1 = (await send(p1)).body.deployments[0].deploymentId as string;
+    return { p1, p2, p3, id1, id3 };
+  };
+  const linkAudit = async (to: string) => {
+    const { body: audit } = await apiCall('/deployments/cabin/audit?limit=100', 'admin');
+    return audit.entries.find((e: any) => e.action === 'push.linked' && e.detail.to === to);
+  };
+
+  it('pushes delivered 3, 1, 2 end with the newest commit queued and as the branch head, and the audit says why', async () => {
+    const { p1, p2, p3, id1, id3 } = await linkedLate('linked-late');
+    const linking = await send(p2);
+    expect(linking.status).toBe(202);
+    const id2 = linking.body.deployments[0].deploymentId as string;
+    const { status, byId } = await cabin();
+    expect(status.branchHead).toMatchObject({ sha: p3.sha, message: 'linked-late change 4' });
+    expect(status.queued).toHaveLength(1);
+    const deployD = status.queued[0];
+    expect(deployD).toMatchObject({ sha: p3.sha, trigger: 'push', message: 'linked-late change 4', deliveryId: null });
+    expect(deployD.id).not.toBe(id3);
+    expect(byId[id1]).toMatchObject({ sha: p1.sha, status: 'superseded', supersededBy: id2 });
+    expect(byId[id2]).toMatchObject({ sha: p2.sha, status: 'superseded', supersededBy: deployD.id });
+    expect(byId[id3]).toMatchObject({ sha: p3.sha, status: 'superseded', supersededBy: id1 });
+    expect(linking.body.reason).toContain(`${p3.sha.slice(0, 7)} deploys instead`);
+    expect(await linkAudit(p3.sha)).toMatchObject({
+      actor: 'lanyard (late push linked the branch)',
+      detail: {
+        deploymentId: deployD.id,
+        message: `push ${p1.sha.slice(0, 7)}→${p2.sha.slice(0, 7)} linked ${p1.sha.slice(0, 7)} to ${p3.sha.slice(0, 7)}: deploying ${p3.sha.slice(0, 7)}`,
+      },
+    });
+    // The relay is handed D, the newest commit.
+    const relay = await connectRelay('cabin');
+    expect(await relay.next('job')).toMatchObject({ jobId: deployD.id, sha: p3.sha });
+    relay.close();
+  });
+
+  it('when the relay already runs the older commit, the newest is queued after it and the older one is not cancelled', async () => {
+    const { p1, p2, p3, id1 } = await linkedLate('linked-running');
+    const relay = await connectRelay('cabin');
+    expect(await relay.next('job')).toMatchObject({ jobId: id1, sha: p1.sha });
+    relay.send({ type: 'ack', jobId: id1, attempt: 1 });
+    const id2 = (await send(p2)).body.deployments[0].deploymentId as string;
+    const { status, byId } = await cabin();
+    expect(status.current).toMatchObject({ id: id1, sha: p1.sha, status: 'running' });
+    expect(status.queued.map((d: any) => d.sha)).toEqual([p3.sha]);
+    expect(byId[id2]).toMatchObject({ status: 'superseded', supersededBy: status.queued[0].id });
+    expect(status.branchHead.sha).toBe(p3.sha);
+    relay.send({ type: 'result', jobId: id1, status: 'succeeded', reason: null, summary: { filesChanged: [], activation: 'none' } as any });
+    expect(await relay.next('job')).toMatchObject({ jobId: status.queued[0].id, sha: p3.sha });
+    relay.close();
+  });
+
+  it('when the relay already runs the newest commit, the push that links to it deploys nothing again', async () => {
+    const [, p1, p2, p3] = chain('linked-newest-running', 4) as [unknown, ReturnType<typeof chain>[number], ReturnType<typeof chain>[number], ReturnType<typeof chain>[number]];
+    const id3 = (await send(p3)).body.deployments[0].deploymentId as string;
+    const relay = await connectRelay('cabin');
+    expect(await relay.next('job')).toMatchObject({ jobId: id3, sha: p3.sha });
+    relay.send({ type: 'ack', jobId: id3, attempt: 1 });
+    const id1 = (await send(p1)).body.deployments[0].deploymentId as string;
+    const id2 = (await send(p2)).body.deployments[0].deploymentId as string;
+    const { status, byId } = await cabin();
+    expect(status.current).toMatchObject({ id: id3, sha: p3.sha, status: 'running' });
+    expect(status.queued).toEqual([]);
+    expect(byId[id1]).toMatchObject({ status: 'superseded', supersededBy: id2 });
+    expect(byId[id2]).toMatchObject({ status: 'superseded', supersededBy: id3 });
+    expect(status.branchHead.sha).toBe(p3.sha);
+    expect((await linkAudit(p3.sha)).detail).toMatchObject({ deploymentId: id3, message: expect.stringContaining(`is running as ${id3}`) });
+    relay.send({ type: 'result', jobId: id3, status: 'succeeded', reason: null, summary: { filesChanged: [], activation: 'none' } as any });
+    relay.close();
+  });
+
+  it('a force push cycle delivered out of order repairs nothing and ends', async () => {
+    const a = fakeSha('cycle-a');
+    const b = fakeSha('cycle-b');
+    // Pushed a→b, then reset b→a, then a→b again; delivered reset first.
+    const resetId = await sendPush({ before: b, after: a, forced: true });
+    const firstId = await sendPush({ before: a, after: b });
+    const againId = await sendPush({ before: a, after: b });
+    const { status, byId } = await cabin();
+    expect(byId[resetId]).toMatchObject({ status: 'superseded', supersededBy: firstId });
+    expect(byId[firstId]).toMatchObject({ sha: b, status: 'queued' });
+    expect(byId[againId]).toMatchObject({ sha: b, status: 'superseded' });
+    expect(status.branchHead.sha).toBe(b);
+    expect(await linkAudit(a)).toBeUndefined();
+    expect(await linkAudit(b)).toBeUndefined();
+    // The next push in order deploys as always.
+    const c = fakeSha('cycle-c');
+    const nextId = await sendPush({ before: b, after: c });
+    const after = await cabin();
+    expect(after.byId[nextId]).toMatchObject({ sha: c, status: 'queued' });
+    expect(after.status.branchHead.sha).toBe(c);
+  });
+
+  it('a target that waits for CI moves its branch head to the newest commit when pushes arrive 3, 1, 2', async () => {
+    const sha = (k: number) => fakeSha(`gated-linked-${k}`);
+    const push = (k: number) => deliver({ event: 'push', payload: pushPayload({ repo: 'octo-home/gated-config', before: sha(k - 1), after: sha(k), message: `gated linked ${k}` }) });
+    for (const k of [3, 1, 2]) expect((await push(k)).status).toBe(202);
+    const { body: status } = await apiCall('/deployments/gated/status', 'viewer');
+    expect(status.branchHead).toMatchObject({ sha: sha(3), message: 'gated linked 3' });
+    // Only the head moves: nothing is queued for these commits.
+    expect(status.queued.filter((d: any) => [1, 2, 3].some((k) => d.sha === sha(k)))).toEqual([]);
+  });
+
   it('a target that waits for CI keeps the newer branch head when pushes arrive in reverse', async () => {
     const sha = (k: number) => fakeSha(`gated-reverse-${k}`);
     const push = (k: number) => deliver({ event: 'push', payload: pushPayload({ repo: 'octo-home/gated-config', before: sha(k - 1), after: sha(k), message: `gated ${k}` }) });

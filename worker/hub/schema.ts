@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS push_transitions (
 );
 CREATE INDEX IF NOT EXISTS push_transitions_by_before ON push_transitions (before_sha, seq);
 CREATE INDEX IF NOT EXISTS push_transitions_by_time ON push_transitions (seen_at);
+-- The message and author of each commit a push moved the branch to, so the head can be moved to a
+-- commit that a late push links to (push-transitions.ts) with what a push would have shown.
+CREATE TABLE IF NOT EXISTS pushed_commits (sha TEXT PRIMARY KEY, message TEXT NOT NULL, author TEXT, seen_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS pushed_commits_by_time ON pushed_commits (seen_at);
 -- Outward (worker/outward/): messages for GitHub, Slack and the signed webhook, kept until
 -- delivered so an outage or an eviction loses none; retried from the hub's alarm. A stream is one
 -- deployment on one channel: its messages go out strictly in order.

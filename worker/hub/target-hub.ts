@@ -113,12 +113,38 @@ export class TargetHub extends DurableObject<Env> {
       if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [], notDeployed: null });
     }
     const now = Date.now();
-    if (request.pushedOver !== undefined && request.sha) {
+    const headBefore = this.branchHead()?.sha ?? null;
+    const push = request.pushedOver !== undefined && request.sha ? { ...request, sha: request.sha, pushedOver: request.pushedOver } : null;
+    if (push) {
       // The latest commit wins, but arrival order is no push order: a push the branch was already
       // pushed on from supersedes nothing and moves no head (push-transitions.ts has the rule).
-      const later = this.pushes.laterThan(request.pushedOver, request.sha, this.branchHead()?.sha ?? null);
-      if (later) return accepted(this.recordLatePush({ ...request, sha: request.sha, pushedOver: request.pushedOver }, later, now));
+      const later = this.pushes.laterThan(push.pushedOver, push.sha, headBefore);
+      if (later) {
+        const outcome = this.recordLatePush(push, later, now);
+        this.followBranch(push, headBefore, now);
+        this.pump();
+        this.broadcast();
+        return accepted(outcome);
+      }
     }
+    const queued = this.queueDeploy(request, now);
+    if (!queued.ok) return queued;
+    let notDeployed: string | null = null;
+    if (push) {
+      // Decided before the queue is pumped, so no relay is handed a commit the branch has moved past.
+      const linked = this.followBranch(push, headBefore, now);
+      if (linked?.deploymentId && this.deployments.get(queued.value.deploymentId)?.status === 'superseded') {
+        notDeployed = `${linked.why}: ${linked.sha.slice(0, 7)} deploys instead (${linked.deploymentId})`;
+      }
+    }
+    this.pump();
+    // Watching status pages refresh; the outside world hears about it (broadcast announces).
+    this.broadcast();
+    return accepted({ ...queued.value, notDeployed });
+  }
+
+  /** Queues a deploy, superseding the queued older ones (the latest commit wins); the caller pumps and broadcasts. */
+  private queueDeploy(request: EnqueueDeploy, now: number): HubResult<{ deploymentId: string; created: true; superseded: string[] }> {
     if (request.branchHead && request.sha) this.storeBranchHead({ sha: request.sha, ...request.branchHead });
     const head = this.branchHead();
     const sha = request.sha ?? head?.sha;
@@ -127,6 +153,8 @@ export class TargetHub extends DurableObject<Env> {
     }
     const id = newId('dep', now);
     const knownHead = head && head.sha === sha ? head : null;
+    const message = request.message ?? knownHead?.message ?? '';
+    const author = request.author ?? knownHead?.author ?? null;
     this.deployments.insert({
       id,
       kind: 'deploy',
@@ -134,14 +162,14 @@ export class TargetHub extends DurableObject<Env> {
       ref: request.ref ?? `refs/heads/${this.config().branch}`,
       trigger: request.trigger,
       actor: request.actor,
-      message: request.message ?? knownHead?.message ?? '',
-      author: request.author ?? knownHead?.author ?? null,
+      message,
+      author,
       deliveryId: request.deliveryId,
       rollbackOf: null,
       restoreBackupId: null,
       createdAt: now,
     });
-    if (request.pushedOver !== undefined) this.pushes.record(request.pushedOver, sha, id, now);
+    if (request.pushedOver !== undefined) this.pushes.record(request.pushedOver, sha, id, now, { message, author });
     // The latest commit wins: anything still waiting to deploy an older one is skipped.
     const superseded = this.deployments
       .withStatus(['queued'])
@@ -157,17 +185,75 @@ export class TargetHub extends DurableObject<Env> {
       detail: { deploymentId: id, sha, trigger: request.trigger, deliveryId: request.deliveryId, superseded },
       source: request.source,
     });
-    this.pump();
-    // Watching status pages refresh; the outside world hears about it (broadcast announces).
-    this.broadcast();
-    return accepted({ deploymentId: id, created: true, superseded, notDeployed: null });
+    return accepted({ deploymentId: id, created: true, superseded });
+  }
+
+  /**
+   * After a push is recorded (stale or not): when the moves seen lead on from the branch head, the
+   * head is behind (a late push moved it back; push-transitions.ts has the rule). It moves to where
+   * they lead, and when the push that moved the branch there made a deployment (the target deploys
+   * on push), that commit is deployed again through the queue, superseding the older ones queued,
+   * unless it is already queued, running, or the last one deployed. The caller pumps and broadcasts.
+   */
+  private followBranch(push: LinkingPush, headBefore: string | null, now: number): LinkedBranch | null {
+    if (!this.pushes.recordsMove(push.pushedOver, push.sha)) return null;
+    const head = this.branchHead();
+    if (!head) return null;
+    const end = this.pushes.chainFrom(head.sha, push.sha);
+    if (!end) return null;
+    const origin = end.deploymentId ? this.deployments.get(end.deploymentId) : null;
+    const message = end.commit?.message ?? origin?.message ?? '';
+    const author = end.commit?.author ?? origin?.author ?? null;
+    this.storeBranchHead({ sha: end.sha, message, author, at: now });
+    const to = end.sha.slice(0, 7);
+    const why = `push ${push.pushedOver.slice(0, 7)}→${push.sha.slice(0, 7)} linked ${(headBefore ?? end.from).slice(0, 7)} to ${to}`;
+    const link = { linkedBy: { before: push.pushedOver, after: push.sha, deliveryId: push.deliveryId }, from: end.from, to: end.sha };
+    if (!origin) {
+      this.audit.record({ at: now, actor: LINK_ACTOR, action: 'push.linked', detail: { ...link, message: `${why}: the branch head is ${to}`, deploymentId: null }, source: push.source });
+      return { sha: end.sha, why, deploymentId: null };
+    }
+    const queuedDeploys = this.deployments.withStatus(['queued']).filter((d) => d.kind === 'deploy');
+    const active = this.deployments.withStatus(ACTIVE)[0] ?? null;
+    const lastRun = active ?? this.deployments.latest(['succeeded', 'failed', 'rolled_back']);
+    const queuedAlready = queuedDeploys.find((d) => d.sha === end.sha) ?? null;
+    const inPlace = lastRun && lastRun.sha === end.sha && (active !== null || lastRun.status === 'succeeded') ? lastRun : null;
+    if (queuedAlready || inPlace) {
+      const keeper = (queuedAlready ?? inPlace)!;
+      // Never deployed twice: what is queued older than it is skipped, as a new deploy of it would.
+      const superseded = queuedDeploys.filter((d) => d.id !== keeper.id).map((d) => d.id);
+      for (const old of superseded) {
+        this.deployments.update(old, { status: 'superseded', superseded_by: keeper.id, reason: `${why}, which ${keeper.id} deploys`, finished_at: now });
+      }
+      this.audit.record({
+        at: now,
+        actor: LINK_ACTOR,
+        action: 'push.linked',
+        detail: { ...link, message: `${why}: ${to} is ${keeper.status} as ${keeper.id}`, deploymentId: keeper.id, superseded },
+        source: push.source,
+      });
+      return { sha: end.sha, why, deploymentId: keeper.id };
+    }
+    const queued = this.queueDeploy(
+      { target: this.targetName(), sha: end.sha, ref: origin.ref, trigger: 'push', actor: origin.actor || LINK_ACTOR, message, author, deliveryId: null, source: push.source },
+      now,
+    );
+    if (!queued.ok) return null;
+    this.audit.record({
+      at: now,
+      actor: LINK_ACTOR,
+      action: 'push.linked',
+      detail: { ...link, message: `${why}: deploying ${to}`, deploymentId: queued.value.deploymentId, superseded: queued.value.superseded },
+      source: push.source,
+    });
+    return { sha: end.sha, why, deploymentId: queued.value.deploymentId };
   }
 
   /**
    * A push delivered after a later push to the branch: in the history as superseded (by the later
    * push's deployment), so the delivery is accounted for, but it deploys nothing and moves no head.
    * Its move is remembered all the same: a push delivered later still that the branch was pushed
-   * on from is judged stale by it.
+   * on from is judged stale by it, and it may link the head to the pushes made after it. The
+   * caller broadcasts.
    */
   private recordLatePush(request: EnqueueDeploy & { sha: string; pushedOver: string }, later: PushTransition, now: number): EnqueueOutcome {
     const id = newId('dep', now);
@@ -188,7 +274,7 @@ export class TargetHub extends DurableObject<Env> {
     });
     // Final at once, in the same synchronous step: no relay or status page ever sees it queued.
     this.deployments.update(id, { status: 'superseded', superseded_by: later.deploymentId, reason, finished_at: now });
-    this.pushes.record(request.pushedOver, request.sha, id, now);
+    this.pushes.record(request.pushedOver, request.sha, id, now, { message: request.message ?? '', author: request.author });
     this.audit.record({
       at: now,
       actor: request.actor,
@@ -196,7 +282,6 @@ export class TargetHub extends DurableObject<Env> {
       detail: { deploymentId: id, sha: request.sha, pushedOver: request.pushedOver, laterPush: later.after, supersededBy: later.deploymentId, deliveryId: request.deliveryId },
       source: request.source,
     });
-    this.broadcast();
     return { deploymentId: id, created: true, superseded: [], notDeployed: reason };
   }
 
@@ -325,13 +410,20 @@ export class TargetHub extends DurableObject<Env> {
       this.sql.exec('INSERT INTO head_deliveries (delivery_id, seen_at) VALUES (?, ?)', head.deliveryId, head.at);
       this.sql.exec('DELETE FROM head_deliveries WHERE seen_at < ?', head.at - HEAD_DELIVERY_RETENTION_MS);
     }
-    if (head.pushedOver !== undefined) {
+    const headBefore = this.branchHead()?.sha ?? null;
+    const push = head.pushedOver !== undefined ? { ...head, pushedOver: head.pushedOver, deliveryId: head.deliveryId ?? null, source: null } : null;
+    if (push) {
       // A push delivered after a later one leaves the head where the later one put it.
-      const later = this.pushes.laterThan(head.pushedOver, head.sha, this.branchHead()?.sha ?? null);
-      this.pushes.record(head.pushedOver, head.sha, null, head.at);
-      if (later) return;
+      const later = this.pushes.laterThan(push.pushedOver, push.sha, headBefore);
+      this.pushes.record(push.pushedOver, push.sha, null, head.at, { message: head.message, author: head.author });
+      // Only the head moves when a late push links it on: this target deploys on CI or dispatch.
+      if (later) {
+        if (this.followBranch(push, headBefore, head.at)) this.broadcast();
+        return;
+      }
     }
     this.storeBranchHead(head);
+    if (push) this.followBranch(push, headBefore, head.at);
     // A gated target now shows the commit it waits for.
     this.broadcast();
   }
@@ -810,6 +902,24 @@ export class TargetHub extends DurableObject<Env> {
 }
 
 export const RELAY_LOST = 'relay lost';
+
+/** Who moves the branch head (and queues its deploy) when a late push links it to later pushes. */
+const LINK_ACTOR = 'lanyard (late push linked the branch)';
+
+/** A push as followBranch needs it: its move, and where it came from for the audit. */
+interface LinkingPush {
+  sha: string;
+  pushedOver: string;
+  deliveryId: string | null;
+  source: string | null;
+}
+
+/** Where a late push linked the branch head to, and the deployment that deploys it there (if the target deploys on push). */
+interface LinkedBranch {
+  sha: string;
+  why: string;
+  deploymentId: string | null;
+}
 
 /** GitHub redelivers deliveries of the past 3 days; the pushes that moved a gated target's head are remembered ten times as long. */
 const HEAD_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;

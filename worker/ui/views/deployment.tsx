@@ -6,7 +6,7 @@ import { isFinal, pathCount } from '../../../shared/deployment.ts';
 import { activationLabel, duration, deploymentDuration, shortSha } from '../format.ts';
 import { stepRows } from '../step-rows.ts';
 import type { DeploymentDetail } from '../target-data.ts';
-import { Badge, Commit, MorePaths, Time } from './parts.tsx';
+import { Badge, Commit, PathItems, Time } from './parts.tsx';
 
 export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; now: number }) {
   const { deployment: d, steps } = props.detail;
@@ -82,12 +82,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
             <dd data-fact="files-changed">
               {summary.filesChanged.length ? (
                 <ul class="files">
-                  {summary.filesChanged.map((f) => (
-                    <li>
-                      <code>{f}</code>
-                    </li>
-                  ))}
-                  <MorePaths shown={summary.filesChanged.length} total={pathCount(summary, 'filesChanged')} />
+                  <PathItems summary={summary} list="filesChanged" />
                 </ul>
               ) : (
                 'none'
@@ -98,12 +93,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
                 <dt>Files deleted</dt>
                 <dd>
                   <ul class="files">
-                    {summary.filesDeleted.map((f) => (
-                      <li>
-                        <code>{f}</code>
-                      </li>
-                    ))}
-                    <MorePaths shown={summary.filesDeleted.length} total={pathCount(summary, 'filesDeleted')} />
+                    <PathItems summary={summary} list="filesDeleted" />
                   </ul>
                 </dd>
               </>

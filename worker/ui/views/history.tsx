@@ -8,7 +8,7 @@ import type { BackupInventory, DeploymentView } from '../../../shared/api.ts';
 import { pathCount } from '../../../shared/deployment.ts';
 import { mayBeKept } from '../../hub/backup-inventory.ts';
 import { activationLabel, deploymentDuration, duration, firstLine } from '../format.ts';
-import { Badge, MorePaths, ShaLink, Time } from './parts.tsx';
+import { Badge, PathItems, ShaLink, Time } from './parts.tsx';
 
 export function HistoryTable(props: {
   target: string;
@@ -101,18 +101,8 @@ function HistoryRow(props: { deployment: DeploymentView; base: string; repo: str
               {pathCount(summary, 'filesChanged')} changed{summary.filesDeleted.length ? `, ${pathCount(summary, 'filesDeleted')} deleted` : ''}
             </summary>
             <ul class="files">
-              {summary.filesChanged.map((f) => (
-                <li>
-                  <code>{f}</code>
-                </li>
-              ))}
-              <MorePaths shown={summary.filesChanged.length} total={pathCount(summary, 'filesChanged')} />
-              {summary.filesDeleted.map((f) => (
-                <li>
-                  <code>{f}</code> <span class="muted">(deleted)</span>
-                </li>
-              ))}
-              <MorePaths shown={summary.filesDeleted.length} total={pathCount(summary, 'filesDeleted')} />
+              <PathItems summary={summary} list="filesChanged" />
+              <PathItems summary={summary} list="filesDeleted" note="(deleted)" />
             </ul>
           </details>
         ) : (

@@ -3,6 +3,7 @@
 // Small pieces every view uses: a status badge, a time, a commit with its GitHub link. Text that
 // came from a commit or a file name is only ever passed as a child or an attribute, which hono/jsx
 // escapes.
+import { pathCount, type DeploymentSummary } from '../../../shared/deployment.ts';
 import { ago, commitUrl, firstLine, shortSha, utcTime } from '../format.ts';
 
 export function Badge(props: { state: string; text?: string }) {
@@ -42,8 +43,22 @@ export function Commit(props: { repo: string; sha: string; message: string; auth
   );
 }
 
-/** The last item of a path list the relay cut short (a first deploy of thousands of files). */
-export function MorePaths(props: { shown: number; total: number }) {
-  const more = props.total - props.shown;
-  return more > 0 ? <li class="muted">… and {more} more</li> : null;
+/**
+ * One path list of a deployment's summary as list items, each path with an optional note, and
+ * "… and N more" when the relay cut the list short (a first deploy of thousands of files).
+ */
+export function PathItems(props: { summary: DeploymentSummary; list: 'filesChanged' | 'filesDeleted'; note?: string }) {
+  const paths = props.summary[props.list];
+  const more = pathCount(props.summary, props.list) - paths.length;
+  return (
+    <>
+      {paths.map((f) => (
+        <li>
+          <code>{f}</code>
+          {props.note ? <> <span class="muted">{props.note}</span></> : null}
+        </li>
+      ))}
+      {more > 0 ? <li class="muted">… and {more} more</li> : null}
+    </>
+  );
 }

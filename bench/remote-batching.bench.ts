@@ -14,21 +14,12 @@ import { packFiles } from '../relay/pipeline/upload.ts';
 import { connectSshHost } from '../relay/transport/ssh-host.ts';
 import { shellQuote } from '../relay/transport/target-host.ts';
 import { startSshd } from '../test/support/sshd.ts';
+import { median, time } from './support/stats.ts';
 
 const run = promisify(execFile);
 const FILES = Number(process.env.BENCH_FILES ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function time(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
 
 const sshd = await startSshd();
 const host = await connectSshHost({ host: sshd.host, port: sshd.port, username: sshd.username, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint });

@@ -349,26 +349,14 @@ export async function moveIntoPlace(
     checks.push(`if [ -d ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then echo ${shellQuote(`${path} is a folder on the host`)} >&2; exit 5; fi`);
   }
   await runChecked(host, 'checking the paths to write', checks.join('\n'));
-  const folderOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.');
   // Folder by folder, so each chunk touches as few folders as it can: every folder a chunk touches
   // costs a mkdir and an mv process, and a chunk of a tree's files in their usual order touched all.
-  const ordered = [...toWrite].sort((a, b) => {
-    const fa = folderOf(a);
-    const fb = folderOf(b);
-    return fa < fb ? -1 : fa > fb ? 1 : 0;
-  });
+  const ordered = [...groupByFolder(toWrite).values()].flat();
   for (let start = 0; start < ordered.length; start += MOVE_CHUNK) {
     const chunk = ordered.slice(start, start + MOVE_CHUNK);
     const lines = ['set -e', `cd ${shellQuote(root)}`];
     // One mkdir and one mv per folder, not per file: a first deploy of thousands of files stays fast.
-    const byFolder = new Map<string, string[]>();
-    for (const path of chunk) {
-      const folder = folderOf(path);
-      const paths = byFolder.get(folder);
-      if (paths) paths.push(path);
-      else byFolder.set(folder, [path]);
-    }
-    for (const [folder, paths] of byFolder) {
+    for (const [folder, paths] of groupByFolder(chunk)) {
       // Named as ./folder: a repository folder called --help or -v must not read as an option of mkdir or mv.
       if (folder !== '.') lines.push(`mkdir -p ${shellQuote(`./${folder}`)}`);
       for (let i = 0; i < paths.length; i += 500) {
@@ -383,6 +371,23 @@ export async function moveIntoPlace(
   await runChecked(host, 'deleting removed files', finish.join('\n'));
 }
 
+/** The folder a config path is in, relative to the root: '.' for a file at the root. */
+function folderOf(path: string): string {
+  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+}
+
+/** Paths by folder: each folder's paths in the order given, the folders in order of first appearance. */
+function groupByFolder(paths: Iterable<string>): Map<string, string[]> {
+  const byFolder = new Map<string, string[]>();
+  for (const path of paths) {
+    const folder = folderOf(path);
+    const group = byFolder.get(folder);
+    if (group) group.push(path);
+    else byFolder.set(folder, [path]);
+  }
+  return byFolder;
+}
+
 /**
  * Checks, before anything is backed up or written, that the relay's user may write every folder the
  * deploy writes into or deletes from (or, for a folder still to be made, the nearest one that
@@ -390,14 +395,7 @@ export async function moveIntoPlace(
  * leave a rollback that must write into it too; found here, the deploy stops with nothing written.
  */
 export async function checkWritable(host: TargetHost, root: string, toWrite: string[], toDelete: string[]): Promise<void> {
-  const folderOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.');
-  const needs = new Map<string, string[]>();
-  for (const path of [...toWrite, ...toDelete, '.lanyard/staging/x']) {
-    const folder = folderOf(path);
-    const paths = needs.get(folder);
-    if (paths) paths.push(path);
-    else needs.set(folder, [path]);
-  }
+  const needs = groupByFolder([...toWrite, ...toDelete, '.lanyard/staging/x']);
   const script = [
     `cd ${shellQuote(root)} || exit 3`,
     ...[...needs.keys()].map((folder) => `f=${shellQuote(`./${folder}`)}; while [ ! -e "$f" ]; do f=$(dirname "$f"); done; if [ ! -w "$f" ] || [ ! -x "$f" ]; then printf '%s\t%s\n' ${shellQuote(folder)} "\${f#./}"; fi`),
@@ -408,7 +406,10 @@ export async function checkWritable(host: TargetHost, root: string, toWrite: str
   for (const line of out.split('\n')) {
     const [folder, blocking] = line.split('\t');
     if (!folder || !blocking) continue;
-    readOnly.set(blocking, [...(readOnly.get(blocking) ?? []), ...(needs.get(folder) ?? []).filter((p) => !p.startsWith('.lanyard/'))]);
+    const blocked = (needs.get(folder) ?? []).filter((p) => !p.startsWith('.lanyard/'));
+    const known = readOnly.get(blocking);
+    if (known) known.push(...blocked);
+    else readOnly.set(blocking, blocked);
   }
   if (!readOnly.size) return;
   const described = [...readOnly].map(([folder, paths]) => {

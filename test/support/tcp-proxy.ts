@@ -91,6 +91,13 @@ export async function startTcpProxy(upstreamPort: number): Promise<TcpProxy> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  /** Destroys every open connection (both ends); resolves how many client connections there were. */
+  function dropAll(): number {
+    const sockets = [...open];
+    for (const socket of sockets) socket.destroy();
+    open.clear();
+    return sockets.length / 2;
+  }
   return {
     port,
     get bytesUp() {
@@ -109,22 +116,16 @@ export async function startTcpProxy(upstreamPort: number): Promise<TcpProxy> {
     throttle(bytesPerSecond) {
       rate = bytesPerSecond;
     },
-    dropAll() {
-      const sockets = [...open];
-      for (const socket of sockets) socket.destroy();
-      open.clear();
-      return sockets.length / 2;
-    },
+    dropAll,
     cut() {
       down = true;
-      for (const socket of open) socket.destroy();
-      open.clear();
+      dropAll();
     },
     restore() {
       down = false;
     },
     close() {
-      for (const socket of open) socket.destroy();
+      dropAll();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };

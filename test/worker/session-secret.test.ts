@@ -64,6 +64,22 @@ describe('the session key comes from SESSION_SECRET alone', () => {
     expect(await signedInAs(withEnv({}), await forgedAdminCookie(`SESSION_SECRET\n${bound.SESSION_SECRET}`))).toBe('ada');
   });
 
+  it('takes no digest from API_TOKENS for a token: the API and the sign-in form refuse it', async () => {
+    const digest = (JSON.parse(bound.API_TOKENS!) as { name: string; sha256?: string }[]).find((t) => t.name === 'ada')!.sha256!;
+    const api = await withEnv({})('/api/targets', { headers: { Authorization: `Bearer ${digest}` } });
+    expect(api.status).toBe(401);
+    const on = await withEnv({})('/sign-in');
+    const nonce = cookiesOf(on)['__Host-lanyard_sign_in']!;
+    const posted = await withEnv({})('/sign-in', {
+      method: 'POST',
+      headers: { ...FORM, Cookie: `__Host-lanyard_sign_in=${nonce}` },
+      body: new URLSearchParams({ token: digest, csrf: csrfIn(await on.text()) }),
+      redirect: 'manual',
+    });
+    expect(posted.status).toBe(401);
+    expect(cookiesOf(posted)['__Host-lanyard_session']).toBeUndefined();
+  });
+
   it('signs in with a SESSION_SECRET of 32 random characters or more', async () => {
     const via = withEnv({ SESSION_SECRET: crypto.randomUUID().replaceAll('-', '') });
     const otto = await signIn(TOKENS.operator, via);

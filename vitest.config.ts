@@ -17,6 +17,15 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
+              // These tests make hundreds of refused requests from one workerd, none carrying
+              // CF-Connecting-IP (so all from one shared address): with wrangler.toml's limits they
+              // would be throttled by accident. The rate limits themselves are tested against the
+              // real wrangler.toml, through wrangler dev (test/e2e/rate-limits.test.ts).
+              ratelimits: {
+                SIGN_IN_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } },
+                API_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } },
+                RELAY_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } },
+              },
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 WEBHOOK_SECRET: 'test-webhook-secret',
@@ -26,6 +35,7 @@ export default defineConfig({
                   { name: 'otto', role: 'operator', token: 'operator-token-lanyard-test' },
                   { name: 'ada', role: 'admin', sha256: '86d52b26889c0e27ee3d007986c91490c2609ddbabcef949a6069d983df8bbbb' },
                 ]),
+                SESSION_SECRET: 'worker-tests-session-secret-2b1f0c9d7e6a5b4c3d2e1f0a9b8c7d6e',
                 RELAY_TOKEN_HOME: 'relay-token-home',
                 RELAY_TOKEN_GATED: 'sha256:48bd551b3580de628dcdd43c0e5f2a17857f222c34955bcd2ea05a81c94445a8',
                 // GitHub Deployments for the `outward` target only, against a port nothing listens

@@ -14,8 +14,14 @@ export interface Env {
   API_TOKENS?: string;
   /** The public base URL of the status page, for links in notifications. */
   PUBLIC_URL?: string;
-  /** Signs the status page's session cookies and CSRF tokens (at least 32 characters); unset: derived from API_TOKENS. */
+  /** Signs the status page's session cookies and CSRF tokens (at least 32 random characters); unset: sign-in is off. */
   SESSION_SECRET?: string;
+  /** Refused sign-ins per client address (wrangler.toml `[[ratelimits]]`; see worker/http/rate-limit.ts). */
+  SIGN_IN_RATE_LIMIT?: RateLimit;
+  /** Refused API tokens per client address. */
+  API_RATE_LIMIT?: RateLimit;
+  /** Refused relay tokens at /relay/connect per client address. */
+  RELAY_RATE_LIMIT?: RateLimit;
   /** GitHub's REST API (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3). */
   GITHUB_API_URL?: string;
   /** Token for GitHub Deployments (fine-grained, "Deployments: read and write"); the secret a target's `githubTokenSecret` names. */

@@ -1,9 +1,13 @@
 // Webhook intake in workerd: signatures, the events GitHub really sends, dedup and the ledger.
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sign } from '@octokit/webhooks-methods';
+import { app } from '../../worker/app.ts';
+import type { Env } from '../../worker/env.ts';
 import { fakeSha, pingPayload, pushPayload, repositoryDispatchPayload, workflowRunPayload } from '../support/github-payloads.ts';
-import { apiCall, call, deliver, ledgerEntry } from './helpers.ts';
+import { webhookRequestInit } from '../support/webhook-delivery.ts';
+import { apiCall, BASE, call, deliver, ledgerEntry } from './helpers.ts';
 
 describe('webhook signatures', () => {
   it('signs like GitHub documents (published test vector)', async () => {
@@ -50,27 +54,68 @@ describe('webhook signatures', () => {
     },
   );
 
-  it('refuses a body over 25 MB with 413 before reading it whole', async () => {
-    const response = await call('/webhooks/github', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push', 'Content-Length': String(26 * 1024 * 1024) },
-      body: '{}',
-    });
-    expect(response.status).toBe(413);
-  });
-
-  it('refuses a streamed body that grows past 25 MB with 413', async () => {
+  /** A body that never ends, counting how many 1 MB chunks the edge has pulled from it. */
+  function endlessBody(): { stream: ReadableStream<Uint8Array>; pulled: () => number } {
     const chunk = new Uint8Array(1024 * 1024).fill(32);
-    let sent = 0;
+    let pulled = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent >= 26) return controller.close();
-        sent += 1;
+        pulled += 1;
         controller.enqueue(chunk);
       },
     });
-    const response = await call('/webhooks/github', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push' }, body: stream });
+    return { stream, pulled: () => pulled };
+  }
+
+  it('refuses a body that declares more than 25 MB with 413 before reading a byte of it', async () => {
+    const body = endlessBody();
+    const ctx = createExecutionContext();
+    const response = await app.fetch(
+      new Request(`${BASE}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push', 'Content-Length': String(26 * 1024 * 1024) },
+        body: body.stream,
+      }),
+      env as unknown as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
     expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe('payload is larger than 26214400 bytes');
+    // The stream may have been asked to fill its queue once; the edge read nothing beyond that.
+    expect(body.pulled()).toBeLessThanOrEqual(1);
+  });
+
+  it('stops reading a body sent without Content-Length as soon as it passes 25 MB, and answers 413', async () => {
+    const body = endlessBody();
+    const ctx = createExecutionContext();
+    const response = await app.fetch(
+      new Request(`${BASE}/webhooks/github`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push' }, body: body.stream }),
+      env as unknown as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(413);
+    // 26 chunks pass 25 MB; one more may sit in the stream's queue. The body itself never ends.
+    expect(body.pulled()).toBeGreaterThanOrEqual(26);
+    expect(body.pulled()).toBeLessThanOrEqual(27);
+  });
+
+  it('verifies and routes a body sent in many small chunks without Content-Length, as if sent whole', async () => {
+    const text = JSON.stringify(pushPayload({ after: fakeSha('chunked-push'), message: 'x'.repeat(200_000) }));
+    const bytes = new TextEncoder().encode(text);
+    const init = await webhookRequestInit({ event: 'push', payload: null, rawBody: text });
+    let offset = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (offset >= bytes.byteLength) return controller.close();
+        controller.enqueue(bytes.slice(offset, offset + 1000));
+        offset += 1000;
+      },
+    });
+    const response = await call('/webhooks/github', { ...init, body: stream });
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as { status: string }).status).toBe('enqueued');
   });
 
   it('answers a signed form-encoded delivery with 400 naming the content type to choose', async () => {

@@ -7,6 +7,7 @@ import { DeploymentId, DeployRequest, HistoryQuery, RollbackRequest } from '../.
 import { findTarget, loadTargets } from '../config/targets.ts';
 import { identifyCaller, requireRole, type AppContext } from '../http/access.ts';
 import { ApiError } from '../http/errors.ts';
+import { refuseWhileThrottled } from '../http/rate-limit.ts';
 import { requestSource } from '../http/request-source.ts';
 import { jsonBody, validate } from '../http/validate.ts';
 import { hubFor } from '../hub/hub-for.ts';
@@ -17,6 +18,11 @@ import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 
 export const api = new Hono<AppContext>();
 
+// An address refused too often gets 429 before its token is looked at; app.ts counts the refusals.
+api.use('*', async (c, next) => {
+  refuseWhileThrottled(c.req.raw, 'api');
+  await next();
+});
 api.use('*', identifyCaller);
 
 api.get('/targets', async (c) => {

@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Headers the answer carries too, e.g. a 429's `Retry-After`. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -19,7 +21,7 @@ export function errorBody(code: string, message: string, details?: unknown) {
 }
 
 export function respondWithError(c: Context, error: unknown): Response {
-  if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.details), error.status);
+  if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.details), error.status, { ...error.headers });
   console.error('unhandled error', error);
   return c.json(errorBody('internal', 'Something went wrong at the edge; the error has been logged.'), 500);
 }

@@ -1,17 +1,24 @@
 // Whether GitHub's webhook reaches the edge and is trusted, from the delivery ledger, in one query:
-// the newest delivery of any kind, and the deliveries refused for their signature in a recent
-// window. A refused signature is what the webhook router records for a bad, missing or malformed
-// `X-Hub-Signature-256`: verdict `rejected`, status 401 (a 413 is `rejected` too, but it is about
-// size). Only requests that carry GitHub's `X-GitHub-Event` and `X-GitHub-Delivery` headers are
-// counted, so a scanner poking the public endpoint does not read as a wrong secret.
+// the newest delivery GitHub can be said to have sent, and the deliveries refused for their
+// signature in a recent window. A refused signature is what the webhook router records for a bad
+// or missing `X-Hub-Signature-256`: verdict `rejected`, status 401 (a 413 is `rejected` too, but it
+// is about size).
+//
+// Nothing here may be steered by an anonymous client. An unsigned request keeps its event and
+// delivery id in the ledger only when it looks like GitHub's (webhooks/github-shape.ts: GitHub's
+// headers and a body of its event's shape), so only those are counted, and only they or validly
+// signed deliveries can be "the last delivery". Of a row the panel shows times, a verdict, the
+// router's own reason, and an event name only from the list Lanyard subscribes to: never text
+// that came with the request (an unsigned body's repository is not even stored).
 import { z } from 'zod';
+import { GITHUB_EVENT_NAMES } from '../webhooks/github-shape.ts';
 import { DeliveryVerdict } from './deliveries.ts';
 
 /** The overview's window for refused signatures. */
 export const SIGNATURE_WINDOW_MS = 24 * 3600 * 1000;
 
 export const WebhookHealth = z.object({
-  /** The newest row of the ledger, whatever became of it; null while the ledger is empty. */
+  /** The newest delivery GitHub can be said to have sent, whatever became of it; null while there is none. `event` is null for an event Lanyard does not subscribe to. */
   last: z
     .object({
       receivedAt: z.number(),
@@ -28,7 +35,12 @@ export const WebhookHealth = z.object({
 });
 export type WebhookHealth = z.infer<typeof WebhookHealth>;
 
-const REFUSED_SIGNATURE = `verdict = 'rejected' AND status = 401 AND verified = 0 AND event IS NOT NULL AND delivery_id IS NOT NULL AND received_at >= ?1`;
+/** The event names the panel may show: constants of this code, never a header's text. */
+const KNOWN_EVENT = `event IN (${GITHUB_EVENT_NAMES.map((e) => `'${e}'`).join(', ')})`;
+/** Refused for its signature and shaped like GitHub's. */
+const REFUSED_SIGNATURE = `verdict = 'rejected' AND status = 401 AND verified = 0 AND ${KNOWN_EVENT} AND delivery_id IS NOT NULL AND received_at >= ?1`;
+/** What can be "the last delivery": validly signed, or refused and shaped like GitHub's. */
+const ATTRIBUTED = `(verified = 1 OR (verdict = 'rejected' AND status = 401 AND ${KNOWN_EVENT} AND delivery_id IS NOT NULL))`;
 
 const HealthRow = z.object({
   refused: z.number(),
@@ -53,7 +65,8 @@ export async function readWebhookHealth(db: D1Database, now: number): Promise<We
          l.received_at AS last_at, l.event AS last_event, l.action AS last_action, l.verdict AS last_verdict
        FROM (SELECT 1) AS one
        LEFT JOIN (SELECT received_at, reason FROM deliveries WHERE ${REFUSED_SIGNATURE} ORDER BY received_at DESC, id DESC LIMIT 1) AS r ON 1
-       LEFT JOIN (SELECT received_at, event, action, verdict FROM deliveries ORDER BY received_at DESC, id DESC LIMIT 1) AS l ON 1`,
+       LEFT JOIN (SELECT received_at, CASE WHEN ${KNOWN_EVENT} THEN event END AS event, CASE WHEN ${KNOWN_EVENT} THEN action END AS action, verdict
+                  FROM deliveries WHERE ${ATTRIBUTED} ORDER BY received_at DESC, id DESC LIMIT 1) AS l ON 1`,
     )
     .bind(since)
     .first();

@@ -5,6 +5,7 @@ import { findTarget } from '../config/targets.ts';
 import { secretNamed, type Env } from '../env.ts';
 import { bearerToken } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
+import { countRefusal, refuseWhileThrottled } from '../http/rate-limit.ts';
 import { requestSource } from '../http/request-source.ts';
 import { secretMatches } from '../http/secrets.ts';
 import { hubFor } from '../hub/hub-for.ts';
@@ -12,6 +13,7 @@ import { hubFor } from '../hub/hub-for.ts';
 export const relay = new Hono<{ Bindings: Env }>();
 
 relay.get('/connect', async (c) => {
+  refuseWhileThrottled(c.req.raw, 'relay');
   const name = c.req.query('target');
   if (!name) throw new ApiError(400, 'invalid_request', 'Name the target: /relay/connect?target=<name>.');
   const target = findTarget(c.env.TARGETS, name);
@@ -20,6 +22,8 @@ relay.get('/connect', async (c) => {
   const presented = bearerToken(c.req.header('Authorization'));
   const hub = hubFor(c.env, target.name);
   if (!presented || !(await secretMatches(presented, stored))) {
+    // Past the address's limit: 429, and nothing is recorded (worker/http/rate-limit.ts).
+    await countRefusal(c.env, c.req.raw, 'relay');
     await hub.recordAudit(target.name, {
       at: Date.now(),
       actor: 'relay',

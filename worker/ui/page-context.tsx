@@ -25,6 +25,8 @@ const SAFE_NEXT = /^\/(targets\/[a-z0-9][a-z0-9-]{0,62}(\?deployment=[A-Za-z0-9_
 
 export interface Visit {
   key: CryptoKey | null;
+  /** Why sign-in is off (no key), in words that say what to set; null when it is on. */
+  signInOff: string | null;
   session: Session | null;
   viewer: Viewer;
   nonce: string;
@@ -32,11 +34,14 @@ export interface Visit {
 
 /** Who is reading: the session cookie, verified; also sets `principal` for `requireRole`. */
 export async function visit(c: UiContext): Promise<Visit> {
-  const key = await sessionKey(c.env);
+  const found = await sessionKey(c.env);
+  const key = found.ok ? found.key : null;
+  // Without a key no cookie is read at all: one signed under an old or derived key is no session.
   const session = key ? await readSession(key, c.env, getCookie(c, SESSION_COOKIE), Date.now()) : null;
   c.set('principal', session?.principal ?? null);
   const csrf = key && session ? await csrfToken(key, session) : null;
-  return { key, session, nonce: newNonce(), viewer: { principal: session?.principal ?? null, csrf, canSignIn: key !== null } };
+  const signInOff = found.ok ? null : found.problem;
+  return { key, signInOff, session, nonce: newNonce(), viewer: { principal: session?.principal ?? null, csrf, canSignIn: key !== null } };
 }
 
 function withHeaders(c: UiContext, nonce: string | null): void {

@@ -35,14 +35,16 @@ ui.onError(async (error, c) => {
   const code = error instanceof ApiError ? error.code : 'internal';
   const message = error instanceof ApiError ? error.message : 'Something went wrong at the edge; the error has been logged.';
   if (!(error instanceof ApiError)) console.error('status page error', error);
-  let viewer: Viewer = { principal: null, csrf: null, canSignIn: false };
+  let viewer: Viewer = { principal: null, csrf: null, canSignIn: true };
   try {
     viewer = (await visit(c)).viewer;
   } catch {
-    // The session key itself is misconfigured: show the error without a session.
+    // API_TOKENS itself is misconfigured: show the error without a session.
   }
   const nonce = newNonce();
-  const title = status === 404 ? 'Not found' : status === 403 ? 'Refused' : status === 401 ? 'Sign in first' : status >= 500 ? 'Edge error' : 'Cannot do that';
+  const title =
+    status === 404 ? 'Not found' : status === 403 ? 'Refused' : status === 401 ? 'Sign in first' : status === 429 ? 'Too many attempts' : status >= 500 ? 'Edge error' : 'Cannot do that';
+  if (error instanceof ApiError) for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   let back = '/';
   try {
     back = `/targets/${findTarget(c.env.TARGETS, c.req.param('name') ?? '').name}`;

@@ -3,15 +3,13 @@
 // that signed in, so a session ends as soon as its token is removed from API_TOKENS or its role
 // changes, not only when it expires. The same key derives the CSRF tokens of the page's forms.
 //
-// The key: SESSION_SECRET when set (at least 32 characters); otherwise it is derived from the whole
-// API_TOKENS secret. Either way it comes only from secrets, so nobody who lacks them can forge a
-// cookie; with neither set there are no tokens and sign-in is off. Editing API_TOKENS without a
-// SESSION_SECRET changes the key, which signs everyone out: set SESSION_SECRET to avoid that.
+// The key comes from SESSION_SECRET alone (see session-secret.ts): without a good one there is no
+// key, sign-in is off and no cookie is read, whatever it claims.
 import { z } from 'zod';
 import type { Env } from '../env.ts';
 import { loadTokens, Role, type Principal } from '../http/auth.ts';
-import { ApiError } from '../http/errors.ts';
 import { sha256Hex } from '../http/secrets.ts';
+import { checkSessionSecret } from './session-secret.ts';
 
 /** `__Host-`: only this origin over HTTPS (or localhost) may set it, with Path=/ and no Domain. */
 export const SESSION_COOKIE = '__Host-lanyard_session';
@@ -19,7 +17,6 @@ export const SESSION_COOKIE = '__Host-lanyard_session';
 export const SIGN_IN_COOKIE = '__Host-lanyard_sign_in';
 export const SESSION_LIFETIME_SECONDS = 8 * 3600;
 export const SIGN_IN_LIFETIME_SECONDS = 30 * 60;
-const MIN_SECRET_LENGTH = 32;
 
 const SessionClaims = z
   .object({ v: z.literal(1), name: z.string().min(1), role: Role, exp: z.number().int(), tok: z.string().min(1) })
@@ -52,23 +49,16 @@ function fromBase64Url(text: string): Uint8Array | null {
   }
 }
 
-let keyCache: { material: string; key: CryptoKey } | null = null;
+let keyCache: { secret: string; key: CryptoKey } | null = null;
 
-/** The HMAC key of sessions and CSRF tokens, or null when sign-in is off (no secret to derive it from). */
-export async function sessionKey(env: Env): Promise<CryptoKey | null> {
-  let material: string;
-  if (env.SESSION_SECRET) {
-    if (env.SESSION_SECRET.length < MIN_SECRET_LENGTH) {
-      throw new ApiError(500, 'bad_configuration', `SESSION_SECRET must be at least ${MIN_SECRET_LENGTH} characters, e.g. the output of \`openssl rand -base64 32\`.`);
-    }
-    material = `SESSION_SECRET\n${env.SESSION_SECRET}`;
-  } else if (env.API_TOKENS && env.API_TOKENS.trim()) {
-    material = `API_TOKENS\n${env.API_TOKENS}`;
-  } else {
-    return null;
-  }
-  if (keyCache?.material === material) return keyCache.key;
-  const base = await crypto.subtle.importKey('raw', encoder.encode(material), 'HKDF', false, ['deriveKey']);
+/** The HMAC key of sessions and CSRF tokens, or why there is none (and sign-in is off). */
+export type SessionKey = { ok: true; key: CryptoKey } | { ok: false; problem: string };
+
+export async function sessionKey(env: Env): Promise<SessionKey> {
+  const verdict = checkSessionSecret(env);
+  if (!verdict.ok) return { ok: false, problem: verdict.message };
+  if (keyCache?.secret === verdict.secret) return { ok: true, key: keyCache.key };
+  const base = await crypto.subtle.importKey('raw', encoder.encode(`SESSION_SECRET\n${verdict.secret}`), 'HKDF', false, ['deriveKey']);
   const key = await crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('lanyard status page'), info: encoder.encode('session and csrf v1') },
     base,
@@ -76,8 +66,8 @@ export async function sessionKey(env: Env): Promise<CryptoKey | null> {
     false,
     ['sign', 'verify'],
   );
-  keyCache = { material, key };
-  return key;
+  keyCache = { secret: verdict.secret, key };
+  return { ok: true, key };
 }
 
 /** HMAC over `purpose \n data`: one key, separate purposes, so no value of one kind passes as another. */

@@ -10,6 +10,7 @@ import { clipText } from '../http/quote-input.ts';
 import { requestSource } from '../http/request-source.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { recordDelivery, type DeliveryRecord, type DeliveryVerdict } from '../ledger/deliveries.ts';
+import { headersLookLikeGithub, looksLikeGithub } from './github-shape.ts';
 import { routeDelivery } from './route-delivery.ts';
 import { checkSignature } from './signature.ts';
 
@@ -47,11 +48,19 @@ webhooks.post('/github', async (c) => {
     return c.json({ status: verdict, reason, deliveryId: record.deliveryId, ...extra }, status);
   };
 
+  // The ledger keeps the event and delivery id of an unsigned request only when it looks like
+  // GitHub's (github-shape.ts): a scanner's headers are text it chose, and the overview shows them.
   const body = await readLimitedBody(request, MAX_WEBHOOK_BYTES);
-  if (!body.ok) return answer(413, 'rejected', `payload is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  if (!body.ok) {
+    if (!headersLookLikeGithub(request.headers)) Object.assign(record, { event: null, deliveryId: null });
+    return answer(413, 'rejected', `payload is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  }
 
   const signature = await checkSignature(body.bytes, c.req.header('X-Hub-Signature-256') ?? null, c.env.WEBHOOK_SECRET, c.env.WEBHOOK_SECRET_PREVIOUS);
-  if (!signature.ok) return answer(401, 'rejected', signature.reason);
+  if (!signature.ok) {
+    if (!looksLikeGithub(request.headers, body.bytes)) Object.assign(record, { event: null, deliveryId: null });
+    return answer(401, 'rejected', signature.reason);
+  }
   record.verified = true;
   const text = new TextDecoder().decode(body.bytes);
 

@@ -30,7 +30,8 @@ pages.get('/', async (c) => {
   const bounce = bounceIfCrossSite(c, v);
   if (bounce) return bounce;
   const targets = loadTargets(c.env.TARGETS).filter((t) => v.session || t.publicReadOnly);
-  if (!v.session && !targets.length && v.key) return redirect(c, '/sign-in');
+  // Nothing to show without a session: the sign-in page, which also says why sign-in is off, if it is.
+  if (!v.session && !targets.length) return redirect(c, '/sign-in');
   const now = Date.now();
   const data = await loadOverview(c, targets, v.session !== null, now);
   return page(c, v.nonce, <OverviewPage data={data} now={now} nonce={v.nonce} viewer={v.viewer} />);

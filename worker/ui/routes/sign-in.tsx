@@ -1,14 +1,18 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 // Sign-in and sign-out: an API token traded for a signed session cookie, and the cookie cleared.
+// Sign-in is off (503, with what to set) while SESSION_SECRET is missing or unfit. Every refused
+// sign-in counts against the address's limit (worker/http/rate-limit.ts): past it, 429 before the
+// token is even looked at.
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppContext } from '../../http/access.ts';
 import { logAccess } from '../../http/access-audit.ts';
 import { identify } from '../../http/auth.ts';
 import { ApiError } from '../../http/errors.ts';
+import { countRefusal, refuseWhileThrottled } from '../../http/rate-limit.ts';
 import { sameOrigin } from '../csrf.ts';
-import { page, readForm, redirect, safeNext, visit } from '../page-context.tsx';
+import { page, readForm, redirect, safeNext, visit, type UiContext } from '../page-context.tsx';
 import {
   SESSION_COOKIE,
   SESSION_LIFETIME_SECONDS,
@@ -26,12 +30,16 @@ export const signIn = new Hono<AppContext>();
 
 const COOKIE_BASE = { httpOnly: true, secure: true, sameSite: 'Strict', path: '/' } as const;
 
-const SIGN_IN_OFF = 'Sign-in is off: this edge has neither SESSION_SECRET nor API_TOKENS to sign sessions with. Set SESSION_SECRET and API_TOKENS with `wrangler secret put`.';
+/** Counts a refused sign-in, then refuses it (429 instead once the address has been refused too often). */
+async function refuse(c: UiContext, error: ApiError): Promise<never> {
+  await countRefusal(c.env, c.req.raw, 'sign_in');
+  throw error;
+}
 
 signIn.get('/sign-in', async (c) => {
   const v = await visit(c);
   const next = safeNext(c.req.query('next'));
-  if (!v.key) return page(c, v.nonce, <SignInPage csrf={null} next={next} disabledBecause={SIGN_IN_OFF} viewer={v.viewer} nonce={v.nonce} />, 503);
+  if (!v.key) return page(c, v.nonce, <SignInPage csrf={null} next={next} disabledBecause={v.signInOff ?? undefined} viewer={v.viewer} nonce={v.nonce} />, 503);
   const existing = getCookie(c, SIGN_IN_COOKIE);
   const nonce = existing && /^[A-Za-z0-9_-]{24}$/.test(existing) ? existing : signInNonce();
   setCookie(c, SIGN_IN_COOKIE, nonce, { ...COOKIE_BASE, maxAge: SIGN_IN_LIFETIME_SECONDS });
@@ -40,19 +48,21 @@ signIn.get('/sign-in', async (c) => {
 });
 
 signIn.post('/sign-in', async (c) => {
+  refuseWhileThrottled(c.req.raw, 'sign_in');
   const form = await readForm(c.req.raw);
   const origin = sameOrigin(c.req.raw);
-  if (!origin.ok) throw new ApiError(403, 'cross_origin', `Refused: this sign-in was not sent from the sign-in page (${origin.why}).`);
+  if (!origin.ok) return refuse(c, new ApiError(403, 'cross_origin', `Refused: this sign-in was not sent from the sign-in page (${origin.why}).`));
   const v = await visit(c);
-  if (!v.key) return page(c, v.nonce, <SignInPage csrf={null} next="/" disabledBecause={SIGN_IN_OFF} viewer={v.viewer} nonce={v.nonce} />, 503);
+  if (!v.key) return page(c, v.nonce, <SignInPage csrf={null} next="/" disabledBecause={v.signInOff ?? undefined} viewer={v.viewer} nonce={v.nonce} />, 503);
   const nonce = getCookie(c, SIGN_IN_COOKIE);
   if (!(await signInTokenMatches(v.key, nonce, form.get('csrf') ?? undefined))) {
-    throw new ApiError(403, 'csrf', 'Refused: this sign-in form expired or was not sent from the sign-in page. Open the sign-in page again.');
+    return refuse(c, new ApiError(403, 'csrf', 'Refused: this sign-in form expired or was not sent from the sign-in page. Open the sign-in page again.'));
   }
   const next = safeNext(form.get('next') ?? undefined);
   const token = (form.get('token') ?? '').trim();
   const principal = token ? await identify(token, c.env.API_TOKENS) : null;
   if (!principal) {
+    await countRefusal(c.env, c.req.raw, 'sign_in');
     const problem = token ? 'That token is not one this edge knows.' : 'Enter an API token to sign in.';
     logAccess(c, 'sign_in.refused', 401, problem, null);
     const csrf = await signInToken(v.key, nonce!);

@@ -11,7 +11,7 @@ export interface Viewer {
   principal: Principal | null;
   /** The session's CSRF token for forms, when signed in. */
   csrf: string | null;
-  /** False when no session key is configured: no sign-in link then. */
+  /** False when SESSION_SECRET is missing or unfit: the link then leads to why. */
   canSignIn: boolean;
 }
 
@@ -57,7 +57,12 @@ export function Layout(props: LayoutProps) {
               </>
             ) : viewer.canSignIn ? (
               <a href={props.here && props.here !== '/' ? `/sign-in?next=${encodeURIComponent(props.here)}` : '/sign-in'}>Sign in</a>
-            ) : null}
+            ) : (
+              // The sign-in page says why it is off and what to set.
+              <a href="/sign-in" data-sign-in-off>
+                Sign-in is off
+              </a>
+            )}
           </nav>
         </header>
         <main>{props.children}</main>

@@ -3,7 +3,9 @@
 // The overview's word on GitHub's webhook, for a signed-in reader only: a warning when deliveries
 // were refused for their signature lately (the most common setup mistake is a wrong secret, and
 // then no push deploys), and when the last delivery reached the edge at all. A reader who is not
-// signed in never gets this: the ledger is about every target, not only the public ones.
+// signed in never gets this: the ledger is about every target, not only the public ones. What it
+// reads can be steered by no anonymous client (ledger/webhook-health.ts), and it shows no text
+// that came with a request.
 import type { WebhookHealth } from '../../ledger/webhook-health.ts';
 import { eventLabel } from '../format.ts';
 import type { LedgerRead } from '../ledger-data.ts';
@@ -27,7 +29,7 @@ export function WebhookHealthNote(props: { health: LedgerRead<WebhookHealth>; no
             Last webhook delivery: <Time at={last.receivedAt} now={props.now} />, {eventLabel(last.event, last.action)}, <Badge state={last.verdict} />
           </>
         ) : (
-          'No webhook delivery has reached the edge yet. In the repository\'s settings on GitHub, add a webhook to /webhooks/github of this edge, with content type application/json and the secret WEBHOOK_SECRET.'
+          'No webhook delivery from GitHub has reached the edge yet. In the repository\'s settings on GitHub, add a webhook to /webhooks/github of this edge, with content type application/json and the secret WEBHOOK_SECRET.'
         )}
       </p>
     </div>
@@ -41,7 +43,9 @@ function RefusedSignatures(props: { count: number; lastAt: number; reason: strin
   return (
     <div class={since === null ? 'error' : 'notice'} data-webhook-warning={props.count}>
       <strong>
-        {many ? `${props.count} webhook deliveries` : '1 webhook delivery'} in the last 24 h {many ? 'were refused for their signature' : 'was refused for its signature'}.
+        {many
+          ? `${props.count} webhook deliveries that look like GitHub's were refused for their signature in the last 24 h.`
+          : '1 webhook delivery that looks like GitHub\'s was refused for its signature in the last 24 h.'}
       </strong>{' '}
       The last one, at <Time at={props.lastAt} now={props.now} />
       {props.reason ? (

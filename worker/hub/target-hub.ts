@@ -3,7 +3,7 @@
 // before anyone is answered; nothing lives only in memory, because the object may hibernate or be
 // evicted between any two events.
 import { DurableObject } from 'cloudflare:workers';
-import type { BackupInventory, DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { firstLine } from '../../shared/commit.ts';
 import { isFinal } from '../../shared/deployment.ts';
@@ -19,7 +19,7 @@ import { deliverDue } from '../outward/courier.ts';
 import { Outbox } from '../outward/outbox.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import { waitingFor } from '../outward/waiting.ts';
-import { AuditTrail, type AuditEntry } from './audit.ts';
+import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
 import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
@@ -447,11 +447,6 @@ export class TargetHub extends DurableObject<Env> {
     return raw ? (JSON.parse(raw) as TargetStatus['branchHead']) : null;
   }
 
-  async recordAudit(target: string, entry: AuditEntry): Promise<void> {
-    this.remember(target);
-    this.audit.record(entry);
-  }
-
   // ---- reads ------------------------------------------------------------------------------------
 
   async status(target: string): Promise<TargetStatus> {
@@ -508,9 +503,9 @@ export class TargetHub extends DurableObject<Env> {
     return computeMetrics(this.deployments.all(), now, days);
   }
 
-  async auditTrail(target: string, limit: number): Promise<AuditEntry[]> {
+  async auditTrail(target: string, query: AuditQuery): Promise<AuditPage> {
     this.remember(target);
-    return this.audit.recent(limit);
+    return this.audit.page(query);
   }
 
   // ---- relay channel ----------------------------------------------------------------------------

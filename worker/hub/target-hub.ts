@@ -21,6 +21,7 @@ import { outwardSettings } from '../outward/settings.ts';
 import { waitingFor } from '../outward/waiting.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
+import { behindBranch } from './behind-branch.ts';
 import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
@@ -112,6 +113,8 @@ export class TargetHub extends DurableObject<Env> {
       const existing = this.deployments.byDelivery(request.deliveryId);
       if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [], notDeployed: null });
     }
+    const behind = behindBranch(request, this.branchHead()?.sha ?? null, this.pushes);
+    if (behind) return behind;
     const now = Date.now();
     const headBefore = this.branchHead()?.sha ?? null;
     const push = request.pushedOver !== undefined && request.sha ? { ...request, sha: request.sha, pushedOver: request.pushedOver } : null;

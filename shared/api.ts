@@ -41,6 +41,18 @@ export const StepEvent = z.object({
 });
 export type StepEvent = z.infer<typeof StepEvent>;
 
+/**
+ * Step events the hub let go for one deployment: it keeps the first ones and the latest ones within
+ * a budget, and these were between them (after the first `after` events of the log).
+ */
+export const DroppedSteps = z.object({
+  events: z.number().int().positive(),
+  /** Their messages and details, in bytes. */
+  bytes: z.number().int().nonnegative(),
+  after: z.number().int().nonnegative(),
+});
+export type DroppedSteps = z.infer<typeof DroppedSteps>;
+
 export const DeploymentView = z.object({
   id: z.string(),
   target: z.string(),

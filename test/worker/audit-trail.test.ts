@@ -3,6 +3,7 @@
 // status page, and its retention drops the oldest entries only (of the stream they belong to).
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../worker/app.ts';
 import type { Env } from '../../worker/env.ts';
@@ -195,6 +196,45 @@ describe('retention', () => {
       const kept = trail.page({ limit: 100 }).entries;
       expect(kept.filter((e) => e.action === 'deploy.queued').map((e) => e.detail.n)).toEqual([6, 5, 4, 3, 2]);
       expect(kept.filter((e) => e.action !== 'deploy.queued').map((e) => e.action)).toEqual(['relay.connected', 'relay.refused']);
+    });
+  });
+});
+
+describe('the audit trail, generated', () => {
+  it('for any run of entries, each stream keeps its newest, and paging by any size, filtered or not, walks exactly those, newest first', async () => {
+    const keep = { main: 7, relay: 4 };
+    const actions = ['deploy.queued', 'deploy.cancelled', 'outward.retrying', 'relay.connected', 'relay.hello', 'job.ack_timeout'] as const;
+    await runInDurableObject(hub('audit-generated-scratch'), async (_instance, state) => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.constantFrom(...actions), { maxLength: 40 }),
+          fc.integer({ min: 1, max: 12 }),
+          fc.option(fc.constantFrom(...actions), { nil: undefined }),
+          (written, limit, action) => {
+            state.storage.sql.exec('DELETE FROM audit');
+            const trail = new AuditTrail(state.storage.sql, { maxAgeMs: AUDIT_RETENTION.maxAgeMs, entries: keep });
+            const now = Date.now();
+            written.forEach((a, n) => trail.record(entry(a, now, n)));
+            const isRelay = (a: string) => a.startsWith('relay.') || a === 'job.ack_timeout';
+            const newest = (relay: boolean) => written.map((a, n) => ({ a, n })).filter((w) => isRelay(w.a) === relay).slice(-keep[relay ? 'relay' : 'main']);
+            const expected = [...newest(false), ...newest(true)]
+              .filter((w) => !action || w.a === action)
+              .map((w) => w.n)
+              .sort((x, y) => y - x);
+            const seen: number[] = [];
+            let before: number | undefined;
+            for (let pages = 0; pages <= written.length + 1; pages += 1) {
+              const page = trail.page({ limit, ...(before === undefined ? {} : { before }), ...(action ? { action } : {}) });
+              expect(page.entries.length).toBeLessThanOrEqual(limit);
+              seen.push(...page.entries.map((e) => Number(e.detail.n)));
+              if (page.next === null) break;
+              before = page.next;
+            }
+            expect(seen).toEqual(expected);
+          },
+        ),
+        { numRuns: 300 },
+      );
     });
   });
 });

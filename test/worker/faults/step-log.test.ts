@@ -2,9 +2,12 @@
 // lets through, sent by a relay that holds the token, over the real relay socket in workerd. Each
 // deployment's log keeps its first events and its latest within a budget of count and bytes, and
 // the API and the status page say how many were dropped; heartbeats update the running step's row.
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ProgressMessage } from '../../../shared/protocol.ts';
-import { STEP_LOG_BUDGET } from '../../../worker/hub/step-log.ts';
+import { STEP_LOG_BUDGET, StepLog, type StepLogBudget } from '../../../worker/hub/step-log.ts';
 import { byteSize } from '../../../worker/ui/format.ts';
 import { fakeSha } from '../../support/github-payloads.ts';
 import { apiCall, call, TOKENS } from '../helpers.ts';
@@ -160,5 +163,66 @@ describe('heartbeats', () => {
     relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: {} as never });
     await relay.next('recorded');
     relay.close();
+  });
+});
+
+describe('the step log, generated', () => {
+  /** A progress message as a relay could send it: any step and status, heartbeat or not, any size. */
+  const message = fc.record({
+    step: fc.constantFrom(...(['fetch', 'plan', 'apply', 'check', 'rollback'] as const)),
+    status: fc.constantFrom(...(['started', 'succeeded', 'failed', 'skipped'] as const)),
+    heartbeat: fc.boolean(),
+    text: fc.string({ unit: fc.constantFrom('a', 'é', '€', '𝄞', ' '), maxLength: 700 }),
+    detail: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 200 }), { maxKeys: 4 }), { nil: undefined }),
+  });
+  /** Small budgets, so a few dozen messages cross them often. */
+  const budget: StepLogBudget = { headEvents: 3, headBytes: 1500, tailEvents: 5, tailBytes: 3000 };
+  const encoder = new TextEncoder();
+  const size = (m: { message: string; detail?: Record<string, unknown> | undefined | null }) =>
+    encoder.encode(m.message).byteLength + (m.detail ? encoder.encode(JSON.stringify(m.detail)).byteLength : 0);
+
+  it('for any run of progress messages: the first events and an unbroken run of the latest, within budget, every other one counted as dropped', async () => {
+    let run = 0;
+    await runInDurableObject(env.TARGET_HUB.get(env.TARGET_HUB.idFromName('step-log-generated')), async (_instance, state) => {
+      fc.assert(
+        fc.property(fc.array(message, { minLength: 1, maxLength: 60 }), (generated) => {
+          run += 1;
+          const deployment = `dep_generated_${run}`;
+          const log = new StepLog(state.storage.sql, budget);
+          // What the log would hold with no budget: heartbeats folded into the running step's row.
+          const model: ProgressMessage[] = [];
+          generated.forEach((g, i) => {
+            const m: ProgressMessage = { type: 'progress', jobId: deployment, step: g.step, status: g.heartbeat ? 'started' : g.status, message: g.text, at: i };
+            const detail = g.heartbeat ? { ...g.detail, heartbeat: true } : g.detail;
+            if (detail) m.detail = detail;
+            log.record(deployment, m);
+            if (g.heartbeat) {
+              const last = model.at(-1);
+              if (last && (last.step !== m.step || last.status !== 'started')) return;
+              if (last?.detail?.heartbeat === true) model.pop();
+            }
+            model.push(m);
+          });
+          const kept = log.events(deployment);
+          const dropped = log.dropped(deployment);
+          const after = dropped?.after ?? kept.length;
+          const latest = kept.length - after;
+          const expected = [...model.slice(0, after), ...model.slice(model.length - latest)];
+          expect(kept.map((e) => [e.step, e.status, e.message, e.at])).toEqual(expected.map((m) => [m.step, m.status, m.message, m.at]));
+          const lost = model.slice(after, model.length - latest);
+          expect(dropped).toEqual(lost.length ? { events: lost.length, bytes: lost.reduce((sum, m) => sum + size(m), 0), after } : null);
+          expect(kept.length).toBeLessThanOrEqual(budget.headEvents + budget.tailEvents);
+          if (!dropped) return;
+          // Within budget: the head unless it is the one first event, the window unless it is one event.
+          const head = kept.slice(0, after);
+          const tail = kept.slice(after);
+          expect(head.length).toBeLessThanOrEqual(budget.headEvents);
+          if (head.length > 1) expect(head.reduce((sum, e) => sum + size(e), 0)).toBeLessThanOrEqual(budget.headBytes);
+          expect(tail.length).toBeLessThanOrEqual(budget.tailEvents);
+          if (tail.length > 1) expect(tail.reduce((sum, e) => sum + size(e), 0)).toBeLessThanOrEqual(budget.tailBytes);
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 });

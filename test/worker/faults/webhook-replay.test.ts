@@ -7,6 +7,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { verify } from '@octokit/webhooks-methods';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HubMessage } from '../../../shared/protocol.ts';
 import { app } from '../../../worker/app.ts';
@@ -81,6 +82,7 @@ describe('a signed push sent again', () => {
     expect((await apiCall('/deployments/home/rollback', 'operator', { body: {} })).status).toBe(202);
     expect(await runNext(relay)).toMatchObject({ kind: 'rollback', sha: a });
     const before = await history('home');
+    const trail = (await apiCall('/deployments/home/audit', 'admin')).body.entries;
 
     const replay = replayed(pushB);
     expect(await verify('test-webhook-secret', replay.body, replay.headers['X-Hub-Signature-256']!)).toBe(true);
@@ -101,6 +103,8 @@ describe('a signed push sent again', () => {
     const redelivered = await send(pushB);
     expect(redelivered).toMatchObject({ status: 200, body: { status: 'duplicate', deployments: first.body.deployments } });
     expect(await history('home')).toEqual(before);
+    // Nothing the replayer sent reached the audit trail either.
+    expect((await apiCall('/deployments/home/audit', 'admin')).body.entries).toEqual(trail);
     await expect(relay.next('job', 300)).rejects.toThrow(/no job message/);
     relay.close();
   });
@@ -190,5 +194,27 @@ describe('when the ledger cannot tell', () => {
     expect(answer.body.error.message).toMatch(/could not be read to tell a replay from a new delivery, so nothing was queued: redeliver it from GitHub/);
     expect(answer.body.error.message).toMatch(/npx wrangler d1 migrations apply LEDGER --remote/);
     expect(await history('home')).toEqual(before);
+  });
+});
+
+describe('replays, generated', () => {
+  it('for any signed push body: sent again under a new id it is a duplicate that queues nothing; one byte more and it is a new delivery', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.constantFrom(undefined, 1, 2, '\t'), async (text, indent) => {
+        n += 1;
+        const payload = pushPayload({ ref: 'refs/heads/cabin', before: fakeSha(`generated-before-${n}`), after: fakeSha(`generated-${n}`), message: text });
+        const original = await capture({ event: 'push', payload: null, rawBody: JSON.stringify(payload, null, indent) });
+        const first = await send(original);
+        expect(first.status, JSON.stringify(first.body)).toBe(202);
+        const before = await history('cabin');
+        const again = await send(replayed(original));
+        expect(again.body).toMatchObject({ status: 'duplicate', deployments: first.body.deployments });
+        expect(await history('cabin')).toEqual(before);
+        const other = await send(await capture({ event: 'push', payload: null, rawBody: `${original.body} ` }));
+        expect(other.body.status).not.toBe('duplicate');
+      }),
+      { numRuns: 25 },
+    );
   });
 });

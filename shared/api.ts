@@ -41,6 +41,18 @@ export const StepEvent = z.object({
 });
 export type StepEvent = z.infer<typeof StepEvent>;
 
+/**
+ * Step events the hub let go for one deployment: it keeps the first ones and the latest ones within
+ * a budget, and these were between them (after the first `after` events of the log).
+ */
+export const DroppedSteps = z.object({
+  events: z.number().int().positive(),
+  /** Their messages and details, in bytes. */
+  bytes: z.number().int().nonnegative(),
+  after: z.number().int().nonnegative(),
+});
+export type DroppedSteps = z.infer<typeof DroppedSteps>;
+
 export const DeploymentView = z.object({
   id: z.string(),
   target: z.string(),
@@ -162,6 +174,54 @@ export const TargetStatus = z.object({
   backups: BackupInventory.nullable().optional(),
 });
 export type TargetStatus = z.infer<typeof TargetStatus>;
+
+/**
+ * What a target's audit trail records. Every entry is written by the hub for something it did
+ * itself; the API's `action` filter takes one of these.
+ */
+export const AuditAction = z.enum([
+  'deploy.queued',
+  'deploy.cancelled',
+  'deploy.succeeded',
+  'deploy.failed',
+  'deploy.rolled_back',
+  'rollback.queued',
+  'push.linked',
+  'push.delivered_late',
+  'relay.connected',
+  'relay.hello',
+  'relay.disconnected',
+  'job.ack_timeout',
+  'outward.retrying',
+  'outward.delivered',
+  'outward.abandoned',
+  // Written by edges before a refused relay token went to the access log; such entries age out.
+  'relay.refused',
+]);
+export type AuditAction = z.infer<typeof AuditAction>;
+
+export const AuditRecord = z.object({
+  /** Its place in the trail: the newest entry has the highest id; `before` pages by it. */
+  id: z.number().int(),
+  at: z.number(),
+  actor: z.string(),
+  action: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+  source: z.string().nullable(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
+
+export const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** The `next` of the previous page: entries older than that one follow. */
+  before: z.coerce.number().int().min(1).optional(),
+  action: AuditAction.optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+/** Newest first; `next` is the `before` of the following page, null on the last one. */
+export const AuditPage = z.object({ entries: z.array(AuditRecord), next: z.number().int().nullable() });
+export type AuditPage = z.infer<typeof AuditPage>;
 
 export const Metrics = z.object({
   total: z.number(),

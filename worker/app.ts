@@ -28,8 +28,8 @@ app.route('/', ui);
 
 app.notFound((c) => c.json(errorBody('not_found', `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
 app.onError(async (error, c) => {
-  // A refused token or role on the API goes to the access log. The relay's refusals are audited in
-  // the target's hub, and the webhook endpoint has the delivery ledger; the status page logs its own.
+  // A refused token or role on the API goes to the access log. The relay endpoint and the status
+  // page log their own refusals there, and the webhook endpoint has the delivery ledger.
   const path = new URL(c.req.url).pathname;
   if (path === '/api' || path.startsWith('/api/')) {
     // A refused token counts against its address; past the limit the answer is 429, and not logged.

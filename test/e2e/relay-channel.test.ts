@@ -45,12 +45,14 @@ afterAll(async () => {
 });
 
 describe('the relay channel', () => {
-  it('a relay with a wrong token is refused before the upgrade, says why, and the edge audits it', async () => {
+  it('a relay with a wrong token is refused before the upgrade, says why, and the edge logs it in the access log, not the audit trail', async () => {
     const wrong = relay(await variantConfig('wrong-token', (c) => (c.edge.token = 'not-the-relay-token')));
     await wrong.waitForLog(/edge refused the connection: HTTP 401 \(check edge\.token/);
     await wrong.kill();
-    const { entries } = await admin.get('/deployments/home/audit');
-    expect(entries.some((e: { action: string }) => e.action === 'relay.refused')).toBe(true);
+    const { entries } = await admin.get('/access-log?action=relay.refused');
+    expect(entries.some((e: { reason: string }) => e.reason === 'wrong relay token for target home')).toBe(true);
+    const trail = await admin.get('/deployments/home/audit');
+    expect(trail.entries.some((e: { action: string }) => e.action === 'relay.refused')).toBe(false);
   });
 
   it('a relay killed between apply and check rolls back on restart; the edge learns the truth and nothing runs twice', async () => {

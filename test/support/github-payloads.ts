@@ -14,6 +14,17 @@ export function fakeSha(seed: string): string {
   return hex.slice(0, 40);
 }
 
+let eventClock = Date.UTC(2026, 10, 22, 17) / 1000;
+/**
+ * When GitHub says an event happened (seconds), a second later for every payload built: GitHub's
+ * bodies of two events are never byte-identical (a push carries `repository.pushed_at`, a run its
+ * `updated_at`), and the edge takes a byte-identical body for a replay of the first.
+ */
+function nextEventTime(): number {
+  eventClock += 1;
+  return eventClock;
+}
+
 function repository(fullName: string) {
   const [owner, name] = fullName.split('/');
   return {
@@ -40,6 +51,8 @@ export interface PushOptions {
   deleted?: boolean;
   forced?: boolean;
   headCommit?: boolean;
+  /** `repository.pushed_at` (seconds), as GitHub sends it in a push; default: a time no other payload has. */
+  pushedAt?: number;
 }
 
 export function pushPayload(o: PushOptions = {}) {
@@ -64,7 +77,7 @@ export function pushPayload(o: PushOptions = {}) {
     ref: o.ref ?? 'refs/heads/main',
     before: o.before ?? fakeSha('before'),
     after: deleted ? ZERO : after,
-    repository: repository(repo),
+    repository: { ...repository(repo), pushed_at: o.pushedAt ?? nextEventTime() },
     pusher: { name: 'ada', email: 'ada@example.com' },
     sender: { login: 'ada', id: 1, type: 'User' },
     created: o.created ?? false,
@@ -86,6 +99,8 @@ export interface WorkflowRunOptions {
   headBranch?: string;
   event?: string;
   headRepo?: string;
+  /** GitHub's re-runs of a run keep its id and count up its attempt. */
+  runAttempt?: number;
 }
 
 export function workflowRunPayload(o: WorkflowRunOptions = {}) {
@@ -104,6 +119,8 @@ export function workflowRunPayload(o: WorkflowRunOptions = {}) {
       status: action === 'completed' ? 'completed' : action === 'requested' ? 'queued' : 'in_progress',
       conclusion: action === 'completed' ? (o.conclusion === undefined ? 'success' : o.conclusion) : null,
       run_number: 42,
+      run_attempt: o.runAttempt ?? 1,
+      updated_at: new Date(nextEventTime() * 1000).toISOString(),
       html_url: `https://github.com/${repo}/actions/runs/30433642`,
       head_commit: { id: sha, message: 'Add a package for the garden', author: { name: 'Ada Homeowner', email: 'ada@example.com' } },
       repository: repository(repo),

@@ -7,7 +7,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { app } from '../../worker/app.ts';
 import type { Env } from '../../worker/env.ts';
-import { ACCESS_LOG_RETENTION_MS, listAccess, recordAccess, type AccessEntry } from '../../worker/ledger/access-log.ts';
+import { ACCESS_LOG_MAX_ENTRIES, ACCESS_LOG_RETENTION_MS, listAccess, recordAccess, type AccessEntry } from '../../worker/ledger/access-log.ts';
 import { fakeSha, pushPayload } from '../support/github-payloads.ts';
 import { webhookRequestInit } from '../support/webhook-delivery.ts';
 import { BASE, call, TOKENS } from './helpers.ts';
@@ -133,10 +133,22 @@ describe('refusals on the API', () => {
     expect(await loggedFrom(source)).toEqual([]);
   });
 
-  it('leaves the relay\'s refusals to the target\'s audit trail and bad webhook signatures to the delivery ledger', async () => {
+  it('logs a wrong or missing relay token as relay.refused naming the target, never the token', async () => {
     const source = newSource();
     const as = edge(source);
-    expect((await as('/relay/connect?target=home', { headers: { Authorization: 'Bearer wrong-relay-token', Upgrade: 'websocket' } })).status).toBe(401);
+    const wrong = 'wrong-relay-token-16180339';
+    expect((await as('/relay/connect?target=home', { headers: { Authorization: `Bearer ${wrong}`, Upgrade: 'websocket' } })).status).toBe(401);
+    expect((await as('/relay/connect?target=gated', { headers: { Upgrade: 'websocket' } })).status).toBe(401);
+    expect(await loggedFrom(source)).toEqual([
+      expect.objectContaining({ action: 'relay.refused', who: null, status: 401, method: 'GET', path: '/relay/connect', reason: 'no relay token for target gated' }),
+      expect.objectContaining({ action: 'relay.refused', who: null, status: 401, method: 'GET', path: '/relay/connect', reason: 'wrong relay token for target home' }),
+    ]);
+    expect(await wholeLog()).not.toContain(wrong.slice(0, 12));
+  });
+
+  it('leaves bad webhook signatures to the delivery ledger', async () => {
+    const source = newSource();
+    const as = edge(source);
     const init = await webhookRequestInit({ event: 'push', payload: pushPayload({ after: fakeSha('access-log-unsigned') }), secret: 'not-the-secret' });
     expect((await as('/webhooks/github', { ...init, method: 'POST' })).status).toBe(401);
     expect(await loggedFrom(source)).toEqual([]);
@@ -265,6 +277,20 @@ describe('GET /api/access-log', () => {
 });
 
 describe('the ledger itself', () => {
+  it('keeps only the newest 100,000 entries: a write pushes out the one 100,000 ids below it, and no other', async () => {
+    const now = Date.now();
+    const entry = (path: string): AccessEntry => ({ at: now, action: 'api.unauthorized', who: null, status: 401, method: 'GET', path, reason: 'test', source: '192.0.2.91' });
+    await recordAccess(env.LEDGER, entry('/api/oldest'));
+    const [oldest] = (await listAccess(env.LEDGER, { limit: 1 }));
+    // Ids only grow: rows with the ids in between stand for the 99,998 entries written since.
+    const insert = 'INSERT INTO access_log (id, at, action, who, status, method, path, reason, source) VALUES (?, ?, \'api.unauthorized\', NULL, 401, \'GET\', ?, \'test\', \'192.0.2.91\')';
+    await env.LEDGER.prepare(insert).bind(oldest!.id + 1, now, '/api/second-oldest').run();
+    await env.LEDGER.prepare(insert).bind(oldest!.id + ACCESS_LOG_MAX_ENTRIES - 1, now, '/api/recent').run();
+    await recordAccess(env.LEDGER, entry('/api/newest'));
+    const paths = (await listAccess(env.LEDGER, { limit: 200 })).filter((e) => e.source === '192.0.2.91').map((e) => e.path);
+    expect(paths).toEqual(['/api/newest', '/api/recent', '/api/second-oldest']);
+  });
+
   it('prunes entries older than 90 days when it writes a new one', async () => {
     const now = Date.now();
     const entry = (at: number, path: string): AccessEntry => ({ at, action: 'api.unauthorized', who: null, status: 401, method: 'GET', path, reason: 'test', source: '192.0.2.90' });

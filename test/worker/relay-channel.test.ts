@@ -28,12 +28,18 @@ async function closeOf(relay: TestRelay): Promise<{ code: number; reason: string
 }
 
 describe('relay authentication', () => {
-  it('refuses a wrong token before the upgrade and audits it', async () => {
-    const response = await call('/relay/connect?target=home', { headers: { Upgrade: 'websocket', Authorization: 'Bearer wrong-token' } });
+  it('refuses a wrong token before the upgrade, in the access log and not in the audit trail', async () => {
+    const trail = (await apiCall('/deployments/home/audit', 'admin')).body.entries;
+    const response = await call('/relay/connect?target=home', { headers: { Upgrade: 'websocket', Authorization: 'Bearer wrong-token', 'CF-Connecting-IP': '203.0.113.77' } });
     expect(response.status).toBe(401);
     expect(response.webSocket).toBeNull();
-    const { body } = await apiCall('/deployments/home/audit', 'admin');
-    expect(body.entries[0]).toMatchObject({ action: 'relay.refused', detail: { reason: 'wrong relay token' } });
+    let logged: any[] = [];
+    for (let i = 0; i < 50 && !logged.length; i += 1) {
+      logged = (await apiCall('/access-log?action=relay.refused&limit=200', 'admin')).body.entries.filter((e: any) => e.source === '203.0.113.77');
+      if (!logged.length) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(logged).toEqual([expect.objectContaining({ action: 'relay.refused', reason: 'wrong relay token for target home', path: '/relay/connect' })]);
+    expect((await apiCall('/deployments/home/audit', 'admin')).body.entries).toEqual(trail);
   });
 
   it('accepts a token stored hashed as sha256:<hex>', async () => {

@@ -3,7 +3,7 @@
 // audit trail and the access log an admin.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { DeploymentId, DeployRequest, HistoryQuery, RollbackRequest } from '../../shared/api.ts';
+import { AuditQuery, DeploymentId, DeployRequest, HistoryQuery, RollbackRequest } from '../../shared/api.ts';
 import { findTarget, loadTargets } from '../config/targets.ts';
 import { identifyCaller, requireRole, type AppContext } from '../http/access.ts';
 import { ApiError } from '../http/errors.ts';
@@ -141,8 +141,8 @@ deployments.get('/metrics', async (c) => {
 deployments.get('/audit', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   requireRole(c, 'admin', target);
-  const { limit } = validate(z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }), c.req.query(), 'query');
-  return c.json({ entries: await hubFor(c.env, target.name).auditTrail(target.name, limit) });
+  const query = validate(AuditQuery, c.req.query(), 'query');
+  return c.json(await hubFor(c.env, target.name).auditTrail(target.name, query));
 });
 
 api.route('/deployments/:target', deployments);

@@ -1,5 +1,5 @@
 // The deployments of one target, in the hub's SQLite storage: rows in, typed views out.
-import type { DeploymentView, StepEvent } from '../../shared/api.ts';
+import type { DeploymentView } from '../../shared/api.ts';
 import type { DeploymentKind, DeploymentStatus, TriggerKind } from '../../shared/deployment.ts';
 import { DeploymentSummary } from '../../shared/deployment.ts';
 
@@ -92,27 +92,6 @@ export class Deployments {
     if (!columns.length) return;
     const assignments = columns.map((c) => `${c} = ?`).join(', ');
     this.sql.exec(`UPDATE deployments SET ${assignments} WHERE id = ?`, ...columns.map((c) => changes[c]), id);
-  }
-
-  addStep(deploymentId: string, step: Omit<StepEvent, 'durationMs' | 'detail'> & { durationMs?: number | undefined; detail?: Record<string, unknown> | undefined }): void {
-    this.sql.exec(
-      'INSERT INTO steps (deployment_id, step, status, message, at, duration_ms, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      deploymentId, step.step, step.status, step.message, step.at, step.durationMs ?? null, step.detail ? JSON.stringify(step.detail) : null,
-    );
-  }
-
-  steps(deploymentId: string): StepEvent[] {
-    return this.sql
-      .exec('SELECT * FROM steps WHERE deployment_id = ? ORDER BY seq', deploymentId)
-      .toArray()
-      .map((r) => ({
-        step: str(r.step) as StepEvent['step'],
-        status: str(r.status) as StepEvent['status'],
-        message: str(r.message),
-        at: Number(r.at),
-        durationMs: numOrNull(r.duration_ms),
-        detail: strOrNull(r.detail) === null ? null : (JSON.parse(str(r.detail)) as Record<string, unknown>),
-      }));
   }
 
   private view(r: Row): DeploymentView {

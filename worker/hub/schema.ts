@@ -38,14 +38,20 @@ CREATE TABLE IF NOT EXISTS steps (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS steps_by_deployment ON steps (deployment_id, seq);
-CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  source TEXT
+-- What each deployment's step log holds and dropped (worker/hub/step-log.ts): its first events (the
+-- head, up to head_until once full), the window of latest ones after it, and the count and bytes
+-- of the events the window let go.
+CREATE TABLE IF NOT EXISTS step_budgets (
+  deployment_id TEXT PRIMARY KEY,
+  head_events INTEGER NOT NULL,
+  head_bytes INTEGER NOT NULL,
+  head_until INTEGER,
+  tail_events INTEGER NOT NULL,
+  tail_bytes INTEGER NOT NULL,
+  dropped_events INTEGER NOT NULL,
+  dropped_bytes INTEGER NOT NULL
 );
+-- The audit trail's table is made (and brought up to date) by worker/hub/audit.ts.
 -- The pushes that moved the branch head of a target that does not deploy on push (CI-gated,
 -- dispatch), by delivery id, so a redelivery of an older push does not move the head back.
 CREATE TABLE IF NOT EXISTS head_deliveries (delivery_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);

@@ -3,7 +3,7 @@
 // before anyone is answered; nothing lives only in memory, because the object may hibernate or be
 // evicted between any two events.
 import { DurableObject } from 'cloudflare:workers';
-import type { BackupInventory, DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { firstLine } from '../../shared/commit.ts';
 import { isFinal } from '../../shared/deployment.ts';
@@ -19,13 +19,15 @@ import { deliverDue } from '../outward/courier.ts';
 import { Outbox } from '../outward/outbox.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import { waitingFor } from '../outward/waiting.ts';
-import { AuditTrail, type AuditEntry } from './audit.ts';
+import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
+import { behindBranch } from './behind-branch.ts';
 import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { PushTransitions, type PushTransition } from './push-transitions.ts';
 import { HUB_SCHEMA } from './schema.ts';
+import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
 import { parseVerdicts, withVerdict } from './workflow-verdicts.ts';
 
@@ -59,6 +61,7 @@ export class TargetHub extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly backupInventory: BackupInventoryStore;
   private readonly pushes: PushTransitions;
+  private readonly stepLog: StepLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,6 +73,7 @@ export class TargetHub extends DurableObject<Env> {
     this.outbox = new Outbox(this.sql);
     this.backupInventory = new BackupInventoryStore(this.sql);
     this.pushes = new PushTransitions(this.sql);
+    this.stepLog = new StepLog(this.sql);
     if (!this.meta('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
       this.outbox.adoptHistory();
@@ -112,6 +116,8 @@ export class TargetHub extends DurableObject<Env> {
       const existing = this.deployments.byDelivery(request.deliveryId);
       if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [], notDeployed: null });
     }
+    const behind = behindBranch(request, this.branchHead()?.sha ?? null, this.pushes);
+    if (behind) return behind;
     const now = Date.now();
     const headBefore = this.branchHead()?.sha ?? null;
     const push = request.pushedOver !== undefined && request.sha ? { ...request, sha: request.sha, pushedOver: request.pushedOver } : null;
@@ -447,11 +453,6 @@ export class TargetHub extends DurableObject<Env> {
     return raw ? (JSON.parse(raw) as TargetStatus['branchHead']) : null;
   }
 
-  async recordAudit(target: string, entry: AuditEntry): Promise<void> {
-    this.remember(target);
-    this.audit.record(entry);
-  }
-
   // ---- reads ------------------------------------------------------------------------------------
 
   async status(target: string): Promise<TargetStatus> {
@@ -496,11 +497,11 @@ export class TargetHub extends DurableObject<Env> {
     return this.deployments.page(options);
   }
 
-  async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[]; outward: OutwardDelivery[] }>> {
+  async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[]; droppedSteps: DroppedSteps | null; outward: OutwardDelivery[] }>> {
     this.remember(target);
     const deployment = this.deployments.get(id);
     if (!deployment) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(id)} on this target.`);
-    return accepted({ deployment, steps: this.deployments.steps(id), outward: this.outbox.forDeployment(id) });
+    return accepted({ deployment, steps: this.stepLog.events(id), droppedSteps: this.stepLog.dropped(id), outward: this.outbox.forDeployment(id) });
   }
 
   async metrics(target: string, now: number, days: number): Promise<Metrics> {
@@ -508,9 +509,9 @@ export class TargetHub extends DurableObject<Env> {
     return computeMetrics(this.deployments.all(), now, days);
   }
 
-  async auditTrail(target: string, limit: number): Promise<AuditEntry[]> {
+  async auditTrail(target: string, query: AuditQuery): Promise<AuditPage> {
     this.remember(target);
-    return this.audit.recent(limit);
+    return this.audit.page(query);
   }
 
   // ---- relay channel ----------------------------------------------------------------------------
@@ -676,9 +677,7 @@ export class TargetHub extends DurableObject<Env> {
       Object.assign(changes, { status: 'running', started_at: d.startedAt ?? now, finished_at: null, reason: null });
     }
     this.deployments.update(d.id, changes);
-    if (p.detail?.heartbeat !== true) {
-      this.deployments.addStep(d.id, { step: p.step, status: p.status, message: p.message, at: p.at, durationMs: p.durationMs, detail: p.detail });
-    }
+    this.stepLog.record(d.id, p);
     this.scheduleAlarm(now + this.timings.leaseMs);
     this.broadcast();
   }

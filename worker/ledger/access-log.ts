@@ -1,7 +1,8 @@
 // The access log in D1: who signed in to the status page or out of it, and every token, role or
-// form the edge refused (401/403), with where it came from. Written after the answer, through
-// waitUntil, like the delivery ledger. It never holds a presented token or any part of one: `who`
-// is the name of a principal the edge recognised, or null.
+// form the edge refused (401/403), a relay's token on /relay/connect included, with where it came
+// from. Written after the answer, through waitUntil, like the delivery ledger. It never holds a
+// presented token or any part of one: `who` is the name of a principal the edge recognised, or null.
+// Anyone on the internet can add a row, so it is bounded twice: by age and by count.
 import { z } from 'zod';
 
 export const AccessAction = z.enum([
@@ -13,11 +14,15 @@ export const AccessAction = z.enum([
   'page.unauthorized',
   'page.forbidden',
   'form.refused',
+  'relay.refused',
 ]);
 export type AccessAction = z.infer<typeof AccessAction>;
 
 /** Entries older than this are deleted in the same batch that writes a new one. */
 export const ACCESS_LOG_RETENTION_MS = 90 * 24 * 3600 * 1000;
+
+/** And only the newest this many are kept (a few tens of megabytes), however fast they come. */
+export const ACCESS_LOG_MAX_ENTRIES = 100_000;
 
 export const AccessEntry = z.object({
   at: z.number().int(),
@@ -34,7 +39,11 @@ export type AccessEntry = z.infer<typeof AccessEntry>;
 export const AccessRecord = AccessEntry.extend({ id: z.number().int() });
 export type AccessRecord = z.infer<typeof AccessRecord>;
 
-/** Writes one entry and prunes what is older than 90 days, in one batch. */
+/**
+ * Writes one entry and prunes what is older than 90 days or beyond the newest ACCESS_LOG_MAX_ENTRIES,
+ * in one batch. Ids only grow and only the oldest rows are ever deleted, so the newest N are those
+ * with an id above the new one's minus N: one primary-key range, never a count.
+ */
 export async function recordAccess(db: D1Database, entry: AccessEntry): Promise<void> {
   const e = AccessEntry.parse(entry);
   await db.batch([
@@ -42,6 +51,7 @@ export async function recordAccess(db: D1Database, entry: AccessEntry): Promise<
       .prepare('INSERT INTO access_log (at, action, who, status, method, path, reason, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .bind(e.at, e.action, e.who, e.status, e.method, e.path, e.reason, e.source),
     db.prepare('DELETE FROM access_log WHERE at < ?').bind(e.at - ACCESS_LOG_RETENTION_MS),
+    db.prepare('DELETE FROM access_log WHERE id <= (SELECT MAX(id) FROM access_log) - ?').bind(ACCESS_LOG_MAX_ENTRIES),
   ]);
 }
 

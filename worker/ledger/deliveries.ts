@@ -3,7 +3,11 @@
 import { z } from 'zod';
 import { clipText } from '../http/quote-input.ts';
 
-export const DeliveryVerdict = z.enum(['enqueued', 'duplicate', 'ignored', 'rejected', 'invalid', 'ok']);
+/**
+ * `refused`: signed and well formed, but a target's hub would not act on it, and says why (a
+ * workflow_run or dispatch for a commit the branch has moved on from).
+ */
+export const DeliveryVerdict = z.enum(['enqueued', 'duplicate', 'ignored', 'refused', 'rejected', 'invalid', 'ok']);
 export type DeliveryVerdict = z.infer<typeof DeliveryVerdict>;
 
 export const DeliveryRecord = z.object({
@@ -20,6 +24,8 @@ export const DeliveryRecord = z.object({
   status: z.number(),
   deployments: z.array(z.object({ target: z.string(), deploymentId: z.string(), created: z.boolean() })),
   source: z.string().nullable(),
+  /** SHA-256 (hex) of the body as received, for verified deliveries only: a replayed body is known by it. */
+  bodySha256: z.string().nullable(),
 });
 export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
 
@@ -47,10 +53,13 @@ export async function recordDelivery(db: D1Database, record: DeliveryRecord): Pr
   await db.batch([
     db
       .prepare(
-        `INSERT INTO deliveries (delivery_id, received_at, event, action, repo, ref, sha, verified, verdict, reason, status, deployments, source)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO deliveries (delivery_id, received_at, event, action, repo, ref, sha, verified, verdict, reason, status, deployments, source, body_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .bind(r.deliveryId, r.receivedAt, r.event, r.action, r.repo, r.ref, r.sha, r.verified ? 1 : 0, r.verdict, r.reason, r.status, JSON.stringify(r.deployments), r.source),
+      .bind(
+        r.deliveryId, r.receivedAt, r.event, r.action, r.repo, r.ref, r.sha, r.verified ? 1 : 0, r.verdict, r.reason, r.status, JSON.stringify(r.deployments), r.source,
+        r.verified ? r.bodySha256 : null,
+      ),
     db.prepare('DELETE FROM deliveries WHERE received_at < ?').bind(r.receivedAt - DELIVERY_RETENTION_MS),
   ]);
 }
@@ -77,6 +86,7 @@ interface DeliveryRow {
   status: number;
   deployments: string;
   source: string | null;
+  body_sha256: string | null;
 }
 
 export async function listDeliveries(db: D1Database, q: DeliveryQuery): Promise<DeliveryRecord[]> {
@@ -142,5 +152,27 @@ function fromRow(r: DeliveryRow): DeliveryRecord {
     status: r.status,
     deployments: Deployments.parse(JSON.parse(r.deployments)),
     source: r.source,
+    bodySha256: r.body_sha256 ?? null,
   };
+}
+
+/** The first verified delivery of a body, as a replay of it is answered: when, under which id, and what it queued. */
+export interface FirstDelivery {
+  deliveryId: string | null;
+  receivedAt: number;
+  deployments: DeliveryRecord['deployments'];
+}
+
+/**
+ * The earliest verified delivery whose body had this SHA-256 and came under another delivery id;
+ * null when there is none (within the ledger's 90 days). GitHub's own redelivery keeps its id, so
+ * it is left to the hub, which answers it with what it queued the first time.
+ */
+export async function firstDeliveryOfBody(db: D1Database, bodySha256: string, deliveryId: string): Promise<FirstDelivery | null> {
+  const row = await db
+    .prepare('SELECT delivery_id, received_at, deployments FROM deliveries WHERE body_sha256 = ? AND delivery_id IS NOT ? ORDER BY id LIMIT 1')
+    .bind(bodySha256, deliveryId)
+    .first<Pick<DeliveryRow, 'delivery_id' | 'received_at' | 'deployments'>>();
+  if (!row) return null;
+  return { deliveryId: row.delivery_id, receivedAt: row.received_at, deployments: Deployments.parse(JSON.parse(row.deployments)) };
 }

@@ -1,16 +1,19 @@
 // GET /relay/connect: where a relay at home opens its outbound WebSocket. The relay token is
-// checked here, before the upgrade; only then is the request handed to the target's hub.
+// checked here, before the upgrade; only then is the request handed to the target's hub. A refused
+// token goes to the access log (bounded, in D1), never to the target's audit trail: nothing an
+// unauthenticated caller sends may write there, or crowd out what operators did.
 import { Hono } from 'hono';
 import { findTarget } from '../config/targets.ts';
-import { secretNamed, type Env } from '../env.ts';
+import { secretNamed } from '../env.ts';
+import type { AppContext } from '../http/access.ts';
+import { logAccess } from '../http/access-audit.ts';
 import { bearerToken } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
 import { countRefusal, refuseWhileThrottled } from '../http/rate-limit.ts';
-import { requestSource } from '../http/request-source.ts';
 import { secretMatches } from '../http/secrets.ts';
 import { hubFor } from '../hub/hub-for.ts';
 
-export const relay = new Hono<{ Bindings: Env }>();
+export const relay = new Hono<AppContext>();
 
 relay.get('/connect', async (c) => {
   refuseWhileThrottled(c.req.raw, 'relay');
@@ -20,17 +23,10 @@ relay.get('/connect', async (c) => {
   const stored = secretNamed(c.env, target.relayTokenSecret);
   if (!stored) throw new ApiError(500, 'bad_configuration', `The secret ${target.relayTokenSecret} (relay token of ${target.name}) is not set.`);
   const presented = bearerToken(c.req.header('Authorization'));
-  const hub = hubFor(c.env, target.name);
   if (!presented || !(await secretMatches(presented, stored))) {
     // Past the address's limit: 429, and nothing is recorded (worker/http/rate-limit.ts).
     await countRefusal(c.env, c.req.raw, 'relay');
-    await hub.recordAudit(target.name, {
-      at: Date.now(),
-      actor: 'relay',
-      action: 'relay.refused',
-      detail: { reason: presented ? 'wrong relay token' : 'no relay token' },
-      source: requestSource(c.req.raw),
-    });
+    logAccess(c, 'relay.refused', 401, `${presented ? 'wrong' : 'no'} relay token for target ${target.name}`, null);
     throw new ApiError(401, 'unauthorized', 'The relay token is missing or wrong for this target.');
   }
   if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
@@ -38,5 +34,5 @@ relay.get('/connect', async (c) => {
   }
   const url = new URL(c.req.url);
   url.search = `?target=${encodeURIComponent(target.name)}&role=relay`;
-  return hub.fetch(new Request(url, c.req.raw));
+  return hubFor(c.env, target.name).fetch(new Request(url, c.req.raw));
 });

@@ -13,6 +13,7 @@ import { ApiError } from '../http/errors.ts';
 import { newNonce } from './headers.ts';
 import { page, visit } from './page-context.tsx';
 import { actions } from './routes/actions.tsx';
+import { audit } from './routes/audit.tsx';
 import { pages } from './routes/pages.tsx';
 import { signIn } from './routes/sign-in.tsx';
 import { MessagePage } from './views/forms.tsx';
@@ -25,6 +26,7 @@ export const ui = new Hono<AppContext>();
 ui.route('/', pages);
 ui.route('/', signIn);
 ui.route('/', actions);
+ui.route('/', audit);
 
 // ---- errors ---------------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ code,.sha{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mon
 .badge.rolled_back,.badge.drift,.badge.waiting{background:var(--warn-bg);color:var(--warn)}
 .badge.running,.badge.dispatched,.badge.deploying{background:var(--run-bg);color:var(--run)}
 .badge.enqueued,.badge.ok{background:var(--ok-bg);color:var(--ok)}
-.badge.rejected,.badge.invalid{background:var(--bad-bg);color:var(--bad)}
+.badge.rejected,.badge.invalid,.badge.refused{background:var(--bad-bg);color:var(--bad)}
 .badge.ignored{background:var(--warn-bg);color:var(--warn)}
 .targets{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr))}
 .target-head{display:flex;flex-wrap:wrap;gap:.3rem .7rem;align-items:baseline;justify-content:space-between}

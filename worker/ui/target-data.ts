@@ -1,6 +1,6 @@
 // What the pages show, fetched from the target's hub through the same RPC methods the REST API
 // calls (status, history, deployment, metrics), so the page and the API cannot disagree.
-import type { DeploymentView, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import { hubFor } from '../hub/hub-for.ts';
@@ -13,6 +13,8 @@ export const HISTORY_PAGE = 50;
 export interface DeploymentDetail {
   deployment: DeploymentView;
   steps: StepEvent[];
+  /** What the hub let go between the first events and the latest; null when it kept them all. */
+  droppedSteps: DroppedSteps | null;
   outward: OutwardDelivery[];
 }
 

@@ -9,8 +9,9 @@ import { errorBody } from '../http/errors.ts';
 import { clipText } from '../http/quote-input.ts';
 import { requestSource } from '../http/request-source.ts';
 import { hubFor } from '../hub/hub-for.ts';
-import { recordDelivery, type DeliveryRecord, type DeliveryVerdict } from '../ledger/deliveries.ts';
+import { firstDeliveryOfBody, recordDelivery, type DeliveryRecord, type DeliveryVerdict, type FirstDelivery } from '../ledger/deliveries.ts';
 import { headersLookLikeGithub, looksLikeGithub } from './github-shape.ts';
+import { bodyDigest, replayReason } from './replay.ts';
 import { routeDelivery } from './route-delivery.ts';
 import { checkSignature } from './signature.ts';
 
@@ -36,6 +37,7 @@ webhooks.post('/github', async (c) => {
     status: 0,
     deployments: [],
     source: requestSource(request),
+    bodySha256: null,
   };
   const answer = (status: ContentfulStatusCode, verdict: DeliveryVerdict, reason: string, extra: Record<string, unknown> = {}) => {
     // A reason can quote the payload or a header (a ref, the event's name): cut, so the answer stays small.
@@ -86,6 +88,21 @@ webhooks.post('/github', async (c) => {
   Object.assign(record, { repo: route.repo, ref: route.ref, sha: route.sha, action: route.action });
   if (route.invalid) return answer(400, 'invalid', route.invalid);
 
+  // A body GitHub already delivered under another id is a replay (replay.ts): answered before any hub.
+  record.bodySha256 = await bodyDigest(body.bytes);
+  const reachesHubs = route.deploy.length + route.branchHeads.length + route.verdicts.length > 0;
+  let first: FirstDelivery | null;
+  try {
+    first = reachesHubs ? await firstDeliveryOfBody(c.env.LEDGER, record.bodySha256, record.deliveryId) : null;
+  } catch (error) {
+    console.error('delivery ledger read failed', error);
+    return answer(503, 'refused', 'the delivery ledger could not be read to tell a replay from a new delivery, so nothing was queued: redeliver it from GitHub once D1 answers (an edge upgraded without `npx wrangler d1 migrations apply LEDGER --remote` lacks the body_sha256 column)');
+  }
+  if (first) {
+    record.deployments = first.deployments.map((d) => ({ ...d, created: false }));
+    return answer(200, 'duplicate', replayReason(first), { deployments: first.deployments.map((d) => ({ target: d.target, deploymentId: d.deploymentId })) });
+  }
+
   const source = record.source;
   const deliveryId = record.deliveryId;
   // A target that deploys this push learns its branch head with the deployment, in one round trip
@@ -127,7 +144,9 @@ webhooks.post('/github', async (c) => {
   record.deployments = queuedOutcomes;
   for (const i of route.ignored) i.reason = clipText(i.reason, 512);
   const ignoredText = route.ignored.map((i) => i.reason).join('; ');
-  if (!queuedOutcomes.length) return answer(202, 'ignored', ignoredText || 'nothing to deploy', { ignored: route.ignored });
+  // A hub that would not act on it (a commit the branch moved on from) makes it refused, not ignored.
+  const verdict = outcomes.some((o) => !o.queued) ? 'refused' : 'ignored';
+  if (!queuedOutcomes.length) return answer(202, verdict, ignoredText || 'nothing to deploy', { ignored: route.ignored });
   const deployments = queuedOutcomes.map((o) => ({ target: o.target, deploymentId: o.deploymentId }));
   if (queuedOutcomes.every((o) => !o.created)) {
     return answer(200, 'duplicate', 'this delivery was received before; nothing was queued again', { deployments });

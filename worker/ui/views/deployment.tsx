@@ -1,15 +1,19 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 // One deployment: its progress step by step with durations (live while it runs), what it changed,
-// and its log, every step event the relay reported.
+// and its log: the step events the relay reported, and where the hub dropped some (it keeps the
+// first and the latest within a budget), how many and how big.
 import { isFinal, pathCount } from '../../../shared/deployment.ts';
-import { activationLabel, duration, deploymentDuration, shortSha } from '../format.ts';
+import type { DroppedSteps, StepEvent } from '../../../shared/api.ts';
+import { activationLabel, byteSize, duration, deploymentDuration, shortSha } from '../format.ts';
 import { stepRows } from '../step-rows.ts';
 import type { DeploymentDetail } from '../target-data.ts';
 import { Badge, Commit, PathItems, Time } from './parts.tsx';
 
 export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; now: number }) {
-  const { deployment: d, steps } = props.detail;
+  const { deployment: d, steps, droppedSteps } = props.detail;
+  // The dropped events were between the first ones kept and the latest.
+  const cut = droppedSteps?.after ?? steps.length;
   const rows = stepRows(d, steps);
   const summary = d.summary;
   const took = deploymentDuration(d);
@@ -118,16 +122,38 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
       <details id="deployment-log" open={props.pinned ? true : undefined}>
         <summary>
           Log: {steps.length} step event{steps.length === 1 ? '' : 's'} for <span class="sha">{shortSha(d.sha)}</span>
+          {droppedSteps ? `, ${droppedSteps.events} more dropped` : ''}
         </summary>
         <ol class="events" data-log>
-          {steps.map((e) => (
-            <li data-event-step={e.step} data-event-status={e.status}>
-              <Time at={e.at} /> · <b>{e.step}</b> {e.status}
-              {e.durationMs !== null ? <span class="muted"> ({duration(e.durationMs)})</span> : null}: <span class="message">{e.message}</span>
-            </li>
+          {steps.slice(0, cut).map((e) => (
+            <LogEvent event={e} />
+          ))}
+          {droppedSteps ? <DroppedMarker dropped={droppedSteps} /> : null}
+          {steps.slice(cut).map((e) => (
+            <LogEvent event={e} />
           ))}
         </ol>
       </details>
     </section>
+  );
+}
+
+function LogEvent(props: { event: StepEvent }) {
+  const e = props.event;
+  return (
+    <li data-event-step={e.step} data-event-status={e.status}>
+      <Time at={e.at} /> · <b>{e.step}</b> {e.status}
+      {e.durationMs !== null ? <span class="muted"> ({duration(e.durationMs)})</span> : null}: <span class="message">{e.message}</span>
+    </li>
+  );
+}
+
+/** Where the hub let events go: the relay sent more, or bigger, than a deployment's log keeps. */
+function DroppedMarker(props: { dropped: DroppedSteps }) {
+  const { events, bytes } = props.dropped;
+  return (
+    <li class="muted" data-dropped-events={events} data-dropped-bytes={bytes}>
+      … {events} step event{events === 1 ? '' : 's'} ({byteSize(bytes)}) dropped: the relay sent more than a deployment's log keeps …
+    </li>
   );
 }

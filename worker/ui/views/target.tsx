@@ -5,6 +5,7 @@
 // is also the fragment `/targets/:name/live`, which the page's script swaps in whenever the hub
 // says something changed. Operators get the controls, outside `#live` so a refresh never wipes what
 // they are typing.
+import { roleAllows } from '../../http/auth.ts';
 import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
 import { DeliveriesPanel } from './deliveries.tsx';
@@ -118,6 +119,13 @@ export function TargetPageView(props: {
           <Badge state="public" text="read only" /> Sign in as an operator to deploy or roll back.
         </p>
       )}
+      {props.viewer.principal && roleAllows(props.viewer.principal.role, 'admin') ? (
+        <p class="small">
+          <a href={`${base}/audit`} data-link="audit">
+            Audit trail
+          </a>
+        </p>
+      ) : null}
       <div id="live">
         <TargetLive page={page} deliveries={props.deliveries} operator={props.operator} paged={props.paged} now={props.now} />
       </div>

@@ -270,6 +270,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
           commitFiles: commitFiles.files,
           submodules: commitFiles.skipped,
           liveFiles: live.files,
+          unhashedLivePaths: live.unhashed,
           previousManifest: previous,
           include: config.deploy.include,
           repoInclude: lanyard.include,

@@ -429,13 +429,6 @@ export async function checkWritable(host: TargetHost, root: string, toWrite: str
   );
 }
 
-/** Puts the files of an archive back and removes the ones that did not exist when it was taken. */
-export async function restoreArchive(host: TargetHost, root: string, archivePath: string, absent: string[]): Promise<void> {
-  const lines = ['set -e', `cd ${shellQuote(root)}`, `tar -xpzf ${shellQuote(archivePath)} -C .`];
-  for (const path of absent) lines.push(`rm -f -- ${shellQuote(path)}`);
-  await runChecked(host, 'restoring the backup', lines.join('\n'));
-}
-
 export async function readHostFile(host: TargetHost, path: string): Promise<Buffer | null> {
   const result = await host.run(`if [ -f ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`);
   if (result.code === 44) return null;

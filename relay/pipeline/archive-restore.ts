@@ -44,12 +44,14 @@ function kindOf(verbose: string, name: string): ArchiveEntry['kind'] {
 /** The archive's entries (names from `tar -t`, kinds from `tar -tv`, line by line) and which tar the host has. */
 async function listArchive(host: TargetHost, archivePath: string): Promise<{ entries: ArchiveEntry[]; gnu: boolean }> {
   const archive = shellQuote(archivePath);
+  // GNU tar escapes every byte it deems unprintable in a listing (all of UTF-8 under the C locale
+  // an ssh session often has: café lists as caf\\303\\251), and that name would match nothing.
   const result = await host.run(`set -e
-if tar --version 2>/dev/null | grep -q 'GNU tar'; then echo gnu; else echo other; fi
+if tar --version 2>/dev/null | grep -q 'GNU tar'; then echo gnu; literal=--quoting-style=literal; else echo other; literal=; fi
 echo '@@names'
-tar -tzf ${archive}
+tar $literal -tzf ${archive}
 echo '@@verbose'
-tar -tvzf ${archive}
+tar $literal -tvzf ${archive}
 echo '@@end'`);
   if (result.code !== 0) throw new HostError('host_command_failed', `listing the backup ${archivePath} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800)}`);
   const lines = result.stdout.toString('utf8').split('\n');

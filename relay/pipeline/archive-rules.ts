@@ -165,8 +165,9 @@ export interface StagedEntry {
  */
 export function acceptStaged(selected: readonly string[], staged: readonly StagedEntry[], host: HostListing, configRoot: string, protect: readonly string[]): { write: string[]; skipped: ArchiveSkip[] } {
   const protection = protectedPathMatcher(protect);
-  const wanted = new Set(selected);
-  const landed = staged.filter((entry) => wanted.has(entry.path));
+  // In the archive's order, whatever order find saw them in.
+  const byPath = new Map(staged.map((entry) => [entry.path, entry]));
+  const landed = selected.flatMap((path) => byPath.get(path) ?? []);
   const tree = new LinkTree(host.files, landed);
   const known = [...host.files.map((f) => f.path), ...host.unhashed, ...landed.map((e) => e.path)];
   const cache = new Map<string, LinkResolution>();

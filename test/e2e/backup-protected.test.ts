@@ -207,10 +207,12 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
     await writeFile(join(tree, 'secrets.yaml'), 'weather_api_key: "old-from-the-archive"\n');
     await writeFile(join(tree, 'ip_bans.yaml'), '{}\n');
     await writeFile(join(tree, 'www/ok.txt'), 'restored from the archive\n');
+    // Not ASCII: GNU tar lists it escaped under the C locale of an ssh session unless told not to.
+    await writeFile(join(tree, 'www/café.txt'), 'also restored\n');
     await symlink('../.storage', join(tree, 'www/auth-dir'));
     await writeFile(join(scratch, 'outside'), 'written beside the config folder\n');
     const plain = join(scratch, 'crafted.tar');
-    await run('tar', ['-cf', plain, '-C', tree, './secrets.yaml', './ip_bans.yaml', './www/ok.txt', './www/auth-dir']);
+    await run('tar', ['-cf', plain, '-C', tree, './secrets.yaml', './ip_bans.yaml', './www/ok.txt', './www/café.txt', './www/auth-dir']);
     // -P keeps the ../ that tar would otherwise strip.
     await run('tar', ['-rf', plain, '-P', '-C', tree, '../outside']);
     await run('gzip', ['-n', plain]);
@@ -224,8 +226,8 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
       jobId: newId('dep'),
       reason: 'crafted',
       scope: 'full',
-      archive: { path: archivePath, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, entries: 5 },
-      files: ['secrets.yaml', 'ip_bans.yaml', 'www/ok.txt', 'www/auth-dir', '../outside'],
+      archive: { path: archivePath, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, entries: 6 },
+      files: ['secrets.yaml', 'ip_bans.yaml', 'www/ok.txt', 'www/café.txt', 'www/auth-dir', '../outside'],
       absent: ['secrets.yaml', '../escape.txt'],
       baseSha: null,
       manifest: null,
@@ -238,18 +240,19 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
       const { outcome, said } = await execute(jobOf('rollback', '0'.repeat(40), id));
       expect(outcome.status, outcome.reason ?? '').toBe('succeeded');
       expect(await read('www/ok.txt')).toBe('restored from the archive\n');
+      expect(await read('www/café.txt')).toBe('also restored\n');
       await expectStillThere(moved);
       await expect(lstat(host('www/auth-dir'))).rejects.toThrow(/ENOENT/);
       await expect(lstat(join(house.configRoot, '..', 'outside'))).rejects.toThrow(/ENOENT/);
       const message = said('restore');
-      expect(message).toMatch(/^restored 1 file, removed 0 added files from backup lanyard-20260101T000000Z-crafted; left alone 6: /);
+      expect(message).toMatch(/^restored 2 files, removed 0 added files from backup lanyard-20260101T000000Z-crafted; left alone 6: /);
       expect(message).toContain('../outside (leaves the config folder)');
       expect(message).toContain('secrets.yaml (protected (secrets.yaml (any folder)))');
       expect(message).toContain('ip_bans.yaml (protected (ip_bans.yaml))');
       expect(message).toContain('www/auth-dir (a link to ../.storage, which resolves to .storage, which is protected)');
       expect(message).toContain('secrets.yaml (not deleted: protected (secrets.yaml (any folder)))');
       expect(message).toContain('../escape.txt (not deleted: leaves the config folder)');
-      expect(outcome.summary.filesChanged).toEqual(['www/ok.txt']);
+      expect(outcome.summary.filesChanged).toEqual(['www/ok.txt', 'www/café.txt']);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findBackup, newBackupId, takeBackup } from '../relay/pipeline/backups.ts';
 import { restoreArchive } from '../relay/pipeline/archive-restore.ts';
-import { hashLiveTree, LiveHashCache, writeHostFile } from '../relay/pipeline/host-files.ts';
+import { hashLiveTree, writeHostFile } from '../relay/pipeline/host-files.ts';
 import { serializeManifest } from '../relay/pipeline/manifest.ts';
 import { connectSshHost } from '../relay/transport/ssh-host.ts';
 import { shellQuote, type TargetHost } from '../relay/transport/target-host.ts';
@@ -113,8 +113,6 @@ try {
       if (sha256(await readFile(join(root, path))) !== original.get(path)) throw new Error(`after ${what}, ${path} is not the backed-up file`);
     }
   };
-  const liveHashes = new LiveHashCache();
-  await hashLiveTree(host, root, liveHashes);
   const oursRestore: number[] = [];
   const plainRestore: number[] = [];
   const checkedRestore: number[] = [];
@@ -123,9 +121,8 @@ try {
     oursRestore.push(
       await time(async () => {
         const record = await findBackup(host, backupDir, backup.id);
-        // As the pipeline restores: the host listing (its hashes cached since the last one), then
-        // the archive listed, judged, extracted into staging, checked and moved into place.
-        await restoreArchive(host, root, record.archive.path, record.absent, await hashLiveTree(host, root, liveHashes), { configRoot: root, protect: [] });
+        // The archive and the host listed, each entry judged, extracted into staging, checked and moved into place.
+        await restoreArchive(host, root, record.archive.path, record.absent, { configRoot: root, protect: [] });
       }),
     );
     await assertRestored('the relay\'s restore');

@@ -10,7 +10,7 @@
 // moved, so it is set for the extraction into the staging folder.
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { acceptStaged, selectRestore, type ArchiveEntry, type ArchiveSkip, type HostListing, type StagedEntry } from './archive-rules.ts';
-import { HostError, moveIntoPlace } from './host-files.ts';
+import { HostError, moveIntoPlace, UNHASHED_FOLDERS } from './host-files.ts';
 
 /** Where a restore's entries wait before they are moved into place (under `.lanyard/`, protected). */
 export const RESTORE_STAGING = '.lanyard/restore';
@@ -41,26 +41,47 @@ function kindOf(verbose: string, name: string): ArchiveEntry['kind'] {
   return 'other';
 }
 
-/** The archive's entries (names from `tar -t`, kinds from `tar -tv`, line by line) and which tar the host has. */
-async function listArchive(host: TargetHost, archivePath: string): Promise<{ entries: ArchiveEntry[]; gnu: boolean }> {
+/**
+ * In one round trip: the archive's entries (names from `tar -t`, kinds from `tar -tv`, line by
+ * line), which tar the host has, and the host's files and links (no hashes: only where links lead
+ * and which names are taken), skipping the folders the plan's listing skips, all protected.
+ */
+async function listArchiveAndHost(host: TargetHost, root: string, archivePath: string): Promise<{ entries: ArchiveEntry[]; gnu: boolean; listing: HostListing }> {
   const archive = shellQuote(archivePath);
+  const prune = UNHASHED_FOLDERS.map((d) => `-path ./${d}`).join(' -o ');
   // GNU tar escapes every byte it deems unprintable in a listing (all of UTF-8 under the C locale
   // an ssh session often has: café lists as caf\\303\\251), and that name would match nothing.
   const result = await host.run(`set -e
+cd ${shellQuote(root)}
 if tar --version 2>/dev/null | grep -q 'GNU tar'; then echo gnu; literal=--quoting-style=literal; else echo other; literal=; fi
 echo '@@names'
 tar $literal -tzf ${archive}
 echo '@@verbose'
 tar $literal -tvzf ${archive}
+echo '@@host'
+find . \\( ${prune} \\) -prune -o \\( -type f -o -type l \\) -exec stat -c '%f %n' {} +
+echo '@@link'
+find . \\( ${prune} \\) -prune -o -type l -exec sh -c 'for l; do printf "%s\\t%s\\n" "$l" "$(readlink "$l")"; done' sh {} +
 echo '@@end'`);
   if (result.code !== 0) throw new HostError('host_command_failed', `listing the backup ${archivePath} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800)}`);
   const lines = result.stdout.toString('utf8').split('\n');
-  const names = lines.slice(lines.indexOf('@@names') + 1, lines.indexOf('@@verbose'));
-  const verbose = lines.slice(lines.indexOf('@@verbose') + 1, lines.lastIndexOf('@@end'));
+  const at = (marker: string) => lines.indexOf(marker);
+  const names = lines.slice(at('@@names') + 1, at('@@verbose'));
+  const verbose = lines.slice(at('@@verbose') + 1, at('@@host'));
   if (names.length !== verbose.length) {
     throw new HostError('backup_unreadable', `the backup ${archivePath} lists ${names.length} names but ${verbose.length} entries on ${host.description}; it was not written by Lanyard as it is, so nothing was restored from it`);
   }
-  return { entries: names.map((name, i) => ({ name, kind: kindOf(verbose[i]!, name) })), gnu: lines[0] === 'gnu' };
+  const files = new Map<string, { path: string; type: 'file' | 'symlink'; linkTarget?: string }>();
+  for (const line of lines.slice(at('@@host') + 1, at('@@link'))) {
+    const match = /^([0-9a-f]+) \.\/(.*)$/.exec(line);
+    if (match) files.set(match[2]!, { path: match[2]!, type: (parseInt(match[1]!, 16) & 0o170000) === 0o120000 ? 'symlink' : 'file' });
+  }
+  for (const line of lines.slice(at('@@link') + 1, lines.lastIndexOf('@@end'))) {
+    const tab = line.indexOf('\t');
+    const entry = tab > 2 ? files.get(line.slice(2, tab)) : undefined;
+    if (entry) entry.linkTarget = line.slice(tab + 1);
+  }
+  return { entries: names.map((name, i) => ({ name, kind: kindOf(verbose[i]!, name) })), gnu: lines[0] === 'gnu', listing: { files: [...files.values()], unhashed: [] } };
 }
 
 /** A -T line that names exactly `name`: busybox reads the line as a shell pattern. */
@@ -117,8 +138,8 @@ echo '@@end'
  * Restores the files of an archive Lanyard may write and deletes the recorded `absent` paths it
  * may delete; says what it left alone. The archive's checksum is checked by the caller (findBackup).
  */
-export async function restoreArchive(host: TargetHost, root: string, archivePath: string, absent: readonly string[], listing: HostListing, rules: RestoreRules): Promise<RestoreReport> {
-  const { entries, gnu } = await listArchive(host, archivePath);
+export async function restoreArchive(host: TargetHost, root: string, archivePath: string, absent: readonly string[], rules: RestoreRules): Promise<RestoreReport> {
+  const { entries, gnu, listing } = await listArchiveAndHost(host, root, archivePath);
   const selection = selectRestore(entries, absent, listing, rules.protect);
   const staged = await extractToStaging(host, root, archivePath, selection.extract.map((e) => e.name), gnu);
   const accepted = acceptStaged(selection.extract.map((e) => e.path), staged, listing, rules.configRoot, rules.protect);

@@ -4,8 +4,7 @@
 // the archive or its record holds: an archive made by an older Lanyard, or one changed on the host,
 // may name protected files, `..` or absolute paths, links, hard links or devices. Pure functions of
 // the archive's listing and the host's, so every rule is tested without a host.
-import type { LiveFile } from './host-files.ts';
-import { LinkTree, linkRefusal, type LinkResolution } from './link-resolution.ts';
+import { LinkTree, linkRefusal, type LinkResolution, type TreeEntry } from './link-resolution.ts';
 import { normaliseRepoPath, PathRefused } from './path-safety.ts';
 import { protectedPathMatcher, type ProtectionMatch } from './protected-paths.ts';
 
@@ -52,10 +51,9 @@ export interface ArchiveEntry {
   kind: 'file' | 'symlink' | 'folder' | 'hard link' | 'other';
 }
 
-/** What the host has, as the plan's listing reports it. */
+/** What the host has: its files and links (with targets), and names listed apart (databases, logs). */
 export interface HostListing {
-  files: readonly LiveFile[];
-  /** Databases and logs, listed but not hashed. */
+  files: readonly TreeEntry[];
   unhashed: readonly string[];
 }
 
@@ -82,7 +80,7 @@ function ancestors(path: string): string[] {
  */
 export function selectRestore(entries: readonly ArchiveEntry[], absent: readonly string[], host: HostListing, protect: readonly string[]): RestoreSelection {
   const protection = protectedPathMatcher(protect);
-  const hostKinds = new Map<string, LiveFile['type']>(host.files.map((f) => [f.path, f.type]));
+  const hostKinds = new Map<string, TreeEntry['type']>(host.files.map((f) => [f.path, f.type]));
   const hostFolders = new Set(host.files.flatMap((f) => ancestors(f.path)));
   const skipped: ArchiveSkip[] = [];
 

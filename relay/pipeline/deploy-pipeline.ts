@@ -214,8 +214,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       });
       if (lanyard) protect.push(...lanyard.protect);
     }
-    const live = await hashLiveTree(target, root, liveHashes);
-    return restoreArchive(target, root, backup.archive.path, backup.absent, live, { configRoot: root, protect });
+    return restoreArchive(target, root, backup.archive.path, backup.absent, { configRoot: root, protect });
   }
 
   const restoredSummary = (b: BackupRecord, r: RestoreReport) =>

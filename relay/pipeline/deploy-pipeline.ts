@@ -168,6 +168,31 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   }
 
   /**
+   * Restores `backup` writing only what a deploy may write: never a protected path (the built-in
+   * ones, the relay's deploy.protect, and lanyard.yaml's protect of each commit involved and of the
+   * branch as last fetched), never a path outside the config folder, never an unsafe link,
+   * whatever the archive holds.
+   */
+  async function restoreBackup(target: TargetHost, backup: BackupRecord, shas: readonly (string | null | undefined)[]): Promise<RestoreReport> {
+    const protect = [...config.deploy.protect];
+    const head = await git.cachedBranchHead();
+    for (const sha of new Set([backup.baseSha, head, ...shas])) {
+      if (!sha || !/^[0-9a-f]{40}$/.test(sha) || /^0+$/.test(sha)) continue;
+      // A commit the cache no longer has (or a broken lanyard.yaml) adds no globs; the built-in
+      // ones and the relay's own still hold.
+      const lanyard = await readLanyardFile(sha, config.git.subfolder).catch((error: unknown) => {
+        logger.warn(`restoring ${backup.id}: could not read lanyard.yaml of ${sha.slice(0, 7)} for its protect globs: ${String(error)}`);
+        return null;
+      });
+      if (lanyard) protect.push(...lanyard.protect);
+    }
+    return restoreArchive(target, root, backup.archive.path, backup.absent, { configRoot: root, protect });
+  }
+
+  const restoredSummary = (b: BackupRecord, r: RestoreReport) =>
+    `restored ${plural(r.restored.length, 'file')}, removed ${plural(r.removed.length, 'added file')} from backup ${b.id}${describeSkipped(r.skipped)}`;
+
+  /**
    * The host for a rollback. The deploy may have failed because the connection dropped halfway
    * through, and the house must not stay half-written: a host that cannot be reached is tried again,
    * with a growing pause, for up to ROLLBACK_RECONNECT_MS, keeping the edge's lease alive meanwhile.
@@ -196,29 +221,6 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     const result = await target.run(`rm -rf ${shellQuote(stagingDir)}`);
     if (result.code !== 0) throw new Error(`removing the staging folder ${stagingDir} failed on ${target.description}: ${result.stderr.trim()}`);
   }
-
-  /**
-   * Restores `backup` writing only what a deploy may write: never a protected path (the built-in
-   * ones, the relay's deploy.protect, and lanyard.yaml's protect of each commit involved), never a
-   * path outside the config folder, never an unsafe link, whatever the archive holds.
-   */
-  async function restoreBackup(target: TargetHost, backup: BackupRecord, shas: readonly (string | null | undefined)[]): Promise<RestoreReport> {
-    const protect = [...config.deploy.protect];
-    for (const sha of new Set([backup.baseSha, ...shas])) {
-      if (!sha || !/^[0-9a-f]{40}$/.test(sha) || /^0+$/.test(sha)) continue;
-      // A commit the cache no longer has (or a broken lanyard.yaml) adds no globs; the built-in
-      // ones and the relay's own still hold.
-      const lanyard = await readLanyardFile(sha, config.git.subfolder).catch((error: unknown) => {
-        logger.warn(`restoring ${backup.id}: could not read lanyard.yaml of ${sha.slice(0, 7)} for its protect globs: ${String(error)}`);
-        return null;
-      });
-      if (lanyard) protect.push(...lanyard.protect);
-    }
-    return restoreArchive(target, root, backup.archive.path, backup.absent, { configRoot: root, protect });
-  }
-
-  const restoredSummary = (b: BackupRecord, r: RestoreReport) =>
-    `restored ${plural(r.restored.length, 'file')}, removed ${plural(r.removed.length, 'added file')} from backup ${b.id}${describeSkipped(r.skipped)}`;
 
   /** Restores the backup after a failure in apply…verify and brings HA back; never throws. */
   async function rollBack(steps: StepRunner, backup: BackupRecord, context: DeployContext, failure: string, lanyard: LanyardFile): Promise<JobOutcome> {

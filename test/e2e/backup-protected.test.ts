@@ -33,8 +33,11 @@ const MORE_HOST_FILES: Record<string, string> = {
   '.uuid': '{"uuid": "0f6a9e1c2b"}\n',
   'esphome/secrets.yaml': 'wifi_password: "first"\n',
   'esphome/porch.yaml': 'esphome:\n  name: porch\n',
+  // Protected by the owner: the relay's deploy.protect, and the repository's lanyard.yaml.
+  'zigbee2mqtt/state.json': '{"paired": 12}\n',
+  'node-red/flows.json': '[{"id": "n1"}]\n',
 };
-const PROTECTED_NAMES = ['secrets.yaml', 'esphome/secrets.yaml', 'ip_bans.yaml', '.uuid', '.storage/auth', '.storage/core.config_entries', 'home-assistant_v2.db', 'home-assistant.log', '.HA_VERSION'];
+const PROTECTED_NAMES = ['zigbee2mqtt/state.json', 'node-red/flows.json', 'secrets.yaml', 'esphome/secrets.yaml', 'ip_bans.yaml', '.uuid', '.storage/auth', '.storage/core.config_entries', 'home-assistant_v2.db', 'home-assistant.log', '.HA_VERSION'];
 
 function quietLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -99,7 +102,7 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
     expect(await read('secrets.yaml')).toBe(state.secret);
     expect(await read('esphome/secrets.yaml')).toBe(state.espSecret);
     expect(await read('ip_bans.yaml')).toBe(state.bans);
-    expect(await read('.uuid')).toBe(MORE_HOST_FILES['.uuid']);
+    for (const path of ['.uuid', 'zigbee2mqtt/state.json', 'node-red/flows.json']) expect(await read(path), path).toBe(MORE_HOST_FILES[path]);
     for (const path of ['.storage/auth', '.storage/core.config_entries', 'home-assistant_v2.db', '.HA_VERSION']) expect(await read(path), path).toBe(HOST_ONLY_FILES[path]);
   }
 
@@ -109,7 +112,7 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
       // Jobs are handed to the pipeline directly; nothing connects to this edge.
       edgeUrl: 'http://127.0.0.1:9',
       transport: sshd ? sshTransportOf(sshd) : { kind: 'local' },
-      relayOverrides: { deploy: { backupScope: 'full' } },
+      relayOverrides: { deploy: { backupScope: 'full', protect: ['zigbee2mqtt/**'] } },
     });
     for (const [path, content] of Object.entries(MORE_HOST_FILES)) {
       await mkdir(dirname(host(path)), { recursive: true });
@@ -129,6 +132,7 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
 
   it('a full-scope backup holds none of Home Assistant\'s protected files, and its record lists none', async () => {
     const before = await read('scripts.yaml');
+    await house.commit({ 'lanyard.yaml': 'version: 1\nprotect: ["node-red/**"]\n' }, 'Protect the Node-RED flows');
     const { outcome } = await deployScript('Goodnight, one');
     expect(outcome.status, outcome.reason ?? '').toBe('succeeded');
     const backupId = outcome.summary.backupId!;
@@ -206,13 +210,17 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
     await mkdir(join(tree, 'www'), { recursive: true });
     await writeFile(join(tree, 'secrets.yaml'), 'weather_api_key: "old-from-the-archive"\n');
     await writeFile(join(tree, 'ip_bans.yaml'), '{}\n');
+    await mkdir(join(tree, 'node-red'));
+    await writeFile(join(tree, 'node-red/flows.json'), '[]\n');
+    await mkdir(join(tree, 'zigbee2mqtt'));
+    await writeFile(join(tree, 'zigbee2mqtt/state.json'), '{}\n');
     await writeFile(join(tree, 'www/ok.txt'), 'restored from the archive\n');
     // Not ASCII: GNU tar lists it escaped under the C locale of an ssh session unless told not to.
     await writeFile(join(tree, 'www/café.txt'), 'also restored\n');
     await symlink('../.storage', join(tree, 'www/auth-dir'));
     await writeFile(join(scratch, 'outside'), 'written beside the config folder\n');
     const plain = join(scratch, 'crafted.tar');
-    await run('tar', ['-cf', plain, '-C', tree, './secrets.yaml', './ip_bans.yaml', './www/ok.txt', './www/café.txt', './www/auth-dir']);
+    await run('tar', ['-cf', plain, '-C', tree, './secrets.yaml', './ip_bans.yaml', './www/ok.txt', './www/café.txt', './www/auth-dir', './node-red/flows.json', './zigbee2mqtt/state.json']);
     // -P keeps the ../ that tar would otherwise strip.
     await run('tar', ['-rf', plain, '-P', '-C', tree, '../outside']);
     await run('gzip', ['-n', plain]);
@@ -226,7 +234,7 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
       jobId: newId('dep'),
       reason: 'crafted',
       scope: 'full',
-      archive: { path: archivePath, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, entries: 6 },
+      archive: { path: archivePath, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, entries: 8 },
       files: ['secrets.yaml', 'ip_bans.yaml', 'www/ok.txt', 'www/café.txt', 'www/auth-dir', '../outside'],
       absent: ['secrets.yaml', '../escape.txt'],
       baseSha: null,
@@ -245,13 +253,15 @@ describe.each(['local', 'ssh'] as const)('over the %s transport', (transport) =>
       await expect(lstat(host('www/auth-dir'))).rejects.toThrow(/ENOENT/);
       await expect(lstat(join(house.configRoot, '..', 'outside'))).rejects.toThrow(/ENOENT/);
       const message = said('restore');
-      expect(message).toMatch(/^restored 2 files, removed 0 added files from backup lanyard-20260101T000000Z-crafted; left alone 6: /);
+      expect(message).toMatch(/^restored 2 files, removed 0 added files from backup lanyard-20260101T000000Z-crafted; left alone 8: /);
       expect(message).toContain('../outside (leaves the config folder)');
       expect(message).toContain('secrets.yaml (protected (secrets.yaml (any folder)))');
       expect(message).toContain('ip_bans.yaml (protected (ip_bans.yaml))');
       expect(message).toContain('www/auth-dir (a link to ../.storage, which resolves to .storage, which is protected)');
       expect(message).toContain('secrets.yaml (not deleted: protected (secrets.yaml (any folder)))');
       expect(message).toContain('../escape.txt (not deleted: leaves the config folder)');
+      expect(message).toContain('node-red/flows.json (protected by the configured glob node-red/**)');
+      expect(message).toContain('zigbee2mqtt/state.json (protected by the configured glob zigbee2mqtt/**)');
       expect(outcome.summary.filesChanged).toEqual(['www/ok.txt', 'www/café.txt']);
     } finally {
       await rm(scratch, { recursive: true, force: true });

@@ -59,7 +59,7 @@ tar $literal -tzf ${archive}
 echo '@@verbose'
 tar $literal -tvzf ${archive}
 echo '@@host'
-find . \\( ${prune} \\) -prune -o \\( -type f -o -type l \\) -exec stat -c '%f %n' {} +
+find . \\( ${prune} \\) -prune -o -type f -print
 echo '@@link'
 find . \\( ${prune} \\) -prune -o -type l -exec sh -c 'for l; do printf "%s\\t%s\\n" "$l" "$(readlink "$l")"; done' sh {} +
 echo '@@end'`);
@@ -73,13 +73,11 @@ echo '@@end'`);
   }
   const files = new Map<string, { path: string; type: 'file' | 'symlink'; linkTarget?: string }>();
   for (const line of lines.slice(at('@@host') + 1, at('@@link'))) {
-    const match = /^([0-9a-f]+) \.\/(.*)$/.exec(line);
-    if (match) files.set(match[2]!, { path: match[2]!, type: (parseInt(match[1]!, 16) & 0o170000) === 0o120000 ? 'symlink' : 'file' });
+    if (line.startsWith('./')) files.set(line.slice(2), { path: line.slice(2), type: 'file' });
   }
   for (const line of lines.slice(at('@@link') + 1, lines.lastIndexOf('@@end'))) {
     const tab = line.indexOf('\t');
-    const entry = tab > 2 ? files.get(line.slice(2, tab)) : undefined;
-    if (entry) entry.linkTarget = line.slice(tab + 1);
+    if (tab > 2) files.set(line.slice(2, tab), { path: line.slice(2, tab), type: 'symlink', linkTarget: line.slice(tab + 1) });
   }
   return { entries: names.map((name, i) => ({ name, kind: kindOf(verbose[i]!, name) })), gnu: lines[0] === 'gnu', listing: { files: [...files.values()], unhashed: [] } };
 }

@@ -99,8 +99,13 @@ export function selectRestore(entries: readonly ArchiveEntry[], absent: readonly
     // Lanyard's archives name each path `./path`; an older or foreign one may not.
     const raw = entry.name.startsWith('./') ? entry.name.slice(2) : entry.name;
     for (let slash = raw.indexOf('/'); slash > 0; slash = raw.indexOf('/', slash + 1)) folderOfAnother.add(raw.slice(0, slash));
-    // Folder entries are not extracted: tar makes the folders a file needs.
-    if (entry.kind === 'folder') continue;
+    // Folder entries are not extracted (tar makes the folders a file needs), but a file listed
+    // under the same name would bring one along.
+    if (entry.kind === 'folder') {
+      const folder = raw.replace(/\/+$/, '');
+      named.set(folder, (named.get(folder) ?? 0) + 1);
+      continue;
+    }
     const path = raw;
     const problem = pathProblem(path);
     if (problem) {
@@ -116,6 +121,7 @@ export function selectRestore(entries: readonly ArchiveEntry[], absent: readonly
     candidates.push({ name: entry.name, path, kind: entry.kind });
   }
 
+  const candidatePaths = new Set(candidates.map((c) => c.path));
   const extract: RestoreSelection['extract'] = [];
   for (const candidate of candidates) {
     const { path } = candidate;
@@ -131,7 +137,7 @@ export function selectRestore(entries: readonly ArchiveEntry[], absent: readonly
               ? 'listed more than once in the archive'
               : folderOfAnother.has(path)
                 ? 'also a folder of other entries in the archive'
-                : ancestors(path).some((folder) => named.has(folder))
+                : ancestors(path).some((folder) => candidatePaths.has(folder))
                   ? 'beneath another entry of the archive'
                   : (blockedOnHost(path) ?? (hostFolders.has(path) ? 'a folder on the host' : null));
     if (why) skipped.push({ path, why });

@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findBackup, newBackupId, takeBackup } from '../relay/pipeline/backups.ts';
-import { hashLiveTree, restoreArchive, writeHostFile } from '../relay/pipeline/host-files.ts';
+import { restoreArchive } from '../relay/pipeline/archive-restore.ts';
+import { hashLiveTree, writeHostFile } from '../relay/pipeline/host-files.ts';
 import { serializeManifest } from '../relay/pipeline/manifest.ts';
 import { connectSshHost } from '../relay/transport/ssh-host.ts';
 import { shellQuote, type TargetHost } from '../relay/transport/target-host.ts';
@@ -73,6 +74,7 @@ try {
           baseSha: manifest.sha,
           manifest,
           manifestOnHost,
+          protect: [],
         });
         archiveBytes = record.archive.bytes;
       }),
@@ -99,6 +101,7 @@ try {
     baseSha: manifest.sha,
     manifest,
     manifestOnHost,
+    protect: [],
   });
   let changedBytes = 0;
   for (const path of changed) changedBytes += (await readFile(join(root, path))).length;
@@ -118,7 +121,8 @@ try {
     oursRestore.push(
       await time(async () => {
         const record = await findBackup(host, backupDir, backup.id);
-        await restoreArchive(host, root, record.archive.path, record.absent);
+        // The archive and the host listed, each entry judged, extracted into staging, checked and moved into place.
+        await restoreArchive(host, root, record.archive.path, record.absent, { configRoot: root, protect: [] });
       }),
     );
     await assertRestored('the relay\'s restore');

@@ -1,10 +1,11 @@
 // Backups on the Home Assistant host: a tar.gz of what a deploy will change or delete (or the
-// whole config minus protected data), with a JSON record beside it: checksum, the files it holds,
+// whole config minus protected data: no protected path is ever archived), with a JSON record beside it: checksum, the files it holds,
 // the files the deploy was about to create (removed on restore), and the manifest in force when it
 // was taken. Read back and verified before anything is written; the last N are kept.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
+import { backupablePaths } from './archive-rules.ts';
 import { createBackupArchive, HostError, removeHostFiles, verifyArchive, writeHostFile } from './host-files.ts';
 import { serializeManifest, type Manifest } from './manifest.ts';
 
@@ -43,6 +44,8 @@ export interface TakeBackupInput {
   absent: string[];
   baseSha: string | null;
   manifest: unknown;
+  /** The owner's protected globs (relay config and lanyard.yaml): with the built-in ones, never archived. */
+  protect: readonly string[];
   /**
    * Where the host keeps this same manifest, as `serializeManifest` wrote it. The record then takes
    * it from there instead of carrying it over the wire again: for a 5,000-file config that is most
@@ -83,7 +86,10 @@ ${tail}
 }
 
 export async function takeBackup(host: TargetHost, input: TakeBackupInput): Promise<BackupRecord> {
-  const archive = await createBackupArchive(host, input.root, `${input.backupDir}/${input.id}.tar.gz`, input.files);
+  // A full-scope backup is handed the whole config: protected data never goes into an archive, so
+  // no restore can ever put an old secrets.yaml or ip_bans.yaml back.
+  const files = backupablePaths(input.files, input.protect).kept;
+  const archive = await createBackupArchive(host, input.root, `${input.backupDir}/${input.id}.tar.gz`, files);
   const record: BackupRecord = {
     id: input.id,
     createdAt: Date.now(),
@@ -91,8 +97,8 @@ export async function takeBackup(host: TargetHost, input: TakeBackupInput): Prom
     reason: input.reason,
     scope: input.scope,
     archive,
-    files: input.files,
-    absent: input.absent,
+    files,
+    absent: backupablePaths(input.absent, input.protect).kept,
     baseSha: input.baseSha,
     manifest: input.manifest ?? null,
   };

@@ -25,7 +25,8 @@ import { activate, type ActivationPlan } from './activate.ts';
 import { decideActivation } from './activation-map.ts';
 import { discardUnrecordedBackup, findBackup, listBackups, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
 import { gitSourceFor } from './git-source.ts';
-import { checkWritable, hashLiveTree, LiveHashCache, MOVE_CHUNK, moveIntoPlace, readHostFile, restoreArchive, stageArchive } from './host-files.ts';
+import { describeSkipped, restoreArchive, type RestoreReport } from './archive-restore.ts';
+import { checkWritable, hashLiveTree, LiveHashCache, MOVE_CHUNK, moveIntoPlace, readHostFile, stageArchive } from './host-files.ts';
 import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
 import { ManifestStore } from './manifest-store.ts';
 import type { Manifest } from './manifest.ts';
@@ -167,6 +168,31 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   }
 
   /**
+   * Restores `backup` writing only what a deploy may write: never a protected path (the built-in
+   * ones, the relay's deploy.protect, and lanyard.yaml's protect of each commit involved and of the
+   * branch as last fetched), never a path outside the config folder, never an unsafe link,
+   * whatever the archive holds.
+   */
+  async function restoreBackup(target: TargetHost, backup: BackupRecord, shas: readonly (string | null | undefined)[]): Promise<RestoreReport> {
+    const protect = [...config.deploy.protect];
+    const head = await git.cachedBranchHead();
+    for (const sha of new Set([backup.baseSha, head, ...shas])) {
+      if (!sha || !/^[0-9a-f]{40}$/.test(sha) || /^0+$/.test(sha)) continue;
+      // A commit the cache no longer has (or a broken lanyard.yaml) adds no globs; the built-in
+      // ones and the relay's own still hold.
+      const lanyard = await readLanyardFile(sha, config.git.subfolder).catch((error: unknown) => {
+        logger.warn(`restoring ${backup.id}: could not read lanyard.yaml of ${sha.slice(0, 7)} for its protect globs: ${String(error)}`);
+        return null;
+      });
+      if (lanyard) protect.push(...lanyard.protect);
+    }
+    return restoreArchive(target, root, backup.archive.path, backup.absent, { configRoot: root, protect });
+  }
+
+  const restoredSummary = (b: BackupRecord, r: RestoreReport) =>
+    `restored ${plural(r.restored.length, 'file')}, removed ${plural(r.removed.length, 'added file')} from backup ${b.id}${describeSkipped(r.skipped)}`;
+
+  /**
    * The host for a rollback. The deploy may have failed because the connection dropped halfway
    * through, and the house must not stay half-written: a host that cannot be reached is tried again,
    * with a growing pause, for up to ROLLBACK_RECONNECT_MS, keeping the edge's lease alive meanwhile.
@@ -207,7 +233,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       const reached: { host: TargetHost | null } = { host: null };
       await steps.step('rollback', async () => {
         const target = (reached.host = await hostForRollback(steps));
-        await restoreArchive(target, root, backup.archive.path, backup.absent);
+        const report = await restoreBackup(target, backup, [steps.job.sha, context.newManifest?.sha]);
         await manifests.write(target, backup.manifest as Manifest | null);
         // An upload cut off (a failure, or the relay killed mid-apply) leaves its staging folder;
         // nothing else ever removes it, since every job stages under its own id.
@@ -224,8 +250,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         } else {
           await ha.ping();
         }
-        return backup;
-      }, (b) => `restored ${plural(b.files.length, 'file')}, removed ${plural(b.absent.length, 'added file')} from backup ${b.id}`);
+        return report;
+      }, (r) => restoredSummary(backup, r));
       // Failed deploys take backups too; the limit holds for them as well.
       if (reached.host) await pruneBackups(reached.host, backupDir, config.deploy.keepBackups, [backup.id]).catch((error: unknown) => logger.warn(`could not prune old backups: ${String(error)}`));
       return { status: 'rolled_back', reason: failure, summary };
@@ -270,6 +296,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
           commitFiles: commitFiles.files,
           submodules: commitFiles.skipped,
           liveFiles: live.files,
+          unhashedLivePaths: live.unhashed,
           previousManifest: previous,
           include: config.deploy.include,
           repoInclude: lanyard.include,
@@ -321,6 +348,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         baseSha: previous?.sha ?? null,
         manifest: previous,
         manifestOnHost: manifests.hostPath,
+        protect: [...config.deploy.protect, ...lanyard.protect],
       });
     }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
     summary.backupId = backup.id;
@@ -380,13 +408,14 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   /** A rollback to a kept backup: restore → activate → verify, the same way as after a failure. */
   async function restore(job: JobMessage, backupId: string, steps: StepRunner): Promise<JobOutcome> {
     const target = await host();
-    const backup = await steps.step('restore', async () => {
+    const { backup, report } = await steps.step('restore', async () => {
       const record = await findBackup(target, backupDir, backupId);
-      await restoreArchive(target, root, record.archive.path, record.absent);
+      const onHost = await manifests.read(target).catch(() => null);
+      const restored = await restoreBackup(target, record, [onHost?.sha]);
       await manifests.write(target, record.manifest as Manifest | null);
-      return record;
-    }, (b) => `restored ${plural(b.files.length, 'file')} from ${b.id}`);
-    const activation = decideActivation([...backup.files, ...backup.absent], [], {});
+      return { backup: record, report: restored };
+    }, (r) => restoredSummary(r.backup, r.report));
+    const activation = decideActivation([...report.restored, ...report.removed], [], {});
     try {
       await steps.step('activate', () => activate(ha, activation), () => activation.activation);
       await steps.step('verify', () => verify(steps, activation.activation, DEFAULT_LANYARD_FILE), (t) => t);
@@ -394,7 +423,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       return { status: 'failed', reason: `restored ${backup.id}, but ${error instanceof Error ? error.message : String(error)}`, summary: { backupId: backup.id } };
     }
     void job;
-    return { status: 'succeeded', reason: null, summary: { backupId: backup.id, activation: activation.activation, filesChanged: backup.files, filesDeleted: backup.absent } };
+    return { status: 'succeeded', reason: null, summary: { backupId: backup.id, activation: activation.activation, filesChanged: report.restored, filesDeleted: report.removed } };
   }
 
   async function execute(job: JobMessage, steps: StepRunner): Promise<JobOutcome> {

@@ -270,6 +270,13 @@ export class GitSource {
     return withCacheLock(this.options.cacheDir, this.fetchBranchUnlocked);
   }
 
+  /** The allowed branch's head as last fetched into the cache, without going to the remote; null when never fetched. */
+  async cachedBranchHead(): Promise<string | null> {
+    const out = await this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${this.branchRef}^{commit}`]).catch(() => null);
+    const sha = out?.toString('utf8').trim() ?? '';
+    return FULL_SHA.test(sha) ? sha : null;
+  }
+
   /** The allowed branch's head on the remote, fetched now (for `relay doctor` and "deploy the head"). */
   resolveBranchHead(): Promise<string> {
     return this.fetchBranch();

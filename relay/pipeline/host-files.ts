@@ -106,8 +106,10 @@ function readShaLine(line: string, sha: Map<string, string>, unlistable: Set<str
  * Hashes every file and symlink under `root`: one remote command, or with a cache, one that lists
  * and one that hashes only the files written since the last time. Paths come back relative to
  * the root, posix style. Names with a newline cannot be listed safely and are reported apart.
+ * `unhashed` names the databases and logs (UNHASHED_NAMES) outside the pruned folders, unread:
+ * never deployed, but a link to the folder that holds one must be seen to expose it.
  */
-export async function hashLiveTree(host: TargetHost, root: string, cache?: LiveHashCache): Promise<{ files: LiveFile[]; unlistable: string[] }> {
+export async function hashLiveTree(host: TargetHost, root: string, cache?: LiveHashCache): Promise<{ files: LiveFile[]; unlistable: string[]; unhashed: string[] }> {
   const prune = UNHASHED_FOLDERS.map((d) => `-path ./${d}`).join(' -o ');
   const skipNames = UNHASHED_NAMES.map((n) => `! -name ${shellQuote(n)}`).join(' ');
   const hashEverything = `find . \\( ${prune} \\) -prune -o -type f ${skipNames} -exec sha256sum {} +`;
@@ -120,6 +122,8 @@ find . \\( ${prune} \\) -prune -o \\( -type f -o -type l \\) ${skipNames} -exec 
 ${cache ? '' : `echo '@@sha'\n${hashEverything}`}
 echo '@@link'
 find . \\( ${prune} \\) -prune -o -type l -exec sh -c 'for l; do printf "%s\\t%s\\n" "$l" "$(readlink "$l")"; done' sh {} +
+echo '@@unhashed'
+find . \\( ${prune} \\) -prune -o \\( ${UNHASHED_NAMES.map((n) => `-name ${shellQuote(n)}`).join(' -o ')} \\) -print
 echo '@@end'
 `;
   const out = await runHashing(host, root, script);
@@ -127,6 +131,7 @@ echo '@@end'
   const sha = new Map<string, string>();
   const links = new Map<string, string>();
   const unlistable = new Set<string>();
+  const unhashed: string[] = [];
   let startedAt = 0;
   let section = '';
   for (const line of out.split('\n')) {
@@ -154,6 +159,8 @@ echo '@@end'
     } else if (section === 'link') {
       const tab = line.indexOf('\t');
       if (tab > 2) links.set(line.slice(2, tab), line.slice(tab + 1));
+    } else if (section === 'unhashed' && line.startsWith('./')) {
+      unhashed.push(line.slice(2));
     }
   }
   if (cache) {
@@ -203,7 +210,7 @@ if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
     }
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, unlistable: [...unlistable] };
+  return { files, unlistable: [...unlistable], unhashed };
 }
 
 /** The paths `find`, `stat` or `sha256sum` said "Permission denied" about, relative to the root. */
@@ -420,13 +427,6 @@ export async function checkWritable(host: TargetHost, root: string, toWrite: str
     'config_read_only',
     `the config path ${described.join(', ')} is read-only for the relay's user on ${host.description}: give it write access (chown or chmod), or leave those files out of the deploy (deploy.exclude, or exclude in lanyard.yaml). Nothing was written.`,
   );
-}
-
-/** Puts the files of an archive back and removes the ones that did not exist when it was taken. */
-export async function restoreArchive(host: TargetHost, root: string, archivePath: string, absent: string[]): Promise<void> {
-  const lines = ['set -e', `cd ${shellQuote(root)}`, `tar -xpzf ${shellQuote(archivePath)} -C .`];
-  for (const path of absent) lines.push(`rm -f -- ${shellQuote(path)}`);
-  await runChecked(host, 'restoring the backup', lines.join('\n'));
 }
 
 export async function readHostFile(host: TargetHost, path: string): Promise<Buffer | null> {

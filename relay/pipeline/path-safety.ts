@@ -3,7 +3,6 @@
 // land outside /config, or a symlink that points outside it, is refused by name before anything
 // is backed up or written. Also home to the one glob matcher the pipeline uses, so include,
 // exclude, protect and activation rules all read globs the same way.
-import { posix } from 'node:path';
 import picomatch from 'picomatch';
 
 /** What is wrong with a refused path; the message says it in words. */
@@ -20,6 +19,7 @@ export type PathProblem =
   | 'symlink-escapes'
   | 'symlink-to-root'
   | 'symlink-to-protected'
+  | 'symlink-loop'
   | 'collides';
 
 /** One path the pipeline will not deploy, and why. `String(error)` reads `PathRefused: <sentence>`. */
@@ -100,49 +100,18 @@ export function normaliseRepoPath(path: string): string {
   return segments.join('/');
 }
 
-function trimTrailingSlashes(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-
 /**
- * Where a symlink entry points, as a path relative to the config root. A relative target is
- * resolved against the link's own folder; an absolute one must lie under `configRoot` (the path
- * Home Assistant sees, e.g. `/config`), since that is where the link will be followed. Throws
- * PathRefused, naming the link and its target, when the target is missing, leaves the root, or is
- * the root itself (a link to the whole config would, say from `www/`, publish `secrets.yaml`).
- * Entries that are not symlinks are returned as their own path.
+ * Checks the text of a symlink entry: a target, and no control character in it. Where the link
+ * leads is decided by link-resolution.ts, through every other link of the commit and the host.
  */
-export function checkSymlink(entry: { path: string; type: 'file' | 'symlink'; linkTarget?: string | undefined }, configRoot: string): string {
-  const path = normaliseRepoPath(entry.path);
-  if (entry.type !== 'symlink') return path;
-  const target = entry.linkTarget;
+export function checkLinkText(path: string, target: string | undefined): string {
   if (target === undefined || target === '') {
     throw new PathRefused(path, 'symlink-without-target', `${path} is a symlink with no target; remove it or point it at a file in the repository`);
   }
   if (CONTROL_CHARACTER.test(target)) {
     throw new PathRefused(path, 'control-character', `${path} is a symlink whose target ${shown(target)} contains a control character`, target);
   }
-  const root = trimTrailingSlashes(posix.normalize(configRoot));
-  let resolved: string;
-  if (target.startsWith('/')) {
-    const absolute = posix.normalize(target);
-    if (absolute !== root && !absolute.startsWith(`${root === '/' ? '' : root}/`)) {
-      throw new PathRefused(path, 'symlink-escapes', `${path} is a symlink to ${target}, outside the config folder ${root}; Lanyard only deploys links that stay inside it`, target);
-    }
-    resolved = absolute.slice(root === '/' ? 1 : root.length + 1);
-  } else {
-    const folder = posix.dirname(path);
-    resolved = posix.normalize(posix.join(folder, target));
-    if (resolved === '..' || resolved.startsWith('../')) {
-      throw new PathRefused(path, 'symlink-escapes', `${path} is a symlink to ${target}, which resolves outside the config folder ${root}; Lanyard only deploys links that stay inside it`, target);
-    }
-    if (resolved === '.') resolved = '';
-  }
-  resolved = trimTrailingSlashes(resolved);
-  if (resolved === '' || resolved === '.') {
-    throw new PathRefused(path, 'symlink-to-root', `${path} is a symlink to ${target}, the config folder itself; it would expose every file under it (secrets.yaml included); link to the files you need instead`, target);
-  }
-  return resolved;
+  return target;
 }
 
 /**

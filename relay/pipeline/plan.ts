@@ -30,7 +30,8 @@
 //   a host whose umask gives 0664 instead of 0644 does not rewrite every file on every deploy.
 import type { DriftPolicy } from '../../shared/deployment.ts';
 import { comparePaths, type FileEntry, type Manifest } from './manifest.ts';
-import { checkSymlink, globMatcher, normaliseRepoPath, PathRefused } from './path-safety.ts';
+import { LinkTree, refuseUnsafeLink, type LinkResolution } from './link-resolution.ts';
+import { checkLinkText, globMatcher, normaliseRepoPath, PathRefused } from './path-safety.ts';
 import { protectedPathMatcher } from './protected-paths.ts';
 import { LANYARD_FILE_NAME } from './lanyard-file.ts';
 
@@ -45,6 +46,8 @@ export interface PlanInput {
   subfolder?: string | undefined;
   /** Every file currently under the config root on the host, with hashes. */
   liveFiles: readonly FileEntry[];
+  /** Host files listed but never hashed (databases, logs): never deployed, but a link to their folder would expose them. */
+  unhashedLivePaths?: readonly string[] | undefined;
   /** What Lanyard deployed last; null before the first deploy. */
   previousManifest: Manifest | null;
   driftPolicy: DriftPolicy;
@@ -236,19 +239,7 @@ export function planDeployment(input: PlanInput): Plan {
     }
     if (entry.type === 'symlink') {
       try {
-        const target = checkSymlink(entry, configRoot);
-        const targetProtection = protection(target);
-        if (targetProtection) {
-          refused.push(
-            new PathRefused(
-              path,
-              'symlink-to-protected',
-              `${path} is a symlink to ${entry.linkTarget}, which is protected; a link must not expose or alter protected data`,
-              entry.linkTarget,
-            ),
-          );
-          continue;
-        }
+        checkLinkText(path, entry.linkTarget);
       } catch (error) {
         if (!(error instanceof PathRefused)) throw error;
         refused.push(error);
@@ -266,18 +257,19 @@ export function planDeployment(input: PlanInput): Plan {
     deploySet.delete(path);
   }
 
-  // A link to a folder publishes all of it, so it is refused when the folder holds protected files,
-  // as a link to the root is: www/ is served without signing in, and a link there to esphome/
-  // would serve esphome/secrets.yaml. (Only files the host listing or the commit names are seen.)
-  const knownPaths = [...input.liveFiles.map((f) => f.path), ...inCommit];
+  // Each link is followed as the kernel will once the deploy has landed: through the commit's links
+  // and the host's, at every depth. One whose walk leaves the config folder or meets protected data
+  // is refused, and so is one to a folder that holds protected files, as a link to the root is:
+  // www/ is served without signing in, and a link there to esphome/ would serve
+  // esphome/secrets.yaml. (Only files the host listing or the commit names are seen.)
+  const linkTree = new LinkTree(input.liveFiles, [...deploySet.values()]);
+  const knownPaths = [...input.liveFiles.map((f) => f.path), ...(input.unhashedLivePaths ?? []), ...inCommit];
+  const resolutions = new Map<string, LinkResolution>();
   for (const [path, entry] of [...deploySet]) {
     if (entry.type !== 'symlink') continue;
-    const target = checkSymlink(entry, configRoot);
-    const exposed = knownPaths.find((known) => known.startsWith(`${target}/`) && protection(known));
-    if (!exposed) continue;
-    refused.push(
-      new PathRefused(path, 'symlink-to-protected', `${path} is a symlink to ${entry.linkTarget}, a folder that holds ${exposed}, which is protected; a link must not expose or alter protected data`, entry.linkTarget),
-    );
+    const refusal = refuseUnsafeLink(linkTree, path, configRoot, protection, knownPaths, resolutions);
+    if (!refusal) continue;
+    refused.push(refusal);
     deploySet.delete(path);
   }
 

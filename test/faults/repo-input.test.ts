@@ -12,7 +12,7 @@
 // refusing paths outside its folder (test/relay/git-source.test.ts). A NUL cannot be in a name at
 // all: it ends a name in git's tree format.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +115,7 @@ describe('symlinks', () => {
   it('refuses a link to an absolute path outside the config folder, naming link and target', async () => {
     const outcome = await expectRefused(
       () => deployCrafted([{ path: ['www', 'passwd'], kind: 'symlink', content: '/etc/passwd' }], 'Link to /etc/passwd'),
-      /www\/passwd is a symlink to \/etc\/passwd, outside the config folder/,
+      /www\/passwd is a symlink to \/etc\/passwd, which points outside the config folder/,
     );
     expect(outcome.reason).toMatch(/nothing was deployed/);
   });
@@ -126,8 +126,8 @@ describe('symlinks', () => {
   });
 
   it('refuses links to the config folder itself and to protected data', async () => {
-    await expectRefused(() => deployCrafted([{ path: ['www', 'everything'], kind: 'symlink', content: '..' }], 'Link to the root'), /www\/everything is a symlink to \.\., the config folder itself/);
-    await expectRefused(() => deployCrafted([{ path: ['www', 'auth'], kind: 'symlink', content: '../.storage/auth' }], 'Link to .storage'), /www\/auth is a symlink to \.\.\/\.storage\/auth, which is protected/);
+    await expectRefused(() => deployCrafted([{ path: ['www', 'everything'], kind: 'symlink', content: '..' }], 'Link to the root'), /www\/everything is a symlink to \.\., which resolves to the config folder itself/);
+    await expectRefused(() => deployCrafted([{ path: ['www', 'auth'], kind: 'symlink', content: '../.storage/auth' }], 'Link to .storage'), /www\/auth is a symlink to \.\.\/\.storage\/auth, which reaches \.storage, which is protected/);
   });
 
   it('refuses a link to a folder that holds protected files, as it refuses one to the root', async () => {
@@ -137,9 +137,38 @@ describe('symlinks', () => {
     await writeFile(join(house.configRoot, 'esphome/livingroom.yaml'), 'esphome: {name: livingroom}\n');
     await expectRefused(
       () => deployCrafted([{ path: ['www', 'esphome'], kind: 'symlink', content: '../esphome' }], 'Publish the ESPHome folder'),
-      /www\/esphome is a symlink to \.\.\/esphome, a folder that holds esphome\/secrets\.yaml, which is protected/,
+      /www\/esphome is a symlink to \.\.\/esphome, which resolves to esphome, a folder that holds esphome\/secrets\.yaml, which is protected/,
     );
     expect(await readFile(join(house.configRoot, 'esphome/secrets.yaml'), 'utf8')).toBe('wifi_password: "real"\n');
+  });
+
+  // Issue 14, finding 3: the check read link targets as text, so this pair was deployed and
+  // www/x/auth served .storage/auth.
+  it('refuses a link that reaches .storage through another link of the commit, and www/x/auth serves nothing', async () => {
+    const outcome = await expectRefused(
+      () =>
+        deployCrafted(
+          [
+            { path: ['p', 'q', 'y'], kind: 'symlink', content: '../../t' },
+            { path: ['www', 'x'], kind: 'symlink', content: '../p/q/y/../.storage' },
+          ],
+          'A link through a link',
+        ),
+      /www\/x is a symlink to \.\.\/p\/q\/y\/\.\.\/\.storage, which resolves to \.storage, which is protected \(following p\/q\/y → \.\.\/\.\.\/t\); commit a link that stays inside the config folder .* exclude: \["www\/x"\] in lanyard\.yaml/,
+    );
+    expect(outcome.reason).toMatch(/nothing was deployed/);
+    await expect(readFile(join(house.configRoot, 'www/x/auth'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses the same link when the link two folders up is already on the host', async () => {
+    await mkdir(join(house.configRoot, 'p/q'), { recursive: true });
+    await symlink('../../t', join(house.configRoot, 'p/q/y'));
+    try {
+      await expectRefused(() => deployCrafted([{ path: ['www', 'x'], kind: 'symlink', content: '../p/q/y/../.storage' }], 'A link through a host link'), /www\/x is a symlink to .*, which resolves to \.storage, which is protected \(following p\/q\/y → \.\.\/\.\.\/t\)/);
+      await expect(readFile(join(house.configRoot, 'www/x/auth'), 'utf8')).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(join(house.configRoot, 'p'), { recursive: true, force: true });
+    }
   });
 
   it('deploys a link to a file inside the config folder as that very link, and removes it again', async () => {

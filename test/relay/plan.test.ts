@@ -286,7 +286,7 @@ describe('unsafe paths and symlinks', () => {
 
     expect(result.error?.code).toBe('PathRefused');
     expect(result.error?.message).toContain('www/passwd is a symlink to ../../etc/passwd');
-    expect(result.error?.message).toContain('www/shadow is a symlink to /etc/shadow, outside the config folder /config');
+    expect(result.error?.message).toContain('www/shadow is a symlink to /etc/shadow, which points outside the config folder /config');
     expect(result.toWrite).toEqual([]);
   });
 

@@ -1,0 +1,225 @@
+// Symlinks are judged by where the kernel will take them once the deploy has landed, through every
+// link of the commit and of the host, not by their text. Examples through the planner (the
+// refusal a homeowner reads), then a generated adversary: random trees of files, folders and
+// links on both sides, materialised on a real filesystem, where every link the check accepts is
+// followed with fs.realpath and must stay inside the config folder, away from protected data.
+import { mkdir, mkdtemp, readdir, realpath, rm, stat, symlink as makeSymlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configRelativeTarget, LinkTree, refuseUnsafeLink } from '../../relay/pipeline/link-resolution.ts';
+import type { FileEntry } from '../../relay/pipeline/manifest.ts';
+import { planDeployment } from '../../relay/pipeline/plan.ts';
+import { protectedPathMatcher } from '../../relay/pipeline/protected-paths.ts';
+import { UNHASHED_FOLDERS } from '../../relay/pipeline/host-files.ts';
+import { globMatcher } from '../../relay/pipeline/path-safety.ts';
+import { COMMIT_B, file, symlink } from '../support/file-entries.ts';
+
+function planOf(commitFiles: FileEntry[], liveFiles: FileEntry[] = [], extra: { unhashedLivePaths?: string[]; configRoot?: string } = {}) {
+  return planDeployment({ commitSha: COMMIT_B, commitFiles, liveFiles, previousManifest: null, driftPolicy: 'stop', deployedAt: 1, ...extra });
+}
+
+const refusalsOf = (plan: ReturnType<typeof planOf>) => plan.refused.map((r) => ({ path: r.path, problem: r.problem }));
+
+describe('a link followed through the links of the commit and the host', () => {
+  it('refuses www/x -> ../p/q/y/../.storage when p/q/y is a link two folders up, naming where it really leads and what to do', () => {
+    const plan = planOf([symlink('p/q/y', '../../t'), symlink('www/x', '../p/q/y/../.storage'), file('configuration.yaml', 'x')]);
+    expect(refusalsOf(plan)).toEqual([{ path: 'www/x', problem: 'symlink-to-protected' }]);
+    expect(plan.refused[0]!.message).toBe(
+      'www/x is a symlink to ../p/q/y/../.storage, which resolves to .storage, which is protected (following p/q/y → ../../t); ' +
+        'commit a link that stays inside the config folder and away from protected data, or leave it out of the deploy with deploy.exclude: ["www/x"] in the relay config or exclude: ["www/x"] in lanyard.yaml',
+    );
+    expect(plan.error?.message).toMatch(/^1 path in the commit cannot be deployed safely, so nothing was deployed\. www\/x is a symlink/);
+  });
+
+  it('refuses the same link when the two-folders-up link is already on the host', () => {
+    const plan = planOf([symlink('www/x', '../p/q/y/../.storage')], [symlink('p/q/y', '../../t')]);
+    expect(refusalsOf(plan)).toEqual([{ path: 'www/x', problem: 'symlink-to-protected' }]);
+  });
+
+  it('refuses a link through a host link that leaves the config folder', () => {
+    const plan = planOf([symlink('www/song.mp3', '../media/song.mp3')], [symlink('media', '/media')]);
+    expect(plan.refused[0]!.message).toMatch(/^www\/song\.mp3 is a symlink to \.\.\/media\/song\.mp3, which points outside the config folder \/config \(at \/media\) \(following media → \/media\)/);
+  });
+
+  it('refuses a link to a folder that holds a host link into protected data', () => {
+    const plan = planOf([symlink('www/p', '../p')], [symlink('p/stor', '../.storage'), file('p/readme.txt', 'x')]);
+    expect(plan.refused[0]!.message).toMatch(/^www\/p is a symlink to \.\.\/p, which resolves to p, a folder that holds the link p\/stor, which resolves to \.storage, which is protected;/);
+  });
+
+  it('refuses a link to a folder that holds a database the host listing does not hash', () => {
+    const plan = planOf([symlink('www/zigbee', '../zigbee2mqtt')], [file('zigbee2mqtt/configuration.yaml', 'x')], { unhashedLivePaths: ['zigbee2mqtt/database.db'] });
+    expect(plan.refused[0]!.message).toMatch(/a folder that holds zigbee2mqtt\/database\.db, which is protected/);
+  });
+
+  it('refuses a link that passes through protected data on its way back out', () => {
+    const plan = planOf([symlink('www/c', '../.storage/../configuration.yaml')]);
+    expect(plan.refused[0]!.message).toMatch(/which reaches \.storage, which is protected/);
+  });
+
+  it('refuses a loop after 40 links, as the kernel does', () => {
+    const plan = planOf([symlink('a', 'b'), symlink('b', 'a'), symlink('www/x', '../a')]);
+    expect(refusalsOf(plan)).toEqual([
+      { path: 'a', problem: 'symlink-loop' },
+      { path: 'b', problem: 'symlink-loop' },
+      { path: 'www/x', problem: 'symlink-loop' },
+    ]);
+    expect(plan.refused[2]!.message).toMatch(/does not resolve: it needs more than 40 links in a row \(a loop\)/);
+  });
+
+  it('refuses a link to the config folder reached through another link', () => {
+    const plan = planOf([symlink('www/up', '../media/..')], [symlink('media', 'www')]);
+    // media -> www, so ../media/.. is the config folder's parent… of www: the root itself.
+    expect(refusalsOf(plan)).toEqual([{ path: 'www/up', problem: 'symlink-to-root' }]);
+  });
+
+  it('deploys a chain of links that stays inside, and absolute links under the config folder', () => {
+    const plan = planOf(
+      [symlink('www/icons', '../media/icons'), symlink('www/logo.svg', 'icons/house.svg'), symlink('www/plan.svg', '/config/floorplan/ground.svg'), file('floorplan/ground.svg', '<svg/>')],
+      [file('media/icons/house.svg', '<svg/>')],
+    );
+    expect(plan.error).toBeNull();
+    expect(plan.toWrite.map((f) => f.path)).toEqual(['floorplan/ground.svg', 'www/icons', 'www/logo.svg', 'www/plan.svg']);
+  });
+
+  it('reads an absolute target against the configured config root, and refuses one that climbs out of it', () => {
+    expect(planOf([symlink('a.yaml', '/homeassistant/b.yaml')], [], { configRoot: '/homeassistant' }).error).toBeNull();
+    expect(refusalsOf(planOf([symlink('a', '/config/../etc/x')]))).toEqual([{ path: 'a', problem: 'symlink-escapes' }]);
+    expect(refusalsOf(planOf([symlink('a', '/configuration/x')]))).toEqual([{ path: 'a', problem: 'symlink-escapes' }]);
+  });
+
+  it('turns an absolute target into a config-relative path in one place', () => {
+    expect(configRelativeTarget('/config/www/a.svg', '/config/')).toBe('www/a.svg');
+    expect(configRelativeTarget('//config/./www/../b', '/config')).toBe('www/../b');
+    expect(configRelativeTarget('/config', '/config')).toBe('');
+    expect(configRelativeTarget('/configuration/x', '/config')).toBeNull();
+    expect(configRelativeTarget('/etc/passwd', '/config')).toBeNull();
+  });
+});
+
+// ---- the generated adversary ----
+
+const FOLDERS = ['a', 'b', 'www', 'esphome', '.storage', 'private'] as const;
+const LEAVES = ['f', 'g', 'secrets.yaml', 'z.db'] as const;
+const STEPS = ['..', '.', '', ...FOLDERS, ...LEAVES] as const;
+const EXTRA_PROTECT = ['private/**'];
+const protection = protectedPathMatcher(EXTRA_PROTECT);
+const isPruned = (path: string) => UNHASHED_FOLDERS.some((folder) => path === folder || path.startsWith(`${folder}/`));
+const isUnhashedName = globMatcher(['**/*.db']);
+
+interface Generated {
+  path: string;
+  kind: 'file' | 'link';
+  /** `@ROOT@` stands for the config folder's absolute path, `@OUT@` for a folder beside it. */
+  target: string;
+}
+
+const pathArb = fc
+  .tuple(fc.array(fc.constantFrom(...FOLDERS), { maxLength: 2 }), fc.constantFrom(...FOLDERS, ...LEAVES))
+  .map(([folders, leaf]) => [...folders, leaf].join('/'));
+const relativeTarget = fc.array(fc.constantFrom(...STEPS), { minLength: 1, maxLength: 6 }).map((steps) => steps.join('/') || '.');
+const targetArb = fc.oneof(
+  { weight: 6, arbitrary: relativeTarget },
+  { weight: 2, arbitrary: relativeTarget.map((t) => `@ROOT@/${t}`) },
+  { weight: 1, arbitrary: fc.constantFrom('@OUT@', '@OUT@/x', '@ROOT@/../out/x', '@ROOT@', '/etc') },
+);
+const entryArb = fc.record({ path: pathArb, kind: fc.constantFrom('file' as const, 'link' as const), target: targetArb });
+const sideArb = fc.uniqueArray(entryArb, { maxLength: 10, selector: (e) => e.path });
+
+/** Host first, then the commit replacing it at its paths; an entry beneath another entry is dropped (one name cannot be both). */
+function landed(host: readonly Generated[], commit: readonly Generated[]): { entries: Map<string, Generated & { side: 'host' | 'commit' }> } {
+  const byPath = new Map<string, Generated & { side: 'host' | 'commit' }>();
+  for (const entry of host) byPath.set(entry.path, { ...entry, side: 'host' });
+  // A commit never deploys a protected path: such entries stay in the repository.
+  for (const entry of commit) if (!protection(entry.path)) byPath.set(entry.path, { ...entry, side: 'commit' });
+  const entries = new Map<string, Generated & { side: 'host' | 'commit' }>();
+  for (const path of [...byPath.keys()].sort((x, y) => x.split('/').length - y.split('/').length || (x < y ? -1 : 1))) {
+    const parts = path.split('/');
+    const underAnother = parts.slice(0, -1).some((_, i) => entries.has(parts.slice(0, i + 1).join('/')));
+    if (!underAnother) entries.set(path, byPath.get(path)!);
+  }
+  return { entries };
+}
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'lanyard-links-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** The protected or outside places reachable from `start` on the real filesystem, following links, a few folders deep. */
+async function unsafeReachable(root: string, start: string): Promise<string | null> {
+  const seen = new Set<string>();
+  const queue: { real: string; depth: number }[] = [{ real: start, depth: 0 }];
+  while (queue.length) {
+    const { real, depth } = queue.shift()!;
+    if (seen.has(real)) continue;
+    seen.add(real);
+    if (real === root) return `${real} (the config folder itself)`;
+    if (!real.startsWith(`${root}/`)) return `${real} (outside)`;
+    const inside = relative(root, real);
+    if (protection(inside)) return `${inside} (protected)`;
+    if (depth >= 6 || !(await stat(real)).isDirectory()) continue;
+    for (const name of await readdir(real)) {
+      const next = await realpath(join(real, name)).catch(() => null);
+      if (next !== null) queue.push({ real: next, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+describe('generated trees of files, folders and links on both sides', () => {
+  it('every link the check accepts resolves, on a real filesystem, inside the config folder and away from protected data', async () => {
+    let accepted = 0;
+    let refused = 0;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(sideArb, sideArb, async (host, commit) => {
+        run += 1;
+        const base = join(scratch, String(run));
+        const root = join(base, 'config');
+        const out = join(base, 'out');
+        await mkdir(join(out, 'x'), { recursive: true });
+        await mkdir(root, { recursive: true });
+        const real = (target: string) => target.replaceAll('@ROOT@', root).replaceAll('@OUT@', out);
+        const { entries } = landed(host, commit);
+        for (const entry of entries.values()) {
+          const full = join(root, entry.path);
+          await mkdir(dirname(full), { recursive: true });
+          if (entry.kind === 'file') await writeFile(full, entry.path);
+          else await makeSymlink(real(entry.target), full);
+        }
+        // What the relay sees: the host's listing skips the pruned folders and lists databases unhashed.
+        const listed = [...entries.values()].filter((e) => e.side === 'host' && !isPruned(e.path));
+        const asEntry = (e: Generated) => (e.kind === 'link' ? symlink(e.path, real(e.target)) : file(e.path, e.path));
+        const hostEntries = listed.filter((e) => e.kind === 'link' || !isUnhashedName(e.path)).map(asEntry);
+        const unhashed = listed.filter((e) => e.kind === 'file' && isUnhashedName(e.path)).map((e) => e.path);
+        const commitEntries = [...entries.values()].filter((e) => e.side === 'commit').map(asEntry);
+        const tree = new LinkTree(hostEntries, commitEntries);
+        const known = [...hostEntries.map((e) => e.path), ...unhashed, ...commitEntries.map((e) => e.path)];
+        for (const link of commitEntries.filter((e) => e.type === 'symlink')) {
+          const verdict = refuseUnsafeLink(tree, link.path, root, protection, known);
+          if (verdict) {
+            refused += 1;
+            continue;
+          }
+          accepted += 1;
+          const landing = await realpath(join(root, link.path)).catch(() => null);
+          // A link that leads nowhere (a missing name, a file used as a folder) reads nothing.
+          if (landing === null) continue;
+          const unsafe = await unsafeReachable(root, landing);
+          expect(unsafe, `${link.path} -> ${link.linkTarget} was accepted but reaches ${unsafe}; tree: ${JSON.stringify([...entries.values()])}`).toBeNull();
+        }
+        await rm(base, { recursive: true, force: true });
+      }),
+      { numRuns: 300 },
+    );
+    console.info(`links judged: ${accepted} accepted, ${refused} refused`);
+    // Not a vacuous pass: the generator makes links of both verdicts.
+    expect(accepted).toBeGreaterThan(50);
+    expect(refused).toBeGreaterThan(50);
+  });
+});

@@ -8,6 +8,7 @@
 // backup; the deployment then ends `rolled_back` with the first failure's reason.
 import { join } from 'node:path';
 import type { Activation, DeploymentSummary, StepName } from '../../shared/deployment.ts';
+import { newId } from '../../shared/ids.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { LoadedConfig } from '../config.ts';
 import { firstLine, shortSha } from '../../shared/commit.ts';
@@ -18,6 +19,7 @@ import type { JobExecutor } from '../job-runner.ts';
 import type { JournalEntry } from '../journal.ts';
 import type { Logger } from '../log.ts';
 import { Journal } from '../journal.ts';
+import { JOB_ID_SHAPE, pathInside } from '../safe-path.ts';
 import { StepFailure, StepRunner, type JobOutcome } from '../step-runner.ts';
 import { openTargetHost } from '../transport/open-target-host.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
@@ -188,8 +190,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     }
   }
 
-  /** Where a job's upload waits on the host before it is moved into place. */
-  const stagingDirOf = (jobId: string) => `${root}/.lanyard/staging/${jobId}`;
+  /** Where a job's upload waits on the host before it is moved into place (and what a rollback removes with `rm -rf`). */
+  const stagingDirOf = (jobId: string) => pathInside(`${root}/.lanyard/staging`, JOB_ID_SHAPE, jobId);
 
   async function discardStaging(target: TargetHost, stagingDir: string): Promise<void> {
     const result = await target.run(`rm -rf ${shellQuote(stagingDir)}`);
@@ -442,7 +444,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       await journal.open();
       const job: JobMessage = {
         type: 'job',
-        jobId: `manual-${Date.now()}`,
+        // Shaped like the edge's ids so every guard takes it; its journal is its own, so it never meets an edge job.
+        jobId: newId('dep'),
         attempt: 1,
         kind: 'rollback',
         target: config.edge.target,

@@ -7,7 +7,7 @@
 // moment files are written, any failure (and a kill, through the journal) ends in a restore of that
 // backup; the deployment then ends `rolled_back` with the first failure's reason.
 import { join } from 'node:path';
-import type { Activation, DeploymentSummary, StepName } from '../../shared/deployment.ts';
+import type { Activation, DeploymentSummary, DriftPolicy, StepName } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { LoadedConfig } from '../config.ts';
@@ -52,6 +52,24 @@ export interface Pipeline extends JobExecutor {
   close(): Promise<void>;
 }
 
+
+/**
+ * The drift policy a job runs under. The edge asks for one, but overwriting what someone changed on
+ * the host is the host owner's call: without `deploy.allowDriftOverwrite` on the relay, `overwrite`
+ * is run as `stop` (report-only never writes over drift, so it stands).
+ */
+export function driftPolicyOf(asked: DriftPolicy, allowOverwrite: boolean): DriftPolicy {
+  return asked === 'overwrite' && !allowOverwrite ? 'stop' : asked;
+}
+
+/** What a drift refusal adds when overwriting also needs the relay's consent: which line of its config to set. */
+function driftCeilingNote(asked: DriftPolicy, allowOverwrite: boolean, configPath: string): string {
+  if (allowOverwrite) return '';
+  if (asked === 'overwrite') {
+    return ` The edge asked to overwrite them, but this relay does not let the edge overwrite changes made on the host: to allow it, set deploy.allowDriftOverwrite: true in ${configPath} and restart the relay.`;
+  }
+  return ` Overwriting them from the edge also needs deploy.allowDriftOverwrite: true in ${configPath} on the relay.`;
+}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -253,6 +271,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
 
   async function deployInto(job: JobMessage, steps: StepRunner, summary: Partial<DeploymentSummary>): Promise<JobOutcome> {
     const context = steps.context as DeployContext;
+    const driftPolicy = driftPolicyOf(job.driftPolicy, config.deploy.allowDriftOverwrite);
     await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
 
     const target = await host();
@@ -278,7 +297,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
           exclude: [...config.deploy.exclude, ...lanyard.exclude],
           protect: [...config.deploy.protect, ...lanyard.protect],
           configRoot: root,
-          driftPolicy: job.driftPolicy,
+          driftPolicy,
         });
         // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.
         if (planned.error?.code === 'PathRefused') throw new StepFailure('plan', 'path_refused', planned.error.message);
@@ -295,9 +314,9 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     summary.drift = plan.drift.map((d) => d.path);
 
     await steps.step('drift', async () => {
-      if (plan.error) throw new StepFailure('drift', 'drift_detected', plan.error.message);
+      if (plan.error) throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${driftCeilingNote(job.driftPolicy, config.deploy.allowDriftOverwrite, loaded.path)}`);
       return plan.drift;
-    }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${job.driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
+    }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
 
     const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
     if (!changes.length) {

@@ -68,8 +68,10 @@ async function writeRecordWithHostManifest(host: TargetHost, recordPath: string,
   const [head, tail] = JSON.stringify({ ...record, manifest: JSON.parse(MANIFEST_SLOT) as string }).split(MANIFEST_SLOT);
   const partial = `${recordPath}.tmp`;
   // A record is one line (listBackups reads them line by line), so the manifest's newlines go.
+  // umask 077: a record lists the config's files and holds its manifest; only the relay's user reads it.
   const script = `
 set -e
+umask 077
 [ -f ${shellQuote(manifestPath)} ] || exit 44
 [ "$(sha256sum < ${shellQuote(manifestPath)} | cut -c1-64)" = ${shellQuote(expected)} ] || exit 44
 parts=$(mktemp)

@@ -14,8 +14,6 @@ export interface FakeEdge {
   readonly url: string;
   /** Every message the relay sent, in order (pings included), across its connections. */
   readonly received: RelayFrame[];
-  /** How many times a relay said hello (a reconnection says it again). */
-  readonly hellos: number;
   /** Resolves once a relay is connected and welcomed (at once if one is). */
   connected(timeoutMs?: number): Promise<void>;
   /** Sends a frame as it is: text, or bytes as a binary frame. Throws when no relay is connected. */
@@ -49,7 +47,6 @@ export async function startFakeEdge(options: FakeEdgeOptions): Promise<FakeEdge>
   const received: RelayFrame[] = [];
   const listeners = new Set<() => void>();
   let current: WebSocket | null = null;
-  let hellos = 0;
   const notify = () => {
     for (const listener of [...listeners]) listener();
   };
@@ -69,7 +66,6 @@ export async function startFakeEdge(options: FakeEdgeOptions): Promise<FakeEdge>
       }
       received.push(message);
       if (message.type === 'hello') {
-        hellos += 1;
         current = socket;
         socket.send(JSON.stringify({ type: 'welcome', v: PROTOCOL_VERSION, target: options.target, leaseMs: 90_000, ackTimeoutMs: 15_000 }));
       }
@@ -101,9 +97,6 @@ export async function startFakeEdge(options: FakeEdgeOptions): Promise<FakeEdge>
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    get hellos() {
-      return hellos;
-    },
     connected: (timeoutMs = 60_000) => until('a relay to connect', () => (current?.readyState === WebSocket.OPEN ? true : undefined), timeoutMs).then(() => undefined),
     send(frame) {
       if (!current || current.readyState !== WebSocket.OPEN) throw new Error('no relay is connected to the fake edge');

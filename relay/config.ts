@@ -104,6 +104,12 @@ export const DeployConfig = z
     protect: z.array(z.string()).default([]).describe('Globs added to the built-in protected paths: never written or deleted.'),
     backupScope: z.enum(['changed', 'full']).default('changed').describe('Back up what the deploy touches, or the whole config minus protected data.'),
     keepBackups: z.number().int().min(1).max(1000).default(10),
+    allowDriftOverwrite: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let a target\'s `driftPolicy: overwrite` (set at the edge) overwrite files changed on the host since the last deploy. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant.',
+      ),
   })
   .strict();
 

@@ -19,7 +19,7 @@ export async function startRelay(loaded: LoadedConfig, executor: JobExecutor, lo
   const journal = new Journal(join(config.stateDir, 'journal'));
   await journal.open();
   let connection: EdgeConnection | null = null;
-  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger);
+  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config.edge.target);
   connection = new EdgeConnection({
     edgeUrl: config.edge.url,
     target: config.edge.target,
@@ -33,7 +33,7 @@ export async function startRelay(loaded: LoadedConfig, executor: JobExecutor, lo
     logger,
     inFlight: () => runner.inFlight(),
     onMessage: (m) => runner.onMessage(m),
-    onReady: () => void runner.onReady(),
+    onReady: () => void runner.onReady().catch((error: unknown) => logger.error(`could not resend the results the edge has not confirmed: ${error instanceof Error ? error.message : String(error)}`)),
   });
   logger.info(`lanyard relay ${RELAY_VERSION} (${config.relayId}) for target ${config.edge.target}; state in ${config.stateDir}`);
   await runner.recover();

@@ -2,7 +2,10 @@
 // acknowledged, run step by step, and its result kept in the outbox until the edge confirms it.
 // On start, a job the journal says was interrupted is finished or rolled back before anything else.
 // After the edge's welcome and after every job, the edge hears which backups the host keeps.
+// The edge is not trusted beyond the protocol's shapes: a job for another target is refused, and
+// nothing a message sets off may end the process (every promise started here is caught).
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
+import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
 import { BackupInventory } from './backup-inventory.ts';
 import type { JournalEntry } from './journal.ts';
@@ -36,6 +39,8 @@ export class JobRunner {
     private readonly executor: JobExecutor,
     private readonly channel: Channel,
     private readonly logger: Logger,
+    /** The target this relay serves (`edge.target`): the only one it takes jobs for. */
+    private readonly target: string,
   ) {
     const list = executor.backups?.bind(executor);
     this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
@@ -79,17 +84,24 @@ export class JobRunner {
         this.leaseMs = message.leaseMs;
         break;
       case 'job':
-        void this.onJob(message);
+        // A job that cannot even be looked at is answered, so the edge does not wait on it until its lease ends.
+        this.settle(
+          `job ${message.jobId}`,
+          this.onJob(message).catch((error: unknown) => {
+            this.channel.send({ type: 'error', code: 'internal', message: `job ${message.jobId} was not started: ${error instanceof Error ? error.message : String(error)}`.slice(0, 4000), jobId: message.jobId });
+            throw error;
+          }),
+        );
         break;
       case 'cancel':
         this.logger.warn(`edge cancelled job ${message.jobId}: ${message.reason}${this.running?.jobId === message.jobId ? ' (already running; it will finish or roll back)' : ''}`);
         break;
       case 'recorded':
-        void this.journal.forget(message.jobId);
+        this.settle(`forgetting the result of ${message.jobId}`, this.journal.forget(message.jobId));
         break;
       case 'error':
         this.logger.warn(`edge says ${message.code}: ${message.message}`);
-        if (message.code === 'unknown_job' && message.jobId) void this.journal.forget(message.jobId);
+        if (message.code === 'unknown_job' && message.jobId) this.settle(`forgetting the result of ${message.jobId}`, this.journal.forget(message.jobId));
         break;
       case 'pong':
         break;
@@ -100,7 +112,19 @@ export class JobRunner {
     }
   }
 
+  /** Runs `work` to its end without ever letting it end the process: a failure is one log line. */
+  private settle(what: string, work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.logger.error(`${what} failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
   private async onJob(job: JobMessage): Promise<void> {
+    // The edge names the target; a job for another one (a misrouted or forged job) is not ours to run.
+    if (job.target !== this.target) {
+      const message = `job ${job.jobId} is for target "${job.target}", but this relay serves "${this.target}"; refused, nothing was done`;
+      this.logger.error(`edge sent ${message}`);
+      this.channel.send({ type: 'error', code: 'invalid_message', message, jobId: job.jobId });
+      return;
+    }
     // Idempotent by job id: a job already finished is answered with its result, a job already
     // running is acknowledged again; neither runs twice.
     const finished = await this.journal.pendingResult(job.jobId);
@@ -142,10 +166,15 @@ export class JobRunner {
         type: 'result',
         jobId: job.jobId,
         status: outcome.status,
-        reason: outcome.reason,
-        summary: boundedSummary(DeploymentSummary.parse({ ...outcome.summary, durationsMs: { ...steps.durations, ...(outcome.summary.durationsMs ?? {}) } })),
+        reason: outcome.reason === null ? null : outcome.reason.slice(0, 4000),
+        summary: this.summaryOf(outcome, steps),
       };
-      await this.journal.finish(result);
+      try {
+        await this.journal.finish(result);
+      } catch (error) {
+        // Without the outbox the result is sent once and may be lost; a relay stuck "running" forever would be worse.
+        this.logger.error(`job ${job.jobId}: could not keep its result in the outbox (${error instanceof Error ? error.message : String(error)}); sending it once`);
+      }
       this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
       this.running = null;
       this.channel.send(result);
@@ -153,5 +182,15 @@ export class JobRunner {
       void this.reportBackups();
     })();
     this.running = { jobId: job.jobId, done };
+    this.settle(`job ${job.jobId}`, done);
+  }
+
+  /** The outcome's summary in the protocol's shape; a field that does not fit is dropped and said, never thrown. */
+  private summaryOf(outcome: JobOutcome, steps: StepRunner): DeploymentSummary {
+    const raw = { ...outcome.summary, durationsMs: { ...steps.durations, ...(outcome.summary.durationsMs ?? {}) } };
+    const parsed = DeploymentSummary.safeParse(raw);
+    if (parsed.success) return boundedSummary(parsed.data);
+    this.logger.warn(`job ${steps.job.jobId}: its summary does not fit the protocol (${describeZodError(parsed.error)}); reporting the durations only`);
+    return DeploymentSummary.parse({ durationsMs: raw.durationsMs });
   }
 }

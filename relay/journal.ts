@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { StepName } from '../shared/deployment.ts';
 import { JobMessage, ResultMessage } from '../shared/protocol.ts';
+import { JOB_ID_SHAPE, pathInside } from './safe-path.ts';
 
 export const JournalEntry = z.object({
   job: JobMessage,
@@ -17,6 +18,14 @@ export const JournalEntry = z.object({
   context: z.record(z.string(), z.unknown()),
 });
 export type JournalEntry = z.infer<typeof JournalEntry>;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -71,9 +80,14 @@ export class Journal {
     await writeFileAtomic(this.currentPath, JSON.stringify(entry));
   }
 
+  /** Where a job's result waits for the edge: named after the job, so only a well-formed job id names one. */
+  private outboxFile(jobId: string): string {
+    return pathInside(this.outbox, JOB_ID_SHAPE, jobId, '.json');
+  }
+
   /** The job is over: its result goes to the outbox first, then the current entry is removed. */
   async finish(result: ResultMessage): Promise<void> {
-    await writeFileAtomic(join(this.outbox, `${result.jobId}.json`), JSON.stringify(result));
+    await writeFileAtomic(this.outboxFile(result.jobId), JSON.stringify(result));
     await rm(this.currentPath, { force: true });
     await fsyncPath(this.dir);
   }
@@ -82,7 +96,13 @@ export class Journal {
     const names = (await readdir(this.outbox)).filter((n) => n.endsWith('.json'));
     const results: ResultMessage[] = [];
     for (const name of names.sort()) {
-      const parsed = ResultMessage.safeParse(JSON.parse(await readFile(join(this.outbox, name), 'utf8')));
+      // A file cut short (a disk that filled up) is skipped like one that is not a result, and so is
+      // one the edge's `recorded` removed since the listing: neither may stop every later job.
+      const text = await readFile(join(this.outbox, name), 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return '';
+        throw error;
+      });
+      const parsed = ResultMessage.safeParse(parseJson(text));
       if (parsed.success) results.push(parsed.data);
     }
     return results;
@@ -92,8 +112,8 @@ export class Journal {
     return (await this.pendingResults()).find((r) => r.jobId === jobId) ?? null;
   }
 
-  /** The edge confirmed it recorded this result. */
+  /** The edge confirmed it recorded this result. Throws UnsafeName for an id that is not a job id. */
   async forget(jobId: string): Promise<void> {
-    await rm(join(this.outbox, `${jobId}.json`), { force: true });
+    await rm(this.outboxFile(jobId), { force: true });
   }
 }

@@ -1,5 +1,6 @@
 // The deployment's vocabulary, shared by the edge (which records it) and the relay (which does it).
 import { z } from 'zod';
+import { BACKUP_ID_PATTERN } from './ids.ts';
 
 export const DEPLOYMENT_STATUSES = [
   'queued',
@@ -62,7 +63,8 @@ export const DeploymentSummary = z.object({
   bytesSent: z.number().int().nonnegative().default(0),
   activation: Activation.default('none'),
   reloadedDomains: z.array(z.string()).default([]),
-  backupId: z.string().nullable().default(null),
+  /** The backup the job took or restored, named as the relay names backups (shared/ids.ts). */
+  backupId: z.string().regex(BACKUP_ID_PATTERN, 'a backup id such as lanyard-20261122T190500Z-01m82e4vg06ns08fd0').nullable().default(null),
   drift: z.array(z.string()).default([]),
   durationsMs: z.record(z.string(), z.number().nonnegative()).default({}),
   /** How many files changed or were deleted in all, when the lists above name only the first ones. */

@@ -3,6 +3,8 @@
 // nothing else, so a message either fits the schema or is answered with an `error` message.
 import { z } from 'zod';
 import { DeploymentSummary, DriftPolicy, StepName, StepStatus } from './deployment.ts';
+import { isBranchOrTagRef } from './git-ref.ts';
+import { BACKUP_ID_PATTERN, DEPLOYMENT_ID_PATTERN, TARGET_NAME_PATTERN } from './ids.ts';
 
 /** Bumped on any change a peer of the previous version could misread. */
 export const PROTOCOL_VERSION = 1;
@@ -32,8 +34,30 @@ export const MAX_RELAY_FRAME_BYTES = 1024 * 1024;
 export const PING_TEXT = '{"type":"ping"}';
 export const PONG_TEXT = '{"type":"pong"}';
 
-const JobId = z.string().min(1).max(64);
+// Every id in a message has the exact shape its maker gives it, so that no message can carry a
+// path, a NUL or a shell word where an id goes: the relay names folders and files after some of them.
+
+/** A job is a deployment of the edge: `dep_` + 18 base32 characters, as `newId('dep')` makes them. */
+export const JobId = z.string().regex(DEPLOYMENT_ID_PATTERN, 'a deployment id: dep_ and 18 base32 characters, e.g. dep_01m82e4vg06ns08fd0');
+/** A backup as the relay names it: `lanyard-20261122T190500Z-01m82e4vg06ns08fd0`. */
+export const BackupId = z.string().regex(BACKUP_ID_PATTERN, 'a backup id: lanyard-, a UTC time like 20261122T190500Z, -, and up to 32 lowercase letters, digits, "_" or "-"');
+/** A target's name, as the edge's TARGETS and the relay's `edge.target` spell it. */
+export const TargetName = z.string().regex(TARGET_NAME_PATTERN, 'a target name: lowercase letters, digits and dashes, starting with a letter or digit, at most 63');
+/** The branch or tag a deployment came from, as git would spell it. */
+export const GitRef = z.string().refine(isBranchOrTagRef, 'refs/heads/<branch> or refs/tags/<tag>, a name git would take, at most 255 bytes');
 const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
+/** How many times the hub has sent a job: far below anything a relay could misread. */
+const Attempt = z.number().int().positive().max(1_000_000);
+/** The longest lease or timeout a hub may give: a day, well below what a timer can hold (2^31 ms). */
+const Duration = z.number().int().positive().max(86_400_000);
+
+/** Free text a peer shows on one line (a log line, a notification): bounded, no control characters. */
+function oneLine(max: number) {
+  return z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'one line of text, without control characters');
+}
+
+/** The longest `requestedBy` a job carries; the hub cuts a longer actor to it. */
+export const MAX_REQUESTED_BY_CHARS = 256;
 
 export const JobKind = z.enum(['deploy', 'rollback']);
 export type JobKind = z.infer<typeof JobKind>;
@@ -44,35 +68,39 @@ export const JobMessage = z.object({
   type: z.literal('job'),
   jobId: JobId,
   /** Incremented each time the hub re-sends a job that was not acknowledged. */
-  attempt: z.number().int().positive(),
+  attempt: Attempt,
   kind: JobKind,
-  target: z.string(),
+  target: TargetName,
   sha: Sha,
-  ref: z.string(),
+  ref: GitRef,
   /** For a rollback: the backup to restore; null means "deploy `sha` through the pipeline". */
-  backupId: z.string().nullable(),
+  backupId: BackupId.nullable(),
+  /** What the edge asks for; the relay's `deploy.allowDriftOverwrite` caps it (an edge may not overwrite host edits on its own say). */
   driftPolicy: DriftPolicy,
-  requestedBy: z.string(),
+  requestedBy: oneLine(MAX_REQUESTED_BY_CHARS),
   /** The commit's message as the edge knows it (push payload), for the house's sensor; optional so an older edge's job still parses. */
   commitMessage: z.string().max(4096).optional(),
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 
-export const CancelMessage = z.object({ type: z.literal('cancel'), jobId: JobId, reason: z.string() });
+export const CancelMessage = z.object({ type: z.literal('cancel'), jobId: JobId, reason: oneLine(1000) });
 
 export const WelcomeMessage = z.object({
   type: z.literal('welcome'),
   v: z.number().int(),
-  target: z.string(),
+  target: TargetName,
   /** How long the relay may stay silent during a job before the hub declares it lost. */
-  leaseMs: z.number().int().positive(),
-  ackTimeoutMs: z.number().int().positive(),
+  leaseMs: Duration,
+  ackTimeoutMs: Duration,
 });
+
+/** The longest text of an `error` message; a peer cuts what it sends to it. */
+export const MAX_ERROR_CHARS = 4000;
 
 export const ErrorMessage = z.object({
   type: z.literal('error'),
   code: z.enum(['invalid_message', 'unknown_job', 'stale_attempt', 'busy', 'internal']),
-  message: z.string(),
+  message: z.string().max(MAX_ERROR_CHARS),
   jobId: JobId.optional(),
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
@@ -89,7 +117,7 @@ export type HubMessage = z.infer<typeof HubMessage>;
 
 export const InFlightJob = z.object({
   jobId: JobId,
-  attempt: z.number().int().positive(),
+  attempt: Attempt,
   step: StepName,
 });
 export type InFlightJob = z.infer<typeof InFlightJob>;
@@ -105,7 +133,7 @@ export const HelloMessage = z.object({
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
-export const AckMessage = z.object({ type: z.literal('ack'), jobId: JobId, attempt: z.number().int().positive() });
+export const AckMessage = z.object({ type: z.literal('ack'), jobId: JobId, attempt: Attempt });
 
 /**
  * Extra facts about a step (the relay sends `{heartbeat: true}`): flat and small, since the hub stores
@@ -157,8 +185,8 @@ export const MAX_REPORTED_BACKUPS = 200;
 
 /** One backup kept on the Home Assistant host, as the relay's record of it says. */
 export const KeptBackup = z.object({
-  /** As the relay names it, e.g. `lanyard-20261122T190500Z-dep_01m82e4vg06ns08fd0`: letters, digits, `.`, `_`, `-`. */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a backup id: up to 128 letters, digits, ".", "_" or "-"'),
+  /** As the relay names it, e.g. `lanyard-20261122T190500Z-01m82e4vg06ns08fd0`. */
+  id: BackupId,
   /** When it was taken (ms since the epoch, the relay's clock). */
   createdAt: z.number().int().nonnegative(),
   /** The job (deployment) that took it, when its record names one. */

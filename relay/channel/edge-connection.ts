@@ -1,9 +1,11 @@
 // The relay's outbound WebSocket to the edge: connect, say hello, heartbeat well under
 // Cloudflare's ~100 s idle limit, detect a dead connection, and reconnect with capped, jittered
-// exponential backoff. Logs each state change in one line.
+// exponential backoff. Logs each state change in one line. Every frame the edge sends is parsed
+// with the protocol's schemas before anything else sees it; one that does not fit is answered with
+// an `error` and goes no further.
 import WebSocket from 'ws';
 import type { HubMessage, InFlightJob, RelayMessage } from '../../shared/protocol.ts';
-import { CLOSE_CODES, HubMessage as HubMessageSchema, PING_TEXT, PROTOCOL_VERSION, parseFrame } from '../../shared/protocol.ts';
+import { CLOSE_CODES, HubMessage as HubMessageSchema, MAX_ERROR_CHARS, MAX_RELAY_FRAME_BYTES, PING_TEXT, PROTOCOL_VERSION, parseFrame } from '../../shared/protocol.ts';
 import type { Logger } from '../log.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 
@@ -87,6 +89,8 @@ export class EdgeConnection {
     const socket = new WebSocket(url, {
       headers: { Authorization: `Bearer ${this.options.token}`, 'User-Agent': `lanyard-relay/${this.options.version}` },
       handshakeTimeout: 15_000,
+      // No hub message comes near the hub's own frame limit; a bigger one is no message, and is not held in memory.
+      maxPayload: MAX_RELAY_FRAME_BYTES,
     });
     this.socket = socket;
 
@@ -113,11 +117,14 @@ export class EdgeConnection {
       this.lastHeard = Date.now();
       const parsed = parseFrame(HubMessageSchema, data as Buffer);
       if (!parsed.ok) {
-        this.options.logger.warn(`edge sent an invalid message: ${parsed.error}`);
-        this.send({ type: 'error', code: 'invalid_message', message: `invalid message: ${parsed.error}` });
+        this.options.logger.warn(`edge sent an invalid message: ${parsed.error.slice(0, 1000)}`);
+        this.send({ type: 'error', code: 'invalid_message', message: `invalid message: ${parsed.error}`.slice(0, MAX_ERROR_CHARS) });
         return;
       }
       if (parsed.message.type === 'welcome') {
+        if (parsed.message.target !== this.options.target) {
+          this.options.logger.error(`the edge welcomed this relay as target "${parsed.message.target}", but it serves "${this.options.target}": its jobs for another target will be refused`);
+        }
         this.attempt = 0;
         this.setState('ready', `target ${parsed.message.target}, lease ${parsed.message.leaseMs} ms`);
         this.options.onReady();

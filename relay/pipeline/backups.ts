@@ -4,13 +4,17 @@
 // was taken. Read back and verified before anything is written; the last N are kept.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { BACKUP_ID_PATTERN, DEPLOYMENT_ID_PATTERN } from '../../shared/ids.ts';
+import { BackupId } from '../../shared/protocol.ts';
+import { BACKUP_ID_SHAPE, pathInside, UnsafeName } from '../safe-path.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { backupablePaths } from './archive-rules.ts';
 import { createBackupArchive, HostError, removeHostFiles, verifyArchive, writeHostFile } from './host-files.ts';
 import { serializeManifest, type Manifest } from './manifest.ts';
 
 export const BackupRecord = z.object({
-  id: z.string(),
+  /** A record whose id could not be a file name of ours is not one of ours: it is never listed or restored. */
+  id: BackupId,
   createdAt: z.number(),
   jobId: z.string(),
   reason: z.string(),
@@ -26,11 +30,11 @@ export const BackupRecord = z.object({
 });
 export type BackupRecord = z.infer<typeof BackupRecord>;
 
-const BACKUP_ID = /^lanyard-\d{8}T\d{6}Z-[a-z0-9_-]+$/;
-
+/** `lanyard-<UTC time>-<the job id's last 16 characters>`: only a job id the edge could have made names one. */
 export function newBackupId(jobId: string, now = new Date()): string {
+  if (!DEPLOYMENT_ID_PATTERN.test(jobId)) throw new UnsafeName(`${JSON.stringify(jobId.slice(0, 80))} is not a job id; no backup is named after it`);
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `lanyard-${stamp}-${jobId.toLowerCase().replace(/[^a-z0-9_-]/g, '').slice(-16)}`;
+  return `lanyard-${stamp}-${jobId.slice(-16)}`;
 }
 
 export interface TakeBackupInput {
@@ -67,8 +71,10 @@ async function writeRecordWithHostManifest(host: TargetHost, recordPath: string,
   const [head, tail] = JSON.stringify({ ...record, manifest: JSON.parse(MANIFEST_SLOT) as string }).split(MANIFEST_SLOT);
   const partial = `${recordPath}.tmp`;
   // A record is one line (listBackups reads them line by line), so the manifest's newlines go.
+  // umask 077: a record lists the config's files and holds its manifest; only the relay's user reads it.
   const script = `
 set -e
+umask 077
 [ -f ${shellQuote(manifestPath)} ] || exit 44
 [ "$(sha256sum < ${shellQuote(manifestPath)} | cut -c1-64)" = ${shellQuote(expected)} ] || exit 44
 parts=$(mktemp)
@@ -89,7 +95,7 @@ export async function takeBackup(host: TargetHost, input: TakeBackupInput): Prom
   // A full-scope backup is handed the whole config: protected data never goes into an archive, so
   // no restore can ever put an old secrets.yaml or ip_bans.yaml back.
   const files = backupablePaths(input.files, input.protect).kept;
-  const archive = await createBackupArchive(host, input.root, `${input.backupDir}/${input.id}.tar.gz`, files);
+  const archive = await createBackupArchive(host, input.root, pathInside(input.backupDir, BACKUP_ID_SHAPE, input.id, '.tar.gz'), files);
   const record: BackupRecord = {
     id: input.id,
     createdAt: Date.now(),
@@ -102,7 +108,7 @@ export async function takeBackup(host: TargetHost, input: TakeBackupInput): Prom
     baseSha: input.baseSha,
     manifest: input.manifest ?? null,
   };
-  const recordPath = `${input.backupDir}/${input.id}.json`;
+  const recordPath = pathInside(input.backupDir, BACKUP_ID_SHAPE, input.id, '.json');
   const fromHost = input.manifestOnHost && record.manifest ? await writeRecordWithHostManifest(host, recordPath, record, input.manifestOnHost) : false;
   if (!fromHost) await writeHostFile(host, recordPath, `${JSON.stringify(record)}\n`);
   return record;
@@ -129,11 +135,11 @@ export async function listBackups(host: TargetHost, backupDir: string): Promise<
 }
 
 export async function findBackup(host: TargetHost, backupDir: string, id: string): Promise<BackupRecord> {
-  if (!BACKUP_ID.test(id)) throw new HostError('unknown_backup', `"${id}" is not a Lanyard backup id (see \`relay backups\`)`);
+  if (!BACKUP_ID_PATTERN.test(id)) throw new HostError('unknown_backup', `${JSON.stringify(id.slice(0, 80))} is not a Lanyard backup id (see \`relay backups\`)`);
   // Only this backup's record (every record of a full-scope backup lists every file of the config),
   // and in the same round trip the checksum of the archive where takeBackup puts it.
-  const recordPath = `${backupDir}/${id}.json`;
-  const usualArchive = `${backupDir}/${id}.tar.gz`;
+  const recordPath = pathInside(backupDir, BACKUP_ID_SHAPE, id, '.json');
+  const usualArchive = pathInside(backupDir, BACKUP_ID_SHAPE, id, '.tar.gz');
   const read = await host.run(`[ -f ${shellQuote(recordPath)} ] || exit 44; cat ${shellQuote(recordPath)}; echo; if [ -f ${shellQuote(usualArchive)} ]; then sha256sum < ${shellQuote(usualArchive)} | cut -c1-64; fi`);
   if (read.code !== 0 && read.code !== 44) throw new HostError('host_command_failed', `reading ${recordPath} failed on ${host.description}: ${read.stderr.trim()}`);
   const [text = '', sum = ''] = read.code === 44 ? [] : read.stdout.toString('utf8').split('\n').filter((line) => line.trim());
@@ -150,7 +156,7 @@ export async function findBackup(host: TargetHost, backupDir: string, id: string
 export async function pruneBackups(host: TargetHost, backupDir: string, keep: number, pinned: string[]): Promise<string[]> {
   const records = await listBackups(host, backupDir);
   const doomed = records.slice(0, Math.max(0, records.length - keep)).filter((r) => !pinned.includes(r.id));
-  await removeHostFiles(host, backupDir, doomed.flatMap((r) => [`${r.id}.tar.gz`, `${r.id}.json`]));
+  await removeHostFiles(host, backupDir, doomed.flatMap((r) => [pathInside(backupDir, BACKUP_ID_SHAPE, r.id, '.tar.gz'), pathInside(backupDir, BACKUP_ID_SHAPE, r.id, '.json')]));
   // An archive whose record was lost is left alone: without a record nobody can say it is ours.
   return doomed.map((r) => r.id);
 }
@@ -161,7 +167,7 @@ export async function pruneBackups(host: TargetHost, backupDir: string, keep: nu
  * was started, so it is known to be ours; a backup with a record is a whole one and is kept.
  */
 export async function discardUnrecordedBackup(host: TargetHost, backupDir: string, id: string): Promise<void> {
-  if (!BACKUP_ID.test(id)) return;
-  const name = shellQuote(`${id}.tar.gz`);
-  await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; [ -f ${shellQuote(`${id}.json`)} ] || rm -f -- ${name} ${shellQuote(`${id}.tar.gz.partial`)}`);
+  if (!BACKUP_ID_PATTERN.test(id)) return;
+  const [archive, record, partial] = (['.tar.gz', '.json', '.tar.gz.partial'] as const).map((suffix) => shellQuote(pathInside(backupDir, BACKUP_ID_SHAPE, id, suffix)));
+  await host.run(`[ -d ${shellQuote(backupDir)} ] || exit 0; [ -f ${record} ] || rm -f -- ${archive} ${partial}`);
 }

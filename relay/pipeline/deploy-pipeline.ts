@@ -7,7 +7,8 @@
 // moment files are written, any failure (and a kill, through the journal) ends in a restore of that
 // backup; the deployment then ends `rolled_back` with the first failure's reason.
 import { join } from 'node:path';
-import type { Activation, DeploymentSummary, StepName } from '../../shared/deployment.ts';
+import type { Activation, DeploymentSummary, DriftPolicy, StepName } from '../../shared/deployment.ts';
+import { newId } from '../../shared/ids.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { LoadedConfig } from '../config.ts';
 import { firstLine, shortSha } from '../../shared/commit.ts';
@@ -18,6 +19,7 @@ import type { JobExecutor } from '../job-runner.ts';
 import type { JournalEntry } from '../journal.ts';
 import type { Logger } from '../log.ts';
 import { Journal } from '../journal.ts';
+import { JOB_ID_SHAPE, pathInside } from '../safe-path.ts';
 import { StepFailure, StepRunner, type JobOutcome } from '../step-runner.ts';
 import { openTargetHost } from '../transport/open-target-host.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
@@ -51,6 +53,24 @@ export interface Pipeline extends JobExecutor {
   close(): Promise<void>;
 }
 
+
+/**
+ * The drift policy a job runs under. The edge asks for one, but overwriting what someone changed on
+ * the host is the host owner's call: without `deploy.allowDriftOverwrite` on the relay, `overwrite`
+ * is run as `stop` (report-only never writes over drift, so it stands).
+ */
+export function driftPolicyOf(asked: DriftPolicy, allowOverwrite: boolean): DriftPolicy {
+  return asked === 'overwrite' && !allowOverwrite ? 'stop' : asked;
+}
+
+/** What a drift refusal adds when overwriting also needs the relay's consent: which line of its config to set. */
+function driftCeilingNote(asked: DriftPolicy, allowOverwrite: boolean, configPath: string): string {
+  if (allowOverwrite) return '';
+  if (asked === 'overwrite') {
+    return ` The edge asked to overwrite them, but this relay does not let the edge overwrite changes made on the host: to allow it, set deploy.allowDriftOverwrite: true in ${configPath} and restart the relay.`;
+  }
+  return ` Overwriting them from the edge also needs deploy.allowDriftOverwrite: true in ${configPath} on the relay.`;
+}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -214,8 +234,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     }
   }
 
-  /** Where a job's upload waits on the host before it is moved into place. */
-  const stagingDirOf = (jobId: string) => `${root}/.lanyard/staging/${jobId}`;
+  /** Where a job's upload waits on the host before it is moved into place (and what a rollback removes with `rm -rf`). */
+  const stagingDirOf = (jobId: string) => pathInside(`${root}/.lanyard/staging`, JOB_ID_SHAPE, jobId);
 
   async function discardStaging(target: TargetHost, stagingDir: string): Promise<void> {
     const result = await target.run(`rm -rf ${shellQuote(stagingDir)}`);
@@ -277,6 +297,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
 
   async function deployInto(job: JobMessage, steps: StepRunner, summary: Partial<DeploymentSummary>): Promise<JobOutcome> {
     const context = steps.context as DeployContext;
+    const driftPolicy = driftPolicyOf(job.driftPolicy, config.deploy.allowDriftOverwrite);
     await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
 
     const target = await host();
@@ -303,7 +324,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
           exclude: [...config.deploy.exclude, ...lanyard.exclude],
           protect: [...config.deploy.protect, ...lanyard.protect],
           configRoot: root,
-          driftPolicy: job.driftPolicy,
+          driftPolicy,
         });
         // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.
         if (planned.error?.code === 'PathRefused') throw new StepFailure('plan', 'path_refused', planned.error.message);
@@ -320,9 +341,9 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     summary.drift = plan.drift.map((d) => d.path);
 
     await steps.step('drift', async () => {
-      if (plan.error) throw new StepFailure('drift', 'drift_detected', plan.error.message);
+      if (plan.error) throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${driftCeilingNote(job.driftPolicy, config.deploy.allowDriftOverwrite, loaded.path)}`);
       return plan.drift;
-    }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${job.driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
+    }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
 
     const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
     if (!changes.length) {
@@ -471,7 +492,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       await journal.open();
       const job: JobMessage = {
         type: 'job',
-        jobId: `manual-${Date.now()}`,
+        // Shaped like the edge's ids so every guard takes it; its journal is its own, so it never meets an edge job.
+        jobId: newId('dep'),
         attempt: 1,
         kind: 'rollback',
         target: config.edge.target,

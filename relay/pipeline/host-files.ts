@@ -436,10 +436,13 @@ export async function readHostFile(host: TargetHost, path: string): Promise<Buff
   return result.stdout;
 }
 
-/** Writes a small file atomically (temporary file, then rename). */
+/**
+ * Writes a small file atomically (temporary file, then rename). Lanyard's own files (manifests,
+ * backup records) are the relay user's alone: 0600, and 0700 for a folder it has to make.
+ */
 export async function writeHostFile(host: TargetHost, path: string, content: string | Buffer): Promise<void> {
   const folder = path.slice(0, path.lastIndexOf('/')) || '/';
-  await runChecked(host, `writing ${path}`, `set -e; mkdir -p ${shellQuote(folder)}; cat > ${shellQuote(`${path}.tmp`)}; mv -f ${shellQuote(`${path}.tmp`)} ${shellQuote(path)}`, content);
+  await runChecked(host, `writing ${path}`, `set -e; umask 077; mkdir -p ${shellQuote(folder)}; cat > ${shellQuote(`${path}.tmp`)}; mv -f ${shellQuote(`${path}.tmp`)} ${shellQuote(path)}`, content);
 }
 
 export async function removeHostFiles(host: TargetHost, folder: string, names: string[]): Promise<void> {

@@ -20,6 +20,7 @@ import { sendPush } from '../support/push.ts';
 import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
 import { startSshd, type Sshd } from '../support/sshd.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { testJobId } from '../support/wire-ids.ts';
 import { JobRunner } from '../../relay/job-runner.ts';
 import { Journal, type JournalEntry } from '../../relay/journal.ts';
 import type { Logger } from '../../relay/log.ts';
@@ -362,11 +363,13 @@ describe('a relay killed with SIGKILL and started again', () => {
 // again on that folder must find the job and run it. (Before the fix the ack went first: the edge
 // counted the job as running, the restarted relay knew nothing of it, and the push was never
 // deployed; 90 s later the edge called it "relay lost".)
+const ACK_JOB = testJobId(1);
+
 describe('a relay killed the instant it acknowledges a job', () => {
   it('already has the job in its journal, so the relay started again runs it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lanyard-ack-journal-'));
     const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const job: JobMessage = { type: 'job', jobId: 'dep_ack', attempt: 1, kind: 'deploy', target: 'home', sha: 'a'.repeat(40), ref: 'refs/heads/main', backupId: null, driftPolicy: 'stop', requestedBy: 'ada' };
+    const job: JobMessage = { type: 'job', jobId: ACK_JOB, attempt: 1, kind: 'deploy', target: 'home', sha: 'a'.repeat(40), ref: 'refs/heads/main', backupId: null, driftPolicy: 'stop', requestedBy: 'ada' };
     try {
       const journal = new Journal(dir);
       await journal.open();
@@ -386,10 +389,11 @@ describe('a relay killed the instant it acknowledges a job', () => {
           },
         },
         quiet,
+        'home',
       );
       killed.onMessage(job);
       await waitFor('the ack', async () => onDiskAtAck !== undefined, 10_000, 5);
-      expect(onDiskAtAck, 'the journal when the ack went out').toMatchObject({ job: { jobId: 'dep_ack' }, step: 'fetch' });
+      expect(onDiskAtAck, 'the journal when the ack went out').toMatchObject({ job: { jobId: ACK_JOB }, step: 'fetch' });
 
       // A relay started again on the same state: what it finds is what the disk held at the ack.
       const restartedDir = await mkdtemp(join(tmpdir(), 'lanyard-ack-restarted-'));
@@ -407,12 +411,13 @@ describe('a relay killed the instant it acknowledges a job', () => {
           },
           { send: (m: RelayMessage) => (sent.push(m), true) },
           quiet,
+          'home',
         );
-        expect(await restarted.inFlight()).toMatchObject({ jobId: 'dep_ack', step: 'fetch' });
+        expect(await restarted.inFlight()).toMatchObject({ jobId: ACK_JOB, step: 'fetch' });
         await restarted.recover();
         await restarted.idle();
-        expect(recovered).toEqual(['dep_ack@fetch']);
-        expect(sent.filter((m) => m.type === 'result')).toMatchObject([{ jobId: 'dep_ack', status: 'succeeded' }]);
+        expect(recovered).toEqual([`${ACK_JOB}@fetch`]);
+        expect(sent.filter((m) => m.type === 'result')).toMatchObject([{ jobId: ACK_JOB, status: 'succeeded' }]);
       } finally {
         await rm(restartedDir, { recursive: true, force: true });
       }

@@ -11,6 +11,7 @@ import { Journal } from '../../relay/journal.ts';
 import type { Logger } from '../../relay/log.ts';
 import type { BackupRecord } from '../../relay/pipeline/backups.ts';
 import { BackupsMessage, type JobMessage, type RelayMessage } from '../../shared/protocol.ts';
+import { testJobId } from '../support/wire-ids.ts';
 
 const SHA = 'b'.repeat(40);
 
@@ -122,7 +123,7 @@ describe('the job runner and the inventory', () => {
     await journal.open();
     const sent: RelayMessage[] = [];
     const log = logger();
-    const runner = new JobRunner(journal, executor, { send: (m) => (sent.push(m), true) }, log);
+    const runner = new JobRunner(journal, executor, { send: (m) => (sent.push(m), true) }, log, 'home');
     return { runner, sent, log };
   }
 
@@ -141,7 +142,7 @@ describe('the job runner and the inventory', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ type: 'backups', backups: [{ id: 'lanyard-20261122T190500Z-first' }] });
 
-    runner.onMessage(job('dep_inv1'));
+    runner.onMessage(job(testJobId(1)));
     await until(() => sent.filter((m) => m.type === 'backups').length === 2, 'a backups message after the job');
     const types = sent.map((m) => m.type);
     expect(types.indexOf('result')).toBeLessThan(types.lastIndexOf('backups'));
@@ -156,10 +157,10 @@ describe('the job runner and the inventory', () => {
         throw new Error('no host');
       },
     });
-    runner.onMessage(job('dep_inv2'));
+    runner.onMessage(job(testJobId(2)));
     await runner.idle();
     await until(() => log.lines.length > 0, 'the warning');
-    expect(sent.filter((m) => m.type === 'result')).toEqual([expect.objectContaining({ jobId: 'dep_inv2', status: 'rolled_back' })]);
+    expect(sent.filter((m) => m.type === 'result')).toEqual([expect.objectContaining({ jobId: testJobId(2), status: 'rolled_back' })]);
     expect(sent.filter((m) => m.type === 'backups')).toEqual([]);
     expect(log.lines).toEqual(['warn could not list the backups to tell the edge: no host']);
   });
@@ -171,7 +172,7 @@ describe('the job runner and the inventory', () => {
       recover: async () => ({ status: 'failed', reason: 'unexpected', summary: {} }),
       backups: async () => [],
     });
-    runner.onMessage(job('dep_inv3'));
+    runner.onMessage(job(testJobId(3)));
     await until(() => sent.some((m) => m.type === 'ack'), 'the ack');
     await runner.onReady();
     await new Promise((r) => setTimeout(r, 30));

@@ -7,6 +7,7 @@ import type { JobMessage, RelayMessage } from '../../shared/protocol.ts';
 import { JobRunner, type JobExecutor } from '../../relay/job-runner.ts';
 import { Journal } from '../../relay/journal.ts';
 import type { Logger } from '../../relay/log.ts';
+import { testJobId } from '../support/wire-ids.ts';
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -26,19 +27,19 @@ describe('the journal', () => {
   it('records the step before it runs and leaves no temporary files behind', async () => {
     const journal = new Journal(dir);
     await journal.open();
-    await journal.write({ job: job('dep_1'), step: 'apply', startedAt: 1, context: { backupId: 'b1' } });
-    expect(await journal.current()).toMatchObject({ job: { jobId: 'dep_1' }, step: 'apply', context: { backupId: 'b1' } });
+    await journal.write({ job: job(testJobId(1)), step: 'apply', startedAt: 1, context: { backupId: 'lanyard-20261122T190500Z-b1' } });
+    expect(await journal.current()).toMatchObject({ job: { jobId: testJobId(1) }, step: 'apply', context: { backupId: 'lanyard-20261122T190500Z-b1' } });
     expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it('keeps a finished result in the outbox until the edge confirms it', async () => {
     const journal = new Journal(dir);
     await journal.open();
-    await journal.write({ job: job('dep_2'), step: 'verify', startedAt: 1, context: {} });
-    await journal.finish({ type: 'result', jobId: 'dep_2', status: 'succeeded', reason: null, summary: { filesChanged: [], filesDeleted: [], bytesSent: 0, activation: 'none', reloadedDomains: [], backupId: null, drift: [], durationsMs: {} } });
+    await journal.write({ job: job(testJobId(2)), step: 'verify', startedAt: 1, context: {} });
+    await journal.finish({ type: 'result', jobId: testJobId(2), status: 'succeeded', reason: null, summary: { filesChanged: [], filesDeleted: [], bytesSent: 0, activation: 'none', reloadedDomains: [], backupId: null, drift: [], durationsMs: {} } });
     expect(await journal.current()).toBeNull();
-    expect((await journal.pendingResults()).map((r) => r.jobId)).toEqual(['dep_2']);
-    await journal.forget('dep_2');
+    expect((await journal.pendingResults()).map((r) => r.jobId)).toEqual([testJobId(2)]);
+    await journal.forget(testJobId(2));
     expect(await journal.pendingResults()).toEqual([]);
   });
 
@@ -70,19 +71,19 @@ describe('the job runner', () => {
       recover: async () => ({ status: 'failed', reason: 'unexpected', summary: {} }),
     };
     const { sent, channel } = recorder();
-    const runner = new JobRunner(journal, executor, channel, quiet);
-    runner.onMessage(job('dep_3'));
+    const runner = new JobRunner(journal, executor, channel, quiet, 'home');
+    runner.onMessage(job(testJobId(3)));
     await new Promise((r) => setTimeout(r, 20));
     await runner.idle();
     expect(seen).toEqual(['fetch', 'apply']);
-    expect(sent[0]).toEqual({ type: 'ack', jobId: 'dep_3', attempt: 1 });
+    expect(sent[0]).toEqual({ type: 'ack', jobId: testJobId(3), attempt: 1 });
     expect(sent.filter((m) => m.type === 'progress').map((m) => m.type === 'progress' && `${m.step}:${m.status}`)).toEqual([
       'fetch:started',
       'fetch:succeeded',
       'apply:started',
       'apply:succeeded',
     ]);
-    expect(sent.at(-1)).toMatchObject({ type: 'result', jobId: 'dep_3', status: 'succeeded' });
+    expect(sent.at(-1)).toMatchObject({ type: 'result', jobId: testJobId(3), status: 'succeeded' });
   });
 
   it('never runs a finished job twice: a repeated job is answered from the outbox', async () => {
@@ -94,32 +95,51 @@ describe('the job runner', () => {
       recover: async () => ({ status: 'failed', reason: 'unexpected', summary: {} }),
     };
     const { sent, channel } = recorder();
-    const runner = new JobRunner(journal, executor, channel, quiet);
-    runner.onMessage(job('dep_4'));
+    const runner = new JobRunner(journal, executor, channel, quiet, 'home');
+    runner.onMessage(job(testJobId(4)));
     await new Promise((r) => setTimeout(r, 20));
     await runner.idle();
-    runner.onMessage({ ...job('dep_4'), attempt: 2 });
+    runner.onMessage({ ...job(testJobId(4)), attempt: 2 });
     await new Promise((r) => setTimeout(r, 20));
     expect(runs).toBe(1);
     expect(sent.filter((m) => m.type === 'result')).toHaveLength(2);
   });
 
+  it('refuses a job for another target with an error naming both, and neither journals nor runs it', async () => {
+    const journal = new Journal(dir);
+    await journal.open();
+    let runs = 0;
+    const executor: JobExecutor = {
+      execute: async () => (runs += 1, { status: 'succeeded', reason: null, summary: {} }),
+      recover: async () => ({ status: 'failed', reason: 'unexpected', summary: {} }),
+    };
+    const { sent, channel } = recorder();
+    const runner = new JobRunner(journal, executor, channel, quiet, 'home');
+    runner.onMessage({ ...job(testJobId(6)), target: 'cabin' });
+    await runner.idle();
+    expect(sent).toEqual([
+      { type: 'error', code: 'invalid_message', message: `job ${testJobId(6)} is for target "cabin", but this relay serves "home"; refused, nothing was done`, jobId: testJobId(6) },
+    ]);
+    expect(runs).toBe(0);
+    expect(await journal.current()).toBeNull();
+  });
+
   it('on start, hands an interrupted job to recovery before anything else and reports it', async () => {
     const journal = new Journal(dir);
     await journal.open();
-    await journal.write({ job: job('dep_5'), step: 'check', startedAt: 1, context: { backupId: 'b5' } });
+    await journal.write({ job: job(testJobId(5)), step: 'check', startedAt: 1, context: { backupId: 'lanyard-20261122T190500Z-b5' } });
     const executor: JobExecutor = {
       execute: async () => ({ status: 'succeeded', reason: null, summary: {} }),
       recover: async (entry) => ({ status: 'rolled_back', reason: `stopped during ${entry.step}; restored ${String(entry.context.backupId)}`, summary: {} }),
     };
     const { sent, channel } = recorder();
-    const runner = new JobRunner(journal, executor, channel, quiet);
-    expect(await runner.inFlight()).toEqual({ jobId: 'dep_5', attempt: 1, step: 'check' });
+    const runner = new JobRunner(journal, executor, channel, quiet, 'home');
+    expect(await runner.inFlight()).toEqual({ jobId: testJobId(5), attempt: 1, step: 'check' });
     await runner.recover();
     await runner.idle();
-    expect(sent.at(-1)).toMatchObject({ type: 'result', jobId: 'dep_5', status: 'rolled_back', reason: 'stopped during check; restored b5' });
+    expect(sent.at(-1)).toMatchObject({ type: 'result', jobId: testJobId(5), status: 'rolled_back', reason: 'stopped during check; restored lanyard-20261122T190500Z-b5' });
     expect(await journal.current()).toBeNull();
-    const outbox = JSON.parse(await readFile(join(dir, 'outbox', 'dep_5.json'), 'utf8'));
+    const outbox = JSON.parse(await readFile(join(dir, 'outbox', `${testJobId(5)}.json`), 'utf8'));
     expect(outbox.status).toBe('rolled_back');
   });
 });

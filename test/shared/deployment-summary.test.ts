@@ -3,13 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { boundedSummary, DeploymentSummary, pathCount, SUMMARY_PATHS_LIMIT } from '../../shared/deployment.ts';
 import { MAX_RELAY_FRAME_BYTES, ResultMessage } from '../../shared/protocol.ts';
+import { testJobId } from '../support/wire-ids.ts';
 
 const paths = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}/${'deep/'.repeat(20)}file-${i}.yaml`);
 
 describe('the summary a relay reports', () => {
   it('a deploy of 30,000 files still fits in one frame, and still says how many files it was', () => {
     const summary = DeploymentSummary.parse({ filesChanged: paths(30_000, 'www'), filesDeleted: paths(12_000, 'old'), drift: paths(8_000, 'ui') });
-    const frame = JSON.stringify(ResultMessage.parse({ type: 'result', jobId: 'dep_big', status: 'succeeded', reason: null, summary: boundedSummary(summary) }));
+    const frame = JSON.stringify(ResultMessage.parse({ type: 'result', jobId: testJobId(1), status: 'succeeded', reason: null, summary: boundedSummary(summary) }));
     // Unbounded, the same result is several megabytes: the limit is what the cut is for.
     expect(JSON.stringify(summary).length).toBeGreaterThan(MAX_RELAY_FRAME_BYTES);
     expect(frame.length).toBeLessThan(MAX_RELAY_FRAME_BYTES);

@@ -78,8 +78,9 @@ describe('who may do what', () => {
     const { status, body } = await apiCall('/deployments/home/deploy', 'operator', { body: { sha: 'main' } });
     expect(status).toBe(400);
     expect(body.error.message).toMatch(/sha: a commit sha: 7 to 40 hex digits/);
-    const both = await apiCall('/deployments/home/rollback', 'operator', { body: { deploymentId: 'a', backupId: 'b' } });
+    const both = await apiCall('/deployments/home/rollback', 'operator', { body: { deploymentId: 'dep_01m82e4vg06ns08fd0', backupId: 'lanyard-20261122T190500Z-01m82e4vg06ns08fd0' } });
     expect(both.status).toBe(400);
+    expect(both.body.error.message).toMatch(/give deploymentId or backupId, not both/);
   });
 });
 

@@ -9,6 +9,9 @@ import { apiCall, BASE, call, TOKENS } from './helpers.ts';
 import { connectRelay, drainJobs, type TestRelay } from './relay-socket.ts';
 import { signIn } from './status-page.ts';
 
+/** A deployment of another edge, shaped as the edge makes ids. */
+const ELSEWHERE = 'dep_00000000000000e15e';
+
 /** A relay that reports its backups says so in `hello`. */
 const REPORTING = ['deploy', 'rollback', BACKUP_INVENTORY_CAPABILITY];
 
@@ -65,7 +68,7 @@ describe("the relay's backup inventory", () => {
     });
 
     const first = [
-      backup('lanyard-20261122T190500Z-dep_first', { deploymentId: 'dep_first', sha: fakeSha('before-first'), files: 3, bytes: 1234 }),
+      backup('lanyard-20261122T190500Z-dep_first', { deploymentId: 'dep_000000000000000f1r', sha: fakeSha('before-first'), files: 3, bytes: 1234 }),
       backup('lanyard-20261123T080000Z-dep_second', { createdAt: 1_764_100_000_000 }),
     ];
     const before = Date.now();
@@ -99,8 +102,8 @@ describe("the relay's backup inventory", () => {
     const invalid: [string, unknown][] = [
       ['backups', { type: 'backups', backups: tooMany, at: Date.now() }],
       ['backups.0.id', { type: 'backups', backups: [backup('<script>alert(1)</script>')], at: Date.now() }],
-      ['backups.0.bytes', { type: 'backups', backups: [backup('lanyard-x', { bytes: -1 })], at: Date.now() }],
-      ['backups.0.sha', { type: 'backups', backups: [backup('lanyard-x', { sha: 'not-a-sha' })], at: Date.now() }],
+      ['backups.0.bytes', { type: 'backups', backups: [backup('lanyard-20261124T000000Z-x', { bytes: -1 })], at: Date.now() }],
+      ['backups.0.sha', { type: 'backups', backups: [backup('lanyard-20261124T000000Z-x', { sha: 'not-a-sha' })], at: Date.now() }],
       ['at', { type: 'backups', backups: [] }],
     ];
     for (const [field, message] of invalid) {
@@ -128,7 +131,7 @@ describe("the relay's backup inventory", () => {
     const older = await deployWithBackup(relay, 'home', 'backup-maker-pruned', pruned);
     const newer = await deployWithBackup(relay, 'home', 'backup-maker-kept', keptId);
     // A backup the relay keeps that no deployment here recorded: its own record names the commit.
-    const foreign = backup('lanyard-20261125T020000Z-elsewhere', { deploymentId: 'dep_elsewhere', sha: fakeSha('foreign-base') });
+    const foreign = backup('lanyard-20261125T020000Z-elsewhere', { deploymentId: ELSEWHERE, sha: fakeSha('foreign-base') });
     await report(relay, 'home', [backup(keptId, { deploymentId: newer.id, sha: older.sha }), foreign]);
 
     const refused = await apiCall('/deployments/home/rollback', 'operator', { body: { backupId: pruned } });
@@ -151,7 +154,7 @@ describe("the relay's backup inventory", () => {
 
     const elsewhere = await apiCall('/deployments/home/rollback', 'operator', { body: { backupId: foreign.id } });
     expect(elsewhere.status).toBe(202);
-    expect(elsewhere.body.deployment).toMatchObject({ restoreBackupId: foreign.id, sha: foreign.sha, message: `Restore backup ${foreign.id} (taken before dep_elsewhere)` });
+    expect(elsewhere.body.deployment).toMatchObject({ restoreBackupId: foreign.id, sha: foreign.sha, message: `Restore backup ${foreign.id} (taken before ${ELSEWHERE})` });
     const job = await relay.next('job');
     if (job.type !== 'job') throw new Error('expected a job');
     relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: {} as never });

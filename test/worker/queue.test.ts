@@ -87,7 +87,7 @@ describe('manual deploys and rollbacks', () => {
       const { body } = await apiCall('/deployments/gated/deploy', 'operator', { body: { sha: fakeSha(seed) } });
       const job = await relay.next('job');
       expect(job).toMatchObject({ jobId: body.deployment.id });
-      relay.send({ type: 'result', jobId: body.deployment.id, status: 'succeeded', reason: null, summary: { backupId: `bk-${seed}` } as any });
+      relay.send({ type: 'result', jobId: body.deployment.id, status: 'succeeded', reason: null, summary: { backupId: `lanyard-20261122T190500Z-${seed}` } as any });
       return body.deployment.id as string;
     };
     const good = await finish('good-one');
@@ -98,10 +98,10 @@ describe('manual deploys and rollbacks', () => {
     const job = await relay.next('job');
     expect(job).toMatchObject({ kind: 'rollback', sha: fakeSha('good-one'), backupId: null });
 
-    const toBackup = await apiCall('/deployments/gated/rollback', 'operator', { body: { backupId: 'bk-newer-one' } });
+    const toBackup = await apiCall('/deployments/gated/rollback', 'operator', { body: { backupId: 'lanyard-20261122T190500Z-newer-one' } });
     expect(toBackup.status).toBe(202);
-    expect(toBackup.body.deployment).toMatchObject({ restoreBackupId: 'bk-newer-one', sha: fakeSha('good-one') });
-    expect((await apiCall('/deployments/gated/rollback', 'operator', { body: { backupId: 'bk-nope' } })).status).toBe(404);
+    expect(toBackup.body.deployment).toMatchObject({ restoreBackupId: 'lanyard-20261122T190500Z-newer-one', sha: fakeSha('good-one') });
+    expect((await apiCall('/deployments/gated/rollback', 'operator', { body: { backupId: 'lanyard-20261122T190500Z-nope' } })).status).toBe(404);
     relay.close();
   });
 

@@ -132,14 +132,14 @@ describe('malformed messages', () => {
     relay.send(JSON.stringify({ type: 'teleport' }));
     expect(await relay.next('error')).toMatchObject({ code: 'invalid_message' });
     // Still serving: an unknown job is answered as such.
-    relay.send({ type: 'ack', jobId: 'dep_nope', attempt: 1 });
-    expect(await relay.next('error')).toMatchObject({ code: 'unknown_job', jobId: 'dep_nope' });
+    relay.send({ type: 'ack', jobId: 'dep_00000000000000n0pe', attempt: 1 });
+    expect(await relay.next('error')).toMatchObject({ code: 'unknown_job', jobId: 'dep_00000000000000n0pe' });
     relay.close();
   });
 
   it('wants a hello before anything else, and closes a relay of another protocol version', async () => {
     const silent = await connectRelay('dispatched', 'gated-relay-token', false);
-    silent.send({ type: 'ack', jobId: 'x', attempt: 1 });
+    silent.send({ type: 'ack', jobId: 'dep_00000000000000s1nt', attempt: 1 });
     expect(await silent.next('error')).toMatchObject({ message: 'say hello first' });
     const closed = closeOf(silent);
     silent.send({ type: 'hello', v: 99, relayId: 'future', version: '9', capabilities: [], inFlight: null });

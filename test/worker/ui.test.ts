@@ -189,7 +189,7 @@ describe('forms: CSRF and roles', () => {
     const job = await relay.next('job');
     if (job.type !== 'job') throw new Error('expected a job');
     relay.send({ type: 'ack', jobId: job.jobId, attempt: job.attempt });
-    relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: { backupId: 'lanyard-ui-backup', filesChanged: ['automations.yaml'] } as never });
+    relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: { backupId: 'lanyard-20261130T000000Z-ui_backup', filesChanged: ['automations.yaml'] } as never });
     await relay.next('recorded');
     relay.close();
     await relayGone('home');
@@ -198,8 +198,8 @@ describe('forms: CSRF and roles', () => {
     const rollback = await (await call(`/targets/home/rollback?deploymentId=${job.jobId}`, { headers: { Cookie: otto.cookie } })).text();
     expect(rollback).toContain(`Roll back home to ${job.jobId} (${sha.slice(0, 7)} &#39;Dim the hallway &lt;at&gt; night&#39;)?`);
     expect(rollback).toContain(`name="deploymentId" value="${job.jobId}"`);
-    const restore = await (await call('/targets/home/rollback?backupId=lanyard-ui-backup', { headers: { Cookie: otto.cookie } })).text();
-    expect(restore).toContain('Restore backup lanyard-ui-backup on home?');
+    const restore = await (await call('/targets/home/rollback?backupId=lanyard-20261130T000000Z-ui_backup', { headers: { Cookie: otto.cookie } })).text();
+    expect(restore).toContain('Restore backup lanyard-20261130T000000Z-ui_backup on home?');
     expect(restore).toContain(`taken before ${job.jobId}`);
 
     const queued = await apiCall('/deployments/home/deploy', 'operator', { body: { sha: fakeSha('ui-to-cancel') } });
@@ -365,7 +365,7 @@ describe('the backups the relay keeps', () => {
     // No inventory yet: every backup a deployment recorded is offered, as before.
     const before = await (await call('/targets/home', { headers: { Cookie: otto.cookie } })).text();
     expect(before).toContain('data-inventory="none"');
-    expect(before).toContain('href="/targets/home/rollback?backupId=lanyard-ui-backup"');
+    expect(before).toContain('href="/targets/home/rollback?backupId=lanyard-20261130T000000Z-ui_backup"');
 
     const pruned = 'lanyard-20261201T000000Z-ui_pruned';
     const kept = 'lanyard-20261202T000000Z-ui_kept';
@@ -403,7 +403,7 @@ describe('the backups the relay keeps', () => {
     expect(row(makers[kept]!)).toContain(`href="/targets/home/rollback?backupId=${kept}"`);
     expect(row(makers[kept]!)).not.toContain('data-pruned');
     // The earlier test's backup is not in the inventory either: no longer offered.
-    expect(page).not.toContain('backupId=lanyard-ui-backup');
+    expect(page).not.toContain('backupId=lanyard-20261130T000000Z-ui_backup');
 
     const refused = await call(`/targets/home/rollback?backupId=${pruned}`, { headers: { Cookie: otto.cookie } });
     expect(refused.status).toBe(409);

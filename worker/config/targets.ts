@@ -3,6 +3,8 @@
 // configuration answers every request with an error that names the field.
 import { z } from 'zod';
 import { DriftPolicy } from '../../shared/deployment.ts';
+import { isRefName } from '../../shared/git-ref.ts';
+import { TARGET_NAME_PATTERN } from '../../shared/ids.ts';
 import { describeZodError } from '../../shared/protocol.ts';
 import { ApiError } from '../http/errors.ts';
 import { quoteInput } from '../http/quote-input.ts';
@@ -30,17 +32,18 @@ export const TargetConfig = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter or digit')
+      .regex(TARGET_NAME_PATTERN, 'lowercase letters, digits and dashes, starting with a letter or digit')
       .describe('Short name of the target, used in URLs and entity ids (e.g. `home`).'),
     repo: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name of a GitHub repository')
       .describe('GitHub repository holding the configuration, as `owner/name`.'),
-    branch: z.string().min(1).default('main').describe('The only branch deployed to this target.'),
+    // Held to git's own rules: the relay refuses a job whose ref git would not take.
+    branch: z.string().refine(isRefName, 'a branch name git would take (no spaces, "..", "~", "^", ":", "?", "*", "[" or "\\")').default('main').describe('The only branch deployed to this target.'),
     environment: z.string().min(1).default('production').describe('GitHub environment name for deployments.'),
     trigger: TargetTrigger.default({ type: 'push' }).describe('What starts a deployment.'),
     driftPolicy: DriftPolicy.default('stop').describe(
-      'What to do when files changed on the host since the last deploy: stop, overwrite (after backup) or report-only.',
+      'What to do when files changed on the host since the last deploy: stop, overwrite (after backup; only where the relay sets `deploy.allowDriftOverwrite`, else it stops) or report-only.',
     ),
     relayTokenSecret: z
       .string()

@@ -10,7 +10,7 @@ import { isFinal } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
 import type { BackupsMessage, HelloMessage, HubMessage, KeptBackup, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
-import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, MAX_REQUESTED_BY_CHARS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import { quoteInput } from '../http/quote-input.ts';
@@ -732,7 +732,8 @@ export class TargetHub extends DurableObject<Env> {
       ref: next.ref,
       backupId: next.restoreBackupId,
       driftPolicy: config.driftPolicy,
-      requestedBy: next.actor,
+      // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
+      requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
       commitMessage: next.message.slice(0, 4096),
     });
     this.scheduleAlarm(now + this.timings.ackTimeoutMs);

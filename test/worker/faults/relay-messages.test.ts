@@ -24,13 +24,16 @@ async function everything(): Promise<string> {
   return JSON.stringify(out);
 }
 
+/** Probes are acks of jobs nobody queued, shaped as the edge makes ids (`dep_` and 18 base32 characters). */
+const PROBE_PREFIX = 'dep_pr0bepr0';
+const NEVER_QUEUED = 'dep_0000000000000never';
 let probes = 0;
-const isProbeAnswer = (m: HubMessage) => m.type === 'error' && (m.jobId ?? '').startsWith('dep_probe_');
+const isProbeAnswer = (m: HubMessage) => m.type === 'error' && (m.jobId ?? '').startsWith(PROBE_PREFIX);
 
 /** An ack of a job that does not exist, answered `unknown_job`: proves the hub still reads and answers. */
 async function probe(relay: TestRelay): Promise<void> {
   probes += 1;
-  const jobId = `dep_probe_${probes}`;
+  const jobId = `${PROBE_PREFIX}${String(probes).padStart(10, '0')}`;
   relay.send({ type: 'ack', jobId, attempt: 1 });
   await until(() => relay.received.some((m) => m.type === 'error' && m.jobId === jobId), `an answer to probe ${jobId}`);
 }
@@ -109,6 +112,7 @@ describe('abusive relay messages', () => {
       ['a type of __proto__', { type: '__proto__' }, invalid(/^invalid message: type: /)],
       ['a result with a status the protocol does not have', result(running, { status: 'superseded' }), invalid(/^invalid message: status: /)],
       ['a result whose job id is 65 characters', result(`dep_${'x'.repeat(61)}`), invalid(/^invalid message: jobId: /)],
+      ['a result whose job id is a path', result('../../../config'), invalid(/^invalid message: jobId: a deployment id: dep_ and 18 base32 characters/)],
       ['a progress message of 4,001 characters', progress(running, { message: 'm'.repeat(4001) }), invalid(/^invalid message: message: /)],
       // Over the size limit, whatever it holds.
       ['a frame one byte over the limit', JSON.stringify(progress(running, { pad: 'x'.repeat(MAX_RELAY_FRAME_BYTES) })).slice(0, MAX_RELAY_FRAME_BYTES + 1), invalid(/^invalid message: a frame of 1048577 bytes is over the limit of 1048576$/)],
@@ -124,8 +128,8 @@ describe('abusive relay messages', () => {
       ['an ack for another target\'s job', { type: 'ack', jobId: elsewhere, attempt: 1 }, [{ type: 'error', code: 'unknown_job', message: `no job ${elsewhere}`, jobId: elsewhere }]],
       ['a progress for another target\'s job', progress(elsewhere), [{ type: 'error', code: 'unknown_job', message: `no job ${elsewhere}`, jobId: elsewhere }]],
       ['a result for another target\'s job', result(elsewhere), [{ type: 'error', code: 'unknown_job', message: `no job ${elsewhere}`, jobId: elsewhere }]],
-      ['a result for a job nobody queued', result('dep_never_queued'), [{ type: 'error', code: 'unknown_job', message: 'no job dep_never_queued', jobId: 'dep_never_queued' }]],
-      ['a progress for a job nobody queued', progress('dep_never_queued'), [{ type: 'error', code: 'unknown_job', message: 'no job dep_never_queued', jobId: 'dep_never_queued' }]],
+      ['a result for a job nobody queued', result(NEVER_QUEUED), [{ type: 'error', code: 'unknown_job', message: `no job ${NEVER_QUEUED}`, jobId: NEVER_QUEUED }]],
+      ['a progress for a job nobody queued', progress(NEVER_QUEUED), [{ type: 'error', code: 'unknown_job', message: `no job ${NEVER_QUEUED}`, jobId: NEVER_QUEUED }]],
       // A job queued here but never sent to any relay.
       ['a result for a queued job no relay was sent', result(queued), [{ type: 'error', code: 'stale_attempt', message: `job ${queued} was never sent to a relay: it is queued`, jobId: queued }]],
       ['a progress for a queued job no relay was sent', progress(queued), [{ type: 'error', code: 'stale_attempt', message: expect.stringMatching(/never sent to a relay/), jobId: queued }]],

@@ -231,8 +231,8 @@ describe('the content of a real house', () => {
   it("marks as Home Assistant's exactly the paths the relay protects", () => {
     for (const file of house.host) expect(isProtected(file.path), file.path).toBe(file.ownership === 'protected');
     for (const file of house.ownedByHost) expect(isProtected(file.path), file.path).toBe(true);
-    const owned = new Set(house.ownedByHost.map((f) => f.path));
-    for (const entry of house.repo) if (!owned.has(entry.path)) expect(isProtected(entry.path), entry.path).toBe(false);
+    for (const entry of house.deployed) expect(isProtected(entry.path), entry.path).toBe(false);
+    expect(house.deployed.length + house.ownedByHost.length).toBe(house.repo.length);
   });
 });
 

@@ -69,6 +69,8 @@ export interface RealHouseTree {
   absoluteLinks: readonly TreeLink[];
   /** Repository paths Home Assistant owns on the host (committed bytecode, placeholder secrets): a deploy must leave them. */
   ownedByHost: readonly TreeFile[];
+  /** What a deploy puts on the host: the repository without the paths Home Assistant owns there. */
+  deployed: readonly TreeEntry[];
   /** Host paths a deploy must never write or delete (protected), and those add-ons write beside the repository's files (unmanaged). */
   protectedOnHost: readonly string[];
   unmanagedOnHost: readonly string[];
@@ -115,6 +117,7 @@ export function buildRealHouse(options: RealHouseOptions): RealHouseTree {
     links,
     absoluteLinks: links.filter((l) => l.absolute),
     ownedByHost: files.filter((f) => f.ownedByHost !== undefined),
+    deployed: repo.filter((e) => e.kind === 'symlink' || e.ownedByHost === undefined),
     protectedOnHost: host.filter((h) => h.ownership === 'protected').map((h) => h.path),
     unmanagedOnHost: host.filter((h) => h.ownership === 'unmanaged').map((h) => h.path),
     oddNames: ODD_NAMES.map((d) => d.path),

@@ -123,7 +123,7 @@ export interface HouseFacts {
   automations: number;
   scripts: number;
   scenes: number;
-  /** Folder names under custom_components/ and www/community/, for .storage content. */
+  /** The custom integrations (folders of custom_components/) and HACS cards (of www/community/) the house has. */
   integrations: string[];
   cards: string[];
 }

@@ -3,7 +3,8 @@
 // (identifiers, punctuation, keywords, property names, string literals), copied byte by byte into
 // the output. It reads as nonsense but has the format's character statistics, so it compresses
 // like the real thing (~3.5x for JavaScript with gzip), and no two files share runs longer than a
-// token, so git's deltas find nothing between them either. ~10x faster than building records.
+// token, so git's deltas find nothing between them either. About 7x faster than building records
+// (JavaScript: ~280 MiB/s against ~40).
 import { Prng } from './random.ts';
 import { words } from './text.ts';
 

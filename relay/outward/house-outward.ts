@@ -62,26 +62,36 @@ function describe(job: JobMessage, outcome: JobOutcome): string {
   return `${outcome.status === 'rolled_back' ? 'Rolled back' : 'Failed'}: ${outcome.reason ?? 'a step failed'}`;
 }
 
+/**
+ * Text shown as Markdown in Home Assistant taken literally: the commit subject and who asked come
+ * from the edge, which may not put a link, an image or a heading in front of the owner.
+ */
+export function literalMarkdown(text: string): string {
+  // Markdown's punctuation escaped, and a bare address kept from turning into a link by itself.
+  return text.replace(/[\\`*_{}[\]()<>#+!|~-]/g, '\\$&').replace(/:\/\//g, '\\://').replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`);
+}
+
 /** Title and text of the persistent notification, or null when the outcome needs none. */
 export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { title: string; message: string } | null {
   const what = job.kind === 'rollback' ? `Rollback to ${shortSha(job.sha)}` : `Deploy of ${shortSha(job.sha)}`;
-  const subject = subjectOf(job);
+  const subject = literalMarkdown(subjectOf(job));
+  const reason = literalMarkdown(outcome.reason ?? 'a step failed');
   const lines = [
     `**Target:** ${job.target}`,
     ...(subject ? [`**Commit:** ${shortSha(job.sha)} ${subject}`] : []),
     `**Deployment:** [${job.jobId}](${url})`,
-    `**Asked by:** ${job.requestedBy}`,
+    `**Asked by:** ${literalMarkdown(job.requestedBy)}`,
   ];
   switch (outcome.status) {
     case 'rolled_back':
       return {
         title: `Lanyard: ${what} rolled back`,
-        message: [`The deploy failed and Lanyard restored the previous configuration.`, '', `**Reason:** ${outcome.reason ?? 'a step failed'}`, ...lines].join('\n'),
+        message: [`The deploy failed and Lanyard restored the previous configuration.`, '', `**Reason:** ${reason}`, ...lines].join('\n'),
       };
     case 'failed':
       return {
         title: `Lanyard: ${what} failed`,
-        message: [`**Reason:** ${outcome.reason ?? 'a step failed'}`, ...lines].join('\n'),
+        message: [`**Reason:** ${reason}`, ...lines].join('\n'),
       };
     case 'succeeded':
       return job.kind === 'rollback'

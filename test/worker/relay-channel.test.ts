@@ -42,6 +42,24 @@ describe('relay authentication', () => {
     expect((await apiCall('/deployments/home/audit', 'admin')).body.entries).toEqual(trail);
   });
 
+  it('a leaked relay token opens only its own targets\' relay channel: not the API, not another target, and its jobs name a commit, never content or a command', async () => {
+    const asApi = await call('/api/deployments/home/status', { headers: { Authorization: 'Bearer relay-token-home' } });
+    expect(asApi.status).toBe(401);
+    const elsewhere = await call('/relay/connect?target=gated', { headers: { Upgrade: 'websocket', Authorization: 'Bearer relay-token-home' } });
+    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.webSocket).toBeNull();
+
+    const relay = await connectRelay('cabin');
+    const id = await deployOn('cabin', 'what-a-relay-is-told');
+    const job = await relay.next('job');
+    // Everything a job carries: ids of strict shapes, a commit, and short text for the house's sensor.
+    expect(Object.keys(job).sort()).toEqual(['attempt', 'backupId', 'commitMessage', 'driftPolicy', 'jobId', 'kind', 'ref', 'requestedBy', 'sha', 'target', 'type']);
+    expect(job).toMatchObject({ jobId: id, target: 'cabin', sha: fakeSha('what-a-relay-is-told'), ref: 'refs/heads/cabin' });
+    relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: {} as never });
+    await relay.next('recorded');
+    relay.close();
+  });
+
   it('accepts a token stored hashed as sha256:<hex>', async () => {
     const relay = await connectRelay('gated', 'gated-relay-token');
     expect(relay.received[0]).toMatchObject({ type: 'welcome', target: 'gated' });

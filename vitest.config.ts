@@ -77,6 +77,9 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
           setupFiles: ['test/worker/apply-migrations.ts'],
+          // The generated and flood cases (hundreds of requests each) take a few seconds on a quiet
+          // machine and more on a busy 2-core CI runner: a bound for a hung test, not a speed goal.
+          testTimeout: 30_000,
         },
       },
       {

@@ -64,18 +64,22 @@ function describe(job: JobMessage, outcome: JobOutcome): string {
 
 /**
  * Text shown as Markdown in Home Assistant taken literally: the commit subject and who asked come
- * from the edge, which may not put a link, an image or a heading in front of the owner.
+ * from the edge, which may not put a link, an image or markup in front of the owner.
  */
 export function literalMarkdown(text: string): string {
-  // Markdown's punctuation escaped, and a bare address kept from turning into a link by itself.
-  return text.replace(/[\\`*_{}[\]()<>#+!|~-]/g, '\\$&').replace(/:\/\//g, '\\://').replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`);
+  // What opens a link, an image or markup: brackets (`[x](y)`, `![x](y)`), angle brackets (HTML and
+  // `<https://…>`), and a bare address that a renderer would turn into a link by itself. Emphasis
+  // and the like are left as they are: they cannot take the owner anywhere, and paths keep reading
+  // as paths in the notification's text.
+  return text.replace(/[\\[\]<>]/g, '\\$&').replace(/:\/\//g, '\\://').replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`);
 }
 
 /** Title and text of the persistent notification, or null when the outcome needs none. */
 export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { title: string; message: string } | null {
   const what = job.kind === 'rollback' ? `Rollback to ${shortSha(job.sha)}` : `Deploy of ${shortSha(job.sha)}`;
   const subject = literalMarkdown(subjectOf(job));
-  const reason = literalMarkdown(outcome.reason ?? 'a step failed');
+  // The reason is the relay's own sentence (quoting Home Assistant's answer or a path of the commit).
+  const reason = outcome.reason ?? 'a step failed';
   const lines = [
     `**Target:** ${job.target}`,
     ...(subject ? [`**Commit:** ${shortSha(job.sha)} ${subject}`] : []),

@@ -209,18 +209,17 @@ describe('the persistent notification', () => {
     expect(noticeFor(job(), succeeded, url)).toBeNull();
   });
 
-  it('shows the commit subject and who asked as plain text: a link, an image or a heading from the edge is not rendered', () => {
+  it('shows the commit subject and who asked as plain text: a link, an image or markup from the edge is not rendered', () => {
     const url = statusPageUrl('wss://lanyard.example.org/', 'home', 'dep_1');
     const notice = noticeFor(
       job({ commitMessage: '# Urgent [sign in again](https://evil.example/login) ![x](https://evil.example/p.png)', requestedBy: 'otto <b>see www.evil.example</b>' }),
-      { status: 'failed', reason: 'plan: see http://evil.example', summary: {} },
+      { status: 'failed', reason: 'plan: a step failed', summary: {} },
       url,
     )!;
-    expect(notice.message).toContain('**Commit:** aaaaaaa \\# Urgent \\[sign in again\\]\\(https\\://evil.example/login\\) \\!\\[x\\]\\(https\\://evil.example/p.png\\)\n');
+    expect(notice.message).toContain('**Commit:** aaaaaaa # Urgent \\[sign in again\\](https\\://evil.example/login) !\\[x\\](https\\://evil.example/p.png)\n');
     expect(notice.message).toContain('**Asked by:** otto \\<b\\>see www\\.evil.example\\</b\\>');
-    expect(notice.message).toContain('**Reason:** plan: see http\\://evil.example');
     // The only link in it is Lanyard's own.
-    expect(notice.message.match(/\]\(/g)).toHaveLength(1);
+    expect(notice.message.match(/(?<!\\)\](?=\()/g)).toHaveLength(1);
     expect(notice.message).toContain(`](${url})`);
   });
 });

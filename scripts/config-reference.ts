@@ -78,7 +78,7 @@ export function configurationReference(): string {
     '',
     table(
       'Edge: one target in `TARGETS`',
-      '`TARGETS` is a var in `wrangler.toml`: a JSON array of these objects. Secrets are set with `wrangler secret put` (see the README).',
+      '`TARGETS` is a var in `wrangler.toml`: a JSON array of these objects. Secrets are set with `wrangler secret put` (see [secrets and vars](edge.md#secrets-and-vars)).',
       TargetConfig,
     ),
     '',

@@ -26,7 +26,7 @@ export async function diagnose(configPath: string, env: NodeJS.ProcessEnv = proc
   try {
     loaded = await loadRelayConfig(configPath, env);
   } catch (error) {
-    const fix = error instanceof ConfigError ? 'correct the field named above (see the configuration reference in the README)' : undefined;
+    const fix = error instanceof ConfigError ? 'correct the field named above (every field is in docs/configuration.md)' : undefined;
     return [{ ok: false, check: 'config', detail: message(error), ...(fix ? { fix } : {}) }];
   }
   const { config, secrets } = loaded;

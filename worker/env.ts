@@ -28,7 +28,7 @@ export interface Env {
   GITHUB_TOKEN?: string;
   /** A Slack incoming webhook URL: a message when a deploy fails or is rolled back (and on success if asked). */
   SLACK_WEBHOOK_URL?: string;
-  /** A URL that receives every notification as signed JSON (see README, "Outward"). */
+  /** A URL that receives every notification as signed JSON (see docs/outward.md). */
   NOTIFY_WEBHOOK_URL?: string;
   /** The HMAC-SHA256 key of `X-Lanyard-Signature`; required with NOTIFY_WEBHOOK_URL. */
   NOTIFY_WEBHOOK_SECRET?: string;

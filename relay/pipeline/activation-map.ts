@@ -1,6 +1,6 @@
 // Decides how Home Assistant must pick up a deploy: nothing, a reload of the domains whose files
 // changed, or a restart. The map from file to need is data (ACTIVATION_RULES, first match wins),
-// so the README can list it and a test can check every reload it names is one HA offers. When in
+// so the docs can list it and a test can check every reload it names is one HA offers. When in
 // doubt it restarts: a needless restart costs a minute of downtime; a missing one leaves the house
 // running the old configuration while the status page says "deployed".
 //

@@ -10,7 +10,7 @@
 import { globMatcher, normaliseGlob } from './path-safety.ts';
 
 export interface ProtectedPath {
-  /** How the README and messages name it. */
+  /** How the docs and messages name it. */
   name: string;
   /** Globs (relative to the config root, matched with dotfiles included) that it covers. */
   globs: readonly string[];

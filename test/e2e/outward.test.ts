@@ -79,7 +79,7 @@ async function githubStates(id: string, expected: string[]): Promise<string[]> {
   }, 30_000, 100);
 }
 
-/** How the README tells receivers to check a Lanyard webhook: signature, timestamp, replay. */
+/** How docs/outward.md tells receivers to check a Lanyard webhook: signature, timestamp, replay. */
 function verifyLanyardWebhook(secret: string, rawBody: string, headers: Record<string, string | string[] | undefined>, seen: Set<string>, now = Date.now()): { ok: true; body: any } | { ok: false; why: string } {
   const expected = `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
   const given = String(headers['x-lanyard-signature'] ?? '');

@@ -97,7 +97,7 @@ async function expectBackupKept(backupId: string): Promise<void> {
   expect(createHash('sha256').update(archive).digest('hex'), `archive of ${backupId}`).toBe(record.archive.sha256);
 }
 
-/** What recovery promises for a job interrupted at `step` (README, "The journal"). */
+/** What recovery promises for a job interrupted at `step` (docs/relay.md, "The journal"). */
 function promisedOutcome(step: string | null, finished: boolean): Outcome {
   if (finished) return 'succeeded';
   if (step === null || ['fetch', 'plan', 'drift', 'backup'].includes(step)) return 'succeeded'; // run again from the start

@@ -1,7 +1,7 @@
 // The generic JSON webhook: the notification as JSON, signed the way GitHub signs its webhooks
 // (`sha256=` + hex HMAC-SHA256 of the raw body), so any receiver that verifies GitHub's
 // X-Hub-Signature-256 can verify this too. Replays are stopped by the `timestamp` inside the signed
-// body (the `X-Lanyard-Timestamp` header is a copy) and by `deliveryId`; see the README for how a
+// body (the `X-Lanyard-Timestamp` header is a copy) and by `deliveryId`; see docs/outward.md for how a
 // receiver checks all three. The body is built at each attempt, so a retry carries a fresh timestamp.
 import { attempt, type Attempt } from './attempt.ts';
 import { USER_AGENT } from './github.ts';

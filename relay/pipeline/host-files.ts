@@ -86,8 +86,11 @@ async function runHashing(host: TargetHost, root: string, script: string, stdin?
   if (hashed.code !== 0 && unreadable.length) {
     throw new HostError(
       'config_unreadable',
-      `the relay's user cannot read ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ` and ${unreadable.length - 10} more` : ''} in ${root} on ${host.description} (permission denied): ` +
-        'it must be able to read every file of the config to back it up and compare it; give it read access (chown or chmod). Nothing was written.',
+      withWayOut(
+        `the relay's user cannot read ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ` and ${unreadable.length - 10} more` : ''} in ${root} on ${host.description} (permission denied), so nothing was written`,
+        // Excluding them would not help: every file is read, deployed or not, to back it up and compare it.
+        { kind: 'change', action: "give the relay's user read access to them (chown, chmod or setfacl): it reads every file of the config to back it up and to compare it", globs: [] },
+      ),
     );
   }
   if (hashed.code !== 0) {

@@ -119,7 +119,7 @@ describe('host faults', () => {
         await chown(locked, uid, gid);
         await chmod(locked, mode & 0o777);
       },
-      reason: /the relay's user cannot read groups\.yaml in .* \(permission denied\)/,
+      reason: /the relay's user cannot read groups\.yaml in .* \(permission denied\), so nothing was written; fix: give the relay's user read access to them \(chown, chmod or setfacl\)/,
     });
   });
 

@@ -77,7 +77,7 @@ function rootsOf(roots: ConfigRoots): string[] {
   return [...new Set((typeof roots === 'string' ? [roots] : roots).map(trimTrailingSlashes))];
 }
 
-/** The config folder in messages: `/srv/homeassistant/config (/config inside Home Assistant's container)`. */
+/** The config folder in messages: `/srv/homeassistant/config (/config inside Home Assistant's containers)`. */
 function folderName(roots: ConfigRoots): string {
   const [host, ...seen] = rootsOf(roots);
   const others = seen.filter((path) => path !== host);

@@ -224,6 +224,7 @@ describe('a real house whose links name /config and /homeassistant, on a host wh
     expect(await snapshotTree(house.configRoot)).toEqual(before);
   });
 
+  // The commit is the one of the case above, with its four links out of the folder.
   it('refuses such a commit before the host is listed or hashed: not one command runs on it, even where hashing would fail', async () => {
     // A file the relay's user cannot read: hashing the host would fail on it, and say so.
     const trap = join(house.configRoot, 'packages/locked.yaml');

@@ -35,6 +35,12 @@ export const EdgeConfig = z
   })
   .strict();
 
+/**
+ * Where Home Assistant sees its config folder inside its own container (Home Assistant OS,
+ * Supervised, Container): public configurations write absolute links against it.
+ */
+export const DEFAULT_HOME_ASSISTANT_CONFIG_PATHS: readonly string[] = ['/config'];
+
 /** Where a stock Home Assistant is reached on the LAN when the config does not say: its SSH and its API. */
 export const DEFAULT_HOME_ASSISTANT_HOST = '192.168.1.155';
 
@@ -59,6 +65,20 @@ export const HostConfig = z
     transport: z.enum(['local', 'ssh']).default('ssh').describe('`ssh` to reach the HA host, `local` when the relay runs on it.'),
     ssh: SshConfig.optional().describe('Required when transport is ssh.'),
     configRoot: z.string().default('/config').describe('Home Assistant\'s config folder on the host.'),
+    homeAssistantConfigPaths: z
+      .array(
+        z
+          .string()
+          .refine((path) => isAbsolute(path), 'must be an absolute path, such as /config')
+          .refine((path) => path.split('/').some((part) => part !== '' && part !== '.'), 'cannot be "/": every absolute link would then count as a link into the config folder')
+          .refine((path) => !path.split('/').includes('..'), 'cannot contain ".."'),
+      )
+      .default([...DEFAULT_HOME_ASSISTANT_CONFIG_PATHS])
+      .describe(
+        'Where Home Assistant (and its add-ons) see `configRoot` from inside their containers. A symlink whose target starts with one of these paths (`/config/custom_components/x`) is checked as a link into the config folder and deployed with its text unchanged; it works where the path exists, inside those containers, not on the host itself. ' +
+          '`/config` suits Home Assistant OS, Supervised and Container installs; the add-on sets `/config` and `/homeassistant` (where add-ons see the folder since Supervisor 2023.11). ' +
+          'On a Core install (Home Assistant in a Python venv, no container) set `[]`: Home Assistant reads links on the host, where `/config` is not its folder; commit relative links instead. `configRoot` itself always counts.',
+      ),
     backupDir: z.string().default('/backup').describe('Where backups are written on the host.'),
   })
   .strict()
@@ -68,6 +88,14 @@ export const HostConfig = z
       if (!isAbsolute(host[key])) ctx.addIssue({ code: 'custom', path: [key], message: 'must be an absolute path' });
     }
   });
+
+/**
+ * The config folder as absolute link targets may name it: where the relay reaches it on the host,
+ * then where Home Assistant and its add-ons see it. What link-resolution.ts reads absolute links against.
+ */
+export function configRootsOf(host: Pick<z.infer<typeof HostConfig>, 'configRoot' | 'homeAssistantConfigPaths'>): string[] {
+  return [host.configRoot, ...host.homeAssistantConfigPaths];
+}
 
 export const HomeAssistantConfig = z
   .object({

@@ -32,6 +32,9 @@ umask 077
   echo "host:"
   echo "  transport: local"
   echo "  configRoot: $(printf '%s' "$HA_CONFIG" | jq -R .)"
+  # Absolute links in a configuration name it as Home Assistant sees it (/config) or as add-ons do
+  # since Supervisor 2023.11 (/homeassistant): both are this folder.
+  echo "  homeAssistantConfigPaths: [\"/config\", \"/homeassistant\"]"
   echo "  backupDir: $(printf '%s' "$BACKUP/lanyard" | jq -R .)"
   echo "homeAssistant:"
   echo "  requiredEntities: $(jq -c '.required_entities // []' "$OPTIONS")"

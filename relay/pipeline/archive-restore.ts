@@ -11,6 +11,7 @@
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { acceptStaged, selectRestore, type ArchiveEntry, type ArchiveSkip, type HostListing, type StagedEntry } from './archive-rules.ts';
 import { HostError, moveIntoPlace, UNHASHED_FOLDERS } from './host-files.ts';
+import type { ConfigRoots } from './link-resolution.ts';
 
 /** Where a restore's entries wait before they are moved into place (under `.lanyard/`, protected). */
 export const RESTORE_STAGING = '.lanyard/restore';
@@ -25,8 +26,8 @@ export interface RestoreReport {
 }
 
 export interface RestoreRules {
-  /** The config folder as the host sees it, for absolute link targets. */
-  configRoot: string;
+  /** The config folder as the host sees it, then as Home Assistant does: for absolute link targets. */
+  configRoot: ConfigRoots;
   /** The owner's protected globs (relay config and lanyard.yaml), added to the built-in ones. */
   protect: readonly string[];
 }

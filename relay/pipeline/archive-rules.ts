@@ -4,7 +4,7 @@
 // the archive or its record holds: an archive made by an older Lanyard, or one changed on the host,
 // may name protected files, `..` or absolute paths, links, hard links or devices. Pure functions of
 // the archive's listing and the host's, so every rule is tested without a host.
-import { LinkTree, linkRefusal, type LinkResolution, type TreeEntry } from './link-resolution.ts';
+import { LinkTree, linkRefusal, type ConfigRoots, type LinkResolution, type TreeEntry } from './link-resolution.ts';
 import { normaliseRepoPath, PathRefused } from './path-safety.ts';
 import { protectedPathMatcher, type ProtectionMatch } from './protected-paths.ts';
 
@@ -167,7 +167,7 @@ export interface StagedEntry {
  * selected paths, regular files with no other hard link, and links that, followed through the
  * host's links and the restored ones, stay inside the config folder and away from protected data.
  */
-export function acceptStaged(selected: readonly string[], staged: readonly StagedEntry[], host: HostListing, configRoot: string, protect: readonly string[]): { write: string[]; skipped: ArchiveSkip[] } {
+export function acceptStaged(selected: readonly string[], staged: readonly StagedEntry[], host: HostListing, configRoot: ConfigRoots, protect: readonly string[]): { write: string[]; skipped: ArchiveSkip[] } {
   const protection = protectedPathMatcher(protect);
   // In the archive's order, whatever order find saw them in.
   const byPath = new Map(staged.map((entry) => [entry.path, entry]));

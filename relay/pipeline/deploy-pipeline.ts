@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Activation, DeploymentSummary, DriftPolicy, StepName } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
-import type { LoadedConfig } from '../config.ts';
+import { configRootsOf, type LoadedConfig } from '../config.ts';
 import { firstLine, shortSha } from '../../shared/commit.ts';
 import { backoffDelay, type BackoffPolicy } from '../channel/backoff.ts';
 import { HomeAssistantClient, type RestartRequest } from '../home-assistant/client.ts';
@@ -32,7 +32,8 @@ import { checkWritable, hashLiveTree, LiveHashCache, MOVE_CHUNK, moveIntoPlace, 
 import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
 import { ManifestStore } from './manifest-store.ts';
 import type { Manifest } from './manifest.ts';
-import { planDeployment, type Plan } from './plan.ts';
+import { checkCommit } from './commit-checks.ts';
+import { PathsRefused, planOnHost, type Plan } from './plan.ts';
 import { compressUpload } from './upload.ts';
 
 /** Steps after which the host may differ from the backup: a crash here means restore. */
@@ -118,6 +119,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   });
   const manifests = new ManifestStore(join(config.stateDir, 'manifests'), config.edge.target, config.host.configRoot);
   const root = config.host.configRoot;
+  // Absolute links are read as Home Assistant reads them: `/config/x` is this folder's `x`.
+  const configRoots = configRootsOf(config.host);
   const backupDir = config.host.backupDir;
   // What the last plan hashed on the host: the next plan reads only the files written since.
   const liveHashes = new LiveHashCache();
@@ -206,7 +209,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
       });
       if (lanyard) protect.push(...lanyard.protect);
     }
-    return restoreArchive(target, root, backup.archive.path, backup.absent, { configRoot: root, protect });
+    return restoreArchive(target, root, backup.archive.path, backup.absent, { configRoot: configRoots, protect });
   }
 
   const restoredSummary = (b: BackupRecord, r: RestoreReport) =>
@@ -300,30 +303,37 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     const driftPolicy = driftPolicyOf(job.driftPolicy, config.deploy.allowDriftOverwrite);
     await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
 
-    const target = await host();
     const subfolder = config.git.subfolder;
     const lanyard = await readLanyardFile(job.sha, subfolder);
     // The manifest in force, read once: the plan compares with it and the backup records it.
     let previousManifest: Manifest | null = null;
+    // Reached only once the commit itself passed: a commit refused for what it holds alone never
+    // touches the host, not even to connect.
+    let target!: TargetHost;
     const plan: Plan = await steps.step(
       'plan',
       async () => {
-        // Both sides read the whole config to hash it: the relay its commit, the host its files.
-        // Side by side, as rsync's sender and receiver do, not one after the other.
-        const [commitFiles, live, previous] = await Promise.all([git.listCommitFiles(job.sha, subfolder || undefined), hashLiveTree(target, root, liveHashes), manifests.read(target)]);
-        previousManifest = previous;
-        const planned = planDeployment({
-          commitSha: job.sha,
+        // Everything the commit alone decides comes first: a refused first deploy of 15,000 files
+        // costs the git listing, not a hashing of the whole host.
+        const commitFiles = await git.listCommitFiles(job.sha, subfolder || undefined);
+        const commit = checkCommit({
           commitFiles: commitFiles.files,
           submodules: commitFiles.skipped,
-          liveFiles: live.files,
-          unhashedLivePaths: live.unhashed,
-          previousManifest: previous,
           include: config.deploy.include,
           repoInclude: lanyard.include,
           exclude: [...config.deploy.exclude, ...lanyard.exclude],
           protect: [...config.deploy.protect, ...lanyard.protect],
-          configRoot: root,
+          configRoot: configRoots,
+        });
+        if (commit.refused.length) throw new StepFailure('plan', 'path_refused', new PathsRefused(commit.refused).message);
+        target = await host();
+        const [live, previous] = await Promise.all([hashLiveTree(target, root, liveHashes), manifests.read(target)]);
+        previousManifest = previous;
+        const planned = planOnHost(commit, {
+          commitSha: job.sha,
+          liveFiles: live.files,
+          unhashedLivePaths: live.unhashed,
+          previousManifest: previous,
           driftPolicy,
         });
         // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.

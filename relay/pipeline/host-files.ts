@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import { CodedError } from '../coded-error.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
+import { globOfPath, withWayOut } from './way-out.ts';
 
 export interface LiveFile {
   path: string;
@@ -85,8 +86,11 @@ async function runHashing(host: TargetHost, root: string, script: string, stdin?
   if (hashed.code !== 0 && unreadable.length) {
     throw new HostError(
       'config_unreadable',
-      `the relay's user cannot read ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ` and ${unreadable.length - 10} more` : ''} in ${root} on ${host.description} (permission denied): ` +
-        'it must be able to read every file of the config to back it up and compare it; give it read access (chown or chmod). Nothing was written.',
+      withWayOut(
+        `the relay's user cannot read ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ` and ${unreadable.length - 10} more` : ''} in ${root} on ${host.description} (permission denied), so nothing was written`,
+        // Excluding them would not help: every file is read, deployed or not, to back it up and compare it.
+        { kind: 'change', action: "give the relay's user read access to them (chown, chmod or setfacl): it reads every file of the config to back it up and to compare it", globs: [] },
+      ),
     );
   }
   if (hashed.code !== 0) {
@@ -410,6 +414,9 @@ export async function checkWritable(host: TargetHost, root: string, toWrite: str
   ].join('\n');
   const out = (await runChecked(host, 'checking that the config may be written', script)).toString('utf8');
   const readOnly = new Map<string, string[]>();
+  // What leaves the blocked files out and nothing else: the files directly in a folder that exists
+  // (`packages/*`), everything in one still to be made under a read-only one (`www/new/`).
+  const excludes: string[] = [];
   for (const line of out.split('\n')) {
     const [folder, blocking] = line.split('\t');
     if (!folder || !blocking) continue;
@@ -417,6 +424,8 @@ export async function checkWritable(host: TargetHost, root: string, toWrite: str
     const known = readOnly.get(blocking);
     if (known) known.push(...blocked);
     else readOnly.set(blocking, blocked);
+    if (!blocked.length || folder === '.') continue;
+    excludes.push(folder === blocking ? `${globOfPath(folder)}/*` : globOfPath(folder, { folder: true }));
   }
   if (!readOnly.size) return;
   const described = [...readOnly].map(([folder, paths]) => {
@@ -425,12 +434,21 @@ export async function checkWritable(host: TargetHost, root: string, toWrite: str
   });
   throw new HostError(
     'config_read_only',
-    `the config path ${described.join(', ')} is read-only for the relay's user on ${host.description}: give it write access (chown or chmod), or leave those files out of the deploy (deploy.exclude, or exclude in lanyard.yaml). Nothing was written.`,
+    withWayOut(`the config path ${described.join(', ')} is read-only for the relay's user on ${host.description}, so nothing was written`, {
+      kind: 'change',
+      action: "give the relay's user write access there (chown, chmod or setfacl)",
+      globs: excludes.slice(0, 10),
+    }),
   );
 }
 
+/**
+ * A regular file's bytes, or null when there is none. A link is never followed, and reads as none:
+ * a deployed link may name a path that exists only inside Home Assistant's container (`/config/…`),
+ * and on the host the same text can lead anywhere.
+ */
 export async function readHostFile(host: TargetHost, path: string): Promise<Buffer | null> {
-  const result = await host.run(`if [ -f ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`);
+  const result = await host.run(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`);
   if (result.code === 44) return null;
   if (result.code !== 0) throw new HostError('host_command_failed', `reading ${path} failed on ${host.description}: ${result.stderr.trim()}`);
   return result.stdout;

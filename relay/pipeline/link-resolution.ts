@@ -4,9 +4,18 @@
 // `p/q/y -> ../../t`, the link `www/x -> ../p/q/y/../.storage` reads as `p/q/.storage` but the
 // kernel reaches `.storage`. A link is refused when the walk leaves the config folder at any point,
 // passes through or ends at a protected path, ends at the config folder itself, ends at a folder
-// that holds a protected path or a link that does, or needs more than 40 links (ELOOP).
+// that holds a secret protected path (not bytecode: protected-paths.ts) or a link that is refused
+// itself, or needs more than 40 links (ELOOP).
+//
+// An absolute target is read as Home Assistant reads it: `/config/x` is the config folder's `x`
+// when Home Assistant sees the folder at `/config` inside its container, wherever the relay reaches
+// it on the host (ConfigRoots). The link is deployed with its text unchanged; the host's own kernel
+// may find nothing there, and the relay itself never follows a link on the host (host-files.ts,
+// archive-restore.ts list, hash and archive links as links).
+import { posix } from 'node:path';
 import { PathRefused } from './path-safety.ts';
 import type { ProtectionMatch } from './protected-paths.ts';
+import { globOfPath, type WayOut } from './way-out.ts';
 
 /** As many links as Linux follows in one lookup before it answers ELOOP. */
 export const MAX_LINK_HOPS = 40;
@@ -33,25 +42,68 @@ export class LinkTree {
       else this.links.delete(entry.path);
     }
   }
+
+  /** The same tree with the link at `path` pointing at `target` instead. */
+  withLink(path: string, target: string): LinkTree {
+    const copy = new LinkTree([]);
+    for (const known of this.paths) copy.paths.add(known);
+    for (const [link, to] of this.links) copy.links.set(link, to);
+    copy.paths.add(path);
+    copy.links.set(path, target);
+    return copy;
+  }
 }
+
+/**
+ * Where the config folder is, as an absolute link target may name it: first the path the relay
+ * reaches it at on the host (`host.configRoot`), then the paths Home Assistant and its add-ons see
+ * it at inside their containers (`host.homeAssistantConfigPaths`, e.g. `/config`). A single
+ * string is the host path alone.
+ */
+export type ConfigRoots = string | readonly string[];
+
+/**
+ * The paths public configurations write absolute links against: Home Assistant's own `/config`,
+ * and `/homeassistant`, where add-ons see the folder since Supervisor 2023.11. Used only to offer
+ * the relative link a refused one stands for, never to accept a link.
+ */
+const WELL_KNOWN_HOME_ASSISTANT_PATHS = ['/config', '/homeassistant'];
 
 function trimTrailingSlashes(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
+function rootsOf(roots: ConfigRoots): string[] {
+  return [...new Set((typeof roots === 'string' ? [roots] : roots).map(trimTrailingSlashes))];
+}
+
+/** The config folder in messages: `/srv/homeassistant/config (/config inside Home Assistant's containers)`. */
+function folderName(roots: ConfigRoots): string {
+  const [host, ...seen] = rootsOf(roots);
+  const others = seen.filter((path) => path !== host);
+  return others.length ? `${host} (${others.join(' or ')} inside Home Assistant's containers)` : `${host}`;
+}
+
+function partsOf(path: string): string[] {
+  return path.split('/').filter((part) => part !== '' && part !== '.');
+}
+
 /**
- * The config-relative path an absolute link target names, or null when it is not under
- * `configRoot` (the folder as the host sees it, e.g. `/config`). The part after the root is kept as
- * written, `..` included, so the walk follows it through links as the kernel would. The one place
- * that maps host paths onto the config folder: a later mapping of `/config/...` onto another root
- * belongs here.
+ * The config-relative path an absolute link target names, or null when it is under none of
+ * `roots` (the folder as the host and Home Assistant see it: `/srv/homeassistant/config`,
+ * `/config`). The longest root that matches wins. The part after the root is kept as written,
+ * `..` included, so the walk follows it through links as the kernel would. The one place that maps
+ * absolute targets onto the config folder.
  */
-export function configRelativeTarget(target: string, configRoot: string): string | null {
-  const rootParts = trimTrailingSlashes(configRoot).split('/').filter((part) => part !== '' && part !== '.');
-  const parts = target.split('/').filter((part) => part !== '' && part !== '.');
-  if (rootParts.includes('..')) return null;
-  for (let i = 0; i < rootParts.length; i++) if (parts[i] !== rootParts[i]) return null;
-  return parts.slice(rootParts.length).join('/');
+export function configRelativeTarget(target: string, roots: ConfigRoots): string | null {
+  const parts = partsOf(target);
+  let best: number | null = null;
+  for (const root of rootsOf(roots)) {
+    const rootParts = partsOf(root);
+    if (rootParts.includes('..')) continue;
+    if (rootParts.every((part, i) => parts[i] === part) && (best === null || rootParts.length > best)) best = rootParts.length;
+  }
+  return best === null ? null : parts.slice(best).join('/');
 }
 
 /** Why a link cannot be kept, in the terms of PathProblem. */
@@ -79,8 +131,8 @@ function hop(path: string, target: string): string {
  * each component, once links are replaced by their targets) must stay inside the config folder
  * and must not be protected.
  */
-export function resolveLink(tree: LinkTree, path: string, configRoot: string, protection: Protection): LinkResolution {
-  const root = trimTrailingSlashes(configRoot);
+export function resolveLink(tree: LinkTree, path: string, configRoot: ConfigRoots, protection: Protection): LinkResolution {
+  const root = folderName(configRoot);
   const first = tree.links.get(path);
   if (first === undefined) return { ok: true, resolved: path, through: [] };
   const through: string[] = [];
@@ -90,7 +142,7 @@ export function resolveLink(tree: LinkTree, path: string, configRoot: string, pr
 
   const follow = (target: string): LinkResolution | null => {
     if (target.startsWith('/')) {
-      const inside = configRelativeTarget(target, root);
+      const inside = configRelativeTarget(target, configRoot);
       if (inside === null) return { ok: false, problem: 'symlink-escapes', at: null, why: `points outside the config folder ${root}${through.length ? ` (at ${target})` : ''}`, through };
       current = [];
       pending = [...inside.split('/'), ...pending];
@@ -139,7 +191,7 @@ export function resolveLink(tree: LinkTree, path: string, configRoot: string, pr
  * that is unsafe itself; links under it that are safe lead to more folders, which are checked too.
  * `known` lists every path either side named (the host's listing and the incoming tree).
  */
-function exposedUnder(folder: string, tree: LinkTree, known: readonly string[], configRoot: string, protection: Protection, cache: Map<string, LinkResolution>): string | null {
+function exposedUnder(folder: string, tree: LinkTree, known: readonly string[], configRoot: ConfigRoots, protection: Protection, cache: Map<string, LinkResolution>): string | null {
   const seen = new Set<string>();
   const queue = [folder];
   while (queue.length) {
@@ -147,7 +199,8 @@ function exposedUnder(folder: string, tree: LinkTree, known: readonly string[], 
     if (seen.has(next)) continue;
     seen.add(next);
     const prefix = `${next}/`;
-    const guarded = known.find((path) => path.startsWith(prefix) && protection(path));
+    // Only what a reader could learn from: a custom integration's folder holds its __pycache__/.
+    const guarded = known.find((path) => path.startsWith(prefix) && protection(path)?.secret);
     if (guarded) return `${guarded}, which is protected`;
     for (const [link] of tree.links) {
       if (!link.startsWith(prefix)) continue;
@@ -160,17 +213,30 @@ function exposedUnder(folder: string, tree: LinkTree, known: readonly string[], 
   return null;
 }
 
-/** The sentence that closes every refusal: what the owner can do about it. */
-function remedy(link: string): string {
-  const quoted = JSON.stringify(link);
-  return `commit a link that stays inside the config folder and away from protected data, or leave it out of the deploy with deploy.exclude: [${quoted}] in the relay config or exclude: [${quoted}] in lanyard.yaml`;
+/**
+ * The relative link an absolute one written against Home Assistant's view stands for, when that
+ * relative link would be kept: `custom_components/x -> /config/custom_components/y` is
+ * `custom_components/x -> y`. Null when the target is relative, names no config path, or the
+ * relative link would be refused too (it reaches protected data, say).
+ */
+function relativeEquivalent(tree: LinkTree, path: string, target: string, configRoot: ConfigRoots, protection: Protection, known: readonly string[]): string | null {
+  if (!target.startsWith('/')) return null;
+  const inside = configRelativeTarget(target, [...rootsOf(configRoot), ...WELL_KNOWN_HOME_ASSISTANT_PATHS]);
+  if (inside === null || inside === '') return null;
+  const folder = posix.dirname(path);
+  // Without "..", the shortest relative path leads to the same place: the link's own folders are
+  // real folders (nothing is written beneath a link). With "..", it is kept as written, after
+  // climbing back to the root, so the walk meets the same links in the same order.
+  const relative = inside.split('/').includes('..') ? `${'../'.repeat(folder === '.' ? 0 : folder.split('/').length)}${inside}` : posix.relative(folder, inside);
+  if (relative === '' || relative.startsWith('/')) return null;
+  return linkRefusal(tree.withLink(path, relative), path, configRoot, protection, known) ? null : relative;
 }
 
 /** Judges one link in `tree`; null when the kernel would keep it inside and away from protected data. */
 export function linkRefusal(
   tree: LinkTree,
   path: string,
-  configRoot: string,
+  configRoot: ConfigRoots,
   protection: Protection,
   known: readonly string[],
   cache: Map<string, LinkResolution> = new Map(),
@@ -191,12 +257,13 @@ function withChain(why: string, through: readonly string[]): string {
 
 /**
  * The refusal of a deploy's link, naming the link, its target, where it leads and what the owner
- * can do. Null when the link is safe.
+ * can do: commit the relative link it stands for, when there is one that would be kept, or leave
+ * it out. Null when the link is safe.
  */
 export function refuseUnsafeLink(
   tree: LinkTree,
   path: string,
-  configRoot: string,
+  configRoot: ConfigRoots,
   protection: Protection,
   known: readonly string[],
   cache?: Map<string, LinkResolution>,
@@ -205,5 +272,7 @@ export function refuseUnsafeLink(
   if (target === undefined) return null;
   const refusal = linkRefusal(tree, path, configRoot, protection, known, cache);
   if (!refusal) return null;
-  return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}; ${remedy(path)}`, target);
+  const relative = relativeEquivalent(tree, path, target, configRoot, protection, known);
+  const wayOut: WayOut = relative ? { kind: 'relative-link', path, target: relative } : { kind: 'exclude', globs: [globOfPath(path)] };
+  return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}`, wayOut, target);
 }

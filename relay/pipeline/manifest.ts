@@ -14,7 +14,7 @@ export const FileEntrySchema = z
         try {
           if (normaliseRepoPath(path) !== path) ctx.addIssue({ code: 'custom', message: `not a normalised relative path (expected ${normaliseRepoPath(path)})` });
         } catch (error) {
-          ctx.addIssue({ code: 'custom', message: error instanceof PathRefused ? error.message : String(error) });
+          ctx.addIssue({ code: 'custom', message: error instanceof PathRefused ? error.what : String(error) });
         }
       })
       .describe('Relative to the config root, posix separators, normalised (no `.`, `..` or empty segments).'),

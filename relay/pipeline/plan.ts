@@ -2,7 +2,9 @@
 // which files Lanyard deployed before and must now delete, what is protected, unsafe, or was
 // changed on the host since the last deploy (drift), and the manifest to record if it succeeds.
 // A pure function of the commit's file list, the host's live hashes and the previous manifest,
-// so every rule here is tested without a host.
+// so every rule here is tested without a host. In two stages: checkCommit (commit-checks.ts)
+// decides what the commit alone decides, and the pipeline runs it before it touches the host;
+// planOnHost brings in the host's files, links and manifest.
 //
 // The rules a homeowner can rely on:
 // - Lanyard deletes only files its previous manifest lists. Files on the host it never deployed
@@ -30,20 +32,17 @@
 //   a host whose umask gives 0664 instead of 0644 does not rewrite every file on every deploy.
 import type { DriftPolicy } from '../../shared/deployment.ts';
 import { comparePaths, type FileEntry, type Manifest } from './manifest.ts';
+import { checkCommit, type CheckedCommit, type CommitInput, type ProtectedSkip } from './commit-checks.ts';
 import { LinkTree, refuseUnsafeLink, type LinkResolution } from './link-resolution.ts';
-import { checkLinkText, globMatcher, normaliseRepoPath, PathRefused } from './path-safety.ts';
-import { protectedPathMatcher } from './protected-paths.ts';
-import { LANYARD_FILE_NAME } from './lanyard-file.ts';
+import { PathRefused } from './path-safety.ts';
+import { globOfPath } from './way-out.ts';
 
-export const DEFAULT_CONFIG_ROOT = '/config';
+export { DEFAULT_CONFIG_ROOT, type ProtectedSkip } from './commit-checks.ts';
 
-export interface PlanInput {
+/** What the host says: its files, what Lanyard deployed there last, and how drift is treated. */
+export interface HostInput {
   /** The commit being deployed; recorded in the new manifest. */
   commitSha: string;
-  /** The commit's files from its git tree, relative to the repository root (or to `subfolder` when it is not given). */
-  commitFiles: readonly FileEntry[];
-  /** Deploy only this folder of the repository; its files land at the config root. */
-  subfolder?: string | undefined;
   /** Every file currently under the config root on the host, with hashes. */
   liveFiles: readonly FileEntry[];
   /** Host files listed but never hashed (databases, logs): never deployed, but a link to their folder would expose them. */
@@ -51,27 +50,11 @@ export interface PlanInput {
   /** What Lanyard deployed last; null before the first deploy. */
   previousManifest: Manifest | null;
   driftPolicy: DriftPolicy;
-  /** The relay's include globs (the host owner's); empty: every file. */
-  include?: readonly string[] | undefined;
-  /** lanyard.yaml's include globs; empty: every file. A file must pass both lists, so the repository can narrow the host's choice but never widen it. */
-  repoInclude?: readonly string[] | undefined;
-  /** Exclude globs from the relay config and lanyard.yaml together; an excluded file is never deployed. */
-  exclude?: readonly string[] | undefined;
-  /** Extra protected globs from the relay config and lanyard.yaml together, added to the built-in ones. */
-  protect?: readonly string[] | undefined;
-  /** The config folder as Home Assistant sees it, for absolute symlink targets. Default `/config`. */
-  configRoot?: string | undefined;
-  /** Submodules (gitlinks) of the commit, relative like `commitFiles`: never deployed, and what Lanyard deployed under them before is released, not deleted. */
-  submodules?: readonly string[] | undefined;
   /** Recorded in the new manifest; default now. */
   deployedAt?: number | undefined;
 }
 
-export interface ProtectedSkip {
-  path: string;
-  /** Why it is protected, for the user. */
-  reason: string;
-}
+export interface PlanInput extends CommitInput, HostInput {}
 
 export interface Drift {
   path: string;
@@ -171,97 +154,23 @@ function ancestors(path: string): string[] {
   return out;
 }
 
-const everything = () => true;
-
 /** Decides a deploy; never throws for bad input data, which becomes `refused`, `drift` and `error`. */
 export function planDeployment(input: PlanInput): Plan {
-  const configRoot = input.configRoot ?? DEFAULT_CONFIG_ROOT;
-  const refused: PathRefused[] = [];
-  const skippedProtected: ProtectedSkip[] = [];
-  const excluded: string[] = [];
+  return planOnHost(checkCommit(input), input);
+}
 
-  let prefix = '';
-  let subfolderUsable = true;
-  const subfolder = (input.subfolder ?? '').trim();
-  if (subfolder !== '' && subfolder !== '.' && subfolder !== '/') {
-    try {
-      prefix = `${normaliseRepoPath(subfolder)}/`;
-    } catch (error) {
-      if (!(error instanceof PathRefused)) throw error;
-      refused.push(new PathRefused(subfolder, error.problem, `the subfolder setting: ${error.message}`));
-      subfolderUsable = false;
-    }
-  }
+/**
+ * Decides a deploy from the commit's verdict (checkCommit, run before the host was touched) and
+ * what the host holds; never throws for bad input data.
+ */
+export function planOnHost(commit: CheckedCommit, input: HostInput): Plan {
+  const { inCommit, skippedProtected, excluded, submodules, configRoot, protection, leftOut } = commit;
+  const refused = [...commit.refused];
+  const deploySet = new Map(commit.deploySet);
 
-  const relayInclude = input.include?.length ? globMatcher(input.include) : everything;
-  const repoInclude = input.repoInclude?.length ? globMatcher(input.repoInclude) : everything;
-  const isExcluded = globMatcher(input.exclude ?? []);
-  const protection = protectedPathMatcher(input.protect ?? []);
-  const submodules = (input.submodules ?? []).filter((s) => !prefix || s.startsWith(prefix)).map((s) => s.slice(prefix.length));
-  const inSubmodule = (path: string) => submodules.some((s) => path === s || path.startsWith(`${s}/`));
-  const leftOut = (path: string) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path) || inSubmodule(path);
-
-  // ---- the commit's files, as they would land under the config root ----
-  const deploySet = new Map<string, FileEntry>();
-  const inCommit = new Set<string>();
-  // A bad subfolder setting deploys nothing rather than the whole repository.
-  for (const raw of subfolderUsable ? input.commitFiles : []) {
-    let repoPath: string;
-    try {
-      repoPath = normaliseRepoPath(raw.path);
-    } catch (error) {
-      if (!(error instanceof PathRefused)) throw error;
-      refused.push(error);
-      continue;
-    }
-    // git never writes an empty, "." or ".." name into a tree; a commit that has one was made by
-    // hand to confuse tools that read paths, and every other tool (export included) reads it raw.
-    if (repoPath !== raw.path) {
-      refused.push(new PathRefused(raw.path, 'not-normalised', `${raw.path} has an empty, "." or ".." folder name, which git never writes; the commit was crafted or made by a broken tool, so nothing in it is deployed`));
-      continue;
-    }
-    if (prefix && !repoPath.startsWith(prefix)) continue;
-    const path = repoPath.slice(prefix.length);
-    if (inCommit.has(path)) {
-      refused.push(new PathRefused(raw.path, 'collides', `${raw.path} is listed twice in the commit once its path is normalised`));
-      continue;
-    }
-    inCommit.add(path);
-    const entry: FileEntry = { ...raw, path };
-    const protectedBy = protection(path);
-    if (protectedBy) {
-      skippedProtected.push({ path, reason: protectedBy.reason });
-      continue;
-    }
-    if (leftOut(path)) {
-      excluded.push(path);
-      continue;
-    }
-    if (entry.type === 'symlink') {
-      try {
-        checkLinkText(path, entry.linkTarget);
-      } catch (error) {
-        if (!(error instanceof PathRefused)) throw error;
-        refused.push(error);
-        continue;
-      }
-    }
-    deploySet.set(path, entry);
-  }
-
-  // A crafted tree can hold a file and a folder of one name; the upload could only write one of them.
-  for (const path of [...deploySet.keys()]) {
-    const clash = ancestors(path).find((folder) => deploySet.has(folder));
-    if (!clash) continue;
-    refused.push(new PathRefused(path, 'collides', `${path} cannot be written: the commit also has a file ${clash}, and one name cannot be both; the commit was crafted or made by a broken tool`));
-    deploySet.delete(path);
-  }
-
-  // Each link is followed as the kernel will once the deploy has landed: through the commit's links
-  // and the host's, at every depth. One whose walk leaves the config folder or meets protected data
-  // is refused, and so is one to a folder that holds protected files, as a link to the root is:
-  // www/ is served without signing in, and a link there to esphome/ would serve
-  // esphome/secrets.yaml. (Only files the host listing or the commit names are seen.)
+  // Each link left is followed as the kernel will once the deploy has landed: through the commit's
+  // links and now the host's too, at every depth. (Only files the host listing or the commit names
+  // are seen.)
   const linkTree = new LinkTree(input.liveFiles, [...deploySet.values()]);
   const knownPaths = [...input.liveFiles.map((f) => f.path), ...(input.unhashedLivePaths ?? []), ...inCommit];
   const resolutions = new Map<string, LinkResolution>();
@@ -307,11 +216,23 @@ export function planDeployment(input: PlanInput): Plan {
     const blocker = ancestors(path).find((folder) => live.has(folder));
     if (blocker) {
       const kind = live.get(blocker)!.type === 'symlink' ? 'a symlink' : 'a file';
-      refused.push(new PathRefused(path, 'collides', `${path} cannot be written: ${blocker} is ${kind} on the host, not a folder; remove or rename it on the host first`));
+      refused.push(
+        new PathRefused(path, 'collides', `${path} cannot be written: ${blocker} is ${kind} on the host, not a folder`, {
+          kind: 'change',
+          action: `remove or rename ${blocker} on the host`,
+          globs: [globOfPath(blocker, { folder: true })],
+        }),
+      );
       continue;
     }
     if (liveFolders.has(path)) {
-      refused.push(new PathRefused(path, 'collides', `${path} cannot be written: it is a folder on the host; remove or rename it on the host first`));
+      refused.push(
+        new PathRefused(path, 'collides', `${path} cannot be written: it is a folder on the host`, {
+          kind: 'change',
+          action: `remove or rename the folder ${path} on the host`,
+          globs: [globOfPath(path)],
+        }),
+      );
       continue;
     }
     const liveEntry = live.get(path);

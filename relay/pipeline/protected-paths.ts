@@ -16,6 +16,12 @@ export interface ProtectedPath {
   globs: readonly string[];
   /** One line: why Lanyard must not touch it. */
   reason: string;
+  /**
+   * False for what Home Assistant owns but nobody could learn anything from (bytecode, installed
+   * packages, its version): a link to a folder that holds one is kept, as a custom integration's
+   * folder with its `__pycache__/` must be. A link to the path itself is refused all the same.
+   */
+  secret?: false;
 }
 
 export const PROTECTED_PATHS: readonly ProtectedPath[] = Object.freeze([
@@ -31,7 +37,7 @@ export const PROTECTED_PATHS: readonly ProtectedPath[] = Object.freeze([
     reason: 'live databases (home-assistant_v2.db, zigbee.db) and their journals or corrupt copies; overwriting one loses history or corrupts it',
   },
   { name: '.cloud/', globs: ['.cloud/**'], reason: 'the Home Assistant Cloud (Nabu Casa) link and its keys' },
-  { name: '.HA_VERSION', globs: ['.HA_VERSION'], reason: 'written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them' },
+  { name: '.HA_VERSION', globs: ['.HA_VERSION'], reason: 'written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them', secret: false },
   { name: '.uuid', globs: ['.uuid'], reason: 'the installation\'s identity' },
   {
     name: '*.log, *.log.1 (any folder)',
@@ -40,17 +46,20 @@ export const PROTECTED_PATHS: readonly ProtectedPath[] = Object.freeze([
   },
   { name: 'ip_bans.yaml', globs: ['ip_bans.yaml'], reason: 'written by Home Assistant when it bans an address; a deploy must not lift bans' },
   { name: 'known_devices.yaml', globs: ['known_devices.yaml'], reason: 'written by legacy device trackers as they discover devices' },
-  { name: 'deps/', globs: ['deps/**'], reason: 'Python packages Home Assistant installed for itself' },
+  { name: 'deps/', globs: ['deps/**'], reason: 'Python packages Home Assistant installed for itself', secret: false },
   { name: 'tts/', globs: ['tts/**'], reason: 'the text-to-speech cache' },
   { name: 'backups/', globs: ['backups/**'], reason: 'Home Assistant\'s own backups' },
-  { name: '.ha_run.lock', globs: ['.ha_run.lock'], reason: 'the lock of the running Home Assistant instance' },
+  { name: '.ha_run.lock', globs: ['.ha_run.lock'], reason: 'the lock of the running Home Assistant instance', secret: false },
   { name: '.git/ (any folder)', globs: ['**/.git/**'], reason: 'a git checkout on the host (some people pull there) is not Lanyard\'s to change' },
   { name: '.lanyard/', globs: ['.lanyard/**'], reason: 'Lanyard\'s own record on the host: the deployment manifest and the staging folder' },
-  { name: '__pycache__/ (any folder)', globs: ['**/__pycache__/**'], reason: 'Python bytecode that Home Assistant generates for custom components' },
+  { name: '__pycache__/ (any folder)', globs: ['**/__pycache__/**'], reason: 'Python bytecode that Home Assistant generates for custom components', secret: false },
 ]);
 
-/** How a path came to be protected: a built-in entry's reason, or the user's glob. */
-export type ProtectionMatch = { source: 'built-in'; name: string; reason: string } | { source: 'configured'; glob: string; reason: string };
+/**
+ * How a path came to be protected: a built-in entry's reason, or the user's glob. `secret`: whether
+ * a link to a folder that holds it would expose something (the owner's globs always count).
+ */
+export type ProtectionMatch = { source: 'built-in'; name: string; reason: string; secret: boolean } | { source: 'configured'; glob: string; reason: string; secret: true };
 
 // Built-in names match in any case. Home Assistant itself only reads `secrets.yaml` and `.storage/`,
 // but a config folder on a case-insensitive filesystem (an SMB share from a NAS, exFAT, Docker
@@ -66,10 +75,10 @@ export function protectedPathMatcher(extra: readonly string[] = []): (path: stri
   const configured = extra.map((glob) => ({ glob, matches: globMatcher([glob]) }));
   return (path) => {
     for (const { entry, matches } of builtIn) {
-      if (matches(path)) return { source: 'built-in', name: entry.name, reason: entry.reason };
+      if (matches(path)) return { source: 'built-in', name: entry.name, reason: entry.reason, secret: entry.secret ?? true };
     }
     for (const { glob, matches } of configured) {
-      if (matches(path)) return { source: 'configured', glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}` };
+      if (matches(path)) return { source: 'configured', glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}`, secret: true };
     }
     return null;
   };

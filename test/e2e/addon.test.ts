@@ -51,6 +51,8 @@ describe('the Home Assistant add-on', () => {
     // Inside an add-on the Supervisor gives the token; the relay then talks to http://supervisor/core.
     const { config, secrets } = await loadRelayConfig(path, { SUPERVISOR_TOKEN: 'supervisor-token' });
     expect(config.host).toMatchObject({ transport: 'local', configRoot: '/homeassistant', backupDir: expect.stringMatching(/good-backup-.*\/lanyard$/) });
+    // Links a configuration writes as Home Assistant (/config) or an add-on (/homeassistant) sees the folder.
+    expect(config.host.homeAssistantConfigPaths).toEqual(['/config', '/homeassistant']);
     expect(config.edge).toMatchObject({ url: 'https://lanyard.example.workers.dev', target: 'home' });
     expect(config.git).toMatchObject({ remote: 'https://github.com/octo-home/ha-config.git', branch: 'main' });
     expect(config.homeAssistant).toMatchObject({ url: 'http://supervisor/core', requiredEntities: ['sensor.outdoor_temperature'] });

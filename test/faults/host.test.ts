@@ -86,7 +86,10 @@ describe('host faults', () => {
       files: async () => ({ 'packages/garden.yaml': await withLine('packages/garden.yaml', '# water for ten minutes') }),
       apply: () => chmod(packages, 0o555),
       lift: () => chmod(packages, mode),
-      reason: new RegExp(`the config path ${packages} \\(for packages/garden\\.yaml\\) is read-only for the relay's user`),
+      reason: new RegExp(
+        `the config path ${packages} \\(for packages/garden\\.yaml\\) is read-only for the relay's user on .*, so nothing was written; ` +
+          "fix: give the relay's user write access there \\(chown, chmod or setfacl\\), or add `- 'packages/\\*'` to `exclude:` in lanyard\\.yaml \\(or to `deploy\\.exclude` in relay\\.yaml\\) to leave it out of the deploy",
+      ),
     });
   });
 
@@ -98,7 +101,7 @@ describe('host faults', () => {
       files: async () => ({ 'automations.yaml': await withLine('automations.yaml', '# tidied') }),
       apply: () => chmod(root, 0o555),
       lift: () => chmod(root, mode),
-      reason: new RegExp(`the config path ${root} \\(for automations\\.yaml\\) is read-only for the relay's user`),
+      reason: new RegExp(`the config path ${root} \\(for automations\\.yaml\\) is read-only for the relay's user on .*, so nothing was written; fix: give the relay's user write access there \\(chown, chmod or setfacl\\)\\.?$`),
     });
   });
 
@@ -116,7 +119,7 @@ describe('host faults', () => {
         await chown(locked, uid, gid);
         await chmod(locked, mode & 0o777);
       },
-      reason: /the relay's user cannot read groups\.yaml in .* \(permission denied\)/,
+      reason: /the relay's user cannot read groups\.yaml in .* \(permission denied\), so nothing was written; fix: give the relay's user read access to them \(chown, chmod or setfacl\)/,
     });
   });
 

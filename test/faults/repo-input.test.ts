@@ -154,7 +154,7 @@ describe('symlinks', () => {
           ],
           'A link through a link',
         ),
-      /www\/x is a symlink to \.\.\/p\/q\/y\/\.\.\/\.storage, which resolves to \.storage, which is protected \(following p\/q\/y → \.\.\/\.\.\/t\); commit a link that stays inside the config folder .* exclude: \["www\/x"\] in lanyard\.yaml/,
+      /www\/x is a symlink to \.\.\/p\/q\/y\/\.\.\/\.storage, which resolves to \.storage, which is protected \(following p\/q\/y → \.\.\/\.\.\/t\); fix: add `- 'www\/x'` to `exclude:` in lanyard\.yaml \(or to `deploy\.exclude` in relay\.yaml\) to leave it out of the deploy/,
     );
     expect(outcome.reason).toMatch(/nothing was deployed/);
     await expect(readFile(join(house.configRoot, 'www/x/auth'), 'utf8')).rejects.toThrow(/ENOENT/);
@@ -216,13 +216,13 @@ describe('crafted trees', () => {
   });
 
   it('refuses a name longer than a file system takes', async () => {
-    await expectRefused(() => deployCrafted([{ path: ['www', `${'a'.repeat(300)}.txt`], kind: 'file', content: 'x\n' }], 'A 304-byte name'), /www\/a+… has a name of 304 bytes; a file system takes at most 255/);
+    await expectRefused(() => deployCrafted([{ path: ['www', `${'a'.repeat(300)}.txt`], kind: 'file', content: 'x\n' }], 'A 304-byte name'), /www\/a+… has a name of 304 bytes, and a file system takes at most 255; fix: rename it in the repository to names of at most 255 bytes, e\.g\. to `www\/a{60}\.txt`/);
   });
 
   it('refuses a path longer than the host can name', async () => {
     const path = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(2, '0')}-${'n'.repeat(97)}`);
     const bytes = Buffer.byteLength([...path, 'bottom.txt'].join('/'));
-    await expectRefused(() => deployCrafted([{ path: [...path, 'bottom.txt'], kind: 'file', content: 'x\n' }], 'A 4,000-byte path'), new RegExp(`00-n+/01-n+… is ${bytes} bytes long; Lanyard deploys paths of at most 3840 bytes`));
+    await expectRefused(() => deployCrafted([{ path: [...path, 'bottom.txt'], kind: 'file', content: 'x\n' }], 'A 4,000-byte path'), new RegExp(`00-n+/01-n+… is ${bytes} bytes long, and Lanyard deploys paths of at most 3840 bytes .*; fix: rename it in the repository to a path of at most 3840 bytes`));
   });
 
   it('refuses a file and a folder under one name', async () => {
@@ -328,7 +328,9 @@ describe('a file where a folder was, and a folder where a file was', () => {
     const before = await hostNow();
     const swapped = await deploy({ 'www/gallery': 'a gallery file\n' }, 'gallery as a file');
     expect(swapped.status, JSON.stringify(swapped)).toBe('failed');
-    expect(swapped.reason).toMatch(/www\/gallery cannot be written: it is a folder on the host; remove or rename it on the host first/);
+    expect(swapped.reason).toContain(
+      "www/gallery cannot be written: it is a folder on the host; fix: remove or rename the folder www/gallery on the host, or add `- 'www/gallery'` to `exclude:` in lanyard.yaml (or to `deploy.exclude` in relay.yaml) to leave it out of the deploy.",
+    );
     expect(await hostNow()).toEqual(before);
     await rm(join(house.configRoot, 'www/gallery'), { recursive: true });
     const again = await outcomeOf(await house.commit({ 'www/heartbeat.txt': 'after the gallery\n' }, 'Deploy the gallery file'), 'Deploy the gallery file');

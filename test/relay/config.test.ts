@@ -40,6 +40,16 @@ describe('relay configuration', () => {
     expect(secrets).toMatchObject({ edgeToken: 'relay-secret', homeAssistantToken: 'ha-secret' });
   });
 
+  it('reads absolute links as Home Assistant in its container does by default, and refuses a config path that would take every link in', async () => {
+    expect((await load(MINIMAL)).config.host.homeAssistantConfigPaths).toEqual(['/config']);
+    const withPaths = (paths: string) => load(MINIMAL.replace('  transport: ssh\n', `  transport: ssh\n  configRoot: /srv/homeassistant/config\n  homeAssistantConfigPaths: ${paths}\n`));
+    expect((await withPaths('[/config, /homeassistant]')).config.host.homeAssistantConfigPaths).toEqual(['/config', '/homeassistant']);
+    expect((await withPaths('[]')).config.host.homeAssistantConfigPaths).toEqual([]);
+    await expect(withPaths('[/]')).rejects.toThrow(/host\.homeAssistantConfigPaths\.0: cannot be "\/": every absolute link would then count as a link into the config folder/);
+    await expect(withPaths('[config]')).rejects.toThrow(/host\.homeAssistantConfigPaths\.0: must be an absolute path, such as \/config/);
+    await expect(withPaths('[/config/../etc]')).rejects.toThrow(/host\.homeAssistantConfigPaths\.0: cannot contain "\.\."/);
+  });
+
   it('names a missing field', async () => {
     await expect(load(MINIMAL.replace('target: home, ', ''))).rejects.toThrow(/edge\.target/);
   });

@@ -47,8 +47,8 @@ describe('symlink entries', () => {
   });
 
   it('refuses a link with no target, or with a control character in it, naming the link', () => {
-    expect(refusedBy(() => checkLinkText('www/a', '')).message).toBe('www/a is a symlink with no target; remove it or point it at a file in the repository');
-    expect(refusedBy(() => checkLinkText('www/a', 'x\ny')).message).toBe('www/a is a symlink whose target "x\\ny" contains a control character');
+    expect(refusedBy(() => checkLinkText('www/a', '')).what).toBe('www/a is a symlink with no target');
+    expect(refusedBy(() => checkLinkText('www/a', 'x\ny')).what).toBe('www/a is a symlink whose target "x\\ny" contains a control character');
   });
 });
 

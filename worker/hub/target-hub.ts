@@ -26,6 +26,7 @@ import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { PushTransitions, type PushTransition } from './push-transitions.ts';
+import { HubMeta } from './meta.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
@@ -55,6 +56,7 @@ const WATCHER_TAG = 'watcher';
 
 export class TargetHub extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly meta: HubMeta;
   private readonly deployments: Deployments;
   private readonly audit: AuditTrail;
   private readonly timings: ChannelTimings;
@@ -67,6 +69,7 @@ export class TargetHub extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(HUB_SCHEMA);
+    this.meta = new HubMeta(this.sql);
     this.deployments = new Deployments(this.sql, () => this.targetName());
     this.audit = new AuditTrail(this.sql);
     this.timings = channelTimings(env);
@@ -74,10 +77,10 @@ export class TargetHub extends DurableObject<Env> {
     this.backupInventory = new BackupInventoryStore(this.sql);
     this.pushes = new PushTransitions(this.sql);
     this.stepLog = new StepLog(this.sql);
-    if (!this.meta('outward_started')) {
+    if (!this.meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
       this.outbox.adoptHistory();
-      this.setMeta('outward_started', String(Date.now()));
+      this.meta.set('outward_started', String(Date.now()));
     }
     // Heartbeats are answered by the runtime itself, so an idle relay never wakes the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
@@ -85,23 +88,13 @@ export class TargetHub extends DurableObject<Env> {
 
   // ---- identity ---------------------------------------------------------------------------------
 
-  private meta(key: string): string | null {
-    const row = this.sql.exec('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
-    return row ? String(row.value) : null;
-  }
-
-  private setMeta(key: string, value: string | null): void {
-    if (value === null) this.sql.exec('DELETE FROM meta WHERE key = ?', key);
-    else this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
-  }
-
   /** Every entry point names its target; the hub remembers it for alarms and socket events. */
   private remember(target: string): void {
-    if (this.meta('target') !== target) this.setMeta('target', target);
+    this.meta.remember(target);
   }
 
   private targetName(): string {
-    return this.meta('target') ?? 'unknown';
+    return this.meta.targetName();
   }
 
   private config(): TargetConfig {
@@ -435,7 +428,7 @@ export class TargetHub extends DurableObject<Env> {
   }
 
   private storeBranchHead(head: Omit<BranchHead, 'target'>): void {
-    this.setMeta('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
+    this.meta.set('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
   }
 
   /** The gating workflow concluded without success for a commit: the status says so for that commit. */
@@ -443,13 +436,13 @@ export class TargetHub extends DurableObject<Env> {
     const verdict = WorkflowVerdict.parse(input);
     this.remember(verdict.target);
     const { sha, workflow, conclusion, url, at } = verdict;
-    this.setMeta('workflow_verdicts', JSON.stringify(withVerdict(parseVerdicts(this.meta('workflow_verdicts')), { sha, workflow, conclusion, url, at })));
+    this.meta.set('workflow_verdicts', JSON.stringify(withVerdict(parseVerdicts(this.meta.get('workflow_verdicts')), { sha, workflow, conclusion, url, at })));
     // A status page showing this commit as waiting now shows why it will not deploy.
     this.broadcast();
   }
 
   private branchHead(): TargetStatus['branchHead'] {
-    const raw = this.meta('branch_head');
+    const raw = this.meta.get('branch_head');
     return raw ? (JSON.parse(raw) as TargetStatus['branchHead']) : null;
   }
 
@@ -480,7 +473,7 @@ export class TargetHub extends DurableObject<Env> {
   /** A commit the target has seen but waits to deploy (CI-gated or dispatch-triggered targets). */
   private waiting(): TargetStatus['waiting'] {
     try {
-      const verdicts = parseVerdicts(this.meta('workflow_verdicts'));
+      const verdicts = parseVerdicts(this.meta.get('workflow_verdicts'));
       return waitingFor(
         this.config(),
         this.branchHead(),
@@ -593,7 +586,7 @@ export class TargetHub extends DurableObject<Env> {
         throw new Error(`unhandled relay message ${JSON.stringify(unreachable)}`);
       }
     }
-    this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', 'relay_last_seen', String(Date.now()));
+    this.meta.set('relay_last_seen', String(Date.now()));
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -614,7 +607,7 @@ export class TargetHub extends DurableObject<Env> {
       for (const d of this.deployments.withStatus(['dispatched'])) {
         this.deployments.update(d.id, { status: 'queued', reason: 'relay disconnected before acknowledging', dispatched_at: null });
       }
-      this.setMeta('relay_disconnected_at', String(Date.now()));
+      this.meta.set('relay_disconnected_at', String(Date.now()));
     }
     this.audit.record({ at: Date.now(), actor: attachment?.hello?.relayId ?? 'relay', action: 'relay.disconnected', detail: { how }, source: attachment?.source ?? null });
     this.broadcast();
@@ -628,7 +621,7 @@ export class TargetHub extends DurableObject<Env> {
     const now = Date.now();
     attachment.hello = { relayId: hello.relayId, version: hello.version, capabilities: hello.capabilities, at: now };
     ws.serializeAttachment(attachment);
-    this.setMeta('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now }));
+    this.meta.set('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now }));
     // A relay that never reports its backups (an older one) would leave the last inventory to go
     // stale and refuse restores of backups taken since: without it, the hub offers them all, as before.
     if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) this.backupInventory.forget();
@@ -753,8 +746,8 @@ export class TargetHub extends DurableObject<Env> {
   private relayView(): TargetStatus['relay'] {
     const live = this.liveRelay();
     const attachment = live ? (live.deserializeAttachment() as RelayAttachment) : null;
-    const lastSeen = this.meta('relay_last_seen');
-    const disconnectedAt = this.meta('relay_disconnected_at');
+    const lastSeen = this.meta.get('relay_last_seen');
+    const disconnectedAt = this.meta.get('relay_disconnected_at');
     return {
       connected: live !== null,
       relayId: attachment?.hello?.relayId ?? null,
@@ -777,15 +770,15 @@ export class TargetHub extends DurableObject<Env> {
   private scheduleAlarm(at: number): void {
     // One alarm per object: keep the earliest deadline, tracked in SQL so the check is synchronous
     // and the write is covered by the output gate; `alarm` recomputes the next one.
-    const current = Number(this.meta('alarm_at') ?? 0);
+    const current = Number(this.meta.get('alarm_at') ?? 0);
     if (current > Date.now() && current <= at) return;
-    this.setMeta('alarm_at', String(at));
+    this.meta.set('alarm_at', String(at));
     void this.ctx.storage.setAlarm(at);
   }
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.setMeta('alarm_at', null);
+    this.meta.set('alarm_at', null);
     let next: number | null = null;
     const consider = (at: number) => {
       if (at > now && (next === null || at < next)) next = at;

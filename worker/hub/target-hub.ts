@@ -26,6 +26,8 @@ import { Deployments } from './deployments.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { PushTransitions, type PushTransition } from './push-transitions.ts';
+import type { Hub } from './hub.ts';
+import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline, RELAY_LOST } from './leases.ts';
 import { HubMeta } from './meta.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
@@ -64,6 +66,7 @@ export class TargetHub extends DurableObject<Env> {
   private readonly backupInventory: BackupInventoryStore;
   private readonly pushes: PushTransitions;
   private readonly stepLog: StepLog;
+  private readonly hub: Hub;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -77,6 +80,22 @@ export class TargetHub extends DurableObject<Env> {
     this.backupInventory = new BackupInventoryStore(this.sql);
     this.pushes = new PushTransitions(this.sql);
     this.stepLog = new StepLog(this.sql);
+    this.hub = {
+      sql: this.sql,
+      env,
+      meta: this.meta,
+      deployments: this.deployments,
+      audit: this.audit,
+      pushes: this.pushes,
+      stepLog: this.stepLog,
+      outbox: this.outbox,
+      backupInventory: this.backupInventory,
+      timings: this.timings,
+      config: () => this.config(),
+      sockets: (tag) => ctx.getWebSockets(tag),
+      pump: () => this.pump(),
+      changed: () => this.broadcast(),
+    };
     if (!this.meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
       this.outbox.adoptHistory();
@@ -783,21 +802,9 @@ export class TargetHub extends DurableObject<Env> {
     const consider = (at: number) => {
       if (at > now && (next === null || at < next)) next = at;
     };
-    for (const d of this.deployments.withStatus(['dispatched'])) {
-      const deadline = (d.dispatchedAt ?? now) + this.timings.ackTimeoutMs;
-      if (deadline <= now) {
-        this.deployments.update(d.id, { status: 'queued', reason: `relay did not acknowledge attempt ${d.attempt} within ${this.timings.ackTimeoutMs} ms`, dispatched_at: null });
-        this.audit.record({ at: now, actor: 'edge', action: 'job.ack_timeout', detail: { deploymentId: d.id, attempt: d.attempt }, source: null });
-      } else consider(deadline);
-    }
-    for (const d of this.deployments.withStatus(['running'])) {
-      const row = this.sql.exec('SELECT lease_expires_at FROM deployments WHERE id = ?', d.id).one();
-      const lease = row.lease_expires_at === null ? now : Number(row.lease_expires_at);
-      if (lease <= now) {
-        this.deployments.update(d.id, { status: 'failed', reason: RELAY_LOST, finished_at: now, lease_expires_at: null });
-        this.audit.record({ at: now, actor: 'edge', action: 'deploy.failed', detail: { deploymentId: d.id, reason: RELAY_LOST }, source: null });
-      } else consider(lease);
-    }
+    expireAckTimeouts(this.hub, now);
+    expireLeases(this.hub, now);
+    for (const at of [nextAckDeadline(this.hub, now), nextLeaseDeadline(this.hub, now)]) if (at !== null) consider(at);
     for (const ws of this.ctx.getWebSockets(RELAY_TAG)) {
       const attachment = ws.deserializeAttachment() as RelayAttachment | null;
       if (!attachment || attachment.hello) continue;
@@ -893,8 +900,6 @@ export class TargetHub extends DurableObject<Env> {
     }
   }
 }
-
-export const RELAY_LOST = 'relay lost';
 
 /** Who moves the branch head (and queues its deploy) when a late push links it to later pushes. */
 const LINK_ACTOR = 'lanyard (late push linked the branch)';

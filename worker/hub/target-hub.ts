@@ -29,17 +29,11 @@ import { PushTransitions, type PushTransition } from './push-transitions.ts';
 import type { Hub } from './hub.ts';
 import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline, RELAY_LOST } from './leases.ts';
 import { HubMeta } from './meta.ts';
+import { attachmentOf, attachRelay, closeSilentRelays, liveRelay, nextHelloDeadline, relayView, replaceRelays, sendTo, type RelayAttachment } from './relay-socket.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
 import { parseVerdicts, withVerdict } from './workflow-verdicts.ts';
-
-/** What the hub keeps on each relay socket; survives hibernation. */
-interface RelayAttachment {
-  connectedAt: number;
-  source: string | null;
-  hello: { relayId: string; version: string; capabilities: string[]; at: number } | null;
-}
 
 /** What restoring a backup brings back, as the hub decides it for the queue and the status page alike. */
 export interface BackupRestore {
@@ -476,7 +470,7 @@ export class TargetHub extends DurableObject<Env> {
       lastFinished: this.deployments.latest(['succeeded', 'failed', 'rolled_back']),
       deployed: this.deployments.latest(['succeeded']),
       branchHead: this.branchHead(),
-      relay: this.relayView(),
+      relay: relayView(this.hub),
       waiting: this.waiting(),
       outward: this.outbox.view(Date.now()),
       backups: this.backupInventory.read(),
@@ -541,15 +535,9 @@ export class TargetHub extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]];
     const now = Date.now();
     if (role === RELAY_TAG) {
-      // One live relay per target: the newest connection wins. A relay that restarted must not be
-      // locked out by its own half-open old connection, which can linger for minutes.
-      for (const old of this.ctx.getWebSockets(RELAY_TAG)) {
-        old.close(CLOSE_CODES.replaced, 'replaced by a newer relay connection');
-      }
-      const attachment: RelayAttachment = { connectedAt: now, source: request.headers.get('CF-Connecting-IP'), hello: null };
+      replaceRelays(this.hub);
       this.ctx.acceptWebSocket(server, [RELAY_TAG]);
-      server.serializeAttachment(attachment);
-      this.audit.record({ at: now, actor: 'relay', action: 'relay.connected', detail: {}, source: attachment.source });
+      attachRelay(this.hub, server, request.headers.get('CF-Connecting-IP'), now);
       this.scheduleAlarm(now + this.timings.helloTimeoutMs);
     } else {
       this.ctx.acceptWebSocket(server, [WATCHER_TAG]);
@@ -563,19 +551,19 @@ export class TargetHub extends DurableObject<Env> {
     const bytes = typeof frame === 'string' ? new TextEncoder().encode(frame).byteLength : frame.byteLength;
     if (bytes > MAX_RELAY_FRAME_BYTES) {
       console.warn(`relay sent a frame of ${bytes} bytes`);
-      this.send(ws, { type: 'error', code: 'invalid_message', message: `invalid message: a frame of ${bytes} bytes is over the limit of ${MAX_RELAY_FRAME_BYTES}` });
+      sendTo(ws, { type: 'error', code: 'invalid_message', message: `invalid message: a frame of ${bytes} bytes is over the limit of ${MAX_RELAY_FRAME_BYTES}` });
       return;
     }
     const parsed = parseFrame(RelayMessage, frame);
     if (!parsed.ok) {
       console.warn(`relay sent an invalid message: ${parsed.error}`);
-      this.send(ws, { type: 'error', code: 'invalid_message', message: `invalid message: ${parsed.error}` });
+      sendTo(ws, { type: 'error', code: 'invalid_message', message: `invalid message: ${parsed.error}` });
       return;
     }
     const message = parsed.message;
-    const attachment = ws.deserializeAttachment() as RelayAttachment;
+    const attachment = attachmentOf(ws)!;
     if (message.type !== 'hello' && message.type !== 'ping' && message.type !== 'error' && !attachment.hello) {
-      this.send(ws, { type: 'error', code: 'invalid_message', message: 'say hello first' });
+      sendTo(ws, { type: 'error', code: 'invalid_message', message: 'say hello first' });
       return;
     }
     switch (message.type) {
@@ -618,8 +606,8 @@ export class TargetHub extends DurableObject<Env> {
 
   private onSocketGone(ws: WebSocket, how: string): void {
     if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
-    const attachment = ws.deserializeAttachment() as RelayAttachment | null;
-    const stillConnected = this.liveRelay(ws);
+    const attachment = attachmentOf(ws);
+    const stillConnected = liveRelay(this.hub, ws);
     if (!stillConnected) {
       // A job handed over but not acknowledged goes back to the queue at once; a running job keeps
       // its lease, so a relay that reconnects in time can still report it.
@@ -645,7 +633,7 @@ export class TargetHub extends DurableObject<Env> {
     // stale and refuse restores of backups taken since: without it, the hub offers them all, as before.
     if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) this.backupInventory.forget();
     this.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
-    this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: this.targetName(), leaseMs: this.timings.leaseMs, ackTimeoutMs: this.timings.ackTimeoutMs });
+    sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: this.targetName(), leaseMs: this.timings.leaseMs, ackTimeoutMs: this.timings.ackTimeoutMs });
     if (hello.inFlight) {
       const d = this.deployments.get(hello.inFlight.jobId);
       // A job never handed to a relay (attempt 0) is no relay's to claim.
@@ -662,13 +650,13 @@ export class TargetHub extends DurableObject<Env> {
 
   private onAck(ws: WebSocket, jobId: string, attempt: number): void {
     const d = this.deployments.get(jobId);
-    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${jobId}`, jobId });
+    if (!d) return sendTo(ws, { type: 'error', code: 'unknown_job', message: `no job ${jobId}`, jobId });
     if (d.status !== 'dispatched' || d.attempt !== attempt) {
       // Running: progress already proved the relay has it. Finished: its result overtook the ack
       // (events of one socket are not always handled in the order sent); there is nothing to stop.
       if (d.status === 'running' || isFinal(d.status)) return;
       // An ack for an attempt the hub already gave up on: the relay must not run it.
-      this.send(ws, { type: 'cancel', jobId, reason: `attempt ${attempt} is no longer current (deployment is ${d.status})` });
+      sendTo(ws, { type: 'cancel', jobId, reason: `attempt ${attempt} is no longer current (deployment is ${d.status})` });
       return;
     }
     const now = Date.now();
@@ -679,8 +667,8 @@ export class TargetHub extends DurableObject<Env> {
 
   private onProgress(ws: WebSocket, p: ProgressMessage): void {
     const d = this.deployments.get(p.jobId);
-    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${p.jobId}`, jobId: p.jobId });
-    if (neverDispatched(d)) return this.send(ws, neverDispatchedError(d));
+    if (!d) return sendTo(ws, { type: 'error', code: 'unknown_job', message: `no job ${p.jobId}`, jobId: p.jobId });
+    if (neverDispatched(d)) return sendTo(ws, neverDispatchedError(d));
     if (isFinal(d.status) && d.reason !== RELAY_LOST) return;
     const now = Date.now();
     const changes: Record<string, SqlStorageValue> = { lease_expires_at: now + this.timings.leaseMs };
@@ -696,13 +684,13 @@ export class TargetHub extends DurableObject<Env> {
 
   private onResult(ws: WebSocket, r: ResultMessage): void {
     const d = this.deployments.get(r.jobId);
-    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${r.jobId}`, jobId: r.jobId });
+    if (!d) return sendTo(ws, { type: 'error', code: 'unknown_job', message: `no job ${r.jobId}`, jobId: r.jobId });
     // A result for a job no relay was ever given cannot be true; the job stays queued.
-    if (neverDispatched(d)) return this.send(ws, neverDispatchedError(d));
+    if (neverDispatched(d)) return sendTo(ws, neverDispatchedError(d));
     // Idempotent: a repeated result changes nothing (but is confirmed again, so the relay can drop
     // it). The one exception is a job the hub gave up on as "relay lost": the relay's own account
     // of what happened is the truth and replaces it.
-    if (isFinal(d.status) && d.reason !== RELAY_LOST) return this.send(ws, { type: 'recorded', jobId: d.id });
+    if (isFinal(d.status) && d.reason !== RELAY_LOST) return sendTo(ws, { type: 'recorded', jobId: d.id });
     const now = Date.now();
     this.deployments.update(d.id, {
       status: r.status,
@@ -713,7 +701,7 @@ export class TargetHub extends DurableObject<Env> {
       started_at: d.startedAt ?? now,
     });
     this.audit.record({ at: now, actor: 'relay', action: `deploy.${r.status}`, detail: { deploymentId: d.id, reason: r.reason, corrected: isFinal(d.status) }, source: null });
-    this.send(ws, { type: 'recorded', jobId: d.id });
+    sendTo(ws, { type: 'recorded', jobId: d.id });
     this.pump();
     this.broadcast();
   }
@@ -726,7 +714,7 @@ export class TargetHub extends DurableObject<Env> {
   /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
   private pump(): void {
     if (this.deployments.withStatus(ACTIVE).length > 0) return;
-    const relay = this.liveRelay();
+    const relay = liveRelay(this.hub);
     if (!relay) return;
     const next = this.deployments.withStatus(['queued'])[0];
     if (!next) return;
@@ -734,7 +722,7 @@ export class TargetHub extends DurableObject<Env> {
     const attempt = next.attempt + 1;
     this.deployments.update(next.id, { status: 'dispatched', attempt, dispatched_at: now, reason: null });
     const config = this.config();
-    this.send(relay, {
+    sendTo(relay, {
       type: 'job',
       jobId: next.id,
       attempt,
@@ -750,38 +738,6 @@ export class TargetHub extends DurableObject<Env> {
     });
     this.scheduleAlarm(now + this.timings.ackTimeoutMs);
     this.broadcast();
-  }
-
-  /** The relay socket that said hello, other than `except` (a socket being closed). */
-  private liveRelay(except?: WebSocket): WebSocket | null {
-    for (const ws of this.ctx.getWebSockets(RELAY_TAG)) {
-      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
-      const attachment = ws.deserializeAttachment() as RelayAttachment | null;
-      if (attachment?.hello) return ws;
-    }
-    return null;
-  }
-
-  private relayView(): TargetStatus['relay'] {
-    const live = this.liveRelay();
-    const attachment = live ? (live.deserializeAttachment() as RelayAttachment) : null;
-    const lastSeen = this.meta.get('relay_last_seen');
-    const disconnectedAt = this.meta.get('relay_disconnected_at');
-    return {
-      connected: live !== null,
-      relayId: attachment?.hello?.relayId ?? null,
-      version: attachment?.hello?.version ?? null,
-      since: attachment?.hello?.at ?? (disconnectedAt ? Number(disconnectedAt) : null),
-      lastSeenAt: lastSeen ? Number(lastSeen) : null,
-    };
-  }
-
-  private send(ws: WebSocket, message: HubMessage): void {
-    try {
-      ws.send(JSON.stringify(message));
-    } catch (error) {
-      console.warn(`could not send ${message.type} to relay: ${String(error)}`);
-    }
   }
 
   // ---- timers -----------------------------------------------------------------------------------
@@ -805,13 +761,9 @@ export class TargetHub extends DurableObject<Env> {
     expireAckTimeouts(this.hub, now);
     expireLeases(this.hub, now);
     for (const at of [nextAckDeadline(this.hub, now), nextLeaseDeadline(this.hub, now)]) if (at !== null) consider(at);
-    for (const ws of this.ctx.getWebSockets(RELAY_TAG)) {
-      const attachment = ws.deserializeAttachment() as RelayAttachment | null;
-      if (!attachment || attachment.hello) continue;
-      const deadline = attachment.connectedAt + this.timings.helloTimeoutMs;
-      if (deadline <= now) ws.close(CLOSE_CODES.helloTimeout, 'no hello received in time');
-      else consider(deadline);
-    }
+    closeSilentRelays(this.hub, now);
+    const hello = nextHelloDeadline(this.hub);
+    if (hello !== null) consider(hello);
     this.pump();
     if (next !== null) this.scheduleAlarm(next);
     this.broadcast();

@@ -14,10 +14,7 @@ import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, MAX_RE
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import { quoteInput } from '../http/quote-input.ts';
-import { announcementsFor } from '../outward/announcements.ts';
-import { deliverDue } from '../outward/courier.ts';
 import { Outbox } from '../outward/outbox.ts';
-import { outwardSettings } from '../outward/settings.ts';
 import { waitingFor } from '../outward/waiting.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
@@ -29,6 +26,7 @@ import { PushTransitions, type PushTransition } from './push-transitions.ts';
 import type { Hub } from './hub.ts';
 import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline, RELAY_LOST } from './leases.ts';
 import { HubMeta } from './meta.ts';
+import { announce, deliverOutward } from './outward.ts';
 import { attachmentOf, attachRelay, closeSilentRelays, liveRelay, nextHelloDeadline, relayView, replaceRelays, sendTo, type RelayAttachment } from './relay-socket.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
@@ -767,71 +765,7 @@ export class TargetHub extends DurableObject<Env> {
     this.pump();
     if (next !== null) this.scheduleAlarm(next);
     this.broadcast();
-    await this.deliverOutward();
-  }
-
-  // ---- outward: GitHub Deployments, Slack, the signed webhook ---------------------------------
-
-  /**
-   * Puts what the outside world must hear about every deployment that changed state into the
-   * outbox, in the same synchronous step as the change, and wakes the alarm to send it. Never throws:
-   * nothing outward may stand in the way of a deployment.
-   */
-  private announce(): void {
-    try {
-      const config = this.config();
-      const settings = outwardSettings(this.env, config);
-      const now = Date.now();
-      let queued = false;
-      for (const u of this.outbox.unannounced()) {
-        const d = this.deployments.get(u.id);
-        if (!d) continue;
-        const previous = d.status === 'succeeded' ? this.deployments.latest(['succeeded'], d.id) : null;
-        const { messages, githubState } = announcementsFor({
-          deployment: d,
-          announcedStatus: u.announcedStatus,
-          announcedGithubState: u.announcedGithubState,
-          githubKnown: this.outbox.githubKnows(d.id),
-          relayLost: d.status === 'failed' && d.reason === RELAY_LOST,
-          replaced: previous && this.outbox.githubKnows(previous.id) ? previous : null,
-          config,
-          settings,
-          newDeliveryId: () => newId('ntf', now),
-        });
-        if (messages.length) {
-          this.outbox.enqueue(messages, now);
-          queued = true;
-        }
-        this.outbox.markAnnounced(d.id, d.status, githubState);
-      }
-      if (queued) this.scheduleAlarm(now);
-    } catch (error) {
-      console.error('could not queue outward messages', error);
-    }
-  }
-
-  /** Sends what the outbox holds that is due; the alarm comes back for retries. */
-  private async deliverOutward(): Promise<void> {
-    try {
-      const { attempted, nextDueAt } = await deliverDue({
-        outbox: this.outbox,
-        settings: () => {
-          try {
-            return outwardSettings(this.env, this.config());
-          } catch {
-            return null;
-          }
-        },
-        audit: (entry) => this.audit.record(entry),
-        wakeAt: (at) => this.scheduleAlarm(at),
-      });
-      if (nextDueAt !== null) this.scheduleAlarm(Math.max(nextDueAt, Date.now()));
-      // The status shows outward problems: watching pages refresh when an attempt was made.
-      if (attempted) this.broadcast();
-    } catch (error) {
-      console.error('outward delivery failed', error);
-      this.scheduleAlarm(Date.now() + 60_000);
-    }
+    await deliverOutward(this.hub, (at) => this.scheduleAlarm(at));
   }
 
   // ---- live watchers (status page) --------------------------------------------------------------
@@ -839,7 +773,7 @@ export class TargetHub extends DurableObject<Env> {
   /** Tells every watching status page that something changed; they fetch what they show. */
   private broadcast(): void {
     // Whatever a status page must see, the outside world may need to hear about too.
-    this.announce();
+    announce(this.hub, (at) => this.scheduleAlarm(at));
     const watchers = this.ctx.getWebSockets(WATCHER_TAG);
     if (!watchers.length) return;
     const text = JSON.stringify({ type: 'changed', at: Date.now() });

@@ -35,4 +35,6 @@ export interface Hub {
   pump(): void;
   /** Something a status page shows changed: the outside world is told (the outbox), watching pages refresh. */
   changed(): void;
+  /** A deadline was set or moved: the alarm is brought forward to the earliest one (alarm-schedule.ts). */
+  reschedule(): void;
 }

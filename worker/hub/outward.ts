@@ -9,8 +9,23 @@ import { outwardSettings } from '../outward/settings.ts';
 import type { Hub } from './hub.ts';
 import { RELAY_LOST } from './leases.ts';
 
+/**
+ * After a delivery run that failed as a whole (not one message: the courier retries those by
+ * itself), the outbox is not tried again before this time, unless something new is announced.
+ */
+const PAUSED_UNTIL = 'outward_paused_until';
+const PAUSE_MS = 60_000;
+
+/** When the outbox next has a message to send (in the past: at once); null when nothing is pending. */
+export function nextOutwardDeadline(hub: Hub): number | null {
+  const due = hub.outbox.nextDueAt();
+  if (due === null) return null;
+  const paused = hub.meta.get(PAUSED_UNTIL);
+  return paused ? Math.max(due, Number(paused)) : due;
+}
+
 /** Puts what the outside world must hear about every deployment that changed state into the outbox; wakes the alarm when it did. */
-export function announce(hub: Hub, wakeAt: (at: number) => void): void {
+export function announce(hub: Hub): void {
   try {
     const config = hub.config();
     const settings = outwardSettings(hub.env, config);
@@ -37,16 +52,20 @@ export function announce(hub: Hub, wakeAt: (at: number) => void): void {
       }
       hub.outbox.markAnnounced(d.id, d.status, githubState);
     }
-    if (queued) wakeAt(now);
+    if (queued) {
+      // Something new to say is tried at once, as it always was, even during a pause.
+      resume(hub);
+      hub.reschedule();
+    }
   } catch (error) {
     console.error('could not queue outward messages', error);
   }
 }
 
-/** Sends what the outbox holds that is due; the alarm comes back for retries. */
+/** Sends what the outbox holds that is due (the alarm then asks nextOutwardDeadline when to come back); `wakeAt` is told each retry time as it is set, so a hub evicted mid-request comes back. */
 export async function deliverOutward(hub: Hub, wakeAt: (at: number) => void): Promise<void> {
   try {
-    const { attempted, nextDueAt } = await deliverDue({
+    const { attempted } = await deliverDue({
       outbox: hub.outbox,
       settings: () => {
         try {
@@ -58,11 +77,15 @@ export async function deliverOutward(hub: Hub, wakeAt: (at: number) => void): Pr
       audit: (entry) => hub.audit.record(entry),
       wakeAt,
     });
-    if (nextDueAt !== null) wakeAt(Math.max(nextDueAt, Date.now()));
+    resume(hub);
     // The status shows outward problems: watching pages refresh when an attempt was made.
     if (attempted) hub.changed();
   } catch (error) {
     console.error('outward delivery failed', error);
-    wakeAt(Date.now() + 60_000);
+    hub.meta.set(PAUSED_UNTIL, String(Date.now() + PAUSE_MS));
   }
+}
+
+function resume(hub: Hub): void {
+  if (hub.meta.get(PAUSED_UNTIL) !== null) hub.meta.set(PAUSED_UNTIL, null);
 }

@@ -16,6 +16,7 @@ import type { Env } from '../env.ts';
 import { quoteInput } from '../http/quote-input.ts';
 import { Outbox } from '../outward/outbox.ts';
 import { waitingFor } from '../outward/waiting.ts';
+import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
 import { behindBranch } from './behind-branch.ts';
@@ -26,7 +27,7 @@ import { PushTransitions, type PushTransition } from './push-transitions.ts';
 import type { Hub } from './hub.ts';
 import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline, RELAY_LOST } from './leases.ts';
 import { HubMeta } from './meta.ts';
-import { announce, deliverOutward } from './outward.ts';
+import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { attachmentOf, attachRelay, closeSilentRelays, liveRelay, nextHelloDeadline, relayView, replaceRelays, sendTo, type RelayAttachment } from './relay-socket.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
@@ -59,6 +60,7 @@ export class TargetHub extends DurableObject<Env> {
   private readonly pushes: PushTransitions;
   private readonly stepLog: StepLog;
   private readonly hub: Hub;
+  private readonly schedule: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,7 +89,15 @@ export class TargetHub extends DurableObject<Env> {
       sockets: (tag) => ctx.getWebSockets(tag),
       pump: () => this.pump(),
       changed: () => this.broadcast(),
+      reschedule: () => this.schedule.reschedule(),
     };
+    const hub = this.hub;
+    this.schedule = new AlarmSchedule(this.meta, ctx.storage, [
+      (now) => nextAckDeadline(hub, now),
+      (now) => nextLeaseDeadline(hub, now),
+      () => nextHelloDeadline(hub),
+      () => nextOutwardDeadline(hub),
+    ]);
     if (!this.meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
       this.outbox.adoptHistory();
@@ -536,7 +546,7 @@ export class TargetHub extends DurableObject<Env> {
       replaceRelays(this.hub);
       this.ctx.acceptWebSocket(server, [RELAY_TAG]);
       attachRelay(this.hub, server, request.headers.get('CF-Connecting-IP'), now);
-      this.scheduleAlarm(now + this.timings.helloTimeoutMs);
+      this.hub.reschedule();
     } else {
       this.ctx.acceptWebSocket(server, [WATCHER_TAG]);
     }
@@ -638,7 +648,7 @@ export class TargetHub extends DurableObject<Env> {
       if (d && !isFinal(d.status) && d.attempt > 0) {
         // The relay is still working on it (it restarted, or the connection dropped): it owns the job.
         this.deployments.update(d.id, { status: 'running', started_at: d.startedAt ?? now, lease_expires_at: now + this.timings.leaseMs });
-        this.scheduleAlarm(now + this.timings.leaseMs);
+        this.hub.reschedule();
       }
     }
     this.pump();
@@ -659,7 +669,7 @@ export class TargetHub extends DurableObject<Env> {
     }
     const now = Date.now();
     this.deployments.update(d.id, { status: 'running', started_at: now, lease_expires_at: now + this.timings.leaseMs });
-    this.scheduleAlarm(now + this.timings.leaseMs);
+    this.hub.reschedule();
     this.broadcast();
   }
 
@@ -676,7 +686,7 @@ export class TargetHub extends DurableObject<Env> {
     }
     this.deployments.update(d.id, changes);
     this.stepLog.record(d.id, p);
-    this.scheduleAlarm(now + this.timings.leaseMs);
+    this.hub.reschedule();
     this.broadcast();
   }
 
@@ -734,38 +744,28 @@ export class TargetHub extends DurableObject<Env> {
       requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
       commitMessage: next.message.slice(0, 4096),
     });
-    this.scheduleAlarm(now + this.timings.ackTimeoutMs);
+    this.hub.reschedule();
     this.broadcast();
   }
 
   // ---- timers -----------------------------------------------------------------------------------
 
-  private scheduleAlarm(at: number): void {
-    // One alarm per object: keep the earliest deadline, tracked in SQL so the check is synchronous
-    // and the write is covered by the output gate; `alarm` recomputes the next one.
-    const current = Number(this.meta.get('alarm_at') ?? 0);
-    if (current > Date.now() && current <= at) return;
-    this.meta.set('alarm_at', String(at));
-    void this.ctx.storage.setAlarm(at);
-  }
-
+  /**
+   * Each concern acts on what is due, in the order they always did: the relay's deadlines first, so
+   * a job back in the queue goes out again at once and what changed is in the outbox before the
+   * outbox is delivered, in this same alarm. The next alarm is set before the network is touched,
+   * so a hub evicted mid-delivery still wakes for the relay's deadlines.
+   */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    this.meta.set('alarm_at', null);
-    let next: number | null = null;
-    const consider = (at: number) => {
-      if (at > now && (next === null || at < next)) next = at;
-    };
+    const now = this.schedule.fired();
     expireAckTimeouts(this.hub, now);
     expireLeases(this.hub, now);
-    for (const at of [nextAckDeadline(this.hub, now), nextLeaseDeadline(this.hub, now)]) if (at !== null) consider(at);
     closeSilentRelays(this.hub, now);
-    const hello = nextHelloDeadline(this.hub);
-    if (hello !== null) consider(hello);
     this.pump();
-    if (next !== null) this.scheduleAlarm(next);
+    this.schedule.rescheduleUpcoming(now);
     this.broadcast();
-    await deliverOutward(this.hub, (at) => this.scheduleAlarm(at));
+    await deliverOutward(this.hub, (at) => this.schedule.wakeAt(at));
+    this.schedule.reschedule();
   }
 
   // ---- live watchers (status page) --------------------------------------------------------------
@@ -773,7 +773,7 @@ export class TargetHub extends DurableObject<Env> {
   /** Tells every watching status page that something changed; they fetch what they show. */
   private broadcast(): void {
     // Whatever a status page must see, the outside world may need to hear about too.
-    announce(this.hub, (at) => this.scheduleAlarm(at));
+    announce(this.hub);
     const watchers = this.ctx.getWebSockets(WATCHER_TAG);
     if (!watchers.length) return;
     const text = JSON.stringify({ type: 'changed', at: Date.now() });

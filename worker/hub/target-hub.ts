@@ -6,11 +6,10 @@ import { DurableObject } from 'cloudflare:workers';
 import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { firstLine } from '../../shared/commit.ts';
-import { isFinal } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
-import type { BackupsMessage, HelloMessage, HubMessage, KeptBackup, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
-import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, MAX_REQUESTED_BY_CHARS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import type { KeptBackup } from '../../shared/protocol.ts';
+import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import { quoteInput } from '../http/quote-input.ts';
@@ -20,15 +19,17 @@ import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
 import { behindBranch } from './behind-branch.ts';
-import { Deployments } from './deployments.ts';
+import { ACTIVE, Deployments } from './deployments.ts';
+import { dispatchNext } from './dispatch.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { PushTransitions, type PushTransition } from './push-transitions.ts';
 import type { Hub } from './hub.ts';
-import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline, RELAY_LOST } from './leases.ts';
+import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } from './leases.ts';
 import { HubMeta } from './meta.ts';
+import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
-import { attachmentOf, attachRelay, closeSilentRelays, liveRelay, nextHelloDeadline, relayView, replaceRelays, sendTo, type RelayAttachment } from './relay-socket.ts';
+import { attachRelay, closeSilentRelays, nextHelloDeadline, relayView, replaceRelays } from './relay-socket.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
@@ -45,7 +46,6 @@ export interface BackupRestore {
   kept: KeptBackup | null;
 }
 
-const ACTIVE: readonly DeploymentStatus[] = ['dispatched', 'running'];
 const RELAY_TAG = 'relay';
 const WATCHER_TAG = 'watcher';
 
@@ -555,53 +555,7 @@ export class TargetHub extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
     if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
-    // Refused unread: a frame this size is no message of the protocol, and would not fit a row.
-    const bytes = typeof frame === 'string' ? new TextEncoder().encode(frame).byteLength : frame.byteLength;
-    if (bytes > MAX_RELAY_FRAME_BYTES) {
-      console.warn(`relay sent a frame of ${bytes} bytes`);
-      sendTo(ws, { type: 'error', code: 'invalid_message', message: `invalid message: a frame of ${bytes} bytes is over the limit of ${MAX_RELAY_FRAME_BYTES}` });
-      return;
-    }
-    const parsed = parseFrame(RelayMessage, frame);
-    if (!parsed.ok) {
-      console.warn(`relay sent an invalid message: ${parsed.error}`);
-      sendTo(ws, { type: 'error', code: 'invalid_message', message: `invalid message: ${parsed.error}` });
-      return;
-    }
-    const message = parsed.message;
-    const attachment = attachmentOf(ws)!;
-    if (message.type !== 'hello' && message.type !== 'ping' && message.type !== 'error' && !attachment.hello) {
-      sendTo(ws, { type: 'error', code: 'invalid_message', message: 'say hello first' });
-      return;
-    }
-    switch (message.type) {
-      case 'hello':
-        this.onHello(ws, attachment, message);
-        break;
-      case 'ack':
-        this.onAck(ws, message.jobId, message.attempt);
-        break;
-      case 'progress':
-        this.onProgress(ws, message);
-        break;
-      case 'result':
-        this.onResult(ws, message);
-        break;
-      case 'backups':
-        this.onBackups(message);
-        break;
-      case 'error':
-        console.warn(`relay reported an error: ${message.code}: ${message.message}`);
-        break;
-      case 'ping':
-        ws.send(PONG_TEXT);
-        break;
-      default: {
-        const unreachable: never = message;
-        throw new Error(`unhandled relay message ${JSON.stringify(unreachable)}`);
-      }
-    }
-    this.meta.set('relay_last_seen', String(Date.now()));
+    onRelayFrame(this.hub, ws, frame);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -614,138 +568,12 @@ export class TargetHub extends DurableObject<Env> {
 
   private onSocketGone(ws: WebSocket, how: string): void {
     if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
-    const attachment = attachmentOf(ws);
-    const stillConnected = liveRelay(this.hub, ws);
-    if (!stillConnected) {
-      // A job handed over but not acknowledged goes back to the queue at once; a running job keeps
-      // its lease, so a relay that reconnects in time can still report it.
-      for (const d of this.deployments.withStatus(['dispatched'])) {
-        this.deployments.update(d.id, { status: 'queued', reason: 'relay disconnected before acknowledging', dispatched_at: null });
-      }
-      this.meta.set('relay_disconnected_at', String(Date.now()));
-    }
-    this.audit.record({ at: Date.now(), actor: attachment?.hello?.relayId ?? 'relay', action: 'relay.disconnected', detail: { how }, source: attachment?.source ?? null });
-    this.broadcast();
-  }
-
-  private onHello(ws: WebSocket, attachment: RelayAttachment, hello: HelloMessage): void {
-    if (hello.v !== PROTOCOL_VERSION) {
-      ws.close(CLOSE_CODES.versionUnsupported, `protocol version ${hello.v} unsupported; this edge speaks ${PROTOCOL_VERSION}`);
-      return;
-    }
-    const now = Date.now();
-    attachment.hello = { relayId: hello.relayId, version: hello.version, capabilities: hello.capabilities, at: now };
-    ws.serializeAttachment(attachment);
-    this.meta.set('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now }));
-    // A relay that never reports its backups (an older one) would leave the last inventory to go
-    // stale and refuse restores of backups taken since: without it, the hub offers them all, as before.
-    if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) this.backupInventory.forget();
-    this.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
-    sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: this.targetName(), leaseMs: this.timings.leaseMs, ackTimeoutMs: this.timings.ackTimeoutMs });
-    if (hello.inFlight) {
-      const d = this.deployments.get(hello.inFlight.jobId);
-      // A job never handed to a relay (attempt 0) is no relay's to claim.
-      if (d && !isFinal(d.status) && d.attempt > 0) {
-        // The relay is still working on it (it restarted, or the connection dropped): it owns the job.
-        this.deployments.update(d.id, { status: 'running', started_at: d.startedAt ?? now, lease_expires_at: now + this.timings.leaseMs });
-        this.hub.reschedule();
-      }
-    }
-    this.pump();
-    // Watching status pages refresh; the outside world hears about it (broadcast announces).
-    this.broadcast();
-  }
-
-  private onAck(ws: WebSocket, jobId: string, attempt: number): void {
-    const d = this.deployments.get(jobId);
-    if (!d) return sendTo(ws, { type: 'error', code: 'unknown_job', message: `no job ${jobId}`, jobId });
-    if (d.status !== 'dispatched' || d.attempt !== attempt) {
-      // Running: progress already proved the relay has it. Finished: its result overtook the ack
-      // (events of one socket are not always handled in the order sent); there is nothing to stop.
-      if (d.status === 'running' || isFinal(d.status)) return;
-      // An ack for an attempt the hub already gave up on: the relay must not run it.
-      sendTo(ws, { type: 'cancel', jobId, reason: `attempt ${attempt} is no longer current (deployment is ${d.status})` });
-      return;
-    }
-    const now = Date.now();
-    this.deployments.update(d.id, { status: 'running', started_at: now, lease_expires_at: now + this.timings.leaseMs });
-    this.hub.reschedule();
-    this.broadcast();
-  }
-
-  private onProgress(ws: WebSocket, p: ProgressMessage): void {
-    const d = this.deployments.get(p.jobId);
-    if (!d) return sendTo(ws, { type: 'error', code: 'unknown_job', message: `no job ${p.jobId}`, jobId: p.jobId });
-    if (neverDispatched(d)) return sendTo(ws, neverDispatchedError(d));
-    if (isFinal(d.status) && d.reason !== RELAY_LOST) return;
-    const now = Date.now();
-    const changes: Record<string, SqlStorageValue> = { lease_expires_at: now + this.timings.leaseMs };
-    if (d.status === 'dispatched' || isFinal(d.status)) {
-      // Progress proves the relay took the job even if its ack was lost.
-      Object.assign(changes, { status: 'running', started_at: d.startedAt ?? now, finished_at: null, reason: null });
-    }
-    this.deployments.update(d.id, changes);
-    this.stepLog.record(d.id, p);
-    this.hub.reschedule();
-    this.broadcast();
-  }
-
-  private onResult(ws: WebSocket, r: ResultMessage): void {
-    const d = this.deployments.get(r.jobId);
-    if (!d) return sendTo(ws, { type: 'error', code: 'unknown_job', message: `no job ${r.jobId}`, jobId: r.jobId });
-    // A result for a job no relay was ever given cannot be true; the job stays queued.
-    if (neverDispatched(d)) return sendTo(ws, neverDispatchedError(d));
-    // Idempotent: a repeated result changes nothing (but is confirmed again, so the relay can drop
-    // it). The one exception is a job the hub gave up on as "relay lost": the relay's own account
-    // of what happened is the truth and replaces it.
-    if (isFinal(d.status) && d.reason !== RELAY_LOST) return sendTo(ws, { type: 'recorded', jobId: d.id });
-    const now = Date.now();
-    this.deployments.update(d.id, {
-      status: r.status,
-      reason: r.reason,
-      summary: JSON.stringify(r.summary),
-      finished_at: now,
-      lease_expires_at: null,
-      started_at: d.startedAt ?? now,
-    });
-    this.audit.record({ at: now, actor: 'relay', action: `deploy.${r.status}`, detail: { deploymentId: d.id, reason: r.reason, corrected: isFinal(d.status) }, source: null });
-    sendTo(ws, { type: 'recorded', jobId: d.id });
-    this.pump();
-    this.broadcast();
-  }
-
-  /** The host's backups as the relay lists them now: kept without an audit entry (it comes after every job). */
-  private onBackups(message: BackupsMessage): void {
-    if (this.backupInventory.record(message, Date.now())) this.broadcast();
+    onRelayGone(this.hub, ws, how);
   }
 
   /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
   private pump(): void {
-    if (this.deployments.withStatus(ACTIVE).length > 0) return;
-    const relay = liveRelay(this.hub);
-    if (!relay) return;
-    const next = this.deployments.withStatus(['queued'])[0];
-    if (!next) return;
-    const now = Date.now();
-    const attempt = next.attempt + 1;
-    this.deployments.update(next.id, { status: 'dispatched', attempt, dispatched_at: now, reason: null });
-    const config = this.config();
-    sendTo(relay, {
-      type: 'job',
-      jobId: next.id,
-      attempt,
-      kind: next.kind,
-      target: config.name,
-      sha: next.sha,
-      ref: next.ref,
-      backupId: next.restoreBackupId,
-      driftPolicy: config.driftPolicy,
-      // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
-      requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
-      commitMessage: next.message.slice(0, 4096),
-    });
-    this.hub.reschedule();
-    this.broadcast();
+    dispatchNext(this.hub);
   }
 
   // ---- timers -----------------------------------------------------------------------------------
@@ -807,15 +635,6 @@ interface LinkedBranch {
 
 /** GitHub redelivers deliveries of the past 3 days; the pushes that moved a gated target's head are remembered ten times as long. */
 const HEAD_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
-
-/** Still queued and never sent to any relay: no relay can be working on it, or have finished it. */
-function neverDispatched(d: DeploymentView): boolean {
-  return d.status === 'queued' && d.attempt === 0;
-}
-
-function neverDispatchedError(d: DeploymentView): HubMessage {
-  return { type: 'error', code: 'stale_attempt', message: `job ${d.id} was never sent to a relay: it is queued`, jobId: d.id };
-}
 
 function notKept(backupId: string, inventory: BackupInventory): string {
   const count = inventory.items.length;

@@ -24,7 +24,7 @@ import { dispatchNext } from './dispatch.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { PushTransitions, type PushTransition } from './push-transitions.ts';
-import type { Hub } from './hub.ts';
+import type { Hub, SocketTag } from './hub.ts';
 import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } from './leases.ts';
 import { HubMeta } from './meta.ts';
 import { onRelayFrame, onRelayGone } from './relay-session.ts';
@@ -33,6 +33,7 @@ import { attachRelay, closeSilentRelays, nextHelloDeadline, relayView, replaceRe
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
+import { notifyWatchers } from './watchers.ts';
 import { parseVerdicts, withVerdict } from './workflow-verdicts.ts';
 
 /** What restoring a backup brings back, as the hub decides it for the queue and the status page alike. */
@@ -46,8 +47,8 @@ export interface BackupRestore {
   kept: KeptBackup | null;
 }
 
-const RELAY_TAG = 'relay';
-const WATCHER_TAG = 'watcher';
+const RELAY_TAG: SocketTag = 'relay';
+const WATCHER_TAG: SocketTag = 'watcher';
 
 export class TargetHub extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -596,22 +597,12 @@ export class TargetHub extends DurableObject<Env> {
     this.schedule.reschedule();
   }
 
-  // ---- live watchers (status page) --------------------------------------------------------------
+  // ---- what changed ----------------------------------------------------------------------------
 
-  /** Tells every watching status page that something changed; they fetch what they show. */
+  /** Something a status page shows changed: the outside world may need to hear of it too (the outbox), and watching pages refresh. */
   private broadcast(): void {
-    // Whatever a status page must see, the outside world may need to hear about too.
     announce(this.hub);
-    const watchers = this.ctx.getWebSockets(WATCHER_TAG);
-    if (!watchers.length) return;
-    const text = JSON.stringify({ type: 'changed', at: Date.now() });
-    for (const ws of watchers) {
-      try {
-        ws.send(text);
-      } catch {
-        // A watcher that went away is cleaned up by the runtime.
-      }
-    }
+    notifyWatchers(this.hub);
   }
 }
 

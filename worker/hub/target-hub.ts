@@ -19,6 +19,7 @@ import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
 import { behindBranch } from './behind-branch.ts';
+import { readBranchHead, storeBranchHead } from './branch-head.ts';
 import { ACTIVE, Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
@@ -30,6 +31,7 @@ import { HubMeta } from './meta.ts';
 import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { attachRelay, closeSilentRelays, nextHelloDeadline, relayView, replaceRelays } from './relay-socket.ts';
+import { cancelQueued, queueDeploy } from './queue.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
@@ -131,10 +133,10 @@ export class TargetHub extends DurableObject<Env> {
       const existing = this.deployments.byDelivery(request.deliveryId);
       if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [], notDeployed: null });
     }
-    const behind = behindBranch(request, this.branchHead()?.sha ?? null, this.pushes);
+    const behind = behindBranch(request, readBranchHead(this.meta)?.sha ?? null, this.pushes);
     if (behind) return behind;
     const now = Date.now();
-    const headBefore = this.branchHead()?.sha ?? null;
+    const headBefore = readBranchHead(this.meta)?.sha ?? null;
     const push = request.pushedOver !== undefined && request.sha ? { ...request, sha: request.sha, pushedOver: request.pushedOver } : null;
     if (push) {
       // The latest commit wins, but arrival order is no push order: a push the branch was already
@@ -148,7 +150,7 @@ export class TargetHub extends DurableObject<Env> {
         return accepted(outcome);
       }
     }
-    const queued = this.queueDeploy(request, now);
+    const queued = queueDeploy(this.hub, request, now);
     if (!queued.ok) return queued;
     let notDeployed: string | null = null;
     if (push) {
@@ -164,50 +166,6 @@ export class TargetHub extends DurableObject<Env> {
     return accepted({ ...queued.value, notDeployed });
   }
 
-  /** Queues a deploy, superseding the queued older ones (the latest commit wins); the caller pumps and broadcasts. */
-  private queueDeploy(request: EnqueueDeploy, now: number): HubResult<{ deploymentId: string; created: true; superseded: string[] }> {
-    if (request.branchHead && request.sha) this.storeBranchHead({ sha: request.sha, ...request.branchHead });
-    const head = this.branchHead();
-    const sha = request.sha ?? head?.sha;
-    if (!sha) {
-      return refused(409, 'no_commit', 'No commit given and no push to the branch has been seen yet: pass a sha.');
-    }
-    const id = newId('dep', now);
-    const knownHead = head && head.sha === sha ? head : null;
-    const message = request.message ?? knownHead?.message ?? '';
-    const author = request.author ?? knownHead?.author ?? null;
-    this.deployments.insert({
-      id,
-      kind: 'deploy',
-      sha,
-      ref: request.ref ?? `refs/heads/${this.config().branch}`,
-      trigger: request.trigger,
-      actor: request.actor,
-      message,
-      author,
-      deliveryId: request.deliveryId,
-      rollbackOf: null,
-      restoreBackupId: null,
-      createdAt: now,
-    });
-    if (request.pushedOver !== undefined) this.pushes.record(request.pushedOver, sha, id, now, { message, author });
-    // The latest commit wins: anything still waiting to deploy an older one is skipped.
-    const superseded = this.deployments
-      .withStatus(['queued'])
-      .filter((d) => d.kind === 'deploy' && d.id !== id)
-      .map((d) => d.id);
-    for (const old of superseded) {
-      this.deployments.update(old, { status: 'superseded', superseded_by: id, reason: `superseded by ${id}`, finished_at: now });
-    }
-    this.audit.record({
-      at: now,
-      actor: request.actor,
-      action: 'deploy.queued',
-      detail: { deploymentId: id, sha, trigger: request.trigger, deliveryId: request.deliveryId, superseded },
-      source: request.source,
-    });
-    return accepted({ deploymentId: id, created: true, superseded });
-  }
 
   /**
    * After a push is recorded (stale or not): when the moves seen lead on from the branch head, the
@@ -218,14 +176,14 @@ export class TargetHub extends DurableObject<Env> {
    */
   private followBranch(push: LinkingPush, headBefore: string | null, now: number): LinkedBranch | null {
     if (!this.pushes.recordsMove(push.pushedOver, push.sha)) return null;
-    const head = this.branchHead();
+    const head = readBranchHead(this.meta);
     if (!head) return null;
     const end = this.pushes.chainFrom(head.sha, push.sha);
     if (!end) return null;
     const origin = end.deploymentId ? this.deployments.get(end.deploymentId) : null;
     const message = end.commit?.message ?? origin?.message ?? '';
     const author = end.commit?.author ?? origin?.author ?? null;
-    this.storeBranchHead({ sha: end.sha, message, author, at: now });
+    storeBranchHead(this.meta, { sha: end.sha, message, author, at: now });
     const to = end.sha.slice(0, 7);
     const why = `push ${push.pushedOver.slice(0, 7)}→${push.sha.slice(0, 7)} linked ${(headBefore ?? end.from).slice(0, 7)} to ${to}`;
     const link = { linkedBy: { before: push.pushedOver, after: push.sha, deliveryId: push.deliveryId }, from: end.from, to: end.sha };
@@ -254,7 +212,7 @@ export class TargetHub extends DurableObject<Env> {
       });
       return { sha: end.sha, why, deploymentId: keeper.id };
     }
-    const queued = this.queueDeploy(
+    const queued = queueDeploy(this.hub, 
       { target: this.targetName(), sha: end.sha, ref: origin.ref, trigger: 'push', actor: origin.actor || LINK_ACTOR, message, author, deliveryId: null, source: push.source },
       now,
     );
@@ -381,16 +339,7 @@ export class TargetHub extends DurableObject<Env> {
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
     this.remember(target);
-    const d = this.deployments.get(deploymentId);
-    if (!d) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(deploymentId)} on this target.`);
-    if (d.status !== 'queued') {
-      return refused(409, 'not_cancellable', `Deployment ${d.id} is ${d.status}; only a queued deployment can be cancelled.`);
-    }
-    const now = Date.now();
-    this.deployments.update(d.id, { status: 'cancelled', reason: `cancelled by ${actor}`, finished_at: now });
-    this.audit.record({ at: now, actor, action: 'deploy.cancelled', detail: { deploymentId: d.id }, source });
-    this.broadcast();
-    return accepted(this.deployments.get(d.id)!);
+    return cancelQueued(this.hub, deploymentId, actor, source);
   }
 
   /**
@@ -406,7 +355,7 @@ export class TargetHub extends DurableObject<Env> {
     }
     if (prefix.length === 40) return accepted({ sha: prefix });
     const matches = new Set<string>();
-    const head = this.branchHead();
+    const head = readBranchHead(this.meta);
     if (head?.sha.startsWith(prefix)) matches.add(head.sha);
     for (const row of this.sql.exec('SELECT DISTINCT sha FROM deployments WHERE substr(sha, 1, ?) = ?', prefix.length, prefix)) matches.add(String(row.sha));
     const found = [...matches];
@@ -431,7 +380,7 @@ export class TargetHub extends DurableObject<Env> {
       this.sql.exec('INSERT INTO head_deliveries (delivery_id, seen_at) VALUES (?, ?)', head.deliveryId, head.at);
       this.sql.exec('DELETE FROM head_deliveries WHERE seen_at < ?', head.at - HEAD_DELIVERY_RETENTION_MS);
     }
-    const headBefore = this.branchHead()?.sha ?? null;
+    const headBefore = readBranchHead(this.meta)?.sha ?? null;
     const push = head.pushedOver !== undefined ? { ...head, pushedOver: head.pushedOver, deliveryId: head.deliveryId ?? null, source: null } : null;
     if (push) {
       // A push delivered after a later one leaves the head where the later one put it.
@@ -443,15 +392,12 @@ export class TargetHub extends DurableObject<Env> {
         return;
       }
     }
-    this.storeBranchHead(head);
+    storeBranchHead(this.meta, head);
     if (push) this.followBranch(push, headBefore, head.at);
     // A gated target now shows the commit it waits for.
     this.broadcast();
   }
 
-  private storeBranchHead(head: Omit<BranchHead, 'target'>): void {
-    this.meta.set('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
-  }
 
   /** The gating workflow concluded without success for a commit: the status says so for that commit. */
   async noteWorkflowVerdict(input: WorkflowVerdict): Promise<void> {
@@ -463,10 +409,6 @@ export class TargetHub extends DurableObject<Env> {
     this.broadcast();
   }
 
-  private branchHead(): TargetStatus['branchHead'] {
-    const raw = this.meta.get('branch_head');
-    return raw ? (JSON.parse(raw) as TargetStatus['branchHead']) : null;
-  }
 
   // ---- reads ------------------------------------------------------------------------------------
 
@@ -478,7 +420,7 @@ export class TargetHub extends DurableObject<Env> {
       queued: this.deployments.withStatus(['queued']),
       lastFinished: this.deployments.latest(['succeeded', 'failed', 'rolled_back']),
       deployed: this.deployments.latest(['succeeded']),
-      branchHead: this.branchHead(),
+      branchHead: readBranchHead(this.meta),
       relay: relayView(this.hub),
       waiting: this.waiting(),
       outward: this.outbox.view(Date.now()),
@@ -498,7 +440,7 @@ export class TargetHub extends DurableObject<Env> {
       const verdicts = parseVerdicts(this.meta.get('workflow_verdicts'));
       return waitingFor(
         this.config(),
-        this.branchHead(),
+        readBranchHead(this.meta),
         (sha) => this.sql.exec('SELECT 1 FROM deployments WHERE sha = ? LIMIT 1', sha).toArray().length > 0,
         (sha) => verdicts.find((v) => v.sha === sha) ?? null,
       );

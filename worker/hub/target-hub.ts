@@ -24,7 +24,8 @@ import { ACTIVE, Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
-import { PushTransitions, type PushTransition } from './push-transitions.ts';
+import { followBranch, recordLatePush } from './push-ordering.ts';
+import { PushTransitions } from './push-transitions.ts';
 import type { Hub, SocketTag } from './hub.ts';
 import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } from './leases.ts';
 import { HubMeta } from './meta.ts';
@@ -143,8 +144,8 @@ export class TargetHub extends DurableObject<Env> {
       // pushed on from supersedes nothing and moves no head (push-transitions.ts has the rule).
       const later = this.pushes.laterThan(push.pushedOver, push.sha, headBefore);
       if (later) {
-        const outcome = this.recordLatePush(push, later, now);
-        this.followBranch(push, headBefore, now);
+        const outcome = recordLatePush(this.hub, push, later, now);
+        followBranch(this.hub, push, headBefore, now);
         this.pump();
         this.broadcast();
         return accepted(outcome);
@@ -155,7 +156,7 @@ export class TargetHub extends DurableObject<Env> {
     let notDeployed: string | null = null;
     if (push) {
       // Decided before the queue is pumped, so no relay is handed a commit the branch has moved past.
-      const linked = this.followBranch(push, headBefore, now);
+      const linked = followBranch(this.hub, push, headBefore, now);
       if (linked?.deploymentId && this.deployments.get(queued.value.deploymentId)?.status === 'superseded') {
         notDeployed = `${linked.why}: ${linked.sha.slice(0, 7)} deploys instead (${linked.deploymentId})`;
       }
@@ -167,102 +168,7 @@ export class TargetHub extends DurableObject<Env> {
   }
 
 
-  /**
-   * After a push is recorded (stale or not): when the moves seen lead on from the branch head, the
-   * head is behind (a late push moved it back; push-transitions.ts has the rule). It moves to where
-   * they lead, and when the push that moved the branch there made a deployment (the target deploys
-   * on push), that commit is deployed again through the queue, superseding the older ones queued,
-   * unless it is already queued, running, or the last one deployed. The caller pumps and broadcasts.
-   */
-  private followBranch(push: LinkingPush, headBefore: string | null, now: number): LinkedBranch | null {
-    if (!this.pushes.recordsMove(push.pushedOver, push.sha)) return null;
-    const head = readBranchHead(this.meta);
-    if (!head) return null;
-    const end = this.pushes.chainFrom(head.sha, push.sha);
-    if (!end) return null;
-    const origin = end.deploymentId ? this.deployments.get(end.deploymentId) : null;
-    const message = end.commit?.message ?? origin?.message ?? '';
-    const author = end.commit?.author ?? origin?.author ?? null;
-    storeBranchHead(this.meta, { sha: end.sha, message, author, at: now });
-    const to = end.sha.slice(0, 7);
-    const why = `push ${push.pushedOver.slice(0, 7)}→${push.sha.slice(0, 7)} linked ${(headBefore ?? end.from).slice(0, 7)} to ${to}`;
-    const link = { linkedBy: { before: push.pushedOver, after: push.sha, deliveryId: push.deliveryId }, from: end.from, to: end.sha };
-    if (!origin) {
-      this.audit.record({ at: now, actor: LINK_ACTOR, action: 'push.linked', detail: { ...link, message: `${why}: the branch head is ${to}`, deploymentId: null }, source: push.source });
-      return { sha: end.sha, why, deploymentId: null };
-    }
-    const queuedDeploys = this.deployments.withStatus(['queued']).filter((d) => d.kind === 'deploy');
-    const active = this.deployments.withStatus(ACTIVE)[0] ?? null;
-    const lastRun = active ?? this.deployments.latest(['succeeded', 'failed', 'rolled_back']);
-    const queuedAlready = queuedDeploys.find((d) => d.sha === end.sha) ?? null;
-    const inPlace = lastRun && lastRun.sha === end.sha && (active !== null || lastRun.status === 'succeeded') ? lastRun : null;
-    if (queuedAlready || inPlace) {
-      const keeper = (queuedAlready ?? inPlace)!;
-      // Never deployed twice: what is queued older than it is skipped, as a new deploy of it would.
-      const superseded = queuedDeploys.filter((d) => d.id !== keeper.id).map((d) => d.id);
-      for (const old of superseded) {
-        this.deployments.update(old, { status: 'superseded', superseded_by: keeper.id, reason: `${why}, which ${keeper.id} deploys`, finished_at: now });
-      }
-      this.audit.record({
-        at: now,
-        actor: LINK_ACTOR,
-        action: 'push.linked',
-        detail: { ...link, message: `${why}: ${to} is ${keeper.status} as ${keeper.id}`, deploymentId: keeper.id, superseded },
-        source: push.source,
-      });
-      return { sha: end.sha, why, deploymentId: keeper.id };
-    }
-    const queued = queueDeploy(this.hub, 
-      { target: this.targetName(), sha: end.sha, ref: origin.ref, trigger: 'push', actor: origin.actor || LINK_ACTOR, message, author, deliveryId: null, source: push.source },
-      now,
-    );
-    if (!queued.ok) return null;
-    this.audit.record({
-      at: now,
-      actor: LINK_ACTOR,
-      action: 'push.linked',
-      detail: { ...link, message: `${why}: deploying ${to}`, deploymentId: queued.value.deploymentId, superseded: queued.value.superseded },
-      source: push.source,
-    });
-    return { sha: end.sha, why, deploymentId: queued.value.deploymentId };
-  }
 
-  /**
-   * A push delivered after a later push to the branch: in the history as superseded (by the later
-   * push's deployment), so the delivery is accounted for, but it deploys nothing and moves no head.
-   * Its move is remembered all the same: a push delivered later still that the branch was pushed
-   * on from is judged stale by it, and it may link the head to the pushes made after it. The
-   * caller broadcasts.
-   */
-  private recordLatePush(request: EnqueueDeploy & { sha: string; pushedOver: string }, later: PushTransition, now: number): EnqueueOutcome {
-    const id = newId('dep', now);
-    const reason = `a later push (${later.after.slice(0, 7)}) was delivered first`;
-    this.deployments.insert({
-      id,
-      kind: 'deploy',
-      sha: request.sha,
-      ref: request.ref ?? `refs/heads/${this.config().branch}`,
-      trigger: request.trigger,
-      actor: request.actor,
-      message: request.message ?? '',
-      author: request.author,
-      deliveryId: request.deliveryId,
-      rollbackOf: null,
-      restoreBackupId: null,
-      createdAt: now,
-    });
-    // Final at once, in the same synchronous step: no relay or status page ever sees it queued.
-    this.deployments.update(id, { status: 'superseded', superseded_by: later.deploymentId, reason, finished_at: now });
-    this.pushes.record(request.pushedOver, request.sha, id, now, { message: request.message ?? '', author: request.author });
-    this.audit.record({
-      at: now,
-      actor: request.actor,
-      action: 'push.delivered_late',
-      detail: { deploymentId: id, sha: request.sha, pushedOver: request.pushedOver, laterPush: later.after, supersededBy: later.deploymentId, deliveryId: request.deliveryId },
-      source: request.source,
-    });
-    return { deploymentId: id, created: true, superseded: [], notDeployed: reason };
-  }
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(request.target);
@@ -388,12 +294,12 @@ export class TargetHub extends DurableObject<Env> {
       this.pushes.record(push.pushedOver, push.sha, null, head.at, { message: head.message, author: head.author });
       // Only the head moves when a late push links it on: this target deploys on CI or dispatch.
       if (later) {
-        if (this.followBranch(push, headBefore, head.at)) this.broadcast();
+        if (followBranch(this.hub, push, headBefore, head.at)) this.broadcast();
         return;
       }
     }
     storeBranchHead(this.meta, head);
-    if (push) this.followBranch(push, headBefore, head.at);
+    if (push) followBranch(this.hub, push, headBefore, head.at);
     // A gated target now shows the commit it waits for.
     this.broadcast();
   }
@@ -546,24 +452,6 @@ export class TargetHub extends DurableObject<Env> {
     announce(this.hub);
     notifyWatchers(this.hub);
   }
-}
-
-/** Who moves the branch head (and queues its deploy) when a late push links it to later pushes. */
-const LINK_ACTOR = 'lanyard (late push linked the branch)';
-
-/** A push as followBranch needs it: its move, and where it came from for the audit. */
-interface LinkingPush {
-  sha: string;
-  pushedOver: string;
-  deliveryId: string | null;
-  source: string | null;
-}
-
-/** Where a late push linked the branch head to, and the deployment that deploys it there (if the target deploys on push). */
-interface LinkedBranch {
-  sha: string;
-  why: string;
-  deploymentId: string | null;
 }
 
 /** GitHub redelivers deliveries of the past 3 days; the pushes that moved a gated target's head are remembered ten times as long. */

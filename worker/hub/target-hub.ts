@@ -18,13 +18,12 @@ import { waitingFor } from '../outward/waiting.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
-import { behindBranch } from './behind-branch.ts';
-import { readBranchHead, storeBranchHead } from './branch-head.ts';
+import { readBranchHead } from './branch-head.ts';
 import { ACTIVE, Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
+import { takeBranchHead, takeDeploy, takeWorkflowVerdict } from './intake.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
-import { followBranch, recordLatePush } from './push-ordering.ts';
 import { PushTransitions } from './push-transitions.ts';
 import type { Hub, SocketTag } from './hub.ts';
 import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } from './leases.ts';
@@ -32,12 +31,12 @@ import { HubMeta } from './meta.ts';
 import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { attachRelay, closeSilentRelays, nextHelloDeadline, relayView, replaceRelays } from './relay-socket.ts';
-import { cancelQueued, queueDeploy } from './queue.ts';
+import { cancelQueued } from './queue.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
 import { notifyWatchers } from './watchers.ts';
-import { parseVerdicts, withVerdict } from './workflow-verdicts.ts';
+import { readVerdicts } from './workflow-verdicts.ts';
 
 /** What restoring a backup brings back, as the hub decides it for the queue and the status page alike. */
 export interface BackupRestore {
@@ -130,41 +129,7 @@ export class TargetHub extends DurableObject<Env> {
 
   async enqueueDeploy(request: EnqueueDeploy): Promise<HubResult<EnqueueOutcome>> {
     this.remember(request.target);
-    if (request.deliveryId) {
-      const existing = this.deployments.byDelivery(request.deliveryId);
-      if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [], notDeployed: null });
-    }
-    const behind = behindBranch(request, readBranchHead(this.meta)?.sha ?? null, this.pushes);
-    if (behind) return behind;
-    const now = Date.now();
-    const headBefore = readBranchHead(this.meta)?.sha ?? null;
-    const push = request.pushedOver !== undefined && request.sha ? { ...request, sha: request.sha, pushedOver: request.pushedOver } : null;
-    if (push) {
-      // The latest commit wins, but arrival order is no push order: a push the branch was already
-      // pushed on from supersedes nothing and moves no head (push-transitions.ts has the rule).
-      const later = this.pushes.laterThan(push.pushedOver, push.sha, headBefore);
-      if (later) {
-        const outcome = recordLatePush(this.hub, push, later, now);
-        followBranch(this.hub, push, headBefore, now);
-        this.pump();
-        this.broadcast();
-        return accepted(outcome);
-      }
-    }
-    const queued = queueDeploy(this.hub, request, now);
-    if (!queued.ok) return queued;
-    let notDeployed: string | null = null;
-    if (push) {
-      // Decided before the queue is pumped, so no relay is handed a commit the branch has moved past.
-      const linked = followBranch(this.hub, push, headBefore, now);
-      if (linked?.deploymentId && this.deployments.get(queued.value.deploymentId)?.status === 'superseded') {
-        notDeployed = `${linked.why}: ${linked.sha.slice(0, 7)} deploys instead (${linked.deploymentId})`;
-      }
-    }
-    this.pump();
-    // Watching status pages refresh; the outside world hears about it (broadcast announces).
-    this.broadcast();
-    return accepted({ ...queued.value, notDeployed });
+    return takeDeploy(this.hub, request);
   }
 
 
@@ -217,7 +182,7 @@ export class TargetHub extends DurableObject<Env> {
     });
     this.audit.record({ at: now, actor: request.actor, action: 'rollback.queued', detail: { deploymentId: id, sha, rollbackOf, backupId }, source: request.source });
     this.pump();
-    // Watching status pages refresh; the outside world hears about it (broadcast announces).
+    // Watching status pages refresh; the outside world hears about it (changed announces).
     this.broadcast();
     return accepted({ deploymentId: id });
   }
@@ -279,29 +244,7 @@ export class TargetHub extends DurableObject<Env> {
   async noteBranchHead(input: BranchHead): Promise<void> {
     const head = BranchHead.parse(input);
     this.remember(head.target);
-    if (head.deliveryId) {
-      // A redelivery (GitHub's "Redeliver", days later) names a commit the branch has moved past:
-      // the head stays. Deploying targets get this from the deployments' delivery ids instead.
-      if (this.sql.exec('SELECT 1 FROM head_deliveries WHERE delivery_id = ?', head.deliveryId).toArray().length) return;
-      this.sql.exec('INSERT INTO head_deliveries (delivery_id, seen_at) VALUES (?, ?)', head.deliveryId, head.at);
-      this.sql.exec('DELETE FROM head_deliveries WHERE seen_at < ?', head.at - HEAD_DELIVERY_RETENTION_MS);
-    }
-    const headBefore = readBranchHead(this.meta)?.sha ?? null;
-    const push = head.pushedOver !== undefined ? { ...head, pushedOver: head.pushedOver, deliveryId: head.deliveryId ?? null, source: null } : null;
-    if (push) {
-      // A push delivered after a later one leaves the head where the later one put it.
-      const later = this.pushes.laterThan(push.pushedOver, push.sha, headBefore);
-      this.pushes.record(push.pushedOver, push.sha, null, head.at, { message: head.message, author: head.author });
-      // Only the head moves when a late push links it on: this target deploys on CI or dispatch.
-      if (later) {
-        if (followBranch(this.hub, push, headBefore, head.at)) this.broadcast();
-        return;
-      }
-    }
-    storeBranchHead(this.meta, head);
-    if (push) followBranch(this.hub, push, headBefore, head.at);
-    // A gated target now shows the commit it waits for.
-    this.broadcast();
+    takeBranchHead(this.hub, head);
   }
 
 
@@ -309,10 +252,7 @@ export class TargetHub extends DurableObject<Env> {
   async noteWorkflowVerdict(input: WorkflowVerdict): Promise<void> {
     const verdict = WorkflowVerdict.parse(input);
     this.remember(verdict.target);
-    const { sha, workflow, conclusion, url, at } = verdict;
-    this.meta.set('workflow_verdicts', JSON.stringify(withVerdict(parseVerdicts(this.meta.get('workflow_verdicts')), { sha, workflow, conclusion, url, at })));
-    // A status page showing this commit as waiting now shows why it will not deploy.
-    this.broadcast();
+    takeWorkflowVerdict(this.hub, verdict);
   }
 
 
@@ -343,7 +283,7 @@ export class TargetHub extends DurableObject<Env> {
   /** A commit the target has seen but waits to deploy (CI-gated or dispatch-triggered targets). */
   private waiting(): TargetStatus['waiting'] {
     try {
-      const verdicts = parseVerdicts(this.meta.get('workflow_verdicts'));
+      const verdicts = readVerdicts(this.meta);
       return waitingFor(
         this.config(),
         readBranchHead(this.meta),
@@ -454,8 +394,6 @@ export class TargetHub extends DurableObject<Env> {
   }
 }
 
-/** GitHub redelivers deliveries of the past 3 days; the pushes that moved a gated target's head are remembered ten times as long. */
-const HEAD_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 function notKept(backupId: string, inventory: BackupInventory): string {
   const count = inventory.items.length;

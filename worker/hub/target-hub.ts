@@ -5,10 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
-import { firstLine } from '../../shared/commit.ts';
-import { newId } from '../../shared/ids.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
-import type { KeptBackup } from '../../shared/protocol.ts';
 import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
@@ -17,7 +14,7 @@ import { Outbox } from '../outward/outbox.ts';
 import { waitingFor } from '../outward/waiting.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
-import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
+import { BackupInventoryStore } from './backup-inventory.ts';
 import { readBranchHead } from './branch-head.ts';
 import { ACTIVE, Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
@@ -32,22 +29,13 @@ import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { attachRelay, closeSilentRelays, nextHelloDeadline, relayView, replaceRelays } from './relay-socket.ts';
 import { cancelQueued } from './queue.ts';
+import { planRestore, type BackupRestore } from './restore-plan.ts';
+import { takeRollback } from './rollback.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
 import { notifyWatchers } from './watchers.ts';
 import { readVerdicts } from './workflow-verdicts.ts';
-
-/** What restoring a backup brings back, as the hub decides it for the queue and the status page alike. */
-export interface BackupRestore {
-  backupId: string;
-  /** The commit the house runs again afterwards: the one deployed before the backup was taken. */
-  sha: string;
-  /** The deployment that took the backup, when this hub recorded it. */
-  maker: DeploymentView | null;
-  /** The backup as the relay last listed it; null when no relay ever reported an inventory. */
-  kept: KeptBackup | null;
-}
 
 const RELAY_TAG: SocketTag = 'relay';
 const WATCHER_TAG: SocketTag = 'watcher';
@@ -137,76 +125,15 @@ export class TargetHub extends DurableObject<Env> {
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(request.target);
-    const now = Date.now();
-    const deployed = this.deployments.latest(['succeeded']);
-    let sha: string;
-    let rollbackOf: string | null = null;
-    let backupId: string | null = null;
-    let message: string;
-    if (request.backupId) {
-      const plan = this.planRestore(request.backupId);
-      if (!plan.ok) return plan;
-      sha = plan.value.sha;
-      backupId = request.backupId;
-      const takenBefore = plan.value.maker?.id ?? plan.value.kept?.deploymentId ?? null;
-      message = `Restore backup ${request.backupId}${takenBefore ? ` (taken before ${takenBefore})` : ''}`;
-    } else {
-      const goal = request.deploymentId
-        ? this.deployments.get(request.deploymentId)
-        : deployed
-          ? this.deployments.latest(['succeeded'], deployed.id)
-          : null;
-      if (request.deploymentId && !goal) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(request.deploymentId)} on this target.`);
-      if (!goal) return refused(409, 'nothing_to_roll_back_to', 'There is no earlier successful deployment to roll back to.');
-      if (goal.status !== 'succeeded') {
-        return refused(409, 'not_rollbackable', `Deployment ${goal.id} ended ${goal.status}; only a deployment that succeeded can be rolled back to.`);
-      }
-      sha = goal.sha;
-      rollbackOf = goal.id;
-      message = `Roll back to ${goal.id} (${goal.sha.slice(0, 7)} ${firstLine(goal.message)})`;
-    }
-    const id = newId('dep', now);
-    this.deployments.insert({
-      id,
-      kind: 'rollback',
-      sha,
-      ref: `refs/heads/${this.config().branch}`,
-      trigger: 'rollback',
-      actor: request.actor,
-      message,
-      author: null,
-      deliveryId: null,
-      rollbackOf,
-      restoreBackupId: backupId,
-      createdAt: now,
-    });
-    this.audit.record({ at: now, actor: request.actor, action: 'rollback.queued', detail: { deploymentId: id, sha, rollbackOf, backupId }, source: request.source });
-    this.pump();
-    // Watching status pages refresh; the outside world hears about it (changed announces).
-    this.broadcast();
-    return accepted({ deploymentId: id });
+    return takeRollback(this.hub, request);
   }
 
   /** Whether a backup can be restored and what that brings back; the status page asks before it offers the button. */
   async backupRestore(target: string, backupId: string): Promise<HubResult<BackupRestore>> {
     this.remember(target);
-    return this.planRestore(backupId);
+    return planRestore(this.hub, backupId);
   }
 
-  private planRestore(backupId: string): HubResult<BackupRestore> {
-    const inventory = this.backupInventory.read();
-    const kept = keptBackup(inventory, backupId);
-    // The deployment that took it: the first one whose summary names it (a later restore names it too).
-    const maker = this.deployments.all().find((d) => d.summary?.backupId === backupId) ?? null;
-    if (!maker && !kept) return refused(404, 'unknown_backup', `No deployment of this target made a backup named ${quoteInput(backupId, 130)}.`);
-    if (inventory && !mayBeKept(inventory, backupId, maker?.finishedAt ?? null)) return refused(409, 'backup_not_kept', notKept(backupId, inventory));
-    // A backup holds the host as it was before its deployment ran: the deployed commit back then.
-    const sha = maker ? (this.deployments.latest(['succeeded'], maker.id)?.sha ?? maker.sha) : kept?.sha;
-    if (!sha) {
-      return refused(409, 'unknown_backup_commit', `No deployment of this target took backup "${backupId}", and the relay does not know which commit was deployed before it.`);
-    }
-    return accepted({ backupId, sha, maker, kept });
-  }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
     this.remember(target);
@@ -392,17 +319,5 @@ export class TargetHub extends DurableObject<Env> {
     announce(this.hub);
     notifyWatchers(this.hub);
   }
-}
-
-
-function notKept(backupId: string, inventory: BackupInventory): string {
-  const count = inventory.items.length;
-  const instead = count
-    ? `Roll back to a deployment instead, or restore one of the ${count} backup${count === 1 ? '' : 's'} it keeps.`
-    : 'It keeps no backups now: roll back to a deployment instead.';
-  return (
-    `The relay no longer keeps backup "${backupId}" on the host: it was pruned (the relay keeps its last deploy.keepBackups backups, ` +
-    `and its report of ${new Date(inventory.reportedAt).toISOString()} does not list this one). ${instead}`
-  );
 }
 

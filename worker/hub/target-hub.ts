@@ -3,22 +3,20 @@
 // before anyone is answered; nothing lives only in memory, because the object may hibernate or be
 // evicted between any two events.
 import { DurableObject } from 'cloudflare:workers';
-import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, Metrics, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
 import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
 import { findTarget, type TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
-import { quoteInput } from '../http/quote-input.ts';
 import { Outbox } from '../outward/outbox.ts';
-import { waitingFor } from '../outward/waiting.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore } from './backup-inventory.ts';
-import { readBranchHead } from './branch-head.ts';
-import { ACTIVE, Deployments } from './deployments.ts';
+import { findCommit } from './commit-lookup.ts';
+import { Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
-import { accepted, refused, type HubResult } from './hub-result.ts';
+import type { HubResult } from './hub-result.ts';
 import { takeBranchHead, takeDeploy, takeWorkflowVerdict } from './intake.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { PushTransitions } from './push-transitions.ts';
@@ -27,15 +25,15 @@ import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } f
 import { HubMeta } from './meta.ts';
 import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
-import { attachRelay, closeSilentRelays, nextHelloDeadline, relayView, replaceRelays } from './relay-socket.ts';
+import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
 import { cancelQueued } from './queue.ts';
+import { deploymentDetail, statusOf, type DeploymentDetail } from './reads.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
 import { takeRollback } from './rollback.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings, type ChannelTimings } from './timings.ts';
 import { notifyWatchers } from './watchers.ts';
-import { readVerdicts } from './workflow-verdicts.ts';
 
 const RELAY_TAG: SocketTag = 'relay';
 const WATCHER_TAG: SocketTag = 'watcher';
@@ -142,30 +140,11 @@ export class TargetHub extends DurableObject<Env> {
 
   /**
    * The full sha of a commit given by its start (7+ hex digits), among those this target knows: the
-   * branch head and every commit it deployed. A full sha is taken as it is: the relay checks it is
-   * on the branch.
+   * branch head and every commit it deployed (commit-lookup.ts).
    */
   async resolveCommit(target: string, given: string): Promise<HubResult<{ sha: string }>> {
     this.remember(target);
-    const prefix = given.trim().toLowerCase();
-    if (!/^[0-9a-f]{7,40}$/.test(prefix)) {
-      return refused(400, 'invalid_request', `"${given.slice(0, 64)}" is not a commit sha: give 7 to 40 hex digits, as \`git log --oneline\` prints them.`);
-    }
-    if (prefix.length === 40) return accepted({ sha: prefix });
-    const matches = new Set<string>();
-    const head = readBranchHead(this.meta);
-    if (head?.sha.startsWith(prefix)) matches.add(head.sha);
-    for (const row of this.sql.exec('SELECT DISTINCT sha FROM deployments WHERE substr(sha, 1, ?) = ?', prefix.length, prefix)) matches.add(String(row.sha));
-    const found = [...matches];
-    if (found.length === 1) return accepted({ sha: found[0]! });
-    if (found.length > 1) {
-      return refused(409, 'ambiguous_commit', `${prefix} is the start of ${found.length} commits this target knows (${found.map((s) => s.slice(0, 12)).join(', ')}): give more of the sha.`);
-    }
-    return refused(
-      404,
-      'unknown_commit',
-      `No commit starting with ${prefix} was pushed to ${this.config().branch} or deployed here: give the full 40-character sha (\`git rev-parse ${prefix}\`); the relay checks it is on the branch.`,
-    );
+    return findCommit(this.hub, given);
   }
 
   async noteBranchHead(input: BranchHead): Promise<void> {
@@ -187,18 +166,7 @@ export class TargetHub extends DurableObject<Env> {
 
   async status(target: string): Promise<TargetStatus> {
     this.remember(target);
-    return {
-      target,
-      current: this.deployments.withStatus(ACTIVE)[0] ?? null,
-      queued: this.deployments.withStatus(['queued']),
-      lastFinished: this.deployments.latest(['succeeded', 'failed', 'rolled_back']),
-      deployed: this.deployments.latest(['succeeded']),
-      branchHead: readBranchHead(this.meta),
-      relay: relayView(this.hub),
-      waiting: this.waiting(),
-      outward: this.outbox.view(Date.now()),
-      backups: this.backupInventory.read(),
-    };
+    return statusOf(this.hub, target);
   }
 
   /** The backups the relay last said the host keeps; null when no relay ever reported them. */
@@ -207,31 +175,15 @@ export class TargetHub extends DurableObject<Env> {
     return this.backupInventory.read();
   }
 
-  /** A commit the target has seen but waits to deploy (CI-gated or dispatch-triggered targets). */
-  private waiting(): TargetStatus['waiting'] {
-    try {
-      const verdicts = readVerdicts(this.meta);
-      return waitingFor(
-        this.config(),
-        readBranchHead(this.meta),
-        (sha) => this.sql.exec('SELECT 1 FROM deployments WHERE sha = ? LIMIT 1', sha).toArray().length > 0,
-        (sha) => verdicts.find((v) => v.sha === sha) ?? null,
-      );
-    } catch {
-      return null;
-    }
-  }
 
   async history(target: string, options: { status?: DeploymentStatus; limit: number; before?: string }): Promise<DeploymentView[]> {
     this.remember(target);
     return this.deployments.page(options);
   }
 
-  async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[]; droppedSteps: DroppedSteps | null; outward: OutwardDelivery[] }>> {
+  async deployment(target: string, id: string): Promise<HubResult<DeploymentDetail>> {
     this.remember(target);
-    const deployment = this.deployments.get(id);
-    if (!deployment) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(id)} on this target.`);
-    return accepted({ deployment, steps: this.stepLog.events(id), droppedSteps: this.stepLog.dropped(id), outward: this.outbox.forDeployment(id) });
+    return deploymentDetail(this.hub, id);
   }
 
   async metrics(target: string, now: number, days: number): Promise<Metrics> {

@@ -1,13 +1,17 @@
-// TargetHub: one Durable Object per deployment target. It owns the target's queue, the state of
-// every deployment, the audit trail and the relay's WebSocket. Everything is written to SQLite
-// before anyone is answered; nothing lives only in memory, because the object may hibernate or be
-// evicted between any two events.
+// TargetHub: one Durable Object per deployment target. The class is the shell: it owns the
+// storage (the SQLite schema, created here), the sockets (relays and watching status pages) and the
+// single alarm, and routes each entry point (an RPC call, a socket event, the alarm) to the concern
+// that handles it. The concerns are plain functions over a Hub (hub.ts), a module each: intake,
+// queue, push ordering, rollback, the relay session and dispatch, leases, reads, outward, watchers;
+// alarm-schedule.ts sets the alarm to the earliest deadline any of them has. Everything is written
+// to SQLite before anyone is answered; nothing lives only in memory, because the object may
+// hibernate or be evicted between any two events. docs/design.md has the map.
 import { DurableObject } from 'cloudflare:workers';
 import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, Metrics, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
 import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
-import { findTarget, type TargetConfig } from '../config/targets.ts';
+import { findTarget } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import { Outbox } from '../outward/outbox.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
@@ -16,110 +20,82 @@ import { BackupInventoryStore } from './backup-inventory.ts';
 import { findCommit } from './commit-lookup.ts';
 import { Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
+import type { Hub, SocketTag } from './hub.ts';
 import type { HubResult } from './hub-result.ts';
 import { takeBranchHead, takeDeploy, takeWorkflowVerdict } from './intake.ts';
-import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
-import { PushTransitions } from './push-transitions.ts';
-import type { Hub, SocketTag } from './hub.ts';
 import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } from './leases.ts';
 import { HubMeta } from './meta.ts';
-import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
-import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
+import { PushTransitions } from './push-transitions.ts';
 import { cancelQueued } from './queue.ts';
 import { deploymentDetail, statusOf, type DeploymentDetail } from './reads.ts';
+import { onRelayFrame, onRelayGone } from './relay-session.ts';
+import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
+import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
 import { takeRollback } from './rollback.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
-import { channelTimings, type ChannelTimings } from './timings.ts';
+import { channelTimings } from './timings.ts';
 import { notifyWatchers } from './watchers.ts';
 
 const RELAY_TAG: SocketTag = 'relay';
 const WATCHER_TAG: SocketTag = 'watcher';
 
 export class TargetHub extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  private readonly meta: HubMeta;
-  private readonly deployments: Deployments;
-  private readonly audit: AuditTrail;
-  private readonly timings: ChannelTimings;
-  private readonly outbox: Outbox;
-  private readonly backupInventory: BackupInventoryStore;
-  private readonly pushes: PushTransitions;
-  private readonly stepLog: StepLog;
   private readonly hub: Hub;
   private readonly schedule: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(HUB_SCHEMA);
-    this.meta = new HubMeta(this.sql);
-    this.deployments = new Deployments(this.sql, () => this.targetName());
-    this.audit = new AuditTrail(this.sql);
-    this.timings = channelTimings(env);
-    this.outbox = new Outbox(this.sql);
-    this.backupInventory = new BackupInventoryStore(this.sql);
-    this.pushes = new PushTransitions(this.sql);
-    this.stepLog = new StepLog(this.sql);
-    this.hub = {
-      sql: this.sql,
+    const sql = ctx.storage.sql;
+    sql.exec(HUB_SCHEMA);
+    const meta = new HubMeta(sql);
+    const hub: Hub = {
+      sql,
       env,
-      meta: this.meta,
-      deployments: this.deployments,
-      audit: this.audit,
-      pushes: this.pushes,
-      stepLog: this.stepLog,
-      outbox: this.outbox,
-      backupInventory: this.backupInventory,
-      timings: this.timings,
-      config: () => this.config(),
+      meta,
+      deployments: new Deployments(sql, () => meta.targetName()),
+      audit: new AuditTrail(sql),
+      pushes: new PushTransitions(sql),
+      stepLog: new StepLog(sql),
+      outbox: new Outbox(sql),
+      backupInventory: new BackupInventoryStore(sql),
+      timings: channelTimings(env),
+      config: () => findTarget(env.TARGETS, meta.targetName()),
       sockets: (tag) => ctx.getWebSockets(tag),
-      pump: () => this.pump(),
-      changed: () => this.broadcast(),
+      pump: () => dispatchNext(hub),
+      changed: () => this.changed(),
       reschedule: () => this.schedule.reschedule(),
     };
-    const hub = this.hub;
-    this.schedule = new AlarmSchedule(this.meta, ctx.storage, [
+    this.hub = hub;
+    // Every deadline any concern keeps; the alarm is set to the earliest.
+    this.schedule = new AlarmSchedule(meta, ctx.storage, [
       (now) => nextAckDeadline(hub, now),
       (now) => nextLeaseDeadline(hub, now),
       () => nextHelloDeadline(hub),
       () => nextOutwardDeadline(hub),
     ]);
-    if (!this.meta.get('outward_started')) {
+    if (!meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
-      this.outbox.adoptHistory();
-      this.meta.set('outward_started', String(Date.now()));
+      hub.outbox.adoptHistory();
+      meta.set('outward_started', String(Date.now()));
     }
     // Heartbeats are answered by the runtime itself, so an idle relay never wakes the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
   }
 
-  // ---- identity ---------------------------------------------------------------------------------
-
   /** Every entry point names its target; the hub remembers it for alarms and socket events. */
   private remember(target: string): void {
-    this.meta.remember(target);
+    this.hub.meta.remember(target);
   }
 
-  private targetName(): string {
-    return this.meta.targetName();
-  }
-
-  private config(): TargetConfig {
-    return findTarget(this.env.TARGETS, this.targetName());
-  }
-
-  // ---- queue ------------------------------------------------------------------------------------
+  // ---- intake and the queue ----------------------------------------------------------------------
 
   async enqueueDeploy(request: EnqueueDeploy): Promise<HubResult<EnqueueOutcome>> {
     this.remember(request.target);
     return takeDeploy(this.hub, request);
   }
-
-
-
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(request.target);
@@ -131,7 +107,6 @@ export class TargetHub extends DurableObject<Env> {
     this.remember(target);
     return planRestore(this.hub, backupId);
   }
-
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
     this.remember(target);
@@ -153,14 +128,12 @@ export class TargetHub extends DurableObject<Env> {
     takeBranchHead(this.hub, head);
   }
 
-
   /** The gating workflow concluded without success for a commit: the status says so for that commit. */
   async noteWorkflowVerdict(input: WorkflowVerdict): Promise<void> {
     const verdict = WorkflowVerdict.parse(input);
     this.remember(verdict.target);
     takeWorkflowVerdict(this.hub, verdict);
   }
-
 
   // ---- reads ------------------------------------------------------------------------------------
 
@@ -172,13 +145,12 @@ export class TargetHub extends DurableObject<Env> {
   /** The backups the relay last said the host keeps; null when no relay ever reported them. */
   async backups(target: string): Promise<BackupInventory | null> {
     this.remember(target);
-    return this.backupInventory.read();
+    return this.hub.backupInventory.read();
   }
-
 
   async history(target: string, options: { status?: DeploymentStatus; limit: number; before?: string }): Promise<DeploymentView[]> {
     this.remember(target);
-    return this.deployments.page(options);
+    return this.hub.deployments.page(options);
   }
 
   async deployment(target: string, id: string): Promise<HubResult<DeploymentDetail>> {
@@ -188,12 +160,12 @@ export class TargetHub extends DurableObject<Env> {
 
   async metrics(target: string, now: number, days: number): Promise<Metrics> {
     this.remember(target);
-    return computeMetrics(this.deployments.all(), now, days);
+    return computeMetrics(this.hub.deployments.all(), now, days);
   }
 
   async auditTrail(target: string, query: AuditQuery): Promise<AuditPage> {
     this.remember(target);
-    return this.audit.page(query);
+    return this.hub.audit.page(query);
   }
 
   // ---- relay channel ----------------------------------------------------------------------------
@@ -239,12 +211,7 @@ export class TargetHub extends DurableObject<Env> {
     onRelayGone(this.hub, ws, how);
   }
 
-  /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
-  private pump(): void {
-    dispatchNext(this.hub);
-  }
-
-  // ---- timers -----------------------------------------------------------------------------------
+  // ---- the alarm --------------------------------------------------------------------------------
 
   /**
    * Each concern acts on what is due, in the order they always did: the relay's deadlines first, so
@@ -257,17 +224,17 @@ export class TargetHub extends DurableObject<Env> {
     expireAckTimeouts(this.hub, now);
     expireLeases(this.hub, now);
     closeSilentRelays(this.hub, now);
-    this.pump();
+    this.hub.pump();
     this.schedule.rescheduleUpcoming(now);
-    this.broadcast();
+    this.hub.changed();
     await deliverOutward(this.hub, (at) => this.schedule.wakeAt(at));
     this.schedule.reschedule();
   }
 
-  // ---- what changed ----------------------------------------------------------------------------
+  // ---- what changed -----------------------------------------------------------------------------
 
   /** Something a status page shows changed: the outside world may need to hear of it too (the outbox), and watching pages refresh. */
-  private broadcast(): void {
+  private changed(): void {
     announce(this.hub);
     notifyWatchers(this.hub);
   }

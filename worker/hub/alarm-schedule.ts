@@ -5,9 +5,9 @@
 // when the alarm goes off, the shell lets each concern act on what is due, then asks again.
 //
 // The time set is kept in meta (`alarm_at`), so whether an earlier alarm is already to come is
-// known synchronously and its write is covered by the output gate; the alarm is only ever brought
-// forward between two alarms, never pushed back (a concern finds nothing due and the next alarm
-// sets the right time).
+// known synchronously and its write is covered by the output gate. An alarm still to come is only
+// ever brought forward, never pushed back: when a deadline moves later (a lease renewed), the alarm
+// goes off at the old time, finds nothing due, and the next one is set then.
 import type { HubMeta } from './meta.ts';
 
 /** When a concern next needs the hub awake: its earliest deadline, due already or not; null when nothing of it waits. */

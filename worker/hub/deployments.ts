@@ -5,6 +5,9 @@ import { DeploymentSummary } from '../../shared/deployment.ts';
 
 type Row = Record<string, SqlStorageValue>;
 
+/** A deployment a relay has (handed over, or running): while one is, nothing else is dispatched. */
+export const ACTIVE: readonly DeploymentStatus[] = ['dispatched', 'running'];
+
 export interface NewDeployment {
   id: string;
   kind: DeploymentKind;

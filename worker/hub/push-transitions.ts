@@ -23,7 +23,7 @@
 // commit. The repair comes with 2, which links them: after every push recorded (stale or not) the
 // hub follows the recorded moves forward from its branch head (head -> the newest move leaving it
 // -> …). When that chain reaches a commit N past the head, the head is behind: it moves to N, and a
-// target that deploys on push deploys N (target-hub.ts, followBranch). Two guards keep in-order
+// target that deploys on push deploys N (push-ordering.ts, followBranch). Two guards keep in-order
 // pushes as they were:
 //  - Only a push that records a move is followed (not a branch creation: the branch deleted and
 //    created again on a commit it once left must not be dragged onto that old line), and the chain

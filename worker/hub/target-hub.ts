@@ -1,517 +1,171 @@
-// TargetHub: one Durable Object per deployment target. It owns the target's queue, the state of
-// every deployment, the audit trail and the relay's WebSocket. Everything is written to SQLite
-// before anyone is answered; nothing lives only in memory, because the object may hibernate or be
-// evicted between any two events.
+// TargetHub: one Durable Object per deployment target. The class is the shell: it owns the
+// storage (the SQLite schema, created here), the sockets (relays and watching status pages) and the
+// single alarm, and routes each entry point (an RPC call, a socket event, the alarm) to the concern
+// that handles it. The concerns are plain functions over a Hub (hub.ts), a module each: intake,
+// queue, push ordering, rollback, the relay session and dispatch, leases, reads, outward, watchers;
+// alarm-schedule.ts sets the alarm to the earliest deadline any of them has. Everything is written
+// to SQLite before anyone is answered; nothing lives only in memory, because the object may
+// hibernate or be evicted between any two events. docs/design.md has the map.
 import { DurableObject } from 'cloudflare:workers';
-import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
+import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, Metrics, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
-import { firstLine } from '../../shared/commit.ts';
-import { isFinal } from '../../shared/deployment.ts';
-import { newId } from '../../shared/ids.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
-import type { BackupsMessage, HelloMessage, HubMessage, KeptBackup, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
-import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, MAX_REQUESTED_BY_CHARS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
-import { findTarget, type TargetConfig } from '../config/targets.ts';
+import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
+import { findTarget } from '../config/targets.ts';
 import type { Env } from '../env.ts';
-import { quoteInput } from '../http/quote-input.ts';
-import { announcementsFor } from '../outward/announcements.ts';
-import { deliverDue } from '../outward/courier.ts';
 import { Outbox } from '../outward/outbox.ts';
-import { outwardSettings } from '../outward/settings.ts';
-import { waitingFor } from '../outward/waiting.ts';
+import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
-import { BackupInventoryStore, keptBackup, mayBeKept } from './backup-inventory.ts';
-import { behindBranch } from './behind-branch.ts';
+import { BackupInventoryStore } from './backup-inventory.ts';
+import { findCommit } from './commit-lookup.ts';
 import { Deployments } from './deployments.ts';
-import { accepted, refused, type HubResult } from './hub-result.ts';
+import { dispatchNext } from './dispatch.ts';
+import type { Hub, SocketTag } from './hub.ts';
+import type { HubResult } from './hub-result.ts';
+import { takeBranchHead, takeDeploy, takeWorkflowVerdict } from './intake.ts';
+import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } from './leases.ts';
+import { HubMeta } from './meta.ts';
+import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
+import { PushTransitions } from './push-transitions.ts';
+import { cancelQueued } from './queue.ts';
+import { deploymentDetail, statusOf, type DeploymentDetail } from './reads.ts';
+import { onRelayFrame, onRelayGone } from './relay-session.ts';
+import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
-import { PushTransitions, type PushTransition } from './push-transitions.ts';
+import { planRestore, type BackupRestore } from './restore-plan.ts';
+import { takeRollback } from './rollback.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
-import { channelTimings, type ChannelTimings } from './timings.ts';
-import { parseVerdicts, withVerdict } from './workflow-verdicts.ts';
+import { channelTimings } from './timings.ts';
+import { notifyWatchers } from './watchers.ts';
 
-/** What the hub keeps on each relay socket; survives hibernation. */
-interface RelayAttachment {
-  connectedAt: number;
-  source: string | null;
-  hello: { relayId: string; version: string; capabilities: string[]; at: number } | null;
-}
-
-/** What restoring a backup brings back, as the hub decides it for the queue and the status page alike. */
-export interface BackupRestore {
-  backupId: string;
-  /** The commit the house runs again afterwards: the one deployed before the backup was taken. */
-  sha: string;
-  /** The deployment that took the backup, when this hub recorded it. */
-  maker: DeploymentView | null;
-  /** The backup as the relay last listed it; null when no relay ever reported an inventory. */
-  kept: KeptBackup | null;
-}
-
-const ACTIVE: readonly DeploymentStatus[] = ['dispatched', 'running'];
-const RELAY_TAG = 'relay';
-const WATCHER_TAG = 'watcher';
+const RELAY_TAG: SocketTag = 'relay';
+const WATCHER_TAG: SocketTag = 'watcher';
 
 export class TargetHub extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  private readonly deployments: Deployments;
-  private readonly audit: AuditTrail;
-  private readonly timings: ChannelTimings;
-  private readonly outbox: Outbox;
-  private readonly backupInventory: BackupInventoryStore;
-  private readonly pushes: PushTransitions;
-  private readonly stepLog: StepLog;
+  private readonly hub: Hub;
+  private readonly schedule: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(HUB_SCHEMA);
-    this.deployments = new Deployments(this.sql, () => this.targetName());
-    this.audit = new AuditTrail(this.sql);
-    this.timings = channelTimings(env);
-    this.outbox = new Outbox(this.sql);
-    this.backupInventory = new BackupInventoryStore(this.sql);
-    this.pushes = new PushTransitions(this.sql);
-    this.stepLog = new StepLog(this.sql);
-    if (!this.meta('outward_started')) {
+    const sql = ctx.storage.sql;
+    sql.exec(HUB_SCHEMA);
+    const meta = new HubMeta(sql);
+    const hub: Hub = {
+      sql,
+      env,
+      meta,
+      deployments: new Deployments(sql, () => meta.targetName()),
+      audit: new AuditTrail(sql),
+      pushes: new PushTransitions(sql),
+      stepLog: new StepLog(sql),
+      outbox: new Outbox(sql),
+      backupInventory: new BackupInventoryStore(sql),
+      timings: channelTimings(env),
+      config: () => findTarget(env.TARGETS, meta.targetName()),
+      sockets: (tag) => ctx.getWebSockets(tag),
+      pump: () => dispatchNext(hub),
+      changed: () => this.changed(),
+      reschedule: () => this.schedule.reschedule(),
+    };
+    this.hub = hub;
+    // Every deadline any concern keeps; the alarm is set to the earliest.
+    this.schedule = new AlarmSchedule(meta, ctx.storage, [
+      (now) => nextAckDeadline(hub, now),
+      (now) => nextLeaseDeadline(hub, now),
+      () => nextHelloDeadline(hub),
+      () => nextOutwardDeadline(hub),
+    ]);
+    if (!meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
-      this.outbox.adoptHistory();
-      this.setMeta('outward_started', String(Date.now()));
+      hub.outbox.adoptHistory();
+      meta.set('outward_started', String(Date.now()));
     }
     // Heartbeats are answered by the runtime itself, so an idle relay never wakes the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
   }
 
-  // ---- identity ---------------------------------------------------------------------------------
-
-  private meta(key: string): string | null {
-    const row = this.sql.exec('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
-    return row ? String(row.value) : null;
-  }
-
-  private setMeta(key: string, value: string | null): void {
-    if (value === null) this.sql.exec('DELETE FROM meta WHERE key = ?', key);
-    else this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
-  }
-
   /** Every entry point names its target; the hub remembers it for alarms and socket events. */
   private remember(target: string): void {
-    if (this.meta('target') !== target) this.setMeta('target', target);
+    this.hub.meta.remember(target);
   }
 
-  private targetName(): string {
-    return this.meta('target') ?? 'unknown';
-  }
-
-  private config(): TargetConfig {
-    return findTarget(this.env.TARGETS, this.targetName());
-  }
-
-  // ---- queue ------------------------------------------------------------------------------------
+  // ---- intake and the queue ----------------------------------------------------------------------
 
   async enqueueDeploy(request: EnqueueDeploy): Promise<HubResult<EnqueueOutcome>> {
     this.remember(request.target);
-    if (request.deliveryId) {
-      const existing = this.deployments.byDelivery(request.deliveryId);
-      if (existing) return accepted({ deploymentId: existing.id, created: false, superseded: [], notDeployed: null });
-    }
-    const behind = behindBranch(request, this.branchHead()?.sha ?? null, this.pushes);
-    if (behind) return behind;
-    const now = Date.now();
-    const headBefore = this.branchHead()?.sha ?? null;
-    const push = request.pushedOver !== undefined && request.sha ? { ...request, sha: request.sha, pushedOver: request.pushedOver } : null;
-    if (push) {
-      // The latest commit wins, but arrival order is no push order: a push the branch was already
-      // pushed on from supersedes nothing and moves no head (push-transitions.ts has the rule).
-      const later = this.pushes.laterThan(push.pushedOver, push.sha, headBefore);
-      if (later) {
-        const outcome = this.recordLatePush(push, later, now);
-        this.followBranch(push, headBefore, now);
-        this.pump();
-        this.broadcast();
-        return accepted(outcome);
-      }
-    }
-    const queued = this.queueDeploy(request, now);
-    if (!queued.ok) return queued;
-    let notDeployed: string | null = null;
-    if (push) {
-      // Decided before the queue is pumped, so no relay is handed a commit the branch has moved past.
-      const linked = this.followBranch(push, headBefore, now);
-      if (linked?.deploymentId && this.deployments.get(queued.value.deploymentId)?.status === 'superseded') {
-        notDeployed = `${linked.why}: ${linked.sha.slice(0, 7)} deploys instead (${linked.deploymentId})`;
-      }
-    }
-    this.pump();
-    // Watching status pages refresh; the outside world hears about it (broadcast announces).
-    this.broadcast();
-    return accepted({ ...queued.value, notDeployed });
-  }
-
-  /** Queues a deploy, superseding the queued older ones (the latest commit wins); the caller pumps and broadcasts. */
-  private queueDeploy(request: EnqueueDeploy, now: number): HubResult<{ deploymentId: string; created: true; superseded: string[] }> {
-    if (request.branchHead && request.sha) this.storeBranchHead({ sha: request.sha, ...request.branchHead });
-    const head = this.branchHead();
-    const sha = request.sha ?? head?.sha;
-    if (!sha) {
-      return refused(409, 'no_commit', 'No commit given and no push to the branch has been seen yet: pass a sha.');
-    }
-    const id = newId('dep', now);
-    const knownHead = head && head.sha === sha ? head : null;
-    const message = request.message ?? knownHead?.message ?? '';
-    const author = request.author ?? knownHead?.author ?? null;
-    this.deployments.insert({
-      id,
-      kind: 'deploy',
-      sha,
-      ref: request.ref ?? `refs/heads/${this.config().branch}`,
-      trigger: request.trigger,
-      actor: request.actor,
-      message,
-      author,
-      deliveryId: request.deliveryId,
-      rollbackOf: null,
-      restoreBackupId: null,
-      createdAt: now,
-    });
-    if (request.pushedOver !== undefined) this.pushes.record(request.pushedOver, sha, id, now, { message, author });
-    // The latest commit wins: anything still waiting to deploy an older one is skipped.
-    const superseded = this.deployments
-      .withStatus(['queued'])
-      .filter((d) => d.kind === 'deploy' && d.id !== id)
-      .map((d) => d.id);
-    for (const old of superseded) {
-      this.deployments.update(old, { status: 'superseded', superseded_by: id, reason: `superseded by ${id}`, finished_at: now });
-    }
-    this.audit.record({
-      at: now,
-      actor: request.actor,
-      action: 'deploy.queued',
-      detail: { deploymentId: id, sha, trigger: request.trigger, deliveryId: request.deliveryId, superseded },
-      source: request.source,
-    });
-    return accepted({ deploymentId: id, created: true, superseded });
-  }
-
-  /**
-   * After a push is recorded (stale or not): when the moves seen lead on from the branch head, the
-   * head is behind (a late push moved it back; push-transitions.ts has the rule). It moves to where
-   * they lead, and when the push that moved the branch there made a deployment (the target deploys
-   * on push), that commit is deployed again through the queue, superseding the older ones queued,
-   * unless it is already queued, running, or the last one deployed. The caller pumps and broadcasts.
-   */
-  private followBranch(push: LinkingPush, headBefore: string | null, now: number): LinkedBranch | null {
-    if (!this.pushes.recordsMove(push.pushedOver, push.sha)) return null;
-    const head = this.branchHead();
-    if (!head) return null;
-    const end = this.pushes.chainFrom(head.sha, push.sha);
-    if (!end) return null;
-    const origin = end.deploymentId ? this.deployments.get(end.deploymentId) : null;
-    const message = end.commit?.message ?? origin?.message ?? '';
-    const author = end.commit?.author ?? origin?.author ?? null;
-    this.storeBranchHead({ sha: end.sha, message, author, at: now });
-    const to = end.sha.slice(0, 7);
-    const why = `push ${push.pushedOver.slice(0, 7)}→${push.sha.slice(0, 7)} linked ${(headBefore ?? end.from).slice(0, 7)} to ${to}`;
-    const link = { linkedBy: { before: push.pushedOver, after: push.sha, deliveryId: push.deliveryId }, from: end.from, to: end.sha };
-    if (!origin) {
-      this.audit.record({ at: now, actor: LINK_ACTOR, action: 'push.linked', detail: { ...link, message: `${why}: the branch head is ${to}`, deploymentId: null }, source: push.source });
-      return { sha: end.sha, why, deploymentId: null };
-    }
-    const queuedDeploys = this.deployments.withStatus(['queued']).filter((d) => d.kind === 'deploy');
-    const active = this.deployments.withStatus(ACTIVE)[0] ?? null;
-    const lastRun = active ?? this.deployments.latest(['succeeded', 'failed', 'rolled_back']);
-    const queuedAlready = queuedDeploys.find((d) => d.sha === end.sha) ?? null;
-    const inPlace = lastRun && lastRun.sha === end.sha && (active !== null || lastRun.status === 'succeeded') ? lastRun : null;
-    if (queuedAlready || inPlace) {
-      const keeper = (queuedAlready ?? inPlace)!;
-      // Never deployed twice: what is queued older than it is skipped, as a new deploy of it would.
-      const superseded = queuedDeploys.filter((d) => d.id !== keeper.id).map((d) => d.id);
-      for (const old of superseded) {
-        this.deployments.update(old, { status: 'superseded', superseded_by: keeper.id, reason: `${why}, which ${keeper.id} deploys`, finished_at: now });
-      }
-      this.audit.record({
-        at: now,
-        actor: LINK_ACTOR,
-        action: 'push.linked',
-        detail: { ...link, message: `${why}: ${to} is ${keeper.status} as ${keeper.id}`, deploymentId: keeper.id, superseded },
-        source: push.source,
-      });
-      return { sha: end.sha, why, deploymentId: keeper.id };
-    }
-    const queued = this.queueDeploy(
-      { target: this.targetName(), sha: end.sha, ref: origin.ref, trigger: 'push', actor: origin.actor || LINK_ACTOR, message, author, deliveryId: null, source: push.source },
-      now,
-    );
-    if (!queued.ok) return null;
-    this.audit.record({
-      at: now,
-      actor: LINK_ACTOR,
-      action: 'push.linked',
-      detail: { ...link, message: `${why}: deploying ${to}`, deploymentId: queued.value.deploymentId, superseded: queued.value.superseded },
-      source: push.source,
-    });
-    return { sha: end.sha, why, deploymentId: queued.value.deploymentId };
-  }
-
-  /**
-   * A push delivered after a later push to the branch: in the history as superseded (by the later
-   * push's deployment), so the delivery is accounted for, but it deploys nothing and moves no head.
-   * Its move is remembered all the same: a push delivered later still that the branch was pushed
-   * on from is judged stale by it, and it may link the head to the pushes made after it. The
-   * caller broadcasts.
-   */
-  private recordLatePush(request: EnqueueDeploy & { sha: string; pushedOver: string }, later: PushTransition, now: number): EnqueueOutcome {
-    const id = newId('dep', now);
-    const reason = `a later push (${later.after.slice(0, 7)}) was delivered first`;
-    this.deployments.insert({
-      id,
-      kind: 'deploy',
-      sha: request.sha,
-      ref: request.ref ?? `refs/heads/${this.config().branch}`,
-      trigger: request.trigger,
-      actor: request.actor,
-      message: request.message ?? '',
-      author: request.author,
-      deliveryId: request.deliveryId,
-      rollbackOf: null,
-      restoreBackupId: null,
-      createdAt: now,
-    });
-    // Final at once, in the same synchronous step: no relay or status page ever sees it queued.
-    this.deployments.update(id, { status: 'superseded', superseded_by: later.deploymentId, reason, finished_at: now });
-    this.pushes.record(request.pushedOver, request.sha, id, now, { message: request.message ?? '', author: request.author });
-    this.audit.record({
-      at: now,
-      actor: request.actor,
-      action: 'push.delivered_late',
-      detail: { deploymentId: id, sha: request.sha, pushedOver: request.pushedOver, laterPush: later.after, supersededBy: later.deploymentId, deliveryId: request.deliveryId },
-      source: request.source,
-    });
-    return { deploymentId: id, created: true, superseded: [], notDeployed: reason };
+    return takeDeploy(this.hub, request);
   }
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(request.target);
-    const now = Date.now();
-    const deployed = this.deployments.latest(['succeeded']);
-    let sha: string;
-    let rollbackOf: string | null = null;
-    let backupId: string | null = null;
-    let message: string;
-    if (request.backupId) {
-      const plan = this.planRestore(request.backupId);
-      if (!plan.ok) return plan;
-      sha = plan.value.sha;
-      backupId = request.backupId;
-      const takenBefore = plan.value.maker?.id ?? plan.value.kept?.deploymentId ?? null;
-      message = `Restore backup ${request.backupId}${takenBefore ? ` (taken before ${takenBefore})` : ''}`;
-    } else {
-      const goal = request.deploymentId
-        ? this.deployments.get(request.deploymentId)
-        : deployed
-          ? this.deployments.latest(['succeeded'], deployed.id)
-          : null;
-      if (request.deploymentId && !goal) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(request.deploymentId)} on this target.`);
-      if (!goal) return refused(409, 'nothing_to_roll_back_to', 'There is no earlier successful deployment to roll back to.');
-      if (goal.status !== 'succeeded') {
-        return refused(409, 'not_rollbackable', `Deployment ${goal.id} ended ${goal.status}; only a deployment that succeeded can be rolled back to.`);
-      }
-      sha = goal.sha;
-      rollbackOf = goal.id;
-      message = `Roll back to ${goal.id} (${goal.sha.slice(0, 7)} ${firstLine(goal.message)})`;
-    }
-    const id = newId('dep', now);
-    this.deployments.insert({
-      id,
-      kind: 'rollback',
-      sha,
-      ref: `refs/heads/${this.config().branch}`,
-      trigger: 'rollback',
-      actor: request.actor,
-      message,
-      author: null,
-      deliveryId: null,
-      rollbackOf,
-      restoreBackupId: backupId,
-      createdAt: now,
-    });
-    this.audit.record({ at: now, actor: request.actor, action: 'rollback.queued', detail: { deploymentId: id, sha, rollbackOf, backupId }, source: request.source });
-    this.pump();
-    // Watching status pages refresh; the outside world hears about it (broadcast announces).
-    this.broadcast();
-    return accepted({ deploymentId: id });
+    return takeRollback(this.hub, request);
   }
 
   /** Whether a backup can be restored and what that brings back; the status page asks before it offers the button. */
   async backupRestore(target: string, backupId: string): Promise<HubResult<BackupRestore>> {
     this.remember(target);
-    return this.planRestore(backupId);
-  }
-
-  private planRestore(backupId: string): HubResult<BackupRestore> {
-    const inventory = this.backupInventory.read();
-    const kept = keptBackup(inventory, backupId);
-    // The deployment that took it: the first one whose summary names it (a later restore names it too).
-    const maker = this.deployments.all().find((d) => d.summary?.backupId === backupId) ?? null;
-    if (!maker && !kept) return refused(404, 'unknown_backup', `No deployment of this target made a backup named ${quoteInput(backupId, 130)}.`);
-    if (inventory && !mayBeKept(inventory, backupId, maker?.finishedAt ?? null)) return refused(409, 'backup_not_kept', notKept(backupId, inventory));
-    // A backup holds the host as it was before its deployment ran: the deployed commit back then.
-    const sha = maker ? (this.deployments.latest(['succeeded'], maker.id)?.sha ?? maker.sha) : kept?.sha;
-    if (!sha) {
-      return refused(409, 'unknown_backup_commit', `No deployment of this target took backup "${backupId}", and the relay does not know which commit was deployed before it.`);
-    }
-    return accepted({ backupId, sha, maker, kept });
+    return planRestore(this.hub, backupId);
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
     this.remember(target);
-    const d = this.deployments.get(deploymentId);
-    if (!d) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(deploymentId)} on this target.`);
-    if (d.status !== 'queued') {
-      return refused(409, 'not_cancellable', `Deployment ${d.id} is ${d.status}; only a queued deployment can be cancelled.`);
-    }
-    const now = Date.now();
-    this.deployments.update(d.id, { status: 'cancelled', reason: `cancelled by ${actor}`, finished_at: now });
-    this.audit.record({ at: now, actor, action: 'deploy.cancelled', detail: { deploymentId: d.id }, source });
-    this.broadcast();
-    return accepted(this.deployments.get(d.id)!);
+    return cancelQueued(this.hub, deploymentId, actor, source);
   }
 
   /**
    * The full sha of a commit given by its start (7+ hex digits), among those this target knows: the
-   * branch head and every commit it deployed. A full sha is taken as it is: the relay checks it is
-   * on the branch.
+   * branch head and every commit it deployed (commit-lookup.ts).
    */
   async resolveCommit(target: string, given: string): Promise<HubResult<{ sha: string }>> {
     this.remember(target);
-    const prefix = given.trim().toLowerCase();
-    if (!/^[0-9a-f]{7,40}$/.test(prefix)) {
-      return refused(400, 'invalid_request', `"${given.slice(0, 64)}" is not a commit sha: give 7 to 40 hex digits, as \`git log --oneline\` prints them.`);
-    }
-    if (prefix.length === 40) return accepted({ sha: prefix });
-    const matches = new Set<string>();
-    const head = this.branchHead();
-    if (head?.sha.startsWith(prefix)) matches.add(head.sha);
-    for (const row of this.sql.exec('SELECT DISTINCT sha FROM deployments WHERE substr(sha, 1, ?) = ?', prefix.length, prefix)) matches.add(String(row.sha));
-    const found = [...matches];
-    if (found.length === 1) return accepted({ sha: found[0]! });
-    if (found.length > 1) {
-      return refused(409, 'ambiguous_commit', `${prefix} is the start of ${found.length} commits this target knows (${found.map((s) => s.slice(0, 12)).join(', ')}): give more of the sha.`);
-    }
-    return refused(
-      404,
-      'unknown_commit',
-      `No commit starting with ${prefix} was pushed to ${this.config().branch} or deployed here: give the full 40-character sha (\`git rev-parse ${prefix}\`); the relay checks it is on the branch.`,
-    );
+    return findCommit(this.hub, given);
   }
 
   async noteBranchHead(input: BranchHead): Promise<void> {
     const head = BranchHead.parse(input);
     this.remember(head.target);
-    if (head.deliveryId) {
-      // A redelivery (GitHub's "Redeliver", days later) names a commit the branch has moved past:
-      // the head stays. Deploying targets get this from the deployments' delivery ids instead.
-      if (this.sql.exec('SELECT 1 FROM head_deliveries WHERE delivery_id = ?', head.deliveryId).toArray().length) return;
-      this.sql.exec('INSERT INTO head_deliveries (delivery_id, seen_at) VALUES (?, ?)', head.deliveryId, head.at);
-      this.sql.exec('DELETE FROM head_deliveries WHERE seen_at < ?', head.at - HEAD_DELIVERY_RETENTION_MS);
-    }
-    const headBefore = this.branchHead()?.sha ?? null;
-    const push = head.pushedOver !== undefined ? { ...head, pushedOver: head.pushedOver, deliveryId: head.deliveryId ?? null, source: null } : null;
-    if (push) {
-      // A push delivered after a later one leaves the head where the later one put it.
-      const later = this.pushes.laterThan(push.pushedOver, push.sha, headBefore);
-      this.pushes.record(push.pushedOver, push.sha, null, head.at, { message: head.message, author: head.author });
-      // Only the head moves when a late push links it on: this target deploys on CI or dispatch.
-      if (later) {
-        if (this.followBranch(push, headBefore, head.at)) this.broadcast();
-        return;
-      }
-    }
-    this.storeBranchHead(head);
-    if (push) this.followBranch(push, headBefore, head.at);
-    // A gated target now shows the commit it waits for.
-    this.broadcast();
-  }
-
-  private storeBranchHead(head: Omit<BranchHead, 'target'>): void {
-    this.setMeta('branch_head', JSON.stringify({ sha: head.sha, message: head.message, author: head.author, seenAt: head.at }));
+    takeBranchHead(this.hub, head);
   }
 
   /** The gating workflow concluded without success for a commit: the status says so for that commit. */
   async noteWorkflowVerdict(input: WorkflowVerdict): Promise<void> {
     const verdict = WorkflowVerdict.parse(input);
     this.remember(verdict.target);
-    const { sha, workflow, conclusion, url, at } = verdict;
-    this.setMeta('workflow_verdicts', JSON.stringify(withVerdict(parseVerdicts(this.meta('workflow_verdicts')), { sha, workflow, conclusion, url, at })));
-    // A status page showing this commit as waiting now shows why it will not deploy.
-    this.broadcast();
-  }
-
-  private branchHead(): TargetStatus['branchHead'] {
-    const raw = this.meta('branch_head');
-    return raw ? (JSON.parse(raw) as TargetStatus['branchHead']) : null;
+    takeWorkflowVerdict(this.hub, verdict);
   }
 
   // ---- reads ------------------------------------------------------------------------------------
 
   async status(target: string): Promise<TargetStatus> {
     this.remember(target);
-    return {
-      target,
-      current: this.deployments.withStatus(ACTIVE)[0] ?? null,
-      queued: this.deployments.withStatus(['queued']),
-      lastFinished: this.deployments.latest(['succeeded', 'failed', 'rolled_back']),
-      deployed: this.deployments.latest(['succeeded']),
-      branchHead: this.branchHead(),
-      relay: this.relayView(),
-      waiting: this.waiting(),
-      outward: this.outbox.view(Date.now()),
-      backups: this.backupInventory.read(),
-    };
+    return statusOf(this.hub, target);
   }
 
   /** The backups the relay last said the host keeps; null when no relay ever reported them. */
   async backups(target: string): Promise<BackupInventory | null> {
     this.remember(target);
-    return this.backupInventory.read();
-  }
-
-  /** A commit the target has seen but waits to deploy (CI-gated or dispatch-triggered targets). */
-  private waiting(): TargetStatus['waiting'] {
-    try {
-      const verdicts = parseVerdicts(this.meta('workflow_verdicts'));
-      return waitingFor(
-        this.config(),
-        this.branchHead(),
-        (sha) => this.sql.exec('SELECT 1 FROM deployments WHERE sha = ? LIMIT 1', sha).toArray().length > 0,
-        (sha) => verdicts.find((v) => v.sha === sha) ?? null,
-      );
-    } catch {
-      return null;
-    }
+    return this.hub.backupInventory.read();
   }
 
   async history(target: string, options: { status?: DeploymentStatus; limit: number; before?: string }): Promise<DeploymentView[]> {
     this.remember(target);
-    return this.deployments.page(options);
+    return this.hub.deployments.page(options);
   }
 
-  async deployment(target: string, id: string): Promise<HubResult<{ deployment: DeploymentView; steps: StepEvent[]; droppedSteps: DroppedSteps | null; outward: OutwardDelivery[] }>> {
+  async deployment(target: string, id: string): Promise<HubResult<DeploymentDetail>> {
     this.remember(target);
-    const deployment = this.deployments.get(id);
-    if (!deployment) return refused(404, 'unknown_deployment', `No deployment ${quoteInput(id)} on this target.`);
-    return accepted({ deployment, steps: this.stepLog.events(id), droppedSteps: this.stepLog.dropped(id), outward: this.outbox.forDeployment(id) });
+    return deploymentDetail(this.hub, id);
   }
 
   async metrics(target: string, now: number, days: number): Promise<Metrics> {
     this.remember(target);
-    return computeMetrics(this.deployments.all(), now, days);
+    return computeMetrics(this.hub.deployments.all(), now, days);
   }
 
   async auditTrail(target: string, query: AuditQuery): Promise<AuditPage> {
     this.remember(target);
-    return this.audit.page(query);
+    return this.hub.audit.page(query);
   }
 
   // ---- relay channel ----------------------------------------------------------------------------
@@ -529,16 +183,10 @@ export class TargetHub extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]];
     const now = Date.now();
     if (role === RELAY_TAG) {
-      // One live relay per target: the newest connection wins. A relay that restarted must not be
-      // locked out by its own half-open old connection, which can linger for minutes.
-      for (const old of this.ctx.getWebSockets(RELAY_TAG)) {
-        old.close(CLOSE_CODES.replaced, 'replaced by a newer relay connection');
-      }
-      const attachment: RelayAttachment = { connectedAt: now, source: request.headers.get('CF-Connecting-IP'), hello: null };
+      replaceRelays(this.hub);
       this.ctx.acceptWebSocket(server, [RELAY_TAG]);
-      server.serializeAttachment(attachment);
-      this.audit.record({ at: now, actor: 'relay', action: 'relay.connected', detail: {}, source: attachment.source });
-      this.scheduleAlarm(now + this.timings.helloTimeoutMs);
+      attachRelay(this.hub, server, request.headers.get('CF-Connecting-IP'), now);
+      this.hub.reschedule();
     } else {
       this.ctx.acceptWebSocket(server, [WATCHER_TAG]);
     }
@@ -547,53 +195,7 @@ export class TargetHub extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
     if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
-    // Refused unread: a frame this size is no message of the protocol, and would not fit a row.
-    const bytes = typeof frame === 'string' ? new TextEncoder().encode(frame).byteLength : frame.byteLength;
-    if (bytes > MAX_RELAY_FRAME_BYTES) {
-      console.warn(`relay sent a frame of ${bytes} bytes`);
-      this.send(ws, { type: 'error', code: 'invalid_message', message: `invalid message: a frame of ${bytes} bytes is over the limit of ${MAX_RELAY_FRAME_BYTES}` });
-      return;
-    }
-    const parsed = parseFrame(RelayMessage, frame);
-    if (!parsed.ok) {
-      console.warn(`relay sent an invalid message: ${parsed.error}`);
-      this.send(ws, { type: 'error', code: 'invalid_message', message: `invalid message: ${parsed.error}` });
-      return;
-    }
-    const message = parsed.message;
-    const attachment = ws.deserializeAttachment() as RelayAttachment;
-    if (message.type !== 'hello' && message.type !== 'ping' && message.type !== 'error' && !attachment.hello) {
-      this.send(ws, { type: 'error', code: 'invalid_message', message: 'say hello first' });
-      return;
-    }
-    switch (message.type) {
-      case 'hello':
-        this.onHello(ws, attachment, message);
-        break;
-      case 'ack':
-        this.onAck(ws, message.jobId, message.attempt);
-        break;
-      case 'progress':
-        this.onProgress(ws, message);
-        break;
-      case 'result':
-        this.onResult(ws, message);
-        break;
-      case 'backups':
-        this.onBackups(message);
-        break;
-      case 'error':
-        console.warn(`relay reported an error: ${message.code}: ${message.message}`);
-        break;
-      case 'ping':
-        ws.send(PONG_TEXT);
-        break;
-      default: {
-        const unreachable: never = message;
-        throw new Error(`unhandled relay message ${JSON.stringify(unreachable)}`);
-      }
-    }
-    this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', 'relay_last_seen', String(Date.now()));
+    onRelayFrame(this.hub, ws, frame);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -606,341 +208,35 @@ export class TargetHub extends DurableObject<Env> {
 
   private onSocketGone(ws: WebSocket, how: string): void {
     if (!this.ctx.getTags(ws).includes(RELAY_TAG)) return;
-    const attachment = ws.deserializeAttachment() as RelayAttachment | null;
-    const stillConnected = this.liveRelay(ws);
-    if (!stillConnected) {
-      // A job handed over but not acknowledged goes back to the queue at once; a running job keeps
-      // its lease, so a relay that reconnects in time can still report it.
-      for (const d of this.deployments.withStatus(['dispatched'])) {
-        this.deployments.update(d.id, { status: 'queued', reason: 'relay disconnected before acknowledging', dispatched_at: null });
-      }
-      this.setMeta('relay_disconnected_at', String(Date.now()));
-    }
-    this.audit.record({ at: Date.now(), actor: attachment?.hello?.relayId ?? 'relay', action: 'relay.disconnected', detail: { how }, source: attachment?.source ?? null });
-    this.broadcast();
+    onRelayGone(this.hub, ws, how);
   }
 
-  private onHello(ws: WebSocket, attachment: RelayAttachment, hello: HelloMessage): void {
-    if (hello.v !== PROTOCOL_VERSION) {
-      ws.close(CLOSE_CODES.versionUnsupported, `protocol version ${hello.v} unsupported; this edge speaks ${PROTOCOL_VERSION}`);
-      return;
-    }
-    const now = Date.now();
-    attachment.hello = { relayId: hello.relayId, version: hello.version, capabilities: hello.capabilities, at: now };
-    ws.serializeAttachment(attachment);
-    this.setMeta('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now }));
-    // A relay that never reports its backups (an older one) would leave the last inventory to go
-    // stale and refuse restores of backups taken since: without it, the hub offers them all, as before.
-    if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) this.backupInventory.forget();
-    this.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
-    this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: this.targetName(), leaseMs: this.timings.leaseMs, ackTimeoutMs: this.timings.ackTimeoutMs });
-    if (hello.inFlight) {
-      const d = this.deployments.get(hello.inFlight.jobId);
-      // A job never handed to a relay (attempt 0) is no relay's to claim.
-      if (d && !isFinal(d.status) && d.attempt > 0) {
-        // The relay is still working on it (it restarted, or the connection dropped): it owns the job.
-        this.deployments.update(d.id, { status: 'running', started_at: d.startedAt ?? now, lease_expires_at: now + this.timings.leaseMs });
-        this.scheduleAlarm(now + this.timings.leaseMs);
-      }
-    }
-    this.pump();
-    // Watching status pages refresh; the outside world hears about it (broadcast announces).
-    this.broadcast();
-  }
-
-  private onAck(ws: WebSocket, jobId: string, attempt: number): void {
-    const d = this.deployments.get(jobId);
-    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${jobId}`, jobId });
-    if (d.status !== 'dispatched' || d.attempt !== attempt) {
-      // Running: progress already proved the relay has it. Finished: its result overtook the ack
-      // (events of one socket are not always handled in the order sent); there is nothing to stop.
-      if (d.status === 'running' || isFinal(d.status)) return;
-      // An ack for an attempt the hub already gave up on: the relay must not run it.
-      this.send(ws, { type: 'cancel', jobId, reason: `attempt ${attempt} is no longer current (deployment is ${d.status})` });
-      return;
-    }
-    const now = Date.now();
-    this.deployments.update(d.id, { status: 'running', started_at: now, lease_expires_at: now + this.timings.leaseMs });
-    this.scheduleAlarm(now + this.timings.leaseMs);
-    this.broadcast();
-  }
-
-  private onProgress(ws: WebSocket, p: ProgressMessage): void {
-    const d = this.deployments.get(p.jobId);
-    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${p.jobId}`, jobId: p.jobId });
-    if (neverDispatched(d)) return this.send(ws, neverDispatchedError(d));
-    if (isFinal(d.status) && d.reason !== RELAY_LOST) return;
-    const now = Date.now();
-    const changes: Record<string, SqlStorageValue> = { lease_expires_at: now + this.timings.leaseMs };
-    if (d.status === 'dispatched' || isFinal(d.status)) {
-      // Progress proves the relay took the job even if its ack was lost.
-      Object.assign(changes, { status: 'running', started_at: d.startedAt ?? now, finished_at: null, reason: null });
-    }
-    this.deployments.update(d.id, changes);
-    this.stepLog.record(d.id, p);
-    this.scheduleAlarm(now + this.timings.leaseMs);
-    this.broadcast();
-  }
-
-  private onResult(ws: WebSocket, r: ResultMessage): void {
-    const d = this.deployments.get(r.jobId);
-    if (!d) return this.send(ws, { type: 'error', code: 'unknown_job', message: `no job ${r.jobId}`, jobId: r.jobId });
-    // A result for a job no relay was ever given cannot be true; the job stays queued.
-    if (neverDispatched(d)) return this.send(ws, neverDispatchedError(d));
-    // Idempotent: a repeated result changes nothing (but is confirmed again, so the relay can drop
-    // it). The one exception is a job the hub gave up on as "relay lost": the relay's own account
-    // of what happened is the truth and replaces it.
-    if (isFinal(d.status) && d.reason !== RELAY_LOST) return this.send(ws, { type: 'recorded', jobId: d.id });
-    const now = Date.now();
-    this.deployments.update(d.id, {
-      status: r.status,
-      reason: r.reason,
-      summary: JSON.stringify(r.summary),
-      finished_at: now,
-      lease_expires_at: null,
-      started_at: d.startedAt ?? now,
-    });
-    this.audit.record({ at: now, actor: 'relay', action: `deploy.${r.status}`, detail: { deploymentId: d.id, reason: r.reason, corrected: isFinal(d.status) }, source: null });
-    this.send(ws, { type: 'recorded', jobId: d.id });
-    this.pump();
-    this.broadcast();
-  }
-
-  /** The host's backups as the relay lists them now: kept without an audit entry (it comes after every job). */
-  private onBackups(message: BackupsMessage): void {
-    if (this.backupInventory.record(message, Date.now())) this.broadcast();
-  }
-
-  /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
-  private pump(): void {
-    if (this.deployments.withStatus(ACTIVE).length > 0) return;
-    const relay = this.liveRelay();
-    if (!relay) return;
-    const next = this.deployments.withStatus(['queued'])[0];
-    if (!next) return;
-    const now = Date.now();
-    const attempt = next.attempt + 1;
-    this.deployments.update(next.id, { status: 'dispatched', attempt, dispatched_at: now, reason: null });
-    const config = this.config();
-    this.send(relay, {
-      type: 'job',
-      jobId: next.id,
-      attempt,
-      kind: next.kind,
-      target: config.name,
-      sha: next.sha,
-      ref: next.ref,
-      backupId: next.restoreBackupId,
-      driftPolicy: config.driftPolicy,
-      // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
-      requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
-      commitMessage: next.message.slice(0, 4096),
-    });
-    this.scheduleAlarm(now + this.timings.ackTimeoutMs);
-    this.broadcast();
-  }
-
-  /** The relay socket that said hello, other than `except` (a socket being closed). */
-  private liveRelay(except?: WebSocket): WebSocket | null {
-    for (const ws of this.ctx.getWebSockets(RELAY_TAG)) {
-      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
-      const attachment = ws.deserializeAttachment() as RelayAttachment | null;
-      if (attachment?.hello) return ws;
-    }
-    return null;
-  }
-
-  private relayView(): TargetStatus['relay'] {
-    const live = this.liveRelay();
-    const attachment = live ? (live.deserializeAttachment() as RelayAttachment) : null;
-    const lastSeen = this.meta('relay_last_seen');
-    const disconnectedAt = this.meta('relay_disconnected_at');
-    return {
-      connected: live !== null,
-      relayId: attachment?.hello?.relayId ?? null,
-      version: attachment?.hello?.version ?? null,
-      since: attachment?.hello?.at ?? (disconnectedAt ? Number(disconnectedAt) : null),
-      lastSeenAt: lastSeen ? Number(lastSeen) : null,
-    };
-  }
-
-  private send(ws: WebSocket, message: HubMessage): void {
-    try {
-      ws.send(JSON.stringify(message));
-    } catch (error) {
-      console.warn(`could not send ${message.type} to relay: ${String(error)}`);
-    }
-  }
-
-  // ---- timers -----------------------------------------------------------------------------------
-
-  private scheduleAlarm(at: number): void {
-    // One alarm per object: keep the earliest deadline, tracked in SQL so the check is synchronous
-    // and the write is covered by the output gate; `alarm` recomputes the next one.
-    const current = Number(this.meta('alarm_at') ?? 0);
-    if (current > Date.now() && current <= at) return;
-    this.setMeta('alarm_at', String(at));
-    void this.ctx.storage.setAlarm(at);
-  }
-
-  override async alarm(): Promise<void> {
-    const now = Date.now();
-    this.setMeta('alarm_at', null);
-    let next: number | null = null;
-    const consider = (at: number) => {
-      if (at > now && (next === null || at < next)) next = at;
-    };
-    for (const d of this.deployments.withStatus(['dispatched'])) {
-      const deadline = (d.dispatchedAt ?? now) + this.timings.ackTimeoutMs;
-      if (deadline <= now) {
-        this.deployments.update(d.id, { status: 'queued', reason: `relay did not acknowledge attempt ${d.attempt} within ${this.timings.ackTimeoutMs} ms`, dispatched_at: null });
-        this.audit.record({ at: now, actor: 'edge', action: 'job.ack_timeout', detail: { deploymentId: d.id, attempt: d.attempt }, source: null });
-      } else consider(deadline);
-    }
-    for (const d of this.deployments.withStatus(['running'])) {
-      const row = this.sql.exec('SELECT lease_expires_at FROM deployments WHERE id = ?', d.id).one();
-      const lease = row.lease_expires_at === null ? now : Number(row.lease_expires_at);
-      if (lease <= now) {
-        this.deployments.update(d.id, { status: 'failed', reason: RELAY_LOST, finished_at: now, lease_expires_at: null });
-        this.audit.record({ at: now, actor: 'edge', action: 'deploy.failed', detail: { deploymentId: d.id, reason: RELAY_LOST }, source: null });
-      } else consider(lease);
-    }
-    for (const ws of this.ctx.getWebSockets(RELAY_TAG)) {
-      const attachment = ws.deserializeAttachment() as RelayAttachment | null;
-      if (!attachment || attachment.hello) continue;
-      const deadline = attachment.connectedAt + this.timings.helloTimeoutMs;
-      if (deadline <= now) ws.close(CLOSE_CODES.helloTimeout, 'no hello received in time');
-      else consider(deadline);
-    }
-    this.pump();
-    if (next !== null) this.scheduleAlarm(next);
-    this.broadcast();
-    await this.deliverOutward();
-  }
-
-  // ---- outward: GitHub Deployments, Slack, the signed webhook ---------------------------------
+  // ---- the alarm --------------------------------------------------------------------------------
 
   /**
-   * Puts what the outside world must hear about every deployment that changed state into the
-   * outbox, in the same synchronous step as the change, and wakes the alarm to send it. Never throws:
-   * nothing outward may stand in the way of a deployment.
+   * Each concern acts on what is due, in the order they always did: the relay's deadlines first, so
+   * a job back in the queue goes out again at once and what changed is in the outbox before the
+   * outbox is delivered, in this same alarm. The next alarm is set before the network is touched,
+   * so a hub evicted mid-delivery still wakes for the relay's deadlines.
    */
-  private announce(): void {
-    try {
-      const config = this.config();
-      const settings = outwardSettings(this.env, config);
-      const now = Date.now();
-      let queued = false;
-      for (const u of this.outbox.unannounced()) {
-        const d = this.deployments.get(u.id);
-        if (!d) continue;
-        const previous = d.status === 'succeeded' ? this.deployments.latest(['succeeded'], d.id) : null;
-        const { messages, githubState } = announcementsFor({
-          deployment: d,
-          announcedStatus: u.announcedStatus,
-          announcedGithubState: u.announcedGithubState,
-          githubKnown: this.outbox.githubKnows(d.id),
-          relayLost: d.status === 'failed' && d.reason === RELAY_LOST,
-          replaced: previous && this.outbox.githubKnows(previous.id) ? previous : null,
-          config,
-          settings,
-          newDeliveryId: () => newId('ntf', now),
-        });
-        if (messages.length) {
-          this.outbox.enqueue(messages, now);
-          queued = true;
-        }
-        this.outbox.markAnnounced(d.id, d.status, githubState);
-      }
-      if (queued) this.scheduleAlarm(now);
-    } catch (error) {
-      console.error('could not queue outward messages', error);
-    }
+  override async alarm(): Promise<void> {
+    const now = this.schedule.fired();
+    expireAckTimeouts(this.hub, now);
+    expireLeases(this.hub, now);
+    closeSilentRelays(this.hub, now);
+    this.hub.pump();
+    this.schedule.rescheduleUpcoming(now);
+    this.hub.changed();
+    await deliverOutward(this.hub, (at) => this.schedule.wakeAt(at));
+    this.schedule.reschedule();
   }
 
-  /** Sends what the outbox holds that is due; the alarm comes back for retries. */
-  private async deliverOutward(): Promise<void> {
-    try {
-      const { attempted, nextDueAt } = await deliverDue({
-        outbox: this.outbox,
-        settings: () => {
-          try {
-            return outwardSettings(this.env, this.config());
-          } catch {
-            return null;
-          }
-        },
-        audit: (entry) => this.audit.record(entry),
-        wakeAt: (at) => this.scheduleAlarm(at),
-      });
-      if (nextDueAt !== null) this.scheduleAlarm(Math.max(nextDueAt, Date.now()));
-      // The status shows outward problems: watching pages refresh when an attempt was made.
-      if (attempted) this.broadcast();
-    } catch (error) {
-      console.error('outward delivery failed', error);
-      this.scheduleAlarm(Date.now() + 60_000);
-    }
+  // ---- what changed -----------------------------------------------------------------------------
+
+  /** Something a status page shows changed: the outside world may need to hear of it too (the outbox), and watching pages refresh. */
+  private changed(): void {
+    announce(this.hub);
+    notifyWatchers(this.hub);
   }
-
-  // ---- live watchers (status page) --------------------------------------------------------------
-
-  /** Tells every watching status page that something changed; they fetch what they show. */
-  private broadcast(): void {
-    // Whatever a status page must see, the outside world may need to hear about too.
-    this.announce();
-    const watchers = this.ctx.getWebSockets(WATCHER_TAG);
-    if (!watchers.length) return;
-    const text = JSON.stringify({ type: 'changed', at: Date.now() });
-    for (const ws of watchers) {
-      try {
-        ws.send(text);
-      } catch {
-        // A watcher that went away is cleaned up by the runtime.
-      }
-    }
-  }
-}
-
-export const RELAY_LOST = 'relay lost';
-
-/** Who moves the branch head (and queues its deploy) when a late push links it to later pushes. */
-const LINK_ACTOR = 'lanyard (late push linked the branch)';
-
-/** A push as followBranch needs it: its move, and where it came from for the audit. */
-interface LinkingPush {
-  sha: string;
-  pushedOver: string;
-  deliveryId: string | null;
-  source: string | null;
-}
-
-/** Where a late push linked the branch head to, and the deployment that deploys it there (if the target deploys on push). */
-interface LinkedBranch {
-  sha: string;
-  why: string;
-  deploymentId: string | null;
-}
-
-/** GitHub redelivers deliveries of the past 3 days; the pushes that moved a gated target's head are remembered ten times as long. */
-const HEAD_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
-
-/** Still queued and never sent to any relay: no relay can be working on it, or have finished it. */
-function neverDispatched(d: DeploymentView): boolean {
-  return d.status === 'queued' && d.attempt === 0;
-}
-
-function neverDispatchedError(d: DeploymentView): HubMessage {
-  return { type: 'error', code: 'stale_attempt', message: `job ${d.id} was never sent to a relay: it is queued`, jobId: d.id };
-}
-
-function notKept(backupId: string, inventory: BackupInventory): string {
-  const count = inventory.items.length;
-  const instead = count
-    ? `Roll back to a deployment instead, or restore one of the ${count} backup${count === 1 ? '' : 's'} it keeps.`
-    : 'It keeps no backups now: roll back to a deployment instead.';
-  return (
-    `The relay no longer keeps backup "${backupId}" on the host: it was pruned (the relay keeps its last deploy.keepBackups backups, ` +
-    `and its report of ${new Date(inventory.reportedAt).toISOString()} does not list this one). ${instead}`
-  );
 }
 

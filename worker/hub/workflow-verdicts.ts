@@ -4,6 +4,9 @@
 // One entry per commit (the latest run's conclusion wins), and only the last few commits: a
 // verdict only ever matters for the branch head.
 import { z } from 'zod';
+import type { HubMeta } from './meta.ts';
+
+const KEY = 'workflow_verdicts';
 
 export const StoredVerdict = z.object({
   sha: z.string(),
@@ -34,4 +37,14 @@ export function parseVerdicts(raw: string | null): StoredVerdict[] {
 /** The list with `verdict` as the one for its commit, newest last, at most MAX_VERDICTS long. */
 export function withVerdict(list: readonly StoredVerdict[], verdict: StoredVerdict): StoredVerdict[] {
   return [...list.filter((v) => v.sha !== verdict.sha), verdict].slice(-MAX_VERDICTS);
+}
+
+/** The verdicts kept in the hub's meta. */
+export function readVerdicts(meta: HubMeta): StoredVerdict[] {
+  return parseVerdicts(meta.get(KEY));
+}
+
+/** Keeps `verdict` as the one for its commit. */
+export function keepVerdict(meta: HubMeta, verdict: StoredVerdict): void {
+  meta.set(KEY, JSON.stringify(withVerdict(readVerdicts(meta), verdict)));
 }

@@ -1,0 +1,37 @@
+// Handing jobs to the relay: one at a time, the oldest queued first, and only to a relay that said
+// hello. The job names a commit and the target's settings, never content or a command: the relay
+// fetches and checks what it deploys itself.
+import { MAX_REQUESTED_BY_CHARS } from '../../shared/protocol.ts';
+import { ACTIVE } from './deployments.ts';
+import type { Hub } from './hub.ts';
+import { liveRelay, sendTo } from './relay-socket.ts';
+
+/** Hands the next queued job to the relay, if there is a relay and nothing is running. */
+export function dispatchNext(hub: Hub): void {
+  if (hub.deployments.withStatus(ACTIVE).length > 0) return;
+  const relay = liveRelay(hub);
+  if (!relay) return;
+  const next = hub.deployments.withStatus(['queued'])[0];
+  if (!next) return;
+  const now = Date.now();
+  const attempt = next.attempt + 1;
+  hub.deployments.update(next.id, { status: 'dispatched', attempt, dispatched_at: now, reason: null });
+  const config = hub.config();
+  sendTo(relay, {
+    type: 'job',
+    jobId: next.id,
+    attempt,
+    kind: next.kind,
+    target: config.name,
+    sha: next.sha,
+    ref: next.ref,
+    backupId: next.restoreBackupId,
+    driftPolicy: config.driftPolicy,
+    // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
+    requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
+    commitMessage: next.message.slice(0, 4096),
+  });
+  // The ack is now owed (leases.ts).
+  hub.reschedule();
+  hub.changed();
+}

@@ -17,6 +17,10 @@ export type DeployRequest = z.infer<typeof DeployRequest>;
 /** A deployment id as the edge hands them out (`dep_…`); anything longer or stranger names none, and is refused before it is echoed. */
 export const DeploymentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a deployment id, e.g. dep_01m82e4vg06ns08fd0');
 
+/** Try a failed or rolled-back deploy again, once what stopped it has changed: the newest deployment only. */
+export const RetryRequest = z.object({ deploymentId: DeploymentId }).strict();
+export type RetryRequest = z.infer<typeof RetryRequest>;
+
 export const RollbackRequest = z
   .object({ deploymentId: DeploymentId.optional(), backupId: KeptBackup.shape.id.optional() })
   .strict()
@@ -182,6 +186,7 @@ export type TargetStatus = z.infer<typeof TargetStatus>;
 export const AuditAction = z.enum([
   'deploy.queued',
   'deploy.cancelled',
+  'deploy.retried',
   'deploy.succeeded',
   'deploy.failed',
   'deploy.rolled_back',

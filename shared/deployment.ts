@@ -27,7 +27,8 @@ export function isFinal(status: DeploymentStatus): boolean {
 export const DeploymentKind = z.enum(['deploy', 'rollback']);
 export type DeploymentKind = z.infer<typeof DeploymentKind>;
 
-export const TriggerKind = z.enum(['push', 'workflow_run', 'dispatch', 'manual', 'rollback']);
+/** `retry`: an operator tried a failed or rolled-back deploy again, the same commit (worker/hub/retry.ts). */
+export const TriggerKind = z.enum(['push', 'workflow_run', 'dispatch', 'manual', 'retry', 'rollback']);
 export type TriggerKind = z.infer<typeof TriggerKind>;
 
 /** The relay's pipeline, in order. `rollback` and `restore` only run when something failed or was asked for. */

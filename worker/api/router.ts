@@ -3,7 +3,7 @@
 // audit trail and the access log an admin.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AuditQuery, DeploymentId, DeployRequest, HistoryQuery, RollbackRequest } from '../../shared/api.ts';
+import { AuditQuery, DeploymentId, DeployRequest, HistoryQuery, RetryRequest, RollbackRequest } from '../../shared/api.ts';
 import { findTarget, loadTargets } from '../config/targets.ts';
 import { identifyCaller, requireRole, type AppContext } from '../http/access.ts';
 import { ApiError } from '../http/errors.ts';
@@ -98,6 +98,16 @@ deployments.post('/rollback', async (c) => {
     actor: who.name,
     source: requestSource(c.req.raw),
   }));
+  const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
+  return c.json({ deployment }, 202);
+});
+
+deployments.post('/retry', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  const who = requireRole(c, 'operator', target);
+  const body = validate(RetryRequest, await jsonBody(c.req.raw), 'body');
+  const hub = hubFor(c.env, target.name);
+  const { deploymentId } = unwrap(await hub.retry(target.name, body.deploymentId, who.name, requestSource(c.req.raw)));
   const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
   return c.json({ deployment }, 202);
 });

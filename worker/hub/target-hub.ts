@@ -33,6 +33,7 @@ import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
+import { retryPlan, takeRetry } from './retry.ts';
 import { takeRollback } from './rollback.ts';
 import { HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
@@ -106,6 +107,17 @@ export class TargetHub extends DurableObject<Env> {
   async backupRestore(target: string, backupId: string): Promise<HubResult<BackupRestore>> {
     this.remember(target);
     return planRestore(this.hub, backupId);
+  }
+
+  /** Whether a failed or rolled-back deploy can be tried again (retry.ts); the status page asks before it offers the button. */
+  async retryPlan(target: string, deploymentId: string): Promise<HubResult<DeploymentView>> {
+    this.remember(target);
+    return retryPlan(this.hub, deploymentId);
+  }
+
+  async retry(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<{ deploymentId: string }>> {
+    this.remember(target);
+    return takeRetry(this.hub, { deploymentId, actor, source });
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {

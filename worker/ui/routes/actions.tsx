@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-// The operator's actions on a target (deploy, roll back or restore a backup, cancel a queued
-// deployment): each is a confirmation page (GET) that names exactly what will happen, then the
+// The operator's actions on a target (deploy, roll back or restore a backup, try a failed deploy
+// again, cancel a queued deployment): each is a confirmation page (GET) that names exactly what will happen, then the
 // action (POST), which passes `checkedPost` and `requireRole` before it reaches the hub.
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -189,6 +189,43 @@ actions.post('/targets/:name/rollback', async (c) => {
     await hubFor(c.env, target.name).enqueueRollback({ target: target.name, deploymentId, backupId, actor: who.name, source: requestSource(c.req.raw) }),
   );
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(id)}`);
+});
+
+actions.get('/targets/:name/retry', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('name'));
+  const v = await operatorVisit(c, target);
+  if (v instanceof Response) return v;
+  const base = `/targets/${target.name}`;
+  const id = c.req.query('deploymentId') ?? '';
+  if (!id) return refusal(c, v, 400, 'invalid_request', 'Which deployment?', 'Name the failed deployment to try again.', base);
+  // The hub decides as it will for the POST: only the newest deploy, and only one that failed or was rolled back.
+  const plan = await hubFor(c.env, target.name).retryPlan(target.name, id);
+  if (!plan.ok) return refusal(c, v, plan.status, plan.code, 'Cannot try that again', plan.message, base);
+  const d = plan.value;
+  return confirm(c, v, {
+    title: `Try a deploy to ${target.name} again`,
+    question: `Deploy ${describeDeployment(d)} to ${target.name} again?`,
+    details: (
+      <ul class="small">
+        <li>It ended {d.status}: {d.reason ?? 'no reason given'}</li>
+        <li>The same commit goes through the whole pipeline again as a new deployment; if what stopped it has not changed, it stops the same way, with nothing written.</li>
+      </ul>
+    ),
+    action: `${base}/retry`,
+    fields: { deploymentId: d.id },
+    button: `Deploy ${shortSha(d.sha)} again`,
+    back: `${base}?deployment=${encodeURIComponent(d.id)}`,
+  });
+});
+
+actions.post('/targets/:name/retry', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('name'));
+  const { form } = await checkedPost(c);
+  const who = requireRole(c, 'operator', target);
+  const id = form.get('deploymentId') ?? '';
+  if (!id) throw new ApiError(400, 'invalid_request', 'Name the failed deployment to try again.');
+  const { deploymentId } = unwrap(await hubFor(c.env, target.name).retry(target.name, id, who.name, requestSource(c.req.raw)));
+  return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(deploymentId)}`);
 });
 
 actions.get('/targets/:name/cancel', async (c) => {

@@ -10,7 +10,11 @@ import { stepRows } from '../step-rows.ts';
 import type { DeploymentDetail } from '../target-data.ts';
 import { Badge, Commit, PathItems, Time } from './parts.tsx';
 
-export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; now: number }) {
+/**
+ * `retryHref`: where an operator tries this deployment again (the newest, a deploy that failed or was
+ * rolled back), once what stopped it has changed; null where that is not offered.
+ */
+export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; retryHref: string | null; now: number }) {
   const { deployment: d, steps, droppedSteps } = props.detail;
   // The dropped events were between the first ones kept and the latest.
   const cut = droppedSteps?.after ?? steps.length;
@@ -45,6 +49,17 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
             <dt>Reason</dt>
             <dd class="message" data-fact="reason">
               {d.reason}
+            </dd>
+          </>
+        ) : null}
+        {props.retryHref ? (
+          <>
+            <dt>Once fixed</dt>
+            <dd>
+              <a class="button" data-action="retry" href={props.retryHref}>
+                Try {shortSha(d.sha)} again
+              </a>{' '}
+              <span class="muted small">after you changed what stopped it, e.g. the line the reason names</span>
             </dd>
           </>
         ) : null}

@@ -5,6 +5,7 @@
 // is also the fragment `/targets/:name/live`, which the page's script swaps in whenever the hub
 // says something changed. Operators get the controls, outside `#live` so a refresh never wipes what
 // they are typing.
+import type { DeploymentView } from '../../../shared/api.ts';
 import { roleAllows } from '../../http/auth.ts';
 import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
@@ -16,6 +17,16 @@ import { MetricsPanel } from './metrics.tsx';
 import type { TargetDeliveries } from '../ledger-data.ts';
 import { METRICS_DAYS, type TargetPage as TargetPageData } from '../target-data.ts';
 import { Badge, Commit } from './parts.tsx';
+
+/**
+ * Where an operator may try the chosen deployment again: the newest of the target (the first row of
+ * an unpaged history), a deploy that failed or was rolled back. The hub decides again on the way.
+ */
+function retryHref(props: { page: TargetPageData; operator: boolean; paged: boolean }, d: DeploymentView): string | null {
+  const newest = props.paged ? null : props.page.history[0];
+  if (!props.operator || newest?.id !== d.id || d.kind !== 'deploy' || (d.status !== 'failed' && d.status !== 'rolled_back')) return null;
+  return `/targets/${props.page.target.name}/retry?deploymentId=${encodeURIComponent(d.id)}`;
+}
 
 export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeliveries; operator: boolean; paged: boolean; now: number }) {
   const { page, now } = props;
@@ -51,7 +62,7 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
           </>
         ) : null}
       </section>
-      {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} now={now} /> : null}
+      {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} retryHref={retryHref(props, page.selected.deployment)} now={now} /> : null}
       <DeliveriesPanel target={target.name} deliveries={props.deliveries} now={now} />
       <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
       <BackupsPanel target={target.name} repo={target.repo} inventory={inventory} operator={props.operator} now={now} />

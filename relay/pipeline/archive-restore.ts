@@ -10,7 +10,7 @@
 // moved, so it is set for the extraction into the staging folder.
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { acceptStaged, selectRestore, type ArchiveEntry, type ArchiveSkip, type HostListing, type StagedEntry } from './archive-rules.ts';
-import { HostError, moveIntoPlace, UNHASHED_FOLDERS } from './host-files.ts';
+import { HostError, moveIntoPlace, UNHASHED_FOLDERS, type MoveReport } from './host-files.ts';
 
 /** Where a restore's entries wait before they are moved into place (under `.lanyard/`, protected). */
 export const RESTORE_STAGING = '.lanyard/restore';
@@ -22,6 +22,8 @@ export interface RestoreReport {
   removed: string[];
   /** Archive entries and recorded paths left alone, and why. */
   skipped: ArchiveSkip[];
+  /** Folders emptied by the removals and removed, and files whose owner or group could not be kept. */
+  moved: MoveReport;
 }
 
 export interface RestoreRules {
@@ -141,8 +143,11 @@ export async function restoreArchive(host: TargetHost, root: string, archivePath
   const selection = selectRestore(entries, absent, listing, rules.protect);
   const staged = await extractToStaging(host, root, archivePath, selection.extract.map((e) => e.name), gnu);
   const accepted = acceptStaged(selection.extract.map((e) => e.path), staged, listing, rules.configRoot, rules.protect);
-  await moveIntoPlace(host, root, `${root}/${RESTORE_STAGING}`, accepted.write, selection.remove);
-  return { restored: accepted.write, removed: selection.remove, skipped: [...selection.skipped, ...accepted.skipped] };
+  // A file put back keeps the owner, group and mode of the one it replaces (the backup's executable
+  // bit), a file the deploy had deleted comes back with the backup's mode in its folder's group,
+  // and the folders the deploy had emptied are made again like the folder they are in.
+  const moved = await moveIntoPlace(host, root, `${root}/${RESTORE_STAGING}`, accepted.write, selection.remove, undefined, 'restore');
+  return { restored: accepted.write, removed: selection.remove, skipped: [...selection.skipped, ...accepted.skipped], moved };
 }
 
 /** `; skipped 2: secrets.yaml (protected (secrets.yaml (any folder))), …` for a step's summary, or ''. */

@@ -10,7 +10,7 @@
 // moved, so it is set for the extraction into the staging folder.
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { acceptStaged, selectRestore, type ArchiveEntry, type ArchiveSkip, type HostListing, type StagedEntry } from './archive-rules.ts';
-import { HostError, moveIntoPlace, UNHASHED_FOLDERS, type MoveReport } from './host-files.ts';
+import { HostError, moveIntoPlace, prunedFolders, type MoveReport } from './host-files.ts';
 
 /** Where a restore's entries wait before they are moved into place (under `.lanyard/`, protected). */
 export const RESTORE_STAGING = '.lanyard/restore';
@@ -50,7 +50,7 @@ function kindOf(verbose: string, name: string): ArchiveEntry['kind'] {
  */
 async function listArchiveAndHost(host: TargetHost, root: string, archivePath: string): Promise<{ entries: ArchiveEntry[]; gnu: boolean; listing: HostListing }> {
   const archive = shellQuote(archivePath);
-  const prune = UNHASHED_FOLDERS.map((d) => `-path ./${d}`).join(' -o ');
+  const prune = prunedFolders();
   // GNU tar escapes every byte it deems unprintable in a listing (all of UTF-8 under the C locale
   // an ssh session often has: café lists as caf\\303\\251), and that name would match nothing.
   const result = await host.run(`set -e

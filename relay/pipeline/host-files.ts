@@ -22,6 +22,17 @@ export interface LiveFile {
 
 /** Folders never descended into when hashing: Home Assistant's own state, big and never deployed. */
 export const UNHASHED_FOLDERS = ['.storage', '.cloud', 'deps', 'tts', 'backups', '.git', '.lanyard', '__pycache__'];
+/**
+ * Folder names never descended into at any depth: the bytecode Python compiles beside every module
+ * of a custom integration. It is protected, never deployed, and listing it made a folder link to an
+ * integration's subfolder (spook_inverse) read as exposing protected files.
+ */
+export const UNHASHED_FOLDER_NAMES = ['__pycache__'];
+
+/** The `find` test (to wrap in \( … \) -prune) for the folders the host's listings skip. */
+export function prunedFolders(): string {
+  return [...UNHASHED_FOLDERS.map((d) => `-path ./${d}`), ...UNHASHED_FOLDER_NAMES.map((n) => `-name ${n}`)].join(' -o ');
+}
 /** File names never hashed: the database (hundreds of MB) and logs. */
 export const UNHASHED_NAMES = ['*.db', '*.db-*', '*.db.*', '*.log', '*.log.*'];
 
@@ -112,7 +123,7 @@ function readShaLine(line: string, sha: Map<string, string>, unlistable: Set<str
  * never deployed, but a link to the folder that holds one must be seen to expose it.
  */
 export async function hashLiveTree(host: TargetHost, root: string, cache?: LiveHashCache): Promise<{ files: LiveFile[]; unlistable: string[]; unhashed: string[] }> {
-  const prune = UNHASHED_FOLDERS.map((d) => `-path ./${d}`).join(' -o ');
+  const prune = prunedFolders();
   const skipNames = UNHASHED_NAMES.map((n) => `! -name ${shellQuote(n)}`).join(' ');
   const hashEverything = `find . \\( ${prune} \\) -prune -o -type f ${skipNames} -exec sha256sum {} +`;
   const script = `

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { CodedError } from '../coded-error.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { emptiedFoldersScript, removedFoldersIn } from './emptied-folders.ts';
-import { decideMoves, describeNotKept, folderLines, folderOf, inPlaceLines, inspectionInput, inspectionScript, readInspection, stagedFixLines, type FileMove, type FolderMake, type MovePurpose, type NotKept } from './host-ownership.ts';
+import { decideMoves, describeNotKept, folderLines, folderOf, inPlaceLines, inspectionScript, ownerNamesScript, readInspection, withOwnerNames, stagedFixLines, type FileMove, type FolderMake, type MovePurpose, type NotKept } from './host-ownership.ts';
 
 export interface LiveFile {
   path: string;
@@ -381,8 +381,12 @@ export async function moveIntoPlace(
 ): Promise<MoveReport> {
   // One round trip before any move: a folder where a file must go is refused (checked for all),
   // and who owns what is read, so each chunk below is a fixed script.
-  const seen = readInspection((await runChecked(host, 'checking the paths to write', inspectionScript(root, stagingDir), inspectionInput(toWrite))).toString('utf8'), stagingDir);
+  const seen = readInspection((await runChecked(host, 'checking the paths to write', inspectionScript(root, stagingDir, toWrite))).toString('utf8'), stagingDir);
   const decided = decideMoves(toWrite, seen, purpose);
+  if (decided.notKept.length) {
+    const named = await host.run(ownerNamesScript(root, decided.notKept));
+    decided.notKept = withOwnerNames(decided.notKept, named.stdout.toString('utf8'));
+  }
   const foldersFixed = new Set<string>();
   // Folder by folder, so each chunk touches as few folders as it can: every folder a chunk touches
   // costs a mkdir and an mv process, and a chunk of a tree's files in their usual order touched all.
@@ -417,7 +421,10 @@ export async function moveIntoPlace(
     await runChecked(host, 'moving files into place', lines.join('\n'));
     onProgress(start + chunk.length, ordered.length);
   }
-  const finish = ['set -e', `cd ${shellQuote(root)}`, ...toDelete.map((path) => `rm -f -- ${shellQuote(path)}`), ...emptiedFoldersScript(toDelete), `rm -rf ${shellQuote(stagingDir)}`];
+  const finish = ['set -e', `cd ${shellQuote(root)}`];
+  // One rm per 500 paths, each named as ./path: a process per file cost seconds for a removed integration.
+  for (let i = 0; i < toDelete.length; i += 500) finish.push(`rm -f ${toDelete.slice(i, i + 500).map((p) => shellQuote(`./${p}`)).join(' ')}`);
+  finish.push(...emptiedFoldersScript(toDelete), `rm -rf ${shellQuote(stagingDir)}`);
   const finished = await runChecked(host, 'deleting removed files', finish.join('\n'));
   return {
     foldersRemoved: removedFoldersIn(finished.toString('utf8')),

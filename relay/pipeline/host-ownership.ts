@@ -44,8 +44,6 @@ export interface HostAttributes {
   /** Permission bits with setuid, setgid and sticky (0o7777). */
   mode: number;
   kind: 'file' | 'folder' | 'symlink' | 'other';
-  owner: string;
-  group: string;
 }
 
 /** What one round trip saw before the moves (inspectionScript, readInspection). */
@@ -53,13 +51,16 @@ export interface MoveInspection {
   me: HostIdentity;
   /** Existing folders (relative, '.' for the root) and replaced regular files. */
   live: Map<string, HostAttributes>;
-  /** Staged copies of the replaced regular files. */
-  staged: Map<string, HostAttributes>;
   /** Replaced regular files the relay's user may write (access(2): modes and ACLs). */
   writable: Set<string>;
+  /** Replaced regular files whose staged copy is executable (the commit's, or the backup's, bit). */
+  stagedExecutable: Set<string>;
   /** Paths whose staged entry is a link. */
   stagedLinks: Set<string>;
-  /** The group every staged file has (the staging folder's when it is setgid, else the user's). */
+  /**
+   * The group every staged file has: the staging folder's when it is setgid, else the user's. tar
+   * extracts as the relay's user (--no-same-owner for a deploy), so it is one group for all.
+   */
   stagedGid: number;
 }
 
@@ -80,7 +81,7 @@ export interface FolderMake {
 export interface NotKept {
   path: string;
   what: 'owner' | 'group';
-  /** The owner's or group's name as the host said it. */
+  /** The owner's or group's id; its name once namesOfNotKept looked it up. */
   was: string;
 }
 
@@ -145,24 +146,22 @@ export function decideMoves(toWrite: readonly string[], seen: MoveInspection, pu
       continue;
     }
     const live = seen.live.get(path);
-    const staged = seen.staged.get(path);
-    if (live?.kind === 'file' && staged?.kind === 'file') {
-      const executable = (staged.mode & 0o111) !== 0;
+    if (live?.kind === 'file') {
+      const executable = seen.stagedExecutable.has(path);
       const sameBit = ((live.mode & 0o111) !== 0) === executable;
-      const mode = withExecutableBit(live.mode, executable);
-      const chmod = mode !== (staged.mode & 0o7777) ? octal(mode) : undefined;
+      // Set whatever the staged copy has: one chmod (and chown) per distinct value, not per file.
+      const chmod = octal(withExecutableBit(live.mode, executable));
       if (root) {
-        const chown = live.uid !== staged.uid || live.gid !== staged.gid ? `${live.uid}:${live.gid}` : undefined;
-        files.set(path, { how: 'rename', ...(chown && { chown }), ...(chmod && { chmod }) });
+        files.set(path, { how: 'rename', chown: `${live.uid}:${live.gid}`, chmod });
       } else if (live.uid !== me.uid && seen.writable.has(path) && sameBit) {
         files.set(path, { how: 'in place' });
       } else {
-        const move: FileMove = { how: 'rename', ...(chmod && { chmod }) };
-        if (live.gid !== staged.gid) {
+        const move: FileMove = { how: 'rename', chmod };
+        if (live.gid !== seen.stagedGid) {
           if (mayGive(live.gid)) move.chgrp = live.gid;
-          else notKept.push({ path, what: 'group', was: live.group });
+          else notKept.push({ path, what: 'group', was: String(live.gid) });
         }
-        if (live.uid !== me.uid) notKept.push({ path, what: 'owner', was: live.owner });
+        if (live.uid !== me.uid) notKept.push({ path, what: 'owner', was: String(live.uid) });
         files.set(path, move);
       }
       continue;
@@ -247,42 +246,40 @@ export function inPlaceLines(stagingDir: string, folder: string, paths: readonly
   return lines;
 }
 
-/**
- * The inspection script: reads `f./path` (a path to write) and `d./folder` lines on stdin, and
- * prints who the relay's user is, the stat of every existing folder and replaced regular file
- * (and of its staged copy), which of those it may write, and which staged entries are links.
- * Exits 5 naming the first path to write that is a folder on the host.
- */
-export function inspectionScript(root: string, stagingDir: string): string {
-  const stat = `stat -c '%u %g %a %f %U %G %n'`;
-  return `set -e
-cd ${shellQuote(root)} || exit 3
-S=${shellQuote(stagingDir)}
-printf '@@me %s %s %s\\n' "$(id -u)" "$(id -g)" "$(id -G | tr ' ' ,)"
-if [ -d "$S" ]; then ${stat} "$S"; fi
-set --
-while IFS= read -r line; do
-  p=\${line#?}
-  case $line in
-    d*) if [ -d "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi ;;
-    f*)
-      if [ -d "$p" ] && [ ! -L "$p" ]; then printf '%s is a folder on the host\\n' "\${p#./}" >&2; exit 5; fi
-      s="$S/\${p#./}"
-      if [ -L "$s" ]; then printf '@@link %s\\n' "$p"
-      elif [ -f "$p" ] && [ ! -L "$p" ]; then
-        if [ -w "$p" ]; then printf '@@w %s\\n' "$p"; fi
-        set -- "$@" "$p" "$s"
-      fi ;;
-  esac
-  if [ $# -ge 200 ]; then ${stat} "$@"; set --; fi
-done
-if [ $# -gt 0 ]; then ${stat} "$@"; fi
-`;
-}
+/** Paths per `stat` of the inspection: few processes, each command line far below any ARG_MAX. */
+const STAT_BATCH = 1000;
+const STAT = `stat -c '%u %g %a %f %n'`;
 
-/** The stdin of inspectionScript. */
-export function inspectionInput(toWrite: readonly string[]): string {
-  return [...foldersToInspect(toWrite).map((f) => `d./${f === '.' ? '' : f}`.replace(/\/$/, '')), ...toWrite.map((p) => `f./${p}`)].map((l) => `${l}\n`).join('');
+/**
+ * The inspection script, one round trip before any move: who the relay's user is, for each path to
+ * write whether it is a folder on the host (exit 5, naming the first), whether its staged entry is
+ * a link, and for a replaced regular file whether the relay's user may write it and whether its
+ * staged copy is executable; then the stat of every existing folder the writes need and of every
+ * existing path to write. Only shell builtins per path (no process, no `read` loop: a shell reads
+ * its script buffered, but `read` byte by byte), and one `stat` per 1,000 paths.
+ */
+export function inspectionScript(root: string, stagingDir: string, toWrite: readonly string[]): string {
+  const lines = [
+    'set -e',
+    `cd ${shellQuote(root)} || exit 3`,
+    `S=${shellQuote(stagingDir)}`,
+    `printf '@@me %s %s %s\\n' "$(id -u)" "$(id -g)" "$(id -G | tr ' ' ,)"`,
+    `if [ -d "$S" ]; then ${STAT} "$S"; fi`,
+    'c() {',
+    `  if [ -d "$1" ] && [ ! -L "$1" ]; then printf '%s is a folder on the host\\n' "\${1#./}" >&2; exit 5; fi`,
+    '  s="$S/${1#./}"',
+    `  if [ -L "$s" ]; then printf '@@link %s\\n' "$1"; return 0; fi`,
+    '  if [ -f "$1" ] && [ ! -L "$1" ]; then',
+    '    f=-; if [ -w "$1" ]; then f=w; fi; if [ -x "$s" ]; then f="${f}x"; fi',
+    `    printf '@@f %s %s\\n' "$f" "$1"`,
+    '  fi',
+    '}',
+    ...toWrite.map((p) => `c ${shellQuote(`./${p}`)}`),
+  ];
+  const targets = [...foldersToInspect(toWrite).map((f) => (f === '.' ? '.' : `./${f}`)), ...toWrite.map((p) => `./${p}`)];
+  // A path that does not exist is left out by stat, which goes on with the rest.
+  for (let i = 0; i < targets.length; i += STAT_BATCH) lines.push(`${STAT} ${targets.slice(i, i + STAT_BATCH).map(shellQuote).join(' ')} 2>/dev/null || :`);
+  return lines.join('\n');
 }
 
 function kindOf(rawMode: number): HostAttributes['kind'] {
@@ -292,27 +289,52 @@ function kindOf(rawMode: number): HostAttributes['kind'] {
 
 /** Reads what inspectionScript printed. */
 export function readInspection(stdout: string, stagingDir: string): MoveInspection {
-  const seen: MoveInspection = { me: { uid: -1, gid: -1, groups: new Set() }, live: new Map(), staged: new Map(), writable: new Set(), stagedLinks: new Set(), stagedGid: -1 };
+  const seen: MoveInspection = { me: { uid: -1, gid: -1, groups: new Set() }, live: new Map(), writable: new Set(), stagedExecutable: new Set(), stagedLinks: new Set(), stagedGid: -1 };
   let staging: HostAttributes | undefined;
   for (const line of stdout.split('\n')) {
     if (line.startsWith('@@me ')) {
       const [uid, gid, groups] = line.slice(5).split(' ');
       seen.me = { uid: Number(uid), gid: Number(gid), groups: new Set((groups ?? '').split(',').filter(Boolean).map(Number)) };
-    } else if (line.startsWith('@@w ./')) seen.writable.add(line.slice(6));
-    else if (line.startsWith('@@link ./')) seen.stagedLinks.add(line.slice(9));
+    } else if (line.startsWith('@@f ')) {
+      const flags = line.slice(4, line.indexOf(' ', 4));
+      const path = line.slice(4 + flags.length + 1 + 2);
+      if (flags.includes('w')) seen.writable.add(path);
+      if (flags.includes('x')) seen.stagedExecutable.add(path);
+    } else if (line.startsWith('@@link ./')) seen.stagedLinks.add(line.slice(9));
     else {
-      const match = /^(\d+) (\d+) ([0-7]+) ([0-9a-f]+) (\S+) (\S+) (.*)$/.exec(line);
+      const match = /^(\d+) (\d+) ([0-7]+) ([0-9a-f]+) (.*)$/.exec(line);
       if (!match) continue;
-      const attributes: HostAttributes = { uid: Number(match[1]), gid: Number(match[2]), mode: parseInt(match[3]!, 8), kind: kindOf(parseInt(match[4]!, 16)), owner: match[5]!, group: match[6]! };
-      const name = match[7]!;
+      const attributes: HostAttributes = { uid: Number(match[1]), gid: Number(match[2]), mode: parseInt(match[3]!, 8), kind: kindOf(parseInt(match[4]!, 16)) };
+      const name = match[5]!;
       if (name === stagingDir) staging = attributes;
-      else if (name.startsWith(`${stagingDir}/`)) seen.staged.set(name.slice(stagingDir.length + 1), attributes);
       else if (name === '.') seen.live.set('.', attributes);
       else if (name.startsWith('./')) seen.live.set(name.slice(2), attributes);
     }
   }
   seen.stagedGid = staging && (staging.mode & 0o2000) !== 0 ? staging.gid : seen.me.gid;
   return seen;
+}
+
+/**
+ * A script printing `<user> <group> ./path` for the first files of `notKept`, read before they are
+ * moved (afterwards they are someone else's): names for the summary, looked up only when needed.
+ */
+export function ownerNamesScript(root: string, notKept: readonly NotKept[], max = 10): string {
+  const paths = [...new Set(notKept.map((n) => n.path))].slice(0, max);
+  return `cd ${shellQuote(root)} || exit 3\nstat -c '%U %G %n' ${paths.map((p) => shellQuote(`./${p}`)).join(' ')} 2>/dev/null || :`;
+}
+
+/** notKept with the names ownerNamesScript printed in place of the ids it could name. */
+export function withOwnerNames(notKept: readonly NotKept[], stdout: string): NotKept[] {
+  const names = new Map<string, [string, string]>();
+  for (const line of stdout.split('\n')) {
+    const match = /^(\S+) (\S+) \.\/(.*)$/.exec(line);
+    if (match) names.set(match[3]!, [match[1]!, match[2]!]);
+  }
+  return notKept.map((n) => {
+    const found = names.get(n.path);
+    return found ? { ...n, was: n.what === 'owner' ? found[0] : found[1] } : n;
+  });
 }
 
 /** "owner not kept for automations.yaml (homeassistant's) …", for a step's summary; '' when all was kept. */

@@ -17,12 +17,13 @@ import { loadRelayConfig } from '../../relay/config.ts';
 import { Journal } from '../../relay/journal.ts';
 import { createPipeline, type Pipeline } from '../../relay/pipeline/deploy-pipeline.ts';
 import { StepRunner, type JobOutcome } from '../../relay/step-runner.ts';
-import { createHouse, sshTransportOf, type House } from '../support/house.ts';
+import { createHouse, sshTransportOf, type House, type HouseOptions } from '../support/house.ts';
 import { ensureHomeAssistantUser, saveFromTheUi, saveInPlace, type HomeAssistantUser } from '../support/home-assistant-user.ts';
 import { startSshd, type Sshd } from '../support/sshd.ts';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
+type SshTransport = Extract<NonNullable<HouseOptions['transport']>, { kind: 'ssh' }>;
 
 describe.skipIf(!isRoot).each(['ssh', 'local'] as const)('Home Assistant runs as its own user; the relay deploys over %s', (transport) => {
   let sshd: Sshd;
@@ -62,7 +63,7 @@ describe.skipIf(!isRoot).each(['ssh', 'local'] as const)('Home Assistant runs as
     scratch = await mkdtemp(join(tmpdir(), 'lanyard-ha-owned-'));
     await chmod(scratch, 0o755);
     const configRoot = join(scratch, 'config');
-    house = await createHouse({ edgeUrl: 'http://127.0.0.1:9', transport: transport === 'ssh' ? { ...sshTransportOf(sshd), configRoot } : { kind: 'local' } });
+    house = await createHouse({ edgeUrl: 'http://127.0.0.1:9', transport: transport === 'ssh' ? { ...(sshTransportOf(sshd) as SshTransport), configRoot } : { kind: 'local' } });
     // The local house lives in a folder of its own (0700): Home Assistant's user must reach its config.
     await chmod(dirname(house.configRoot), 0o755);
     pipeline = await createPipeline(await loadRelayConfig(house.relayConfigPath), { info: () => undefined, warn: () => undefined, error: () => undefined });

@@ -33,16 +33,15 @@ describe('what a replaced or new file is given (generated hosts)', () => {
     folderGid: id,
   });
   type Host = typeof host extends fc.Arbitrary<infer T> ? T : never;
-  const attrs = (a: { uid: number; gid: number; mode: number }, kind: HostAttributes['kind']): HostAttributes => ({ ...a, kind, owner: `u${a.uid}`, group: `g${a.gid}` });
+  const attrs = (a: { uid: number; gid: number; mode: number }, kind: HostAttributes['kind']): HostAttributes => ({ ...a, kind });
 
   /** The file as it ends up: what the decision does to the staged copy, or the live file kept. */
   function outcome(h: Host) {
-    const stagedMode = h.staged.executable ? 0o755 : 0o644;
     const seen: MoveInspection = {
       me: { uid: h.me.uid, gid: h.me.gid, groups: new Set(h.me.groups) },
       live: new Map([['.', attrs({ uid: h.live.uid, gid: h.folderGid, mode: h.folderMode }, 'folder')], ['a.yaml', attrs(h.live, 'file')]]),
-      staged: new Map([['a.yaml', attrs({ uid: h.me.uid, gid: h.staged.gid, mode: stagedMode }, 'file')]]),
       writable: new Set(h.writable ? ['a.yaml'] : []),
+      stagedExecutable: new Set(h.staged.executable ? ['a.yaml'] : []),
       stagedLinks: new Set(),
       stagedGid: h.staged.gid,
     };
@@ -50,7 +49,7 @@ describe('what a replaced or new file is given (generated hosts)', () => {
     const move = decided.files.get('a.yaml')!;
     if (move.how === 'in place') return { move, decided, result: h.live };
     const [uid, gid] = move.chown ? move.chown.split(':').map(Number) : [h.me.uid, move.chgrp ?? h.staged.gid];
-    return { move, decided, result: { uid: uid!, gid: gid!, mode: move.chmod ? parseInt(move.chmod, 8) : stagedMode } };
+    return { move, decided, result: { uid: uid!, gid: gid!, mode: move.chmod ? parseInt(move.chmod, 8) : h.staged.executable ? 0o755 : 0o644 } };
   }
 
   it('the executable bit follows the commit, and every other bit is the host\'s', () => {

@@ -11,7 +11,8 @@
 //     * The file is the relay user's own: renamed, then its group and mode are set back (chgrp to
 //       a group the relay's user belongs to; otherwise the group cannot be kept, and it is said).
 //     * Someone else's file that the relay's user may write (group-writable, an ACL), with the
-//       executable bit unchanged: the bytes are written into the existing file (`cp` onto it
+//       executable bit unchanged and no other hard link (one could lead out of the config folder,
+//       where a rename never writes): the bytes are written into the existing file (`cp` onto it
 //       keeps its inode, so its owner, group, mode and ACL). Not atomic: a reader could see it
 //       half-written, but Home Assistant reads its configuration at check, reload and restart,
 //       which all come after the files are in place, and the backup plus the journal put back
@@ -44,6 +45,8 @@ export interface HostAttributes {
   /** Permission bits with setuid, setgid and sticky (0o7777). */
   mode: number;
   kind: 'file' | 'folder' | 'symlink' | 'other';
+  /** Hard links to the inode. */
+  links: number;
 }
 
 /** What one round trip saw before the moves (inspectionScript, readInspection). */
@@ -153,7 +156,7 @@ export function decideMoves(toWrite: readonly string[], seen: MoveInspection, pu
       const chmod = octal(withExecutableBit(live.mode, executable));
       if (root) {
         files.set(path, { how: 'rename', chown: `${live.uid}:${live.gid}`, chmod });
-      } else if (live.uid !== me.uid && seen.writable.has(path) && sameBit) {
+      } else if (live.uid !== me.uid && seen.writable.has(path) && sameBit && live.links === 1) {
         files.set(path, { how: 'in place' });
       } else {
         const move: FileMove = { how: 'rename', chmod };
@@ -248,7 +251,7 @@ export function inPlaceLines(stagingDir: string, folder: string, paths: readonly
 
 /** Paths per `stat` of the inspection: few processes, each command line far below any ARG_MAX. */
 const STAT_BATCH = 1000;
-const STAT = `stat -c '%u %g %a %f %n'`;
+const STAT = `stat -c '%u %g %a %f %h %n'`;
 
 /**
  * The inspection script, one round trip before any move: who the relay's user is, for each path to
@@ -302,10 +305,10 @@ export function readInspection(stdout: string, stagingDir: string): MoveInspecti
       if (flags.includes('x')) seen.stagedExecutable.add(path);
     } else if (line.startsWith('@@link ./')) seen.stagedLinks.add(line.slice(9));
     else {
-      const match = /^(\d+) (\d+) ([0-7]+) ([0-9a-f]+) (.*)$/.exec(line);
+      const match = /^(\d+) (\d+) ([0-7]+) ([0-9a-f]+) (\d+) (.*)$/.exec(line);
       if (!match) continue;
-      const attributes: HostAttributes = { uid: Number(match[1]), gid: Number(match[2]), mode: parseInt(match[3]!, 8), kind: kindOf(parseInt(match[4]!, 16)) };
-      const name = match[5]!;
+      const attributes: HostAttributes = { uid: Number(match[1]), gid: Number(match[2]), mode: parseInt(match[3]!, 8), kind: kindOf(parseInt(match[4]!, 16)), links: Number(match[5]) };
+      const name = match[6]!;
       if (name === stagingDir) staging = attributes;
       else if (name === '.') seen.live.set('.', attributes);
       else if (name.startsWith('./')) seen.live.set(name.slice(2), attributes);

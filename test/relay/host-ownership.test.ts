@@ -4,7 +4,7 @@
 // owner and group a host can show; then for real, with busybox's tools as the dedicated relay
 // user sharing a group with Home Assistant's user, and with the local transport's sh as root.
 import { execFile } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,14 +26,14 @@ describe('what a replaced or new file is given (generated hosts)', () => {
   const id: fc.Arbitrary<number> = fc.constantFrom(0, 1000, 1001, 1002);
   const host = fc.record({
     me: fc.record({ uid: id, gid: id, groups: fc.uniqueArray(id, { maxLength: 3 }) }),
-    live: fc.record({ uid: id, gid: id, mode }),
+    live: fc.record({ uid: id, gid: id, mode, links: fc.constantFrom(1, 1, 2) }),
     staged: fc.record({ gid: id, executable: fc.boolean() }),
     writable: fc.boolean(),
     folderMode: mode,
     folderGid: id,
   });
   type Host = typeof host extends fc.Arbitrary<infer T> ? T : never;
-  const attrs = (a: { uid: number; gid: number; mode: number }, kind: HostAttributes['kind']): HostAttributes => ({ ...a, kind });
+  const attrs = (a: { uid: number; gid: number; mode: number; links?: number }, kind: HostAttributes['kind']): HostAttributes => ({ links: 1, ...a, kind });
 
   /** The file as it ends up: what the decision does to the staged copy, or the live file kept. */
   function outcome(h: Host) {
@@ -79,12 +79,12 @@ describe('what a replaced or new file is given (generated hosts)', () => {
     );
   });
 
-  it('writes into the existing file only when it is someone else\'s, the relay may write it and its executable bit stays; chgrp only to its own groups', () => {
+  it('writes into the existing file only when it is someone else\'s, the relay may write it, its executable bit stays and it has no other hard link; chgrp only to its own groups', () => {
     fc.assert(
       fc.property(host, (h) => {
         const { move } = outcome(h);
         const sameBit = ((h.live.mode & 0o111) !== 0) === h.staged.executable;
-        if (move.how === 'in place') expect(h.me.uid !== 0 && h.live.uid !== h.me.uid && h.writable && sameBit).toBe(true);
+        if (move.how === 'in place') expect(h.me.uid !== 0 && h.live.uid !== h.me.uid && h.writable && sameBit && h.live.links === 1).toBe(true);
         if (move.chgrp !== undefined) expect(h.me.uid === 0 || h.me.gid === move.chgrp || h.me.groups.includes(move.chgrp)).toBe(true);
         if (move.chown !== undefined) expect(h.me.uid).toBe(0);
       }),
@@ -157,6 +157,9 @@ describe.skipIf(!isRoot).each(cases)('Home Assistant runs as its own user; the r
     await haFile(root, 'scripts/flip.sh', 'echo not yet a script\n', 0o664);
     // One the relay's user wrote before, in Home Assistant's group.
     await haFile(root, 'customize.yaml', '{}\n', 0o664, relayIds.uid);
+    // Group-writable, but with a second name outside the config folder: never written through.
+    await haFile(root, 'groups.yaml', 'old: {}\n', 0o664);
+    await link(join(root, 'groups.yaml'), join(scratch, 'groups-outside.yaml'));
     const before = {
       automations: await attributes(root, 'automations.yaml'),
       run: await attributes(root, 'scripts/run.sh'),
@@ -170,6 +173,7 @@ describe.skipIf(!isRoot).each(cases)('Home Assistant runs as its own user; the r
       'automations.yaml': ['- id: new\n', 0o644],
       'scenes.yaml': ['- id: evening\n', 0o644],
       'customize.yaml': ['light.porch: {}\n', 0o644],
+      'groups.yaml': ['porch: {}\n', 0o644],
       'scripts/run.sh': ['#!/bin/sh\necho new\n', 0o755],
       'scripts/flip.sh': ['#!/bin/sh\necho now a script\n', 0o755],
       'packages/new.yaml': ['sensor: []\n', 0o644],
@@ -186,6 +190,8 @@ describe.skipIf(!isRoot).each(cases)('Home Assistant runs as its own user; the r
     const report = await moveIntoPlace(host, root, staging, Object.keys(files), []);
 
     for (const [path, [text]] of Object.entries(files)) expect(await readFile(join(root, path), 'utf8'), path).toBe(text);
+    expect(await readFile(join(scratch, 'groups-outside.yaml'), 'utf8')).toBe('old: {}\n');
+    expect((await attributes(root, 'groups.yaml')).mode).toBe(0o664);
     // Group-writable files of Home Assistant: written in place by the dedicated user, exactly kept by root.
     expect(await attributes(root, 'automations.yaml')).toMatchObject({ uid: ha.uid, gid: ha.gid, mode: 0o664 });
     expect(await attributes(root, 'scripts/run.sh')).toMatchObject({ uid: ha.uid, gid: ha.gid, mode: 0o775 });
@@ -199,6 +205,7 @@ describe.skipIf(!isRoot).each(cases)('Home Assistant runs as its own user; the r
       expect(await attributes(root, 'scenes.yaml')).toMatchObject({ uid: relayIds.uid, gid: ha.gid, mode: 0o644 });
       expect(report.notKept).toEqual([
         { path: 'scenes.yaml', what: 'owner', was: ha.name },
+        { path: 'groups.yaml', what: 'owner', was: ha.name },
         { path: 'scripts/flip.sh', what: 'owner', was: ha.name },
       ]);
     } else {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use (real sshd, git, Chromium; yamllint and shellcheck for
-# the workflow template; jq for the add-on's entry point) when they are missing and this user may
-# install them; otherwise says exactly what is missing and how to get it.
+# the workflow template; jq for the add-on's entry point; busybox to run the host scripts with
+# Home Assistant OS's tools) when they are missing and this user may install them; otherwise says
+# exactly what is missing and how to get it.
 set -euo pipefail
 
 missing=()
@@ -14,6 +15,7 @@ command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+command -v busybox >/dev/null 2>&1 || missing+=(busybox)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

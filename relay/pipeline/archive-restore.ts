@@ -10,7 +10,7 @@
 // moved, so it is set for the extraction into the staging folder.
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { acceptStaged, selectRestore, type ArchiveEntry, type ArchiveSkip, type HostListing, type StagedEntry } from './archive-rules.ts';
-import { HostError, moveIntoPlace, UNHASHED_FOLDERS } from './host-files.ts';
+import { HostError, moveIntoPlace, prunedFolders, type MoveReport } from './host-files.ts';
 import type { ConfigRoots } from './link-resolution.ts';
 
 /** Where a restore's entries wait before they are moved into place (under `.lanyard/`, protected). */
@@ -23,6 +23,8 @@ export interface RestoreReport {
   removed: string[];
   /** Archive entries and recorded paths left alone, and why. */
   skipped: ArchiveSkip[];
+  /** Folders emptied by the removals and removed, and files whose owner or group could not be kept. */
+  moved: MoveReport;
 }
 
 export interface RestoreRules {
@@ -49,7 +51,7 @@ function kindOf(verbose: string, name: string): ArchiveEntry['kind'] {
  */
 async function listArchiveAndHost(host: TargetHost, root: string, archivePath: string): Promise<{ entries: ArchiveEntry[]; gnu: boolean; listing: HostListing }> {
   const archive = shellQuote(archivePath);
-  const prune = UNHASHED_FOLDERS.map((d) => `-path ./${d}`).join(' -o ');
+  const prune = prunedFolders();
   // GNU tar escapes every byte it deems unprintable in a listing (all of UTF-8 under the C locale
   // an ssh session often has: café lists as caf\\303\\251), and that name would match nothing.
   const result = await host.run(`set -e
@@ -142,8 +144,11 @@ export async function restoreArchive(host: TargetHost, root: string, archivePath
   const selection = selectRestore(entries, absent, listing, rules.protect);
   const staged = await extractToStaging(host, root, archivePath, selection.extract.map((e) => e.name), gnu);
   const accepted = acceptStaged(selection.extract.map((e) => e.path), staged, listing, rules.configRoot, rules.protect);
-  await moveIntoPlace(host, root, `${root}/${RESTORE_STAGING}`, accepted.write, selection.remove);
-  return { restored: accepted.write, removed: selection.remove, skipped: [...selection.skipped, ...accepted.skipped] };
+  // A file put back keeps the owner, group and mode of the one it replaces (the backup's executable
+  // bit), a file the deploy had deleted comes back with the backup's mode in its folder's group,
+  // and the folders the deploy had emptied are made again like the folder they are in.
+  const moved = await moveIntoPlace(host, root, `${root}/${RESTORE_STAGING}`, accepted.write, selection.remove, undefined, 'restore');
+  return { restored: accepted.write, removed: selection.remove, skipped: [...selection.skipped, ...accepted.skipped], moved };
 }
 
 /** `; skipped 2: secrets.yaml (protected (secrets.yaml (any folder))), …` for a step's summary, or ''. */

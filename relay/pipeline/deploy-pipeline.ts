@@ -28,7 +28,7 @@ import { decideActivation } from './activation-map.ts';
 import { discardUnrecordedBackup, findBackup, listBackups, newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
 import { gitSourceFor } from './git-source.ts';
 import { describeSkipped, restoreArchive, type RestoreReport } from './archive-restore.ts';
-import { checkWritable, hashLiveTree, LiveHashCache, MOVE_CHUNK, moveIntoPlace, readHostFile, stageArchive } from './host-files.ts';
+import { checkWritable, describeMoved, hashLiveTree, LiveHashCache, MOVE_CHUNK, moveIntoPlace, readHostFile, stageArchive } from './host-files.ts';
 import { DEFAULT_LANYARD_FILE, parseLanyardFile, type LanyardFile } from './lanyard-file.ts';
 import { ManifestStore } from './manifest-store.ts';
 import type { Manifest } from './manifest.ts';
@@ -213,7 +213,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
   }
 
   const restoredSummary = (b: BackupRecord, r: RestoreReport) =>
-    `restored ${plural(r.restored.length, 'file')}, removed ${plural(r.removed.length, 'added file')} from backup ${b.id}${describeSkipped(r.skipped)}`;
+    `restored ${plural(r.restored.length, 'file')}, removed ${plural(r.removed.length, 'added file')}${describeMoved(r.moved)} from backup ${b.id}${describeSkipped(r.skipped)}`;
 
   /**
    * The host for a rollback. The deploy may have failed because the connection dropped halfway
@@ -387,7 +387,7 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     await steps.note({ backupId: backup.id, activation, newManifest: plan.manifest } satisfies DeployContext);
 
     try {
-      const bytes = await steps.step('apply', async () => {
+      const { bytes } = await steps.step('apply', async () => {
         const writes = plan.toWrite.map((f) => f.path);
         // git makes the tar from its own objects and it is gzipped on its way into the host: the
         // files are never written to the relay's disk, nor held in its memory whole.
@@ -396,12 +396,12 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         const staging = stagingDirOf(job.jobId);
         await stageArchive(target, staging, upload.archive);
         const archiveBytes = await upload.finished;
-        await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
+        const moved = await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
           if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
           if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
         });
-        return archiveBytes;
-      }, (n) => `wrote ${plural(plan.toWrite.length, 'file')}, deleted ${plural(plan.toDelete.length, 'file')} (${n} bytes sent)`);
+        return { bytes: archiveBytes, moved };
+      }, ({ bytes: n, moved }) => `wrote ${plural(plan.toWrite.length, 'file')}, deleted ${plural(plan.toDelete.length, 'file')}${describeMoved(moved)} (${n} bytes sent)`);
       summary.bytesSent = bytes;
       summary.filesChanged = plan.toWrite.map((f) => f.path);
       summary.filesDeleted = plan.toDelete;

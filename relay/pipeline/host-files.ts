@@ -8,6 +8,8 @@
 import type { Readable } from 'node:stream';
 import { CodedError } from '../coded-error.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
+import { emptiedFoldersScript, removedFoldersIn } from './emptied-folders.ts';
+import { decideMoves, describeNotKept, folderLines, folderOf, inPlaceLines, inspectionScript, ownerNamesScript, readInspection, withOwnerNames, stagedFixLines, type FileMove, type FolderMake, type MovePurpose, type NotKept } from './host-ownership.ts';
 import { globOfPath, withWayOut } from './way-out.ts';
 
 export interface LiveFile {
@@ -21,6 +23,17 @@ export interface LiveFile {
 
 /** Folders never descended into when hashing: Home Assistant's own state, big and never deployed. */
 export const UNHASHED_FOLDERS = ['.storage', '.cloud', 'deps', 'tts', 'backups', '.git', '.lanyard', '__pycache__'];
+/**
+ * Folder names never descended into at any depth: the bytecode Python compiles beside every module
+ * of a custom integration. It is protected, never deployed, and listing it made a folder link to an
+ * integration's subfolder (spook_inverse) read as exposing protected files.
+ */
+export const UNHASHED_FOLDER_NAMES = ['__pycache__'];
+
+/** The `find` test (to wrap in \( … \) -prune) for the folders the host's listings skip. */
+export function prunedFolders(): string {
+  return [...UNHASHED_FOLDERS.map((d) => `-path ./${d}`), ...UNHASHED_FOLDER_NAMES.map((n) => `-name ${n}`)].join(' -o ');
+}
 /** File names never hashed: the database (hundreds of MB) and logs. */
 export const UNHASHED_NAMES = ['*.db', '*.db-*', '*.db.*', '*.log', '*.log.*'];
 
@@ -114,7 +127,7 @@ function readShaLine(line: string, sha: Map<string, string>, unlistable: Set<str
  * never deployed, but a link to the folder that holds one must be seen to expose it.
  */
 export async function hashLiveTree(host: TargetHost, root: string, cache?: LiveHashCache): Promise<{ files: LiveFile[]; unlistable: string[]; unhashed: string[] }> {
-  const prune = UNHASHED_FOLDERS.map((d) => `-path ./${d}`).join(' -o ');
+  const prune = prunedFolders();
   const skipNames = UNHASHED_NAMES.map((n) => `! -name ${shellQuote(n)}`).join(' ');
   const hashEverything = `find . \\( ${prune} \\) -prune -o -type f ${skipNames} -exec sha256sum {} +`;
   const script = `
@@ -339,13 +352,28 @@ export async function stageArchive(host: TargetHost, stagingDir: string, archive
   );
 }
 
-/**
- * Moves staged files into place (each `mv` is an atomic rename on one filesystem) and deletes the
- * files named. Never a recursive delete: each path is removed with `rm -f` on its own.
- */
 /** Files moved per script: big enough to keep round trips few, small enough to show progress. */
 export const MOVE_CHUNK = 1000;
 
+/** What moveIntoPlace did beyond writing and deleting the files it was given. */
+export interface MoveReport {
+  /** Folders the deletes left empty, removed (relative to the root). */
+  foldersRemoved: string[];
+  /** Files written into the existing file, keeping its owner, group and mode (host-ownership.ts). */
+  writtenInPlace: string[];
+  /** Replaced files whose owner or group could not be kept. */
+  notKept: NotKept[];
+}
+
+/**
+ * Moves staged files into place and deletes the files named, then the bytecode of the Python
+ * modules deleted and the folders the deletes emptied (emptied-folders.ts). A replaced file keeps
+ * its owner, group and mode wherever the relay's user may give them, a new file takes its
+ * folder's group (host-ownership.ts): a rename (atomic on one filesystem), or, for someone else's
+ * file the relay's user may write, the bytes written into it. Never a recursive delete: each path
+ * is removed with `rm -f` on its own, a folder with `rmdir`, which removes only an empty one.
+ * `purpose`: a restore keeps the modes the backup holds for the files it puts back.
+ */
 export async function moveIntoPlace(
   host: TargetHost,
   root: string,
@@ -353,38 +381,66 @@ export async function moveIntoPlace(
   toWrite: string[],
   toDelete: string[],
   onProgress: (done: number, total: number) => void = () => undefined,
-): Promise<void> {
-  // A folder where a file must go is refused rather than removed; checked for all before any move.
-  const checks = ['set -e', `cd ${shellQuote(root)}`];
-  for (const path of toWrite) {
-    checks.push(`if [ -d ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then echo ${shellQuote(`${path} is a folder on the host`)} >&2; exit 5; fi`);
+  purpose: MovePurpose = 'deploy',
+): Promise<MoveReport> {
+  // One round trip before any move: a folder where a file must go is refused (checked for all),
+  // and who owns what is read, so each chunk below is a fixed script.
+  const seen = readInspection((await runChecked(host, 'checking the paths to write', inspectionScript(root, stagingDir, toWrite))).toString('utf8'), stagingDir);
+  const decided = decideMoves(toWrite, seen, purpose);
+  if (decided.notKept.length) {
+    const named = await host.run(ownerNamesScript(root, decided.notKept));
+    decided.notKept = withOwnerNames(decided.notKept, named.stdout.toString('utf8'));
   }
-  await runChecked(host, 'checking the paths to write', checks.join('\n'));
+  const foldersFixed = new Set<string>();
   // Folder by folder, so each chunk touches as few folders as it can: every folder a chunk touches
   // costs a mkdir and an mv process, and a chunk of a tree's files in their usual order touched all.
   const ordered = [...groupByFolder(toWrite).values()].flat();
   for (let start = 0; start < ordered.length; start += MOVE_CHUNK) {
     const chunk = ordered.slice(start, start + MOVE_CHUNK);
     const lines = ['set -e', `cd ${shellQuote(root)}`];
+    const byFolder = groupByFolder(chunk);
     // One mkdir and one mv per folder, not per file: a first deploy of thousands of files stays fast.
-    for (const [folder, paths] of groupByFolder(chunk)) {
-      // Named as ./folder: a repository folder called --help or -v must not read as an option of mkdir or mv.
-      if (folder !== '.') lines.push(`mkdir -p ${shellQuote(`./${folder}`)}`);
-      for (let i = 0; i < paths.length; i += 500) {
-        const sources = paths.slice(i, i + 500).map((p) => shellQuote(`${stagingDir}/${p}`)).join(' ');
+    // Named as ./folder: a repository folder called --help or -v must not read as an option of mkdir or mv.
+    for (const folder of byFolder.keys()) if (folder !== '.') lines.push(`mkdir -p ${shellQuote(`./${folder}`)}`);
+    const made: [string, FolderMake][] = [];
+    for (const folder of byFolder.keys()) {
+      for (let f = folder; decided.folders.has(f) && !foldersFixed.has(f); f = folderOf(f)) {
+        foldersFixed.add(f);
+        made.push([f, decided.folders.get(f)!]);
+      }
+    }
+    lines.push(...folderLines(made));
+    // Owner, group and mode are set on the staged copies, so each file appears with them at once.
+    const renames = chunk.map((p): [string, FileMove] => [p, decided.files.get(p)!]).filter(([, m]) => m.how === 'rename');
+    lines.push(...stagedFixLines(stagingDir, renames));
+    for (const [folder, paths] of byFolder) {
+      const renamed = paths.filter((p) => decided.files.get(p)!.how === 'rename');
+      for (let i = 0; i < renamed.length; i += 500) {
+        const sources = renamed.slice(i, i + 500).map((p) => shellQuote(`${stagingDir}/${p}`)).join(' ');
         lines.push(`mv -f ${sources} ${shellQuote(folder === '.' ? './' : `./${folder}/`)}`);
       }
+      const inPlace = paths.filter((p) => decided.files.get(p)!.how === 'in place');
+      if (inPlace.length) lines.push(...inPlaceLines(stagingDir, folder, inPlace));
     }
     await runChecked(host, 'moving files into place', lines.join('\n'));
     onProgress(start + chunk.length, ordered.length);
   }
-  const finish = ['set -e', `cd ${shellQuote(root)}`, ...toDelete.map((path) => `rm -f -- ${shellQuote(path)}`), `rm -rf ${shellQuote(stagingDir)}`];
-  await runChecked(host, 'deleting removed files', finish.join('\n'));
+  const finish = ['set -e', `cd ${shellQuote(root)}`];
+  // One rm per 500 paths, each named as ./path: a process per file cost seconds for a removed integration.
+  for (let i = 0; i < toDelete.length; i += 500) finish.push(`rm -f ${toDelete.slice(i, i + 500).map((p) => shellQuote(`./${p}`)).join(' ')}`);
+  finish.push(...emptiedFoldersScript(toDelete), `rm -rf ${shellQuote(stagingDir)}`);
+  const finished = await runChecked(host, 'deleting removed files', finish.join('\n'));
+  return {
+    foldersRemoved: removedFoldersIn(finished.toString('utf8')),
+    writtenInPlace: toWrite.filter((p) => decided.files.get(p)!.how === 'in place'),
+    notKept: decided.notKept,
+  };
 }
 
-/** The folder a config path is in, relative to the root: '.' for a file at the root. */
-function folderOf(path: string): string {
-  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+/** `, removed 3 emptied folders; <whose files changed owner>` for the apply and restore summaries, or ''. */
+export function describeMoved(moved: MoveReport): string {
+  const folders = moved.foldersRemoved.length ? `, removed ${moved.foldersRemoved.length} emptied folder${moved.foldersRemoved.length === 1 ? '' : 's'}` : '';
+  return `${folders}${describeNotKept(moved.notKept)}`;
 }
 
 /** Paths by folder: each folder's paths in the order given, the folders in order of first appearance. */

@@ -7,11 +7,11 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   HomeAssistantClient,
-  HomeAssistantError,
   normalizeBaseUrl,
   RELOAD_SERVICES,
   resolveHomeAssistantEndpoint,
 } from '../../relay/home-assistant/client.ts';
+import { HomeAssistantError } from '../../relay/home-assistant/errors.ts';
 import {
   startHomeAssistantStandIn,
   type HomeAssistantStandIn,

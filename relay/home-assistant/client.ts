@@ -11,39 +11,10 @@
 //   http://supervisor/core                inside an add-on, through the Supervisor's proxy
 // http and https only; no user:password@, query or fragment.
 import { z } from 'zod';
+import { ApiRunning, ChangedStates, CheckConfigResponse, EntityState, HomeAssistantConfigInfo, type ConfigCheck } from './answers.ts';
 import { HomeAssistantError } from './errors.ts';
 
 export const SUPERVISOR_CORE_URL = 'http://supervisor/core';
-
-// ---- what HA sends, parsed at the boundary ----
-
-export const HomeAssistantConfigInfo = z.object({
-  state: z.string(),
-  version: z.string(),
-  config_dir: z.string(),
-  location_name: z.string().optional(),
-});
-export type HomeAssistantConfigInfo = z.infer<typeof HomeAssistantConfigInfo>;
-
-export const EntityState = z.object({
-  entity_id: z.string(),
-  state: z.string(),
-  attributes: z.record(z.string(), z.unknown()),
-  last_changed: z.string(),
-  last_updated: z.string(),
-});
-export type EntityState = z.infer<typeof EntityState>;
-
-const CheckConfigResponse = z.object({
-  result: z.enum(['valid', 'invalid']),
-  errors: z.string().nullable(),
-  warnings: z.string().nullable().optional(),
-});
-
-const ApiRunning = z.object({ message: z.string() });
-const ChangedStates = z.array(EntityState);
-
-export type ConfigCheck = { valid: true; warnings?: string } | { valid: false; errors: string; warnings?: string };
 
 // ---- reload services ----
 

@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   HomeAssistantClient,
   normalizeBaseUrl,
-  RELOAD_SERVICES,
   resolveHomeAssistantEndpoint,
 } from '../../relay/home-assistant/client.ts';
 import { HomeAssistantError } from '../../relay/home-assistant/errors.ts';
+import { RELOAD_SERVICES } from '../../relay/home-assistant/reload-services.ts';
 import {
   startHomeAssistantStandIn,
   type HomeAssistantStandIn,

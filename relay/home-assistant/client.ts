@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ApiRunning, ChangedStates, CheckConfigResponse, EntityState, HomeAssistantConfigInfo, type ConfigCheck } from './answers.ts';
 import { normalizeBaseUrl } from './endpoint.ts';
 import { HomeAssistantError } from './errors.ts';
+import { checkEntityId, checkServiceName } from './names.ts';
 import { reloadServiceFor } from './reload-services.ts';
 
 export interface HomeAssistantClientOptions {
@@ -58,8 +59,6 @@ export interface RestartRequest {
   detail?: string;
 }
 
-const ENTITY_ID = /^(?!.+__)(?!_)[\da-z_]+(?<!_)\.(?!_)[\da-z_]+(?<!_)$/;
-const SLUG = /^[a-z0-9_]+$/;
 const NOT_READY_STATES = new Set(['unavailable', 'unknown']);
 
 export class HomeAssistantClient {
@@ -98,9 +97,7 @@ export class HomeAssistantClient {
 
   /** Calls a service and returns the states it changed. */
   async callService(domain: string, service: string, data: Record<string, unknown> = {}): Promise<EntityState[]> {
-    if (!SLUG.test(domain) || !SLUG.test(service)) {
-      throw new HomeAssistantError('invalid_argument', `"${domain}.${service}" is not a Home Assistant service name (lowercase letters, digits and _).`);
-    }
+    checkServiceName(domain, service);
     return this.request('POST', `/services/${domain}/${service}`, ChangedStates, { body: data });
   }
 
@@ -333,13 +330,6 @@ interface RequestOptions {
   /** The relay setting that governs `timeoutMs`, named in the timeout error so the advice is right. */
   timeoutSetting?: string;
   signal?: AbortSignal | undefined;
-}
-
-function checkEntityId(entityId: string): void {
-  // Also keeps a stray "../" from turning a state write into some other API call.
-  if (!ENTITY_ID.test(entityId)) {
-    throw new HomeAssistantError('invalid_argument', `"${entityId}" is not an entity id: use domain.object_id in lowercase, like sensor.lanyard_home.`);
-  }
 }
 
 function badBody(url: string, what: string, status: number, problem: string): HomeAssistantError {

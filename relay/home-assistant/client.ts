@@ -4,12 +4,12 @@
 // failure is a HomeAssistantError whose code says what kind of failure and whose message names the
 // URL and what to do. An invalid config and "not back in time" are answers, not errors: they are
 // returned as values because the pipeline acts on them (it rolls back).
-import { z } from 'zod';
 import { ApiRunning, ChangedStates, CheckConfigResponse, EntityState, HomeAssistantConfigInfo, type ConfigCheck } from './answers.ts';
 import { normalizeBaseUrl } from './endpoint.ts';
 import { HomeAssistantError } from './errors.ts';
 import { checkEntityId, checkServiceName } from './names.ts';
 import { reloadServiceFor } from './reload-services.ts';
+import { requestHomeAssistant, type HomeAssistantConnection } from './request.ts';
 
 export interface HomeAssistantClientOptions {
   baseUrl: string;
@@ -63,29 +63,27 @@ const NOT_READY_STATES = new Set(['unavailable', 'unknown']);
 
 export class HomeAssistantClient {
   readonly baseUrl: string;
-  private readonly token: string;
-  private readonly requestTimeoutMs: number;
+  private readonly connection: HomeAssistantConnection;
   private readonly checkConfigTimeoutMs: number;
 
   constructor(options: HomeAssistantClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
-    this.token = options.token;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.connection = { baseUrl: this.baseUrl, token: options.token, requestTimeoutMs: options.requestTimeoutMs ?? 10_000 };
     this.checkConfigTimeoutMs = options.checkConfigTimeoutMs ?? 120_000;
   }
 
   /** GET /api/: resolves when HA answers "API running.", throws a HomeAssistantError otherwise. */
   async ping(): Promise<void> {
-    await this.request('GET', '/', ApiRunning);
+    await requestHomeAssistant(this.connection, 'GET', '/', ApiRunning);
   }
 
   async config(): Promise<HomeAssistantConfigInfo> {
-    return this.request('GET', '/config', HomeAssistantConfigInfo);
+    return requestHomeAssistant(this.connection, 'GET', '/config', HomeAssistantConfigInfo);
   }
 
   /** Asks HA to check the config on its disk (the files the deploy just wrote). */
   async checkConfig(): Promise<ConfigCheck> {
-    const answer = await this.request('POST', '/config/core/check_config', CheckConfigResponse, {
+    const answer = await requestHomeAssistant(this.connection, 'POST', '/config/core/check_config', CheckConfigResponse, {
       timeoutMs: this.checkConfigTimeoutMs,
       timeoutSetting: 'homeAssistant.checkConfigTimeoutSeconds',
     });
@@ -98,7 +96,7 @@ export class HomeAssistantClient {
   /** Calls a service and returns the states it changed. */
   async callService(domain: string, service: string, data: Record<string, unknown> = {}): Promise<EntityState[]> {
     checkServiceName(domain, service);
-    return this.request('POST', `/services/${domain}/${service}`, ChangedStates, { body: data });
+    return requestHomeAssistant(this.connection, 'POST', `/services/${domain}/${service}`, ChangedStates, { body: data });
   }
 
   /** Reloads one config domain's YAML; throws invalid_argument for a domain that needs a restart. */
@@ -129,13 +127,13 @@ export class HomeAssistantClient {
   /** The entity's state, or null when HA does not know it. */
   async state(entityId: string): Promise<EntityState | null> {
     checkEntityId(entityId);
-    return this.request('GET', `/states/${entityId}`, EntityState, { notFoundIsNull: true });
+    return requestHomeAssistant(this.connection, 'GET', `/states/${entityId}`, EntityState, { notFoundIsNull: true });
   }
 
   /** Creates or replaces an entity's state (attributes are replaced, not merged). */
   async setState(entityId: string, state: string, attributes: Record<string, unknown> = {}): Promise<EntityState> {
     checkEntityId(entityId);
-    return this.request('POST', `/states/${entityId}`, EntityState, { body: { state, attributes } });
+    return requestHomeAssistant(this.connection, 'POST', `/states/${entityId}`, EntityState, { body: { state, attributes } });
   }
 
   /** Shows a persistent notification; the same id replaces the previous one instead of piling up. */
@@ -165,11 +163,11 @@ export class HomeAssistantClient {
     let lastReason: NotReadyReason | undefined;
     for (;;) {
       options.signal?.throwIfAborted();
-      const budget = Math.min(this.requestTimeoutMs, options.timeoutMs - elapsed());
+      const budget = Math.min(this.connection.requestTimeoutMs, options.timeoutMs - elapsed());
       const reason = await this.probe(required, Math.max(1, budget), options.signal);
       if (reason?.kind === 'unauthorized') return this.notReady(reason, elapsed());
       // A last probe cut short by the deadline says less about what was wrong than the one before.
-      const cutShort = reason?.kind === 'unreachable' && reason.error.code === 'timeout' && budget < this.requestTimeoutMs;
+      const cutShort = reason?.kind === 'unreachable' && reason.error.code === 'timeout' && budget < this.connection.requestTimeoutMs;
       if (reason && !(cutShort && lastReason)) lastReason = reason;
       if (awaitingDown) {
         // RUNNING with entities not ready may well be the old instance too: only "not running" counts as down.
@@ -193,12 +191,12 @@ export class HomeAssistantClient {
   /** One look at HA: undefined when it is running with every required entity ready. */
   private async probe(required: readonly string[], timeoutMs: number, signal: AbortSignal | undefined): Promise<NotReadyReason | undefined> {
     try {
-      await this.request('GET', '/', ApiRunning, { timeoutMs, signal });
-      const { state } = await this.request('GET', '/config', HomeAssistantConfigInfo, { timeoutMs, signal });
+      await requestHomeAssistant(this.connection, 'GET', '/', ApiRunning, { timeoutMs, signal });
+      const { state } = await requestHomeAssistant(this.connection, 'GET', '/config', HomeAssistantConfigInfo, { timeoutMs, signal });
       if (state !== 'RUNNING') return { kind: 'state', state };
       const missing: Array<{ entityId: string; state: string | null }> = [];
       for (const entityId of required) {
-        const found = await this.request('GET', `/states/${entityId}`, EntityState, { timeoutMs, signal, notFoundIsNull: true });
+        const found = await requestHomeAssistant(this.connection, 'GET', `/states/${entityId}`, EntityState, { timeoutMs, signal, notFoundIsNull: true });
         if (!found || NOT_READY_STATES.has(found.state)) missing.push({ entityId, state: found?.state ?? null });
       }
       return missing.length > 0 ? { kind: 'entities', entities: missing } : undefined;
@@ -242,143 +240,6 @@ export class HomeAssistantClient {
       }
     }
     return { ready: false, tookMs: Math.round(elapsedMs), reason, message };
-  }
-
-  private request<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, options?: RequestOptions & { notFoundIsNull?: false }): Promise<T>;
-  private request<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, options: RequestOptions & { notFoundIsNull: true }): Promise<T | null>;
-  private async request<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    schema: z.ZodType<T>,
-    options: RequestOptions & { notFoundIsNull?: boolean } = {},
-  ): Promise<T | null> {
-    const url = `${this.baseUrl}/api${path}`;
-    // AbortSignal.timeout wants a whole number of milliseconds.
-    const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? this.requestTimeoutMs));
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}`, Accept: 'application/json' };
-    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-    const what = `${method} ${url}`;
-
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal });
-      // The timeout covers the body too: a proxy can send headers and then stall.
-      text = await response.text();
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (timeout.aborted) {
-        throw new HomeAssistantError(
-          'timeout',
-          `Home Assistant did not answer ${what} within ${timeoutMs} ms. It may be busy or starting; if it is just slow, raise ${options.timeoutSetting ?? 'homeAssistant.requestTimeoutSeconds'}.`,
-          { url, detail: `no answer within ${timeoutMs} ms (${what})` },
-        );
-      }
-      const cause = networkCause(error);
-      throw new HomeAssistantError(
-        'unreachable',
-        `Could not reach Home Assistant (${what}): ${cause}. Check that Home Assistant is running and that homeAssistant.url is right.`,
-        { url, detail: `${cause} (${what})` },
-      );
-    }
-
-    if (response.status === 401 || response.status === 403) {
-      throw new HomeAssistantError(
-        'unauthorized',
-        `Home Assistant refused the relay's token (HTTP ${response.status} from ${what}). Create a long-lived access token in your Home Assistant profile and put it in homeAssistant.token.`,
-        { url, status: response.status, detail: `HTTP ${response.status} (${what})` },
-      );
-    }
-    if (response.status === 404 && options.notFoundIsNull) return null;
-    if (response.status === 502 || response.status === 503 || response.status === 504) {
-      // A proxy in front of HA (the Supervisor's, or a reverse proxy) answering for an HA that is down.
-      throw new HomeAssistantError(
-        'unreachable',
-        `Home Assistant is not answering behind its proxy (HTTP ${response.status} from ${what}). It may be restarting; check that it is running.`,
-        { url, status: response.status, detail: `HTTP ${response.status} from the proxy (${what})` },
-      );
-    }
-    if (!response.ok) {
-      const said = excerpt(haMessage(text));
-      throw new HomeAssistantError(
-        'bad_response',
-        `Home Assistant answered ${what} with HTTP ${response.status}${said ? `: ${said}` : ''}. Check the Home Assistant log.`,
-        { url, status: response.status, detail: `HTTP ${response.status}${said ? `: ${said}` : ''} (${what})` },
-      );
-    }
-
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw badBody(url, what, response.status, `not JSON: ${excerpt(text)}`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(the body)'}: ${issue.message}`).join('; ');
-      throw badBody(url, what, response.status, issues);
-    }
-    return parsed.data;
-  }
-}
-
-interface RequestOptions {
-  body?: unknown;
-  timeoutMs?: number;
-  /** The relay setting that governs `timeoutMs`, named in the timeout error so the advice is right. */
-  timeoutSetting?: string;
-  signal?: AbortSignal | undefined;
-}
-
-function badBody(url: string, what: string, status: number, problem: string): HomeAssistantError {
-  return new HomeAssistantError(
-    'bad_response',
-    `Home Assistant answered ${what} with something that is not what its API returns (${problem}). Is homeAssistant.url really Home Assistant?`,
-    { url, status, detail: `unexpected body: ${problem} (${what})` },
-  );
-}
-
-/** HA's JSON errors are `{"message": "..."}`; its others are plain text like "400: Bad Request". */
-function haMessage(text: string): string {
-  try {
-    const body: unknown = JSON.parse(text);
-    if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message;
-  } catch {
-    // Not JSON: the text is the message.
-  }
-  return text;
-}
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-
-/** Turns undici's "fetch failed" into what happened on the network. */
-function networkCause(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException) : undefined;
-  switch (cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      return 'the connection was closed before Home Assistant answered';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `the host name could not be resolved (${cause.code})`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `no route to the host (${cause.code})`;
-    case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'connecting timed out';
-    default:
-      // fetch refuses a few well-known ports (e.g. 6000) outright and says only "bad port".
-      if (cause?.message === 'bad port') return 'fetch refuses to connect to that port; use another one for Home Assistant';
-      return cause?.message ?? (error instanceof Error ? error.message : String(error));
   }
 }
 

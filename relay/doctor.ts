@@ -2,7 +2,8 @@
 // something is wrong, the fix. Touches nothing: the edge check does not open a relay connection
 // (which would replace a running relay), and the path checks only test for write permission.
 import { ConfigError, loadRelayConfig, type LoadedConfig } from './config.ts';
-import { HomeAssistantClient, HomeAssistantError } from './home-assistant/client.ts';
+import { HomeAssistantClient } from './home-assistant/client.ts';
+import { HomeAssistantError } from './home-assistant/errors.ts';
 import { freeBytes, hashLiveTree } from './pipeline/host-files.ts';
 import { gitSourceFor } from './pipeline/git-source.ts';
 import { openTargetHost } from './transport/open-target-host.ts';

@@ -9,7 +9,7 @@
 // Any restart wins over every reload.
 import { parseDocument, type ScalarTag } from 'yaml';
 import type { Activation } from '../../shared/deployment.ts';
-import { RELOAD_SERVICES } from '../home-assistant/client.ts';
+import { RELOAD_SERVICES } from '../home-assistant/reload-services.ts';
 import { globMatcher } from './path-safety.ts';
 
 export type ActivationNeed = { kind: 'none' } | { kind: 'reload'; domains: readonly string[] } | { kind: 'restart' };

@@ -1,6 +1,6 @@
 // How a deploy takes effect in Home Assistant: nothing, reloads of the changed domains, or a restart.
 import { describe, expect, it } from 'vitest';
-import { RELOAD_SERVICES } from '../../relay/home-assistant/client.ts';
+import { RELOAD_SERVICES } from '../../relay/home-assistant/reload-services.ts';
 import { ACTIVATION_RULES, changedTopLevelKeys, decideActivation } from '../../relay/pipeline/activation-map.ts';
 
 describe('the built-in activation map', () => {

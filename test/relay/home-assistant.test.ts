@@ -5,13 +5,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  HomeAssistantClient,
-  HomeAssistantError,
-  normalizeBaseUrl,
-  RELOAD_SERVICES,
-  resolveHomeAssistantEndpoint,
-} from '../../relay/home-assistant/client.ts';
+import { HomeAssistantClient } from '../../relay/home-assistant/client.ts';
+import { normalizeBaseUrl, resolveHomeAssistantEndpoint } from '../../relay/home-assistant/endpoint.ts';
+import { HomeAssistantError } from '../../relay/home-assistant/errors.ts';
+import { RELOAD_SERVICES } from '../../relay/home-assistant/reload-services.ts';
 import {
   startHomeAssistantStandIn,
   type HomeAssistantStandIn,

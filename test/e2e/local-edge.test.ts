@@ -55,6 +55,12 @@ async function commandLines(): Promise<string> {
   return (await run('ps', ['-eo', 'args'], { maxBuffer: 16 * 1024 * 1024 })).stdout;
 }
 
+/** The env file of this test's edge: its own wrangler dev, told apart by its port (other tests run edges beside it). */
+async function envFileOfThisEdge(): Promise<string | undefined> {
+  const line = (await commandLines()).split('\n').find((l) => l.includes(`--port ${edge.port} `) && l.includes('--env-file '));
+  return line ? /--env-file (\S+)/.exec(line)?.[1] : undefined;
+}
+
 describe('a running local edge', () => {
   it('shows none of its secrets in any command line, and runs with them', async () => {
     const lines = await commandLines();
@@ -72,12 +78,12 @@ describe('a running local edge', () => {
   });
 
   it('keeps them in a 0600 file in a folder only its user can enter, removed when the edge stops', async () => {
-    const file = /--env-file (\S+)/.exec(await commandLines())?.[1];
+    const file = await envFileOfThisEdge();
     expect(file).toBeDefined();
     expect((await stat(file!)).mode & 0o777).toBe(0o600);
     expect((await stat(dirname(file!))).mode & 0o777).toBe(0o700);
     await edge.restart();
-    const again = /--env-file (\S+)/.exec(await commandLines())?.[1];
+    const again = await envFileOfThisEdge();
     expect(again).toBeDefined();
     await expect(stat(file!)).rejects.toMatchObject({ code: 'ENOENT' });
     await edge.stop();

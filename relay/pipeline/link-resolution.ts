@@ -10,7 +10,7 @@
 // An absolute target is read as Home Assistant reads it: `/config/x` is the config folder's `x`
 // when Home Assistant sees the folder at `/config` inside its container, wherever the relay reaches
 // it on the host (ConfigRoots). The link is deployed with its text unchanged; the host's own kernel
-// may find nothing there, and the relay itself never follows a link on the host (host-files.ts,
+// may find nothing there, and the relay itself never follows a link on the host (live-tree.ts,
 // archive-restore.ts list, hash and archive links as links).
 import { posix } from 'node:path';
 import { PathRefused } from './path-safety.ts';

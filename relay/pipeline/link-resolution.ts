@@ -276,3 +276,25 @@ export function refuseUnsafeLink(
   const wayOut: WayOut = relative ? { kind: 'relative-link', path, target: relative } : { kind: 'exclude', globs: [globOfPath(path)] };
   return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}`, wayOut, target);
 }
+
+/**
+ * Refuses every unsafe link among the files to deploy: each refusal is added to `refused` and its
+ * link taken out of `deploySet`. The walks of one call share their resolutions.
+ */
+export function refuseUnsafeLinks(
+  tree: LinkTree,
+  deploySet: Map<string, { readonly type: string }>,
+  configRoot: ConfigRoots,
+  protection: Protection,
+  known: readonly string[],
+  refused: PathRefused[],
+): void {
+  const resolutions = new Map<string, LinkResolution>();
+  for (const [path, entry] of [...deploySet]) {
+    if (entry.type !== 'symlink') continue;
+    const refusal = refuseUnsafeLink(tree, path, configRoot, protection, known, resolutions);
+    if (!refusal) continue;
+    refused.push(refusal);
+    deploySet.delete(path);
+  }
+}

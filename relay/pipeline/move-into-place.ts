@@ -6,19 +6,20 @@ import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { emptiedFoldersScript, removedFoldersIn } from './emptied-folders.ts';
 import { HostError, runChecked } from './host-files.ts';
 import { decideMoves, describeNotKept, folderLines, folderOf, inPlaceLines, inspectionScript, ownerNamesScript, readInspection, withOwnerNames, stagedFixLines, type FileMove, type FolderMake, type MovePurpose, type NotKept } from './host-ownership.ts';
+import type { UploadEncoding } from './upload.ts';
 import { globOfPath, withWayOut } from './way-out.ts';
 
 /**
- * Streams a gzipped tar into a fresh staging folder on the host (same filesystem as the root). A
- * stream is piped as it is made (packFiles); a stream that fails fails the upload. The files are
- * owned by the user the relay logs in as, never by whatever uid the archive carries (git archive
- * says root; a relay machine's own user means nothing on the host).
+ * Streams a tar (gzipped, or not: upload-compression.ts) into a fresh staging folder on the host
+ * (same filesystem as the root). A stream is piped as it is made (packFiles); a stream that fails
+ * fails the upload. The files are owned by the user the relay logs in as, never by whatever uid the
+ * archive carries (git archive says root; a relay machine's own user means nothing on the host).
  */
-export async function stageArchive(host: TargetHost, stagingDir: string, archive: Buffer | Readable): Promise<void> {
+export async function stageArchive(host: TargetHost, stagingDir: string, archive: Buffer | Readable, encoding: UploadEncoding = { gzip: true }): Promise<void> {
   await runChecked(
     host,
     'uploading the changed files',
-    `set -e; rm -rf ${shellQuote(stagingDir)}; mkdir -p ${shellQuote(stagingDir)}; tar -xpzf - --no-same-owner -C ${shellQuote(stagingDir)}`,
+    `set -e; rm -rf ${shellQuote(stagingDir)}; mkdir -p ${shellQuote(stagingDir)}; tar -xp${encoding.gzip ? 'z' : ''}f - --no-same-owner -C ${shellQuote(stagingDir)}`,
     archive,
   );
 }

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { moveIntoPlace, stageArchive } from '../relay/pipeline/host-files.ts';
+import { moveIntoPlace, stageArchive } from '../relay/pipeline/move-into-place.ts';
 import { packFiles } from '../relay/pipeline/upload.ts';
 import { connectSshHost } from '../relay/transport/ssh-host.ts';
 import { shellQuote, type TargetHost } from '../relay/transport/target-host.ts';

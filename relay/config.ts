@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeZodError } from '../shared/protocol.ts';
+import { supervisorFallback } from './home-assistant/endpoint.ts';
 
 const SecretFields = {
   token: z.string().min(1).optional().describe('The secret itself. Prefer `tokenFile`.'),
@@ -216,11 +217,12 @@ export async function resolveRelayConfig(raw: unknown, path: string, env: NodeJS
   const base = resolve(path, '..');
   const edgeToken = env.LANYARD_EDGE_TOKEN ?? (await readSecret('edge', config.edge.token, config.edge.tokenFile, base));
   if (!edgeToken) throw new ConfigError(`${path}: edge.token: give edge.token or edge.tokenFile (or set LANYARD_EDGE_TOKEN)`);
-  const supervisorToken = env.SUPERVISOR_TOKEN;
   let homeAssistantToken = env.LANYARD_HA_TOKEN ?? (await readSecret('homeAssistant', config.homeAssistant.token, config.homeAssistant.tokenFile, base));
-  if (!homeAssistantToken && supervisorToken) {
-    homeAssistantToken = supervisorToken;
-    if (!(raw as { homeAssistant?: { url?: string } })?.homeAssistant?.url) config.homeAssistant.url = 'http://supervisor/core';
+  // The URL as written, not with its default filled in: an add-on that wrote none uses the Supervisor's proxy.
+  const supervisor = homeAssistantToken ? null : supervisorFallback((raw as { homeAssistant?: { url?: string } })?.homeAssistant?.url || undefined, env);
+  if (supervisor) {
+    homeAssistantToken = supervisor.token;
+    config.homeAssistant.url = supervisor.url;
   }
   if (!homeAssistantToken) {
     throw new ConfigError(`${path}: homeAssistant.token: give homeAssistant.token or homeAssistant.tokenFile (a long-lived access token), or set LANYARD_HA_TOKEN`);

@@ -4,7 +4,8 @@
 import { ConfigError, loadRelayConfig, type LoadedConfig } from './config.ts';
 import { HomeAssistantClient } from './home-assistant/client.ts';
 import { HomeAssistantError } from './home-assistant/errors.ts';
-import { freeBytes, hashLiveTree } from './pipeline/host-files.ts';
+import { freeBytes } from './pipeline/host-files.ts';
+import { hashLiveTree } from './pipeline/live-tree.ts';
 import { gitSourceFor } from './pipeline/git-source.ts';
 import { openTargetHost } from './transport/open-target-host.ts';
 import { shellQuote, type TargetHost } from './transport/target-host.ts';

@@ -39,12 +39,23 @@ export function resolveHomeAssistantEndpoint(
     }
     return { baseUrl: normalizeBaseUrl(config.url), token: config.token, source: 'config' };
   }
-  const supervisorToken = env.SUPERVISOR_TOKEN;
-  if (supervisorToken) return { baseUrl: normalizeBaseUrl(config.url ?? SUPERVISOR_CORE_URL), token: supervisorToken, source: 'supervisor' };
+  const supervisor = supervisorFallback(config.url, env);
+  if (supervisor) return { baseUrl: normalizeBaseUrl(supervisor.url), token: supervisor.token, source: 'supervisor' };
   throw new HomeAssistantError(
     'not_configured',
     'No Home Assistant token: set homeAssistant.token (a long-lived access token from your Home Assistant profile), or run the relay as an add-on.',
   );
+}
+
+/**
+ * Inside a Home Assistant add-on the Supervisor sets SUPERVISOR_TOKEN; a relay with no token of its
+ * own uses it, through the Supervisor's proxy unless a URL was written (`writtenUrl`, as the user
+ * wrote it, not normalised). Null outside an add-on. The relay config and resolveHomeAssistantEndpoint
+ * both fall back through this.
+ */
+export function supervisorFallback(writtenUrl: string | undefined, env: Readonly<Record<string, string | undefined>>): { url: string; token: string } | null {
+  const token = env.SUPERVISOR_TOKEN;
+  return token ? { url: writtenUrl ?? SUPERVISOR_CORE_URL, token } : null;
 }
 
 /** The base URL without `/api` and trailing slashes; see the top of this file for what is accepted. */

@@ -10,7 +10,9 @@
 // moved, so it is set for the extraction into the staging folder.
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { acceptStaged, selectRestore, type ArchiveEntry, type ArchiveSkip, type HostListing, type StagedEntry } from './archive-rules.ts';
-import { HostError, moveIntoPlace, prunedFolders, type MoveReport } from './host-files.ts';
+import { HostError } from './host-files.ts';
+import { prunedFolders } from './live-tree.ts';
+import { moveIntoPlace, type MoveReport } from './move-into-place.ts';
 import type { ConfigRoots } from './link-resolution.ts';
 
 /** Where a restore's entries wait before they are moved into place (under `.lanyard/`, protected). */

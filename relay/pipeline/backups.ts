@@ -9,7 +9,8 @@ import { BackupId } from '../../shared/protocol.ts';
 import { BACKUP_ID_SHAPE, pathInside, UnsafeName } from '../safe-path.ts';
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { backupablePaths } from './archive-rules.ts';
-import { createBackupArchive, HostError, removeHostFiles, verifyArchive, writeHostFile } from './host-files.ts';
+import { createBackupArchive, verifyArchive } from './backup-archive.ts';
+import { HostError, removeHostFiles, writeHostFile } from './host-files.ts';
 import { serializeManifest, type Manifest } from './manifest.ts';
 
 export const BackupRecord = z.object({

@@ -10,7 +10,7 @@
 // A link refused here is refused whatever the host holds: a walk that leaves the folder through the
 // commit's own links may only be brought back by a host link, and a host that changes would let it out.
 import type { FileEntry } from './manifest.ts';
-import { LinkTree, refuseUnsafeLink, type ConfigRoots, type LinkResolution } from './link-resolution.ts';
+import { LinkTree, refuseUnsafeLinks, type ConfigRoots } from './link-resolution.ts';
 import { checkLinkText, globMatcher, normaliseRepoPath, PathRefused } from './path-safety.ts';
 import { protectedPathMatcher, type ProtectionMatch } from './protected-paths.ts';
 import { LANYARD_FILE_NAME } from './lanyard-file.ts';
@@ -168,14 +168,7 @@ export function checkCommit(input: CommitInput): CheckedCommit {
   const tree = new LinkTree([], [...deploySet.values()]);
   const known = [...inCommit];
   // Resolutions here hold for the commit's links alone; the host-side check starts afresh.
-  const resolutions = new Map<string, LinkResolution>();
-  for (const [path, entry] of [...deploySet]) {
-    if (entry.type !== 'symlink') continue;
-    const refusal = refuseUnsafeLink(tree, path, configRoot, protection, known, resolutions);
-    if (!refusal) continue;
-    refused.push(refusal);
-    deploySet.delete(path);
-  }
+  refuseUnsafeLinks(tree, deploySet, configRoot, protection, known, refused);
 
   return { deploySet, inCommit, skippedProtected, excluded, submodules, refused, configRoot, protection, leftOut };
 }

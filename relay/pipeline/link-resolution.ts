@@ -10,7 +10,7 @@
 // An absolute target is read as Home Assistant reads it: `/config/x` is the config folder's `x`
 // when Home Assistant sees the folder at `/config` inside its container, wherever the relay reaches
 // it on the host (ConfigRoots). The link is deployed with its text unchanged; the host's own kernel
-// may find nothing there, and the relay itself never follows a link on the host (host-files.ts,
+// may find nothing there, and the relay itself never follows a link on the host (live-tree.ts,
 // archive-restore.ts list, hash and archive links as links).
 import { posix } from 'node:path';
 import { PathRefused } from './path-safety.ts';
@@ -275,4 +275,26 @@ export function refuseUnsafeLink(
   const relative = relativeEquivalent(tree, path, target, configRoot, protection, known);
   const wayOut: WayOut = relative ? { kind: 'relative-link', path, target: relative } : { kind: 'exclude', globs: [globOfPath(path)] };
   return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}`, wayOut, target);
+}
+
+/**
+ * Refuses every unsafe link among the files to deploy: each refusal is added to `refused` and its
+ * link taken out of `deploySet`. The walks of one call share their resolutions.
+ */
+export function refuseUnsafeLinks(
+  tree: LinkTree,
+  deploySet: Map<string, { readonly type: string }>,
+  configRoot: ConfigRoots,
+  protection: Protection,
+  known: readonly string[],
+  refused: PathRefused[],
+): void {
+  const resolutions = new Map<string, LinkResolution>();
+  for (const [path, entry] of [...deploySet]) {
+    if (entry.type !== 'symlink') continue;
+    const refusal = refuseUnsafeLink(tree, path, configRoot, protection, known, resolutions);
+    if (!refusal) continue;
+    refused.push(refusal);
+    deploySet.delete(path);
+  }
 }

@@ -33,7 +33,7 @@
 import type { DriftPolicy } from '../../shared/deployment.ts';
 import { comparePaths, type FileEntry, type Manifest } from './manifest.ts';
 import { checkCommit, type CheckedCommit, type CommitInput, type ProtectedSkip } from './commit-checks.ts';
-import { LinkTree, refuseUnsafeLink, type LinkResolution } from './link-resolution.ts';
+import { LinkTree, refuseUnsafeLinks } from './link-resolution.ts';
 import { PathRefused } from './path-safety.ts';
 import { globOfPath } from './way-out.ts';
 
@@ -173,14 +173,7 @@ export function planOnHost(commit: CheckedCommit, input: HostInput): Plan {
   // are seen.)
   const linkTree = new LinkTree(input.liveFiles, [...deploySet.values()]);
   const knownPaths = [...input.liveFiles.map((f) => f.path), ...(input.unhashedLivePaths ?? []), ...inCommit];
-  const resolutions = new Map<string, LinkResolution>();
-  for (const [path, entry] of [...deploySet]) {
-    if (entry.type !== 'symlink') continue;
-    const refusal = refuseUnsafeLink(linkTree, path, configRoot, protection, knownPaths, resolutions);
-    if (!refusal) continue;
-    refused.push(refusal);
-    deploySet.delete(path);
-  }
+  refuseUnsafeLinks(linkTree, deploySet, configRoot, protection, knownPaths, refused);
 
   // ---- what the host has ----
   const live = new Map<string, FileEntry>();

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { moveIntoPlace } from '../../relay/pipeline/host-files.ts';
+import { moveIntoPlace } from '../../relay/pipeline/move-into-place.ts';
 import { LocalHost } from '../../relay/transport/local-host.ts';
 import type { TargetHost } from '../../relay/transport/target-host.ts';
 import { startBusyboxHost } from '../support/busybox-host.ts';

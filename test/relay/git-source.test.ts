@@ -7,7 +7,8 @@ import { lstat, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GitError, GitSource, type GitSourceOptions } from '../../relay/pipeline/git-source.ts';
+import { GitError } from '../../relay/pipeline/git-error.ts';
+import { GitSource, type GitSourceOptions } from '../../relay/pipeline/git-source.ts';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.ts';
 
 function sha256(content: string | Buffer): string {

@@ -12,7 +12,7 @@ import { configRelativeTarget, LinkTree, refuseUnsafeLink } from '../../relay/pi
 import type { FileEntry } from '../../relay/pipeline/manifest.ts';
 import { planDeployment } from '../../relay/pipeline/plan.ts';
 import { protectedPathMatcher } from '../../relay/pipeline/protected-paths.ts';
-import { UNHASHED_FOLDERS } from '../../relay/pipeline/host-files.ts';
+import { UNHASHED_FOLDERS } from '../../relay/pipeline/live-tree.ts';
 import { globMatcher } from '../../relay/pipeline/path-safety.ts';
 import { COMMIT_B, file, symlink } from '../support/file-entries.ts';
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm, utimes, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashLiveTree, LiveHashCache } from '../../relay/pipeline/host-files.ts';
+import { hashLiveTree, LiveHashCache } from '../../relay/pipeline/live-tree.ts';
 import { LocalHost } from '../../relay/transport/local-host.ts';
 
 const host = new LocalHost();

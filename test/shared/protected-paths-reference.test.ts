@@ -2,7 +2,7 @@
 // fails the build, and what the page says is protected is what the relay protects.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { UNHASHED_FOLDER_NAMES, UNHASHED_FOLDERS } from '../../relay/pipeline/host-files.ts';
+import { UNHASHED_FOLDER_NAMES, UNHASHED_FOLDERS } from '../../relay/pipeline/live-tree.ts';
 import { isProtected, PROTECTED_PATHS } from '../../relay/pipeline/protected-paths.ts';
 import { protectedPathsReference } from '../../scripts/protected-paths-reference.ts';
 

@@ -1,0 +1,173 @@
+// One deploy, step by step: fetch → plan → drift → backup → apply → check → activate → verify →
+// record. Nothing is written before the backup is verified; a failure from apply on rolls back.
+import { firstLine, shortSha } from '../../shared/commit.ts';
+import type { DeploymentSummary } from '../../shared/deployment.ts';
+import type { JobMessage } from '../../shared/protocol.ts';
+import type { RestartRequest } from '../home-assistant/client.ts';
+import { StepFailure, type JobOutcome, type StepRunner } from '../step-runner.ts';
+import type { TargetHost } from '../transport/target-host.ts';
+import { activate } from './activate.ts';
+import { decideActivation } from './activation-map.ts';
+import { newBackupId, pruneBackups, takeBackup } from './backups.ts';
+import { checkCommit } from './commit-checks.ts';
+import { configurationTexts, readLanyardFile } from './commit-texts.ts';
+import { driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
+import { hashLiveTree } from './live-tree.ts';
+import type { Manifest } from './manifest.ts';
+import { checkWritable, describeMoved, MOVE_CHUNK, moveIntoPlace, stageArchive } from './move-into-place.ts';
+import { plural, stagingDirOf, type DeployContext, type PipelineParts } from './pipeline-parts.ts';
+import { PathsRefused, planOnHost, type Plan } from './plan.ts';
+import { rollBack } from './rollback.ts';
+import { compressUpload } from './upload.ts';
+import { verifyRunning } from './verify-running.ts';
+
+/** Runs one deploy job; a failure before anything was written fails it with the host as it was. */
+export async function deploy(parts: PipelineParts, job: JobMessage, steps: StepRunner): Promise<JobOutcome> {
+  const summary: Partial<DeploymentSummary> = {};
+  try {
+    return await deployInto(parts, job, steps, summary);
+  } catch (error) {
+    // A failure before anything was written (later failures roll back inside): the host is as
+    // it was; what was learned so far (drift, the backup) still goes into the report.
+    return { status: 'failed', reason: error instanceof Error ? error.message : String(error), summary };
+  }
+}
+
+async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunner, summary: Partial<DeploymentSummary>): Promise<JobOutcome> {
+  const { loaded, config, logger, git, ha, manifests, root, configRoots, backupDir, liveHashes } = parts;
+  const context = steps.context as DeployContext;
+  const driftPolicy = driftPolicyOf(job.driftPolicy, config.deploy.allowDriftOverwrite);
+  await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
+
+  const subfolder = config.git.subfolder;
+  const lanyard = await readLanyardFile(parts, job.sha, subfolder);
+  // The manifest in force, read once: the plan compares with it and the backup records it.
+  let previousManifest: Manifest | null = null;
+  // Reached only once the commit itself passed: a commit refused for what it holds alone never
+  // touches the host, not even to connect.
+  let target!: TargetHost;
+  const plan: Plan = await steps.step(
+    'plan',
+    async () => {
+      // Everything the commit alone decides comes first: a refused first deploy of 15,000 files
+      // costs the git listing, not a hashing of the whole host.
+      const commitFiles = await git.listCommitFiles(job.sha, subfolder || undefined);
+      const commit = checkCommit({
+        commitFiles: commitFiles.files,
+        submodules: commitFiles.skipped,
+        include: config.deploy.include,
+        repoInclude: lanyard.include,
+        exclude: [...config.deploy.exclude, ...lanyard.exclude],
+        protect: [...config.deploy.protect, ...lanyard.protect],
+        configRoot: configRoots,
+      });
+      if (commit.refused.length) throw new StepFailure('plan', 'path_refused', new PathsRefused(commit.refused).message);
+      target = await parts.host();
+      const [live, previous] = await Promise.all([hashLiveTree(target, root, liveHashes), manifests.read(target)]);
+      previousManifest = previous;
+      const planned = planOnHost(commit, {
+        commitSha: job.sha,
+        liveFiles: live.files,
+        unhashedLivePaths: live.unhashed,
+        previousManifest: previous,
+        driftPolicy,
+      });
+      // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.
+      if (planned.error?.code === 'PathRefused') throw new StepFailure('plan', 'path_refused', planned.error.message);
+      // A read-only folder is found before the backup, not halfway through the moves.
+      await checkWritable(target, root, planned.toWrite.map((f) => f.path), planned.toDelete);
+      return planned;
+    },
+    (p) =>
+      `${plural(p.toWrite.length, 'file')} to write, ${plural(p.toDelete.length, 'file')} to delete, ${p.unchanged.length} unchanged` +
+      (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : '') +
+      (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(', ')}` : '') +
+      (p.submodules.length ? `; submodules, not deployed: ${p.submodules.join(', ')}` : ''),
+  );
+  summary.drift = plan.drift.map((d) => d.path);
+
+  await steps.step('drift', async () => {
+    if (plan.error) throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${driftCeilingNote(job.driftPolicy, config.deploy.allowDriftOverwrite, loaded.path)}`);
+    return plan.drift;
+  }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
+
+  const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
+  if (!changes.length) {
+    await steps.step('record', () => manifests.write(target, plan.manifest), () => 'nothing changed; manifest recorded');
+    return { status: 'succeeded', reason: null, summary: { ...summary, activation: 'none' } };
+  }
+
+  const backup = await steps.step('backup', async () => {
+    const pendingBackupId = newBackupId(job.jobId);
+    await steps.note({ pendingBackupId } satisfies DeployContext);
+    const previous = previousManifest as Manifest | null;
+    const liveSet = new Set(plan.livePaths);
+    const scope = lanyard.backup.scope ?? config.deploy.backupScope;
+    return takeBackup(target, {
+      id: pendingBackupId,
+      jobId: job.jobId,
+      reason: `before ${job.kind} of ${job.sha.slice(0, 7)}`,
+      scope,
+      root,
+      backupDir,
+      files: scope === 'full' ? plan.livePaths : plan.mustBackup,
+      absent: plan.toWrite.map((f) => f.path).filter((p) => !liveSet.has(p)),
+      baseSha: previous?.sha ?? null,
+      manifest: previous,
+      manifestOnHost: manifests.hostPath,
+      protect: [...config.deploy.protect, ...lanyard.protect],
+    });
+  }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
+  summary.backupId = backup.id;
+  const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
+  await steps.note({ backupId: backup.id, activation, newManifest: plan.manifest } satisfies DeployContext);
+
+  try {
+    const { bytes } = await steps.step('apply', async () => {
+      const writes = plan.toWrite.map((f) => f.path);
+      // git makes the tar from its own objects and it is gzipped on its way into the host: the
+      // files are never written to the relay's disk, nor held in its memory whole.
+      const made = await git.archiveCommitFiles(job.sha, writes, config.git.subfolder || undefined);
+      const upload = compressUpload(made.tar, made.finished, made.stop);
+      const staging = stagingDirOf(parts, job.jobId);
+      await stageArchive(target, staging, upload.archive);
+      const archiveBytes = await upload.finished;
+      const moved = await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
+        if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
+        if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
+      });
+      return { bytes: archiveBytes, moved };
+    }, ({ bytes: n, moved }) => `wrote ${plural(plan.toWrite.length, 'file')}, deleted ${plural(plan.toDelete.length, 'file')}${describeMoved(moved)} (${n} bytes sent)`);
+    summary.bytesSent = bytes;
+    summary.filesChanged = plan.toWrite.map((f) => f.path);
+    summary.filesDeleted = plan.toDelete;
+
+    await steps.step('check', async () => {
+      const check = await ha.checkConfig();
+      if (!check.valid) throw new StepFailure('check', 'config_invalid', `Home Assistant says the configuration is invalid: ${check.errors}`);
+      return check;
+    }, () => 'configuration valid');
+
+    summary.activation = activation.activation;
+    summary.reloadedDomains = activation.reloadDomains;
+    let restartRequest: RestartRequest | null = null;
+    await steps.step('activate', async () => {
+      await steps.note({ activated: true } satisfies DeployContext);
+      restartRequest = await activate(ha, activation);
+      return activation;
+    }, (a) => (a.activation === 'restart' ? `restarted Home Assistant (${a.reasons[0]?.why ?? 'a change needs it'})` : a.activation === 'reload' ? `reloaded ${a.reloadDomains.join(', ')}` : 'nothing to reload'));
+
+    await steps.step('verify', () => verifyRunning(parts, steps, activation.activation, lanyard, restartRequest), (text) => text);
+  } catch (error) {
+    const failure = error instanceof Error ? error.message : String(error);
+    await steps.note({ firstFailure: failure } satisfies DeployContext);
+    const outcome = await rollBack(parts, steps, backup, context, failure, lanyard);
+    return { ...outcome, summary: { ...summary, ...outcome.summary } };
+  }
+
+  await steps.step('record', async () => {
+    await manifests.write(target, plan.manifest);
+    return pruneBackups(target, backupDir, config.deploy.keepBackups, [backup.id]);
+  }, (pruned) => `manifest of ${job.sha.slice(0, 7)} recorded${pruned.length ? `; pruned ${plural(pruned.length, 'old backup')}` : ''}`);
+  return { status: 'succeeded', reason: null, summary };
+}

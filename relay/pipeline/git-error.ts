@@ -1,0 +1,18 @@
+// The failures of the relay's git source, each with a code the edge and the logs can tell apart.
+import { CodedError } from '../coded-error.ts';
+
+export type GitErrorCode =
+  /** The commit exists but the allowed branch does not contain it. */
+  | 'not_on_branch'
+  /** Neither the cache nor the remote has the commit. */
+  | 'unknown_commit'
+  /** The remote could not be reached or refused us; the message carries git's words. */
+  | 'fetch_failed'
+  /** `git.branch` is not something git accepts as a branch name. */
+  | 'bad_branch'
+  /** A path (or the subfolder) asked for is not in the commit. */
+  | 'not_in_commit'
+  /** Any other git failure in the local cache. */
+  | 'git_failed';
+
+export class GitError extends CodedError<GitErrorCode> {}

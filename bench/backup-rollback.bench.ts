@@ -74,7 +74,7 @@ try {
           absent: [],
           baseSha: manifest.sha,
           manifest,
-          manifestOnHost,
+          manifestOnHost: { path: manifestOnHost },
           protect: [],
         });
         archiveBytes = record.archive.bytes;
@@ -101,7 +101,7 @@ try {
     absent: [],
     baseSha: manifest.sha,
     manifest,
-    manifestOnHost,
+    manifestOnHost: { path: manifestOnHost },
     protect: [],
   });
   let changedBytes = 0;

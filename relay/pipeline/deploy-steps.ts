@@ -115,7 +115,7 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
       absent: plan.toWrite.map((f) => f.path).filter((p) => !liveSet.has(p)),
       baseSha: previous?.sha ?? null,
       manifest: previous,
-      manifestOnHost: manifests.hostPath,
+      manifestOnHost: { path: manifests.hostPath, sha256: manifests.checksumOf(previous) },
       protect: [...config.deploy.protect, ...lanyard.protect],
     });
   }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);

@@ -63,9 +63,13 @@ export class ManifestStore {
       return;
     }
     const text = serializeManifest(manifest);
-    await writeHostFile(host, this.hostPath, text);
-    await writeFileAtomic(this.localPath, text);
+    await Promise.all([writeHostFile(host, this.hostPath, text), writeFileAtomic(this.localPath, text)]);
     this.known = { sha256: sha256Of(text), manifest };
+  }
+
+  /** The SHA-256 of the host's copy of `manifest` when it is the one this store last wrote or read there; null when not known. */
+  checksumOf(manifest: Manifest | null): string | null {
+    return manifest !== null && this.known?.manifest === manifest ? this.known.sha256 : null;
   }
 
   /** The SHA-256 of the host's copy, or null when there is none (or it is not a plain file). */

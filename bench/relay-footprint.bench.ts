@@ -199,7 +199,7 @@ async function benchSize(size: BenchSize, bundle: string, edge: Awaited<ReturnTy
     const result: SizeResult = { idle: idle.median, full, oneChange, idleAfter: idleAfter.median, rssKinds, loads };
     console.log(`   relay idle after connecting: RSS ${mib(idle.median)} (peak ${mib(idle.peak)}, ${idle.samples} samples)`);
     for (const [what, phase] of [['first deploy', full], ['one automation changed', oneChange]] as const) {
-      console.log(`   ${what} (${phase.files} files, push to succeeded ${ms(phase.ms)}): process tree peak ${mib(phase.peak)} (median ${mib(phase.median)}, ${phase.samples} samples every ${SAMPLE_MS} ms); the relay alone ${mib(phase.relayPeak)}`);
+      console.log(`   ${what} (${phase.files} files, push to succeeded ${ms(phase.ms)}): process tree peak ${mib(phase.peak)} (anonymous pages alone ${mib(phase.anonPeak)}; median ${mib(phase.median)}, ${phase.samples} samples every ${SAMPLE_MS} ms); the relay alone ${mib(phase.relayPeak)}`);
       console.log(`     at the peak: ${phase.peakMembers} (MiB)`);
       console.log(`     each child's largest RSS: ${childLine(phase)}`);
     }
@@ -251,6 +251,7 @@ const per = (f: (r: SizeResult) => number): PerSize<number> => Object.fromEntrie
 console.log('\nscaling (large/medium):');
 console.log(scalingLine('idle relay', per((r) => r.idle), mib));
 console.log(scalingLine('first deploy: process tree peak', per((r) => r.full.peak), mib));
+console.log(scalingLine('first deploy: tree anonymous pages', per((r) => r.full.anonPeak), mib));
 console.log(scalingLine('first deploy: the relay alone', per((r) => r.full.relayPeak), mib));
 console.log(scalingLine('one change: process tree peak', per((r) => r.oneChange.peak), mib));
 console.log(scalingLine('one change: the relay alone', per((r) => r.oneChange.relayPeak), mib));

@@ -22,22 +22,30 @@ async function readStat(pid: number): Promise<ProcStat | null> {
   return { pid, ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE, name: line.slice(line.indexOf('(') + 1, close) };
 }
 
+/** RssAnon (the process's own pages) from /proc/<pid>/status, and git's subcommand as its name. */
+async function detail(p: ProcStat): Promise<ProcStat & { anon: number }> {
+  const [status, cmdline] = await Promise.all([readFile(`/proc/${p.pid}/status`, 'utf8').catch(() => ''), p.name === 'git' ? readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '') : Promise.resolve('')]);
+  const anon = Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  const sub = cmdline.split('\0').slice(1).find((arg) => arg && !arg.startsWith('-') && arg !== p.name);
+  return { ...p, anon, name: sub && p.name === 'git' ? `git ${sub.split('/').pop()}` : p.name };
+}
+
 /** The root and its descendants, as they are now. */
-export async function processTree(root: number): Promise<ProcStat[]> {
+export async function processTree(root: number): Promise<(ProcStat & { anon: number })[]> {
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
   const stats = (await Promise.all(pids.map(readStat))).filter((s): s is ProcStat => s !== null);
   const children = new Map<number, ProcStat[]>();
   for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
   const tree: ProcStat[] = [];
   const rootStat = stats.find((s) => s.pid === root);
-  if (!rootStat) return tree;
+  if (!rootStat) return [];
   const queue = [rootStat];
   while (queue.length) {
     const next = queue.shift()!;
     tree.push(next);
     queue.push(...(children.get(next.pid) ?? []));
   }
-  return tree;
+  return Promise.all(tree.map(detail));
 }
 
 export interface TreePeak {
@@ -47,6 +55,8 @@ export interface TreePeak {
   peakMembers: string;
   /** The root alone: its largest sampled RSS. */
   rootPeak: number;
+  /** The largest sum of the tree's anonymous RSS (its own pages, not files it maps, such as git's packs). */
+  anonPeak: number;
   /** The median summed RSS. */
   median: number;
   /** The largest RSS any one descendant reached, by command name. */
@@ -59,6 +69,7 @@ export function sampleProcessTree(root: number, everyMs = 25) {
   let peak = 0;
   let peakMembers = '';
   let rootPeak = 0;
+  let anonPeak = 0;
   const childPeaks = new Map<string, number>();
   let stopped = false;
   const loop = (async () => {
@@ -68,10 +79,11 @@ export function sampleProcessTree(root: number, everyMs = 25) {
         const sum = tree.reduce((total, p) => total + p.rss, 0);
         sums.push(sum);
         rootPeak = Math.max(rootPeak, tree[0]!.rss);
+        anonPeak = Math.max(anonPeak, tree.reduce((total, p) => total + p.anon, 0));
         for (const p of tree.slice(1)) childPeaks.set(p.name, Math.max(childPeaks.get(p.name) ?? 0, p.rss));
         if (sum > peak) {
           peak = sum;
-          peakMembers = tree.map((p) => `${p.name} ${(p.rss / 1024 / 1024).toFixed(1)}`).join(' + ');
+          peakMembers = tree.map((p) => `${p.name} ${(p.rss / 1024 / 1024).toFixed(1)} (anon ${(p.anon / 1024 / 1024).toFixed(1)})`).join(' + ');
         }
       }
       await new Promise((r) => setTimeout(r, everyMs));
@@ -82,7 +94,7 @@ export function sampleProcessTree(root: number, everyMs = 25) {
       stopped = true;
       await loop;
       const sorted = [...sums].sort((a, b) => a - b);
-      return { samples: sums.length, peak, peakMembers, rootPeak, median: sorted[Math.floor(sorted.length / 2)] ?? 0, childPeaks };
+      return { samples: sums.length, peak, peakMembers, rootPeak, anonPeak, median: sorted[Math.floor(sorted.length / 2)] ?? 0, childPeaks };
     },
   };
 }

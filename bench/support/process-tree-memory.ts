@@ -26,7 +26,9 @@ async function readStat(pid: number): Promise<ProcStat | null> {
 async function detail(p: ProcStat): Promise<ProcStat & { anon: number }> {
   const [status, cmdline] = await Promise.all([readFile(`/proc/${p.pid}/status`, 'utf8').catch(() => ''), p.name === 'git' ? readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '') : Promise.resolve('')]);
   const anon = Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-  const sub = cmdline.split('\0').slice(1).find((arg) => arg && !arg.startsWith('-') && arg !== p.name);
+  // The first argument that is neither an option nor the value of -C or -c: the subcommand.
+  const args = cmdline.split('\0').slice(1);
+  const sub = args.find((arg, i) => arg && !arg.startsWith('-') && args[i - 1] !== '-C' && args[i - 1] !== '-c');
   return { ...p, anon, name: sub && p.name === 'git' ? `git ${sub.split('/').pop()}` : p.name };
 }
 

@@ -1,15 +1,22 @@
-// Issue 8, part 5: the relay's resident memory, as shipped (`npm run build:relay`: one bundled
-// dist/relay.mjs run by plain node, what systemd and the add-on start), connected to a real edge
-// under `wrangler dev` and deploying the 5,000-file / 100 MB tree over a real sshd on 127.0.0.1.
-// VmRSS is sampled from /proc/<pid>/status every 50 ms; VmHWM (the kernel's own peak) is reset
-// before each phase through /proc/<pid>/clear_refs, so each phase's peak is its own.
+// Issue 15 (issue 8, part 5, on real houses): the memory of the relay AND of the processes it
+// starts (git, gzip, tar…), as shipped (`npm run build:relay`: one bundled dist/relay.mjs run by
+// plain node, with the settings of the systemd unit), connected to a real edge under
+// `wrangler dev` and deploying a generated Home Assistant config of real shape over a real sshd on
+// 127.0.0.1, at two sizes (medium 5,000 entries / 120 MiB, large 15,000 / 400 MiB). Goal: the
+// process tree under 150 MiB at its peak on the large house.
+//
+// The tree's memory is the sum of the RSS of the relay's pid and all its descendants, read from
+// /proc/<pid>/stat every 25 ms (support/process-tree-memory.ts); a child that lives less than a
+// sample apart may be missed, and shared pages are counted once per process (an upper bound).
+// The relay's own peak is reported too: the larger of its samples and VmHWM (the kernel's own
+// peak, reset before each phase through /proc/<pid>/clear_refs).
 //
 // Baseline, same run: a `node -e` process that only holds a WebSocket open (with `ws`, which the
-// relay uses too): the runtime's own floor. Child processes the relay starts (git, tar) are not
-// the relay's memory and are not counted.
+// relay uses too), with the same settings: the runtime's own floor. The commands the relay runs
+// on the host (sshd's sessions, tar) are the host's memory, not the relay's.
 //
-//   node --import tsx bench/relay-footprint.bench.ts
-//   BENCH_FILES=5000 BENCH_MB=100 (the defaults)
+//   npm run bench -- relay-footprint
+//   BENCH_SIZE=medium|large|both (both)   BENCH_IDLE_MS=5000   BENCH_SAMPLE_MS=25
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,15 +26,18 @@ import { WebSocketServer } from 'ws';
 import { stringify as toYaml } from 'yaml';
 import { apiClient, git, startTestEdge, TEST_SECRETS, waitForDeployment } from '../test/support/house.ts';
 import { sendPush } from '../test/support/push.ts';
-import { configTreeFile } from './support/config-tree.ts';
+import { benchSizes, describeSize, loadAverage, type BenchSize, type BenchSizeName } from './support/bench-sizes.ts';
 import { startDeployHouse } from './support/deploy-house.ts';
-import { mib, ratio, verdict } from './support/stats.ts';
+import { sampleProcessTree, type TreePeak } from './support/process-tree-memory.ts';
+import { scalingLine, type PerSize } from './support/size-report.ts';
+import { mib, ms, ratio, verdict } from './support/stats.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const FILES = Number(process.env.BENCH_FILES ?? 5000);
-const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 100) * 1024 * 1024;
 const IDLE_SAMPLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
 const MB = 1024 * 1024;
+const MiB = 1024 * 1024;
+const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 25);
+const TREE_GOAL = 150 * MiB;
 /**
  * The relay runs as the systemd unit starts it: its Environment= lines and the node flags of its
  * ExecStart, read from deploy/systemd/lanyard-relay.service (deploy/addon/run.sh sets the same).
@@ -120,18 +130,103 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+interface Phase extends TreePeak {
+  /** The relay's own peak: the larger of its samples and VmHWM. */
+  relayPeak: number;
+  ms: number;
+  files: number;
+}
+
+interface SizeResult {
+  idle: number;
+  full: Phase;
+  oneChange: Phase;
+  idleAfter: number;
+  rssKinds: string;
+  loads: string[];
+}
+
+function childLine(phase: Phase): string {
+  return [...phase.childPeaks].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name, rss]) => `${name} ${mib(rss)}`).join(', ') || 'none seen';
+}
+
+async function benchSize(size: BenchSize, bundle: string, edge: Awaited<ReturnType<typeof startTestEdge>>, processes: ChildProcess[]): Promise<SizeResult> {
+  const house = await startDeployHouse(size);
+  let relay: ReturnType<typeof startLogged> | null = null;
+  const loads = [loadAverage()];
+  try {
+    console.log(`\n## ${describeSize(size, house.tree.repoBytes)}; load ${loads[0]}`);
+    console.log(`   ${house.setupNote}`);
+    const api = apiClient(edge.url, TEST_SECRETS.operatorToken);
+    const stateDir = join(house.dir, 'relay-state');
+    const raw = house.relayConfigRaw(stateDir, { url: edge.url, token: TEST_SECRETS.relayToken });
+    const configPath = join(house.dir, 'relay.yaml');
+    await writeFile(configPath, toYaml({ ...raw, homeAssistant: { ...(raw.homeAssistant as object), sensor: true, notify: true } }));
+    relay = startLogged([...RELAY_NODE_ARGS, bundle, 'run', '--config', configPath], house.dir, RELAY_ENV);
+    processes.push(relay.child);
+    const pid = relay.child.pid!;
+    await waitForLine(relay.child, /edge ready/, relay.log, 60_000);
+    // Let start-up settle (the backup inventory after welcome, the sensor) before calling it idle.
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle = await idleFor(pid, IDLE_SAMPLE_MS);
+
+    const deployPhase = async (sha: string, message: string): Promise<Phase> => {
+      await resetPeak(pid);
+      const own = sampler(pid);
+      const tree = sampleProcessTree(pid, SAMPLE_MS);
+      const started = performance.now();
+      const id = await sendPush(edge.url, sha, message);
+      const { deployment } = await waitForDeployment(api, id, ['succeeded', 'failed', 'rolled_back'], 900_000);
+      const took = performance.now() - started;
+      const [memory, treePeak] = await Promise.all([own.stop(), tree.stop()]);
+      if (deployment.status !== 'succeeded') throw new Error(`deploy ${id} ended ${deployment.status}: ${deployment.reason}\n${relay!.log.text.slice(-3000)}`);
+      return { ...treePeak, relayPeak: memory.peak, ms: took, files: (deployment.summary.filesChangedCount ?? (deployment.summary.filesChanged ?? []).length) as number };
+    };
+
+    const full = await deployPhase(house.initialSha, 'The whole configuration');
+    await house.assertHostHoldsCommit('the first deploy');
+    const change = house.tree.oneAutomationChanged(1);
+    const oneChange = await deployPhase(await house.commitChange(change), change.message);
+    await house.assertHostHoldsCommit('the one-change deploy');
+    await new Promise((r) => setTimeout(r, 3000));
+    const idleAfter = await idleFor(pid, IDLE_SAMPLE_MS);
+    loads.push(loadAverage());
+
+    if (process.env.BENCH_RELAY_LOG) await writeFile(`${process.env.BENCH_RELAY_LOG}.${size.name}`, relay.log.text);
+    // What the resident memory is: the process's own (anonymous) pages, or mapped files (node's own code).
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const rssKinds = ['RssAnon', 'RssFile', 'RssShmem'].map((k) => `${k} ${mib(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024)}`).join(', ');
+    const result: SizeResult = { idle: idle.median, full, oneChange, idleAfter: idleAfter.median, rssKinds, loads };
+    console.log(`   relay idle after connecting: RSS ${mib(idle.median)} (peak ${mib(idle.peak)}, ${idle.samples} samples)`);
+    for (const [what, phase] of [['first deploy', full], ['one automation changed', oneChange]] as const) {
+      console.log(`   ${what} (${phase.files} files, push to succeeded ${ms(phase.ms)}): process tree peak ${mib(phase.peak)} (anonymous pages alone ${mib(phase.anonPeak)}; median ${mib(phase.median)}, ${phase.samples} samples every ${SAMPLE_MS} ms); the relay alone ${mib(phase.relayPeak)}`);
+      console.log(`     at the peak: ${phase.peakMembers} (MiB)`);
+      console.log(`     each child's largest RSS: ${childLine(phase)}`);
+    }
+    console.log(`   relay idle after the deploys: RSS ${mib(idleAfter.median)}; ${rssKinds}`);
+    console.log(`   load average during ${size.name}: ${loads.join(' → ')}`);
+    const peak = Math.max(full.peak, oneChange.peak);
+    console.log(`   ${size.name}: relay and its children under 150 MiB at their peak (${mib(peak)}): ${verdict(peak < TREE_GOAL)}`);
+    console.log(`   ${size.name}: relay idle under 80 MB (${mib(idle.median)}): ${verdict(idle.median < 80 * MB)}`);
+    return result;
+  } finally {
+    if (relay) await stop(relay.child);
+    await house.close();
+  }
+}
+
 const scratch = await mkdtemp(join(tmpdir(), 'lanyard-bench-footprint-'));
 const bundle = join(scratch, 'relay.mjs');
 const building = startLogged(['--import', 'tsx', join(ROOT, 'scripts/build-relay.ts'), '--outfile', bundle], ROOT);
 await new Promise((r) => building.child.once('exit', r));
 if (building.child.exitCode !== 0) throw new Error(`building the relay failed:\n${building.log.text}`);
 
-const house = await startDeployHouse({ files: FILES, totalBytes: TOTAL_BYTES });
 const edge = await startTestEdge(scratch);
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 const processes: ChildProcess[] = [];
+const results: Partial<Record<BenchSizeName, SizeResult>> = {};
+let floorIdle = 0;
 try {
-  const api = apiClient(edge.url, TEST_SECRETS.operatorToken);
   // Baseline: node holding one WebSocket open, nothing else.
   await new Promise<void>((r) => (wss.address() ? r() : wss.once('listening', () => r())));
   const wsPort = (wss.address() as { port: number }).port;
@@ -140,56 +235,25 @@ try {
   processes.push(floor.child);
   await waitForLine(floor.child, /open/, floor.log, 30_000);
   await new Promise((r) => setTimeout(r, 2000));
-  const floorIdle = await idleFor(floor.child.pid!, IDLE_SAMPLE_MS);
-
-  // The relay as shipped.
-  const stateDir = join(scratch, 'relay-state');
-  const raw = house.relayConfigRaw(stateDir, { url: edge.url, token: TEST_SECRETS.relayToken });
-  const configPath = join(scratch, 'relay.yaml');
-  await writeFile(configPath, toYaml({ ...raw, homeAssistant: { ...(raw.homeAssistant as object), sensor: true, notify: true } }));
-  const relay = startLogged([...RELAY_NODE_ARGS, bundle, 'run', '--config', configPath], scratch, RELAY_ENV);
-  processes.push(relay.child);
-  const pid = relay.child.pid!;
-  await waitForLine(relay.child, /edge ready/, relay.log, 60_000);
-  // Let start-up settle (the backup inventory after welcome, the sensor) before calling it idle.
-  await new Promise((r) => setTimeout(r, 3000));
-  const idle = await idleFor(pid, IDLE_SAMPLE_MS);
-
-  const deployPhase = async (sha: string, message: string) => {
-    await resetPeak(pid);
-    const s = sampler(pid);
-    const id = await sendPush(edge.url, sha, message);
-    const { deployment } = await waitForDeployment(api, id, ['succeeded', 'failed', 'rolled_back'], 600_000);
-    const memory = await s.stop();
-    if (deployment.status !== 'succeeded') throw new Error(`deploy ${id} ended ${deployment.status}: ${deployment.reason}\n${relay.log.text.slice(-3000)}`);
-    return { ...memory, files: (deployment.summary.filesChangedCount ?? (deployment.summary.filesChanged ?? []).length) as number };
-  };
-
-  const full = await deployPhase(await git(house.work, 'rev-parse', 'HEAD'), 'The whole configuration');
-  const changedPath = house.treePaths.find((p) => p.startsWith('www/floorplan/'))!;
-  const nextSha = await house.commit({ [changedPath]: configTreeFile(changedPath, TOTAL_BYTES / FILES, 'footprint') }, `Redraw ${changedPath}`);
-  const incremental = await deployPhase(nextSha, `Redraw ${changedPath}`);
-  await new Promise((r) => setTimeout(r, 3000));
-  const idleAfter = await idleFor(pid, IDLE_SAMPLE_MS);
-
-  if (process.env.BENCH_RELAY_LOG) await writeFile(process.env.BENCH_RELAY_LOG, relay.log.text);
-  // What the resident memory is: the process's own (anonymous) pages, or mapped files (node's own code).
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const rssKinds = ['RssAnon', 'RssFile', 'RssShmem'].map((k) => `${k} ${mib(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024)}`).join(', ');
-  console.log(`tree: ${house.treePaths.length} files, ${mib(house.treeBytes)}; relay bundle ${bundle.replace(scratch, '<tmp>')} run by ${process.version} with ${[...Object.entries(RELAY_ENV).map(([k, v]) => `${k}=${v}`), ...RELAY_NODE_ARGS].join(' ') || 'no extra settings'}`);
-  console.log(`baseline, node holding one WebSocket: idle RSS ${mib(floorIdle.median)} (peak ${mib(floorIdle.peak)})`);
-  console.log(`relay idle after connecting: RSS ${mib(idle.median)} (peak ${mib(idle.peak)}, ${idle.samples} samples); ${ratio(idle.median, floorIdle.median)} the baseline`);
-  console.log(`relay during the first full deploy (${full.files} files): peak ${mib(full.peak)} (sampled max ${mib(full.max)}, median ${mib(full.median)}, ${full.samples} samples); ${ratio(full.peak, floorIdle.median)} the baseline`);
-  console.log(`relay during an incremental deploy (${incremental.files} file): peak ${mib(incremental.peak)} (median ${mib(incremental.median)})`);
-  console.log(`relay idle after the deploys: RSS ${mib(idleAfter.median)} (peak ${mib(idleAfter.peak)}); ${rssKinds}`);
-  const peak = Math.max(full.peak, incremental.peak);
-  console.log('');
-  console.log(`relay idle under 80 MB (${mib(idle.median)}): ${verdict(idle.median < 80 * MB)}`);
-  console.log(`relay peak during deploys under 150 MB (${mib(peak)}): ${verdict(peak < 150 * MB)}`);
+  floorIdle = (await idleFor(floor.child.pid!, IDLE_SAMPLE_MS)).median;
+  await stop(floor.child);
+  console.log(`relay footprint on real houses: bundle run by ${process.version} with ${[...Object.entries(RELAY_ENV).map(([k, v]) => `${k}=${v}`), ...RELAY_NODE_ARGS].join(' ') || 'no extra settings'}`);
+  console.log(`baseline, node holding one WebSocket: idle RSS ${mib(floorIdle)}`);
+  for (const size of benchSizes()) results[size.name] = await benchSize(size, bundle, edge, processes);
 } finally {
   for (const child of processes) await stop(child);
   wss.close();
   await edge.stop();
-  await house.close();
   await rm(scratch, { recursive: true, force: true });
 }
+
+const per = (f: (r: SizeResult) => number): PerSize<number> => Object.fromEntries(Object.entries(results).map(([name, r]) => [name, f(r!)]));
+console.log('\nscaling (large/medium):');
+console.log(scalingLine('idle relay', per((r) => r.idle), mib));
+console.log(scalingLine('first deploy: process tree peak', per((r) => r.full.peak), mib));
+console.log(scalingLine('first deploy: tree anonymous pages', per((r) => r.full.anonPeak), mib));
+console.log(scalingLine('first deploy: the relay alone', per((r) => r.full.relayPeak), mib));
+console.log(scalingLine('one change: process tree peak', per((r) => r.oneChange.peak), mib));
+console.log(scalingLine('one change: the relay alone', per((r) => r.oneChange.relayPeak), mib));
+console.log(scalingLine('idle after the deploys', per((r) => r.idleAfter), mib));
+console.log(`(relay idle vs the baseline: ${Object.entries(results).map(([name, r]) => `${name} ${ratio(r!.idle, floorIdle)}`).join(', ')})`);

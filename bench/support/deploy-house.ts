@@ -1,13 +1,18 @@
 // A house for the deploy benchmarks, on 127.0.0.1: a real sshd (the Home Assistant host), a
-// counting TCP proxy in front of it, a config repository of the generated 5,000-file tree (real
-// git), a host config folder with Home Assistant's own files, a Home Assistant stand-in that
-// answers at once, and a relay config pointing at all of them through the proxy. Jobs run through
-// the real pipeline (createPipeline), in this process, timed from the StepRunner's own reports.
+// counting TCP proxy in front of it, a config repository holding a generated real house (issue
+// 15: test/support/real-house-tree.ts, at the size asked, committed once and cached under /tmp by
+// real-house-repo.ts), a host config folder holding Home Assistant's own state for that house
+// (.storage/, the database, logs, bytecode, add-on output), a Home Assistant stand-in that answers
+// at once, and a relay config pointing at all of them through the proxy. The repository's
+// absolute `/config/...` and `/homeassistant/...` links are read as Home Assistant sees the folder
+// (host.homeAssistantConfigPaths, as the add-on sets it). Jobs run through the real pipeline
+// (createPipeline), in this process, timed from the StepRunner's own reports.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { newId } from '../../shared/ids.ts';
 import type { ProgressMessage } from '../../shared/protocol.ts';
 import { resolveRelayConfig, type LoadedConfig } from '../../relay/config.ts';
 import { Journal } from '../../relay/journal.ts';
@@ -15,15 +20,23 @@ import type { Logger } from '../../relay/log.ts';
 import { createPipeline, type Pipeline } from '../../relay/pipeline/deploy-pipeline.ts';
 import { StepRunner, type JobOutcome } from '../../relay/step-runner.ts';
 import { startHomeAssistantStandIn, type HomeAssistantStandIn } from '../../test/support/home-assistant-standin.ts';
-import { HOST_ONLY_FILES, git } from '../../test/support/house.ts';
+import type { RealHouseChange, RealHouseTree, TreeEntry } from '../../test/support/real-house-tree.ts';
 import { startSshd, type Sshd } from '../../test/support/sshd.ts';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
-import { writeConfigTree } from './config-tree.ts';
+import type { BenchSize } from './bench-sizes.ts';
+import { assertHostHolds } from './host-holds.ts';
+import { installRemoteProfile, recordRemoteCommands, type RemoteCommand } from './remote-profile.ts';
+import { cachedRealHouse, copyOfRepository, type HouseRepository } from './real-house-repo.ts';
+import { excludesFileIn, rsyncToHost, writeRsyncExcludes, type RsyncRun } from './rsync-baseline.ts';
 
 const run = promisify(execFile);
 const HA_TOKEN = 'bench-ha-long-lived-token';
+/** Where Home Assistant and its add-ons see the config folder: the real house's absolute links name both. */
+export const HOME_ASSISTANT_CONFIG_PATHS = ['/config', '/homeassistant'];
 
 export interface DeployHouse {
+  size: BenchSize;
+  tree: RealHouseTree;
   sshd: Sshd;
   /** Between the relay and sshd: counts what the pipeline sends and receives. */
   proxy: TcpProxy;
@@ -31,30 +44,33 @@ export interface DeployHouse {
   /** The repository's work tree, checked out at the last commit. */
   work: string;
   bare: string;
+  /** The commit of the whole house. */
+  initialSha: string;
   configRoot: string;
   backupDir: string;
   ha: HomeAssistantStandIn;
-  treePaths: string[];
-  treeBytes: number;
+  /** What the house took to set up: the cached repository (or its generation) and the host's state. */
+  setupNote: string;
   /** A relay config (ssh through the proxy) with its own state folder. */
   relayConfig(stateDir: string): Promise<LoadedConfig>;
   /** The same as relay.yaml's content, for a relay process; `edge` names a real edge to connect to. */
   relayConfigRaw(stateDir: string, edge?: { url: string; token: string }): Record<string, unknown>;
-  /** Writes files in the work tree, commits and pushes to main; returns the sha. */
-  commit(files: Record<string, Buffer>, message: string): Promise<string>;
+  /** Writes a change of the real house in the work tree, commits and pushes it to main; returns the sha. */
+  commitChange(change: RealHouseChange): Promise<string>;
+  /** The repository's entries at the last commit. */
+  current(): readonly TreeEntry[];
   /** The host's config root as it is when nothing was deployed yet: only Home Assistant's own files. */
-  resetHostToBare(): Promise<void>;
+  resetHostToBare(hostDir?: string): Promise<void>;
   /** Saves the host's config root (and backups) so `restoreHost` can put exactly this back. */
   snapshotHost(name: string): Promise<void>;
   restoreHost(name: string): Promise<void>;
+  /** Throws unless `hostDir` (the config root by default) holds the last commit, Home Assistant's files untouched. */
+  assertHostHoldsCommit(what: string, hostDir?: string): Promise<void>;
+  /** rsync of the work tree onto `hostDir` through the proxy, leaving alone what the relay leaves alone. */
+  rsync(flags: readonly string[], hostDir?: string): Promise<RsyncRun>;
   /** `ssh` options for OpenSSH clients (rsync -e), through the proxy, with the host key pinned. */
   sshCommand(): string;
   close(): Promise<void>;
-}
-
-export interface DeployHouseOptions {
-  files: number;
-  totalBytes: number;
 }
 
 /** Copies a folder with everything in it (modes, owners, times), replacing what `to` held. */
@@ -63,25 +79,24 @@ async function copyTree(from: string, to: string): Promise<void> {
   await run('cp', ['-a', from, to]);
 }
 
-export async function startDeployHouse(options: DeployHouseOptions): Promise<DeployHouse> {
+export async function startDeployHouse(size: BenchSize): Promise<DeployHouse> {
+  const cached = await cachedRealHouse(size);
+  const tree = cached.tree;
   const sshd = await startSshd();
   const proxy = await startTcpProxy(sshd.port);
   const dir = await mkdtemp(join(tmpdir(), 'lanyard-bench-house-'));
-  const bare = join(dir, 'ha-config.git');
-  const work = join(dir, 'work');
-  await git(dir, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
-  await git(dir, 'clone', '--quiet', bare, work);
-  const tree = await writeConfigTree(work, { files: options.files, totalBytes: options.totalBytes });
-  await git(work, 'add', '-A');
-  await git(work, 'commit', '--quiet', '-m', 'The whole configuration');
-  await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
+  const copying = performance.now();
+  const repository: HouseRepository = await copyOfRepository(cached, dir);
+  const copyMs = performance.now() - copying;
+  const { bare, work } = repository;
 
   const configRoot = join(sshd.homeDir, 'config');
   const backupDir = join(sshd.homeDir, 'backup');
   const snapshots = join(dir, 'host-snapshots');
   await mkdir(snapshots);
+  const excludes = await writeRsyncExcludes(excludesFileIn(dir), tree.unmanagedOnHost);
 
-  // check_config answers at once: it reads a one-line configuration, not the 5,000 files, since the
+  // check_config answers at once: it reads a one-line configuration, not the house, since the
   // benchmark times the deploy up to "files in place", not Home Assistant.
   const haDir = join(dir, 'ha-check');
   await mkdir(haDir);
@@ -96,16 +111,18 @@ export async function startDeployHouse(options: DeployHouseOptions): Promise<Dep
   if (!printed.includes(sshd.hostKeyFingerprint)) throw new Error(`ssh-keyscan through the proxy saw another host key: ${printed}`);
 
   const house: DeployHouse = {
+    size,
+    tree,
     sshd,
     proxy,
     dir,
     work,
     bare,
+    initialSha: cached.sha,
     configRoot,
     backupDir,
     ha,
-    treePaths: tree.paths,
-    treeBytes: tree.bytes,
+    setupNote: `repository ${cached.generated ? 'generated and cached' : 'from the cache'} (${cached.dir}) in ${(cached.ms / 1000).toFixed(1)} s, copied in ${(copyMs / 1000).toFixed(1)} s`,
     relayConfig(stateDir) {
       return resolveRelayConfig(house.relayConfigRaw(stateDir), join(dir, 'relay.yaml'));
     },
@@ -120,30 +137,22 @@ export async function startDeployHouse(options: DeployHouseOptions): Promise<Dep
           transport: 'ssh',
           configRoot,
           backupDir,
+          homeAssistantConfigPaths: HOME_ASSISTANT_CONFIG_PATHS,
           ssh: { host: '127.0.0.1', port: proxy.port, username: sshd.username, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint },
         },
         homeAssistant: { url: ha.url, token: HA_TOKEN, verifyTimeoutSeconds: 30, requestTimeoutSeconds: 10, sensor: false, notify: false },
       };
     },
-    async commit(files, message) {
-      for (const [path, content] of Object.entries(files)) {
-        await mkdir(dirname(join(work, path)), { recursive: true });
-        await writeFile(join(work, path), content);
+    commitChange: (change) => repository.commitChange(change),
+    current: () => repository.current,
+    async resetHostToBare(hostDir = configRoot) {
+      await rm(hostDir, { recursive: true, force: true });
+      await tree.writeHostState(hostDir);
+      if (hostDir === configRoot) {
+        await rm(backupDir, { recursive: true, force: true });
+        await mkdir(backupDir, { recursive: true });
       }
-      await git(work, 'add', '-A');
-      await git(work, 'commit', '--quiet', '-m', message);
-      await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
-      return git(work, 'rev-parse', 'HEAD');
-    },
-    async resetHostToBare() {
-      await rm(configRoot, { recursive: true, force: true });
-      await rm(backupDir, { recursive: true, force: true });
-      for (const [path, content] of Object.entries(HOST_ONLY_FILES)) {
-        await mkdir(dirname(join(configRoot, path)), { recursive: true });
-        await writeFile(join(configRoot, path), content);
-      }
-      await mkdir(backupDir, { recursive: true });
-      await run('chown', ['-R', `${sshd.username}:`, configRoot, backupDir]);
+      await run('chown', ['-R', `${sshd.username}:`, hostDir, backupDir]);
     },
     async snapshotHost(name) {
       await copyTree(configRoot, join(snapshots, `${name}-config`));
@@ -153,6 +162,8 @@ export async function startDeployHouse(options: DeployHouseOptions): Promise<Dep
       await copyTree(join(snapshots, `${name}-config`), configRoot);
       await copyTree(join(snapshots, `${name}-backup`), backupDir);
     },
+    assertHostHoldsCommit: (what, hostDir = configRoot) => assertHostHolds(tree, repository.current, work, hostDir, what),
+    rsync: (flags, hostDir = configRoot) => rsyncToHost({ source: work, login: `${sshd.username}@127.0.0.1`, hostDir, sshCommand: house.sshCommand(), excludes, proxy }, flags),
     sshCommand() {
       return [
         'ssh',
@@ -172,7 +183,9 @@ export async function startDeployHouse(options: DeployHouseOptions): Promise<Dep
       await rm(dir, { recursive: true, force: true });
     },
   };
+  const writing = performance.now();
   await house.resetHostToBare();
+  house.setupNote += `; host state (${tree.host.length} files) written in ${((performance.now() - writing) / 1000).toFixed(1)} s`;
   return house;
 }
 
@@ -191,18 +204,19 @@ export interface TimedJob {
   /** What went to the host, and came back, through the proxy up to the end of apply. */
   bytesUp: number;
   bytesDown: number;
+  /** Every command the job ran on the host, with its time (remote-profile.ts). */
+  commands: RemoteCommand[];
 }
 
-let jobCounter = 0;
 
 /** Runs one deploy of `sha` through the pipeline as the daemon would, timing it from its progress reports. */
 export async function runDeployJob(pipeline: Pipeline, house: DeployHouse, stateDir: string, sha: string): Promise<TimedJob> {
-  jobCounter += 1;
-  const journal = new Journal(join(stateDir, `bench-journal-${jobCounter}`));
+  const jobId = newId('dep');
+  const journal = new Journal(join(stateDir, `bench-journal-${jobId}`));
   await journal.open();
   const job = {
     type: 'job' as const,
-    jobId: `dep_bench${String(jobCounter).padStart(4, '0')}`,
+    jobId,
     attempt: 1,
     kind: 'deploy' as const,
     target: 'home',
@@ -217,14 +231,17 @@ export async function runDeployJob(pipeline: Pipeline, house: DeployHouse, state
     if (message.step === 'apply' && message.status === 'succeeded') applyEnd = { at: performance.now(), up: house.proxy.bytesUp, down: house.proxy.bytesDown };
   };
   const logger = quietLogger();
+  installRemoteProfile();
   house.proxy.resetCounters();
+  const stopRecording = recordRemoteCommands();
   const started = performance.now();
   const steps = new StepRunner(job, journal, onProgress, logger, {}, Date.now());
   const outcome = await pipeline.execute(job, steps);
+  const commands = stopRecording();
   if (outcome.status !== 'succeeded') throw new Error(`the deploy ${job.jobId} ended ${outcome.status}: ${outcome.reason}\n${logger.lines.join('\n')}`);
   // A commit the host already holds has no apply step: its files were in place when the job ended.
   const end = (applyEnd as { at: number; up: number; down: number } | null) ?? { at: performance.now(), up: house.proxy.bytesUp, down: house.proxy.bytesDown };
-  return { outcome, durations: { ...steps.durations }, toFilesInPlaceMs: end.at - started, bytesUp: end.up, bytesDown: end.down };
+  return { outcome, durations: { ...steps.durations }, toFilesInPlaceMs: end.at - started, bytesUp: end.up, bytesDown: end.down, commands };
 }
 
 export async function openPipeline(house: DeployHouse, stateDir: string): Promise<Pipeline> {

@@ -261,9 +261,10 @@ describe('generated trees of files, folders and links on both sides', () => {
       { numRuns: 300 },
     );
     console.info(`links judged: ${accepted} accepted (${acceptedThroughHomeAssistant} written as Home Assistant sees the folder), ${refused} refused`);
-    // Not a vacuous pass: the generator makes links of both verdicts.
-    expect(accepted).toBeGreaterThan(50);
-    expect(refused).toBeGreaterThan(50);
-    expect(acceptedThroughHomeAssistant).toBeGreaterThan(2);
+    // Not a vacuous pass: the generator makes links of both verdicts. The seed changes every run
+    // and 300 runs accept 37 to 77 links, so the floor sits well below that, not at its middle.
+    expect(accepted).toBeGreaterThan(15);
+    expect(refused).toBeGreaterThan(15);
+    expect(acceptedThroughHomeAssistant).toBeGreaterThan(0);
   });
 });

@@ -99,8 +99,9 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         return execute(entry.job, steps);
       }
       const target = await host();
-      if (entry.step === 'record' && context.newManifest) {
-        await steps.step('record', () => manifests.write(target, context.newManifest!), () => 'manifest recorded after restart');
+      const newManifest = entry.step === 'record' ? (context.newManifest ?? (context.newManifestPending ? await manifests.readPending(entry.job.jobId) : null)) : null;
+      if (newManifest) {
+        await steps.step('record', () => manifests.write(target, newManifest), () => 'manifest recorded after restart');
         return { status: 'succeeded', reason: null, summary: { backupId: context.backupId ?? null } };
       }
       if (entry.job.kind === 'rollback' && entry.job.backupId) return execute(entry.job, steps);

@@ -121,7 +121,10 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
   summary.backupId = backup.id;
   const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
-  await steps.note({ backupId: backup.id, activation, newManifest: plan.manifest } satisfies DeployContext);
+  // Kept while the files go up; needed only once they have all landed (a relay killed in `record`).
+  const keptManifest = manifests.writePending(job.jobId, plan.manifest);
+  keptManifest.catch(() => undefined);
+  await steps.note({ backupId: backup.id, activation, newManifestPending: true } satisfies DeployContext);
 
   try {
     const { bytes } = await steps.step('apply', async () => {
@@ -167,6 +170,9 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
     return { ...outcome, summary: { ...summary, ...outcome.summary } };
   }
 
+  // The files are in place and Home Assistant runs them: a relay disk that could not keep the copy
+  // costs only the recovery of a kill during `record`, not this deployment.
+  await keptManifest.catch((error: unknown) => logger.warn(`${job.jobId}: could not keep the new manifest for recovery: ${String(error)}`));
   await steps.step('record', async () => {
     await manifests.write(target, plan.manifest);
     return pruneBackups(target, backupDir, config.deploy.keepBackups, [backup.id]);

@@ -88,7 +88,7 @@ async function benchSize(size: BenchSize, host: TargetHost, homeDir: string, use
       backup.push(
         await time(async () => {
           const jobId = newId('dep');
-          const record = await takeBackup(host, { id: newBackupId(jobId), jobId, reason: 'bench', scope: 'full', root, backupDir, files: paths, absent: [], baseSha: manifest.sha, manifest, manifestOnHost, protect: [] });
+          const record = await takeBackup(host, { id: newBackupId(jobId), jobId, reason: 'bench', scope: 'full', root, backupDir, files: paths, absent: [], baseSha: manifest.sha, manifest, manifestOnHost: { path: manifestOnHost }, protect: [] });
           archiveBytes = record.archive.bytes;
         }),
       );
@@ -110,7 +110,7 @@ async function benchSize(size: BenchSize, host: TargetHost, homeDir: string, use
       changedBytes += bytes.length;
     }
     const changeJob = newId('dep');
-    const before = await takeBackup(host, { id: newBackupId(changeJob), jobId: changeJob, reason: 'bench', scope: 'changed', root, backupDir, files: changed, absent: [], baseSha: manifest.sha, manifest, manifestOnHost, protect: [] });
+    const before = await takeBackup(host, { id: newBackupId(changeJob), jobId: changeJob, reason: 'bench', scope: 'changed', root, backupDir, files: changed, absent: [], baseSha: manifest.sha, manifest, manifestOnHost: { path: manifestOnHost }, protect: [] });
     const deployChange = async (r: number, side: string) => {
       for (const path of changed) {
         await rm(join(root, path));

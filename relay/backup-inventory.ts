@@ -6,10 +6,10 @@ import type { z } from 'zod';
 import type { BackupsMessage, KeptBackup as KeptBackupType } from '../shared/protocol.ts';
 import { KeptBackup, MAX_REPORTED_BACKUPS } from '../shared/protocol.ts';
 import type { Logger } from './log.ts';
-import type { BackupRecord } from './pipeline/backups.ts';
+import type { KeptBackupRecord } from './pipeline/backups.ts';
 
 /** The `backups` message for these records: the newest MAX_REPORTED_BACKUPS, oldest first, only what the records say. */
-export function inventoryMessage(records: readonly BackupRecord[], at: number): BackupsMessage {
+export function inventoryMessage(records: readonly KeptBackupRecord[], at: number): BackupsMessage {
   const backups: KeptBackupType[] = [];
   for (const record of records) {
     const parsed = KeptBackup.safeParse({
@@ -35,7 +35,7 @@ function known<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | nu
 
 export interface BackupInventoryOptions {
   /** Lists the backups on the host (the pipeline's connection). */
-  list: () => Promise<BackupRecord[]>;
+  list: () => Promise<KeptBackupRecord[]>;
   /** Sends to the edge if connected; false otherwise (the next welcome reports again). */
   send: (message: BackupsMessage) => boolean;
   logger: Logger;
@@ -70,7 +70,7 @@ export class BackupInventory {
 
   private async once(): Promise<void> {
     const { list, send, logger, now = Date.now } = this.options;
-    let records: BackupRecord[];
+    let records: KeptBackupRecord[];
     try {
       records = await list();
     } catch (error) {

@@ -33,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
         const { createPipeline } = await import('./pipeline/deploy-pipeline.ts');
         const pipeline = await createPipeline(loaded, logger);
         const relay = await startRelay(loaded, pipeline, logger);
+        // In the background: a job that comes first waits for the cache, and finds it fetched.
+        void pipeline.warmUp();
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             logger.info(`${signal}: finishing the current job, then stopping`);

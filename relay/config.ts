@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeZodError } from '../shared/protocol.ts';
 import { supervisorFallback } from './home-assistant/endpoint.ts';
+import { UPLOAD_COMPRESSIONS } from './pipeline/upload-compression.ts';
 
 const SecretFields = {
   token: z.string().min(1).optional().describe('The secret itself. Prefer `tokenFile`.'),
@@ -133,6 +134,12 @@ export const DeployConfig = z
     protect: z.array(z.string()).default([]).describe('Globs added to the built-in protected paths: never written or deleted.'),
     backupScope: z.enum(['changed', 'full']).default('changed').describe('Back up what the deploy touches, or the whole config minus protected data.'),
     keepBackups: z.number().int().min(1).max(1000).default(10),
+    uploadCompression: z
+      .enum(UPLOAD_COMPRESSIONS)
+      .default('auto')
+      .describe(
+        'Gzip the upload of changed files or not. `auto` measures the link to the host once per connection and gzips only when it is slower than the relay can compress (a slow Wi-Fi or VPN); on a wired LAN, loopback or a relay on the host itself, gzip costs more than it saves.',
+      ),
     allowDriftOverwrite: z
       .boolean()
       .default(false)

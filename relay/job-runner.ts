@@ -11,7 +11,7 @@ import { BackupInventory } from './backup-inventory.ts';
 import type { JournalEntry } from './journal.ts';
 import { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
-import type { BackupRecord } from './pipeline/backups.ts';
+import type { KeptBackupRecord } from './pipeline/backups.ts';
 import { StepRunner, type JobOutcome } from './step-runner.ts';
 
 /** What actually does the work: the pipeline in production. */
@@ -22,7 +22,7 @@ export interface JobExecutor {
   /** Connected with nothing to do: e.g. publish the house's deployment sensor again. Must not throw. */
   idle?(): Promise<void>;
   /** The backups kept on the host, for the edge's inventory. Without it the edge is never told (as an older relay). */
-  backups?(): Promise<BackupRecord[]>;
+  backups?(): Promise<KeptBackupRecord[]>;
 }
 
 export interface Channel {

@@ -6,6 +6,7 @@
 // the archive's listing and the host's, so every rule is tested without a host.
 import { LinkTree, linkRefusal, type ConfigRoots, type LinkResolution, type TreeEntry } from './link-resolution.ts';
 import { normaliseRepoPath, PathRefused } from './path-safety.ts';
+import { folderAncestors } from './path-ancestry.ts';
 import { protectedPathMatcher, type ProtectionMatch } from './protected-paths.ts';
 
 /** A path left out of a backup or a restore, and why, in words. */
@@ -65,11 +66,6 @@ export interface RestoreSelection {
   skipped: ArchiveSkip[];
 }
 
-function ancestors(path: string): string[] {
-  const parts = path.split('/');
-  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
-}
-
 /**
  * Picks the entries of an archive a restore may extract, and the recorded `absent` paths it may
  * delete. Skipped: names that are not normal relative paths, protected paths, kinds Lanyard never
@@ -81,11 +77,11 @@ function ancestors(path: string): string[] {
 export function selectRestore(entries: readonly ArchiveEntry[], absent: readonly string[], host: HostListing, protect: readonly string[]): RestoreSelection {
   const protection = protectedPathMatcher(protect);
   const hostKinds = new Map<string, TreeEntry['type']>(host.files.map((f) => [f.path, f.type]));
-  const hostFolders = new Set(host.files.flatMap((f) => ancestors(f.path)));
+  const hostFolders = new Set(host.files.flatMap((f) => folderAncestors(f.path)));
   const skipped: ArchiveSkip[] = [];
 
   const blockedOnHost = (path: string): string | null => {
-    const blocker = ancestors(path).find((folder) => hostKinds.has(folder));
+    const blocker = folderAncestors(path).find((folder) => hostKinds.has(folder));
     if (blocker) return `${blocker} is ${hostKinds.get(blocker) === 'symlink' ? 'a link' : 'a file'} on the host, not a folder`;
     return null;
   };
@@ -137,7 +133,7 @@ export function selectRestore(entries: readonly ArchiveEntry[], absent: readonly
               ? 'listed more than once in the archive'
               : folderOfAnother.has(path)
                 ? 'also a folder of other entries in the archive'
-                : ancestors(path).some((folder) => candidatePaths.has(folder))
+                : folderAncestors(path).some((folder) => candidatePaths.has(folder))
                   ? 'beneath another entry of the archive'
                   : (blockedOnHost(path) ?? (hostFolders.has(path) ? 'a folder on the host' : null));
     if (why) skipped.push({ path, why });

@@ -30,6 +30,7 @@ export const BackupRecord = z.object({
   manifest: z.unknown().nullable(),
 });
 export type BackupRecord = z.infer<typeof BackupRecord>;
+const KeptRecord = BackupRecord.omit({ manifest: true });
 
 /** `lanyard-<UTC time>-<the job id's last 16 characters>`: only a job id the edge could have made names one. */
 export function newBackupId(jobId: string, now = new Date()): string {
@@ -54,9 +55,10 @@ export interface TakeBackupInput {
   /**
    * Where the host keeps this same manifest, as `serializeManifest` wrote it. The record then takes
    * it from there instead of carrying it over the wire again: for a 5,000-file config that is most
-   * of what a one-file deploy sends.
+   * of what a one-file deploy sends. `sha256`, when the caller knows it (ManifestStore.checksumOf),
+   * spares serialising 15,000 entries again only to learn it.
    */
-  manifestOnHost?: string;
+  manifestOnHost?: { path: string; sha256?: string | null };
 }
 
 const MANIFEST_SLOT = '"@@lanyard-manifest-from-host@@"';
@@ -66,8 +68,9 @@ const MANIFEST_SLOT = '"@@lanyard-manifest-from-host@@"';
  * file is byte for byte the manifest we hold (its SHA-256). Resolves false, having written nothing,
  * when it is not: the caller then sends the record whole.
  */
-async function writeRecordWithHostManifest(host: TargetHost, recordPath: string, record: BackupRecord, manifestPath: string): Promise<boolean> {
-  const expected = createHash('sha256').update(serializeManifest(record.manifest as Manifest)).digest('hex');
+async function writeRecordWithHostManifest(host: TargetHost, recordPath: string, record: BackupRecord, onHost: { path: string; sha256?: string | null }): Promise<boolean> {
+  const manifestPath = onHost.path;
+  const expected = onHost.sha256 ?? createHash('sha256').update(serializeManifest(record.manifest as Manifest)).digest('hex');
   // One line each side of the slot: JSON.stringify escapes every newline inside a string.
   const [head, tail] = JSON.stringify({ ...record, manifest: JSON.parse(MANIFEST_SLOT) as string }).split(MANIFEST_SLOT);
   const partial = `${recordPath}.tmp`;
@@ -116,20 +119,30 @@ export async function takeBackup(host: TargetHost, input: TakeBackupInput): Prom
 }
 
 /** One record's line; null for one that is not JSON or not a record, which is not ours to interpret. */
-function parseRecord(line: string): BackupRecord | null {
+function parseRecord<T>(line: string, schema: z.ZodType<T>): T | null {
   try {
-    const parsed = BackupRecord.safeParse(JSON.parse(line));
+    const parsed = schema.safeParse(JSON.parse(line));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
 
-export async function listBackups(host: TargetHost, backupDir: string): Promise<BackupRecord[]> {
-  const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && cat "$f"; done; exit 0`);
-  const records: BackupRecord[] = [];
+/** A record as listBackups gives it: everything but the manifest, which only a restore reads (findBackup). */
+export type KeptBackupRecord = z.infer<typeof KeptRecord>;
+
+/**
+ * The records of the backups kept in `backupDir`, oldest first, without their manifests. A record
+ * holds the manifest in force when it was taken (2.7 MB on a 15,000-file house) as its last field:
+ * listing ten of them whole after every job moved 27 MB over SSH and through JSON.parse, so the
+ * host cuts each line at `,"manifest":` (a string inside the record cannot hold those bytes
+ * unescaped). A record that does not parse after that is not listed, as a damaged one never was.
+ */
+export async function listBackups(host: TargetHost, backupDir: string): Promise<KeptBackupRecord[]> {
+  const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && sed 's/,"manifest":.*$/}/' "$f"; done; exit 0`);
+  const records: KeptBackupRecord[] = [];
   for (const line of result.stdout.toString('utf8').split('\n')) {
-    const record = line.trim() ? parseRecord(line) : null;
+    const record = line.trim() ? parseRecord(line, KeptRecord) : null;
     if (record) records.push(record);
   }
   return records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
@@ -144,7 +157,7 @@ export async function findBackup(host: TargetHost, backupDir: string, id: string
   const read = await host.run(`[ -f ${shellQuote(recordPath)} ] || exit 44; cat ${shellQuote(recordPath)}; echo; if [ -f ${shellQuote(usualArchive)} ]; then sha256sum < ${shellQuote(usualArchive)} | cut -c1-64; fi`);
   if (read.code !== 0 && read.code !== 44) throw new HostError('host_command_failed', `reading ${recordPath} failed on ${host.description}: ${read.stderr.trim()}`);
   const [text = '', sum = ''] = read.code === 44 ? [] : read.stdout.toString('utf8').split('\n').filter((line) => line.trim());
-  const record = text ? parseRecord(text) : null;
+  const record = text ? parseRecord(text, BackupRecord) : null;
   if (!record || record.id !== id) throw new HostError('unknown_backup', `no backup ${id} in ${backupDir} on ${host.description} (see \`relay backups\`)`);
   if (record.archive.path !== usualArchive || !sum) await verifyArchive(host, record.archive.path, record.archive.sha256);
   else if (sum !== record.archive.sha256) {

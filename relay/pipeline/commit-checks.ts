@@ -14,6 +14,7 @@ import { LinkTree, refuseUnsafeLinks, type ConfigRoots } from './link-resolution
 import { checkLinkText, globMatcher, normaliseRepoPath, PathRefused } from './path-safety.ts';
 import { protectedPathMatcher, type ProtectionMatch } from './protected-paths.ts';
 import { LANYARD_FILE_NAME } from './lanyard-file.ts';
+import { folderAncestors } from './path-ancestry.ts';
 
 export const DEFAULT_CONFIG_ROOT = '/config';
 
@@ -61,13 +62,6 @@ export interface CheckedCommit {
   protection: (path: string) => ProtectionMatch | null;
   /** Whether a path is left out by include, exclude, lanyard.yaml or a submodule. */
   leftOut: (path: string) => boolean;
-}
-
-function ancestors(path: string): string[] {
-  const parts = path.split('/');
-  const out: string[] = [];
-  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
-  return out;
 }
 
 const everything = () => true;
@@ -154,7 +148,7 @@ export function checkCommit(input: CommitInput): CheckedCommit {
 
   // A crafted tree can hold a file and a folder of one name; the upload could only write one of them.
   for (const path of [...deploySet.keys()]) {
-    const clash = ancestors(path).find((folder) => deploySet.has(folder));
+    const clash = folderAncestors(path).find((folder) => deploySet.has(folder));
     if (!clash) continue;
     refused.push(new PathRefused(path, 'collides', `${path} cannot be written: the commit also has a file ${clash}, and one name cannot be both`, { kind: 'remake-commit' }));
     deploySet.delete(path);

@@ -37,6 +37,12 @@ const WRITING_STEPS: readonly StepName[] = ['apply', 'check', 'activate', 'verif
 
 export interface Pipeline extends JobExecutor {
   breakGlassRestore(backupId: string): Promise<JobOutcome>;
+  /**
+   * What the daemon does as it starts, before any job: fetches the branch into the git cache and
+   * hashes its files, so the first push's job fetches and hashes only what changed since. Never
+   * throws: a remote that cannot be reached now is the job's to report.
+   */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,8 +99,9 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         return execute(entry.job, steps);
       }
       const target = await host();
-      if (entry.step === 'record' && context.newManifest) {
-        await steps.step('record', () => manifests.write(target, context.newManifest!), () => 'manifest recorded after restart');
+      const newManifest = entry.step === 'record' ? (context.newManifest ?? (context.newManifestPending ? await manifests.readPending(entry.job.jobId) : null)) : null;
+      if (newManifest) {
+        await steps.step('record', () => manifests.write(target, newManifest), () => 'manifest recorded after restart');
         return { status: 'succeeded', reason: null, summary: { backupId: context.backupId ?? null } };
       }
       if (entry.job.kind === 'rollback' && entry.job.backupId) return execute(entry.job, steps);
@@ -129,6 +136,16 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     },
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.
     backups: async () => listBackups(await host(), backupDir),
+    async warmUp() {
+      const started = Date.now();
+      try {
+        const head = await parts.git.fetchBranch();
+        const listed = await parts.git.listCommitFiles(head, config.git.subfolder || undefined);
+        logger.info(`git cache warm: ${config.git.branch} at ${head.slice(0, 7)}, ${listed.files.length} files hashed in ${Date.now() - started} ms`);
+      } catch (error) {
+        logger.warn(`could not warm the git cache (the first job will fetch): ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
     async close() {
       await connection.close();
     },

@@ -18,7 +18,8 @@ import { checkWritable, describeMoved, MOVE_CHUNK, moveIntoPlace, stageArchive }
 import { plural, stagingDirOf, type DeployContext, type PipelineParts } from './pipeline-parts.ts';
 import { PathsRefused, planOnHost, type Plan } from './plan.ts';
 import { rollBack } from './rollback.ts';
-import { compressUpload } from './upload.ts';
+import { streamUpload } from './upload.ts';
+import { chooseUploadCompression } from './upload-compression.ts';
 import { verifyRunning } from './verify-running.ts';
 
 /** Runs one deploy job; a failure before anything was written fails it with the host as it was. */
@@ -114,30 +115,34 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
       absent: plan.toWrite.map((f) => f.path).filter((p) => !liveSet.has(p)),
       baseSha: previous?.sha ?? null,
       manifest: previous,
-      manifestOnHost: manifests.hostPath,
+      manifestOnHost: { path: manifests.hostPath, sha256: manifests.checksumOf(previous) },
       protect: [...config.deploy.protect, ...lanyard.protect],
     });
   }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
   summary.backupId = backup.id;
   const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
-  await steps.note({ backupId: backup.id, activation, newManifest: plan.manifest } satisfies DeployContext);
+  // Kept while the files go up; needed only once they have all landed (a relay killed in `record`).
+  const keptManifest = manifests.writePending(job.jobId, plan.manifest);
+  keptManifest.catch(() => undefined);
+  await steps.note({ backupId: backup.id, activation, newManifestPending: true } satisfies DeployContext);
 
   try {
     const { bytes } = await steps.step('apply', async () => {
       const writes = plan.toWrite.map((f) => f.path);
-      // git makes the tar from its own objects and it is gzipped on its way into the host: the
+      const compression = await chooseUploadCompression(config.deploy.uploadCompression, target, plan.toWrite.reduce((sum, f) => sum + f.size, 0));
+      // git makes the tar from its own objects and it streams into the host as it is made: the
       // files are never written to the relay's disk, nor held in its memory whole.
       const made = await git.archiveCommitFiles(job.sha, writes, config.git.subfolder || undefined);
-      const upload = compressUpload(made.tar, made.finished, made.stop);
+      const upload = streamUpload(made.tar, made.finished, made.stop, compression);
       const staging = stagingDirOf(parts, job.jobId);
-      await stageArchive(target, staging, upload.archive);
+      await stageArchive(target, staging, upload.archive, compression);
       const archiveBytes = await upload.finished;
       const moved = await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
         if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
         if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
       });
-      return { bytes: archiveBytes, moved };
-    }, ({ bytes: n, moved }) => `wrote ${plural(plan.toWrite.length, 'file')}, deleted ${plural(plan.toDelete.length, 'file')}${describeMoved(moved)} (${n} bytes sent)`);
+      return { bytes: archiveBytes, moved, compression };
+    }, ({ bytes: n, moved, compression }) => `wrote ${plural(plan.toWrite.length, 'file')}, deleted ${plural(plan.toDelete.length, 'file')}${describeMoved(moved)} (${n} bytes sent, ${compression.why})`);
     summary.bytesSent = bytes;
     summary.filesChanged = plan.toWrite.map((f) => f.path);
     summary.filesDeleted = plan.toDelete;
@@ -165,6 +170,9 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
     return { ...outcome, summary: { ...summary, ...outcome.summary } };
   }
 
+  // The files are in place and Home Assistant runs them: a relay disk that could not keep the copy
+  // costs only the recovery of a kill during `record`, not this deployment.
+  await keptManifest.catch((error: unknown) => logger.warn(`${job.jobId}: could not keep the new manifest for recovery: ${String(error)}`));
   await steps.step('record', async () => {
     await manifests.write(target, plan.manifest);
     return pruneBackups(target, backupDir, config.deploy.keepBackups, [backup.id]);

@@ -86,6 +86,15 @@ export class GitCli {
       // Auto-gc after a fetch would otherwise detach and keep writing to the cache afterwards.
       ['gc.autoDetach', 'false'],
       ['credential.helper', ''],
+      // The relay shares a small box with Home Assistant. git maps a pack in windows of 1 GiB
+      // and keeps up to 96 MiB of delta bases by default: reading a 400 MB house held 320 MiB of
+      // it resident in one git process (BENCHMARKS.md). Smaller windows and caches bound that,
+      // for a little more mapping work.
+      ['core.packedGitWindowSize', '16m'],
+      ['core.packedGitLimit', '64m'],
+      ['core.deltaBaseCacheLimit', '16m'],
+      ['pack.windowMemory', '32m'],
+      ['pack.deltaCacheSize', '16m'],
     ];
     if (this.options.token && this.remoteIsHttp) {
       const basic = Buffer.from(`x-access-token:${this.options.token}`).toString('base64');

@@ -54,6 +54,8 @@ const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 export class GitSource {
   /** SHA-256, size (and a symlink's target) of the blobs of the last listing, by blob id. */
   private blobHashes = new Map<string, { sha256: string; size: number; text?: string }>();
+  /** The listing running now, if any: the next one starts after it. */
+  private listings: Promise<unknown> = Promise.resolve();
   private readonly cli: GitCli;
   constructor(private readonly options: GitSourceOptions) {
     this.cli = new GitCli(options);
@@ -153,7 +155,15 @@ export class GitSource {
    * hash the host side computes with sha256sum — its mode, size, and for symlinks the target.
    * Submodules cannot be deployed and are listed in `skipped`.
    */
-  async listCommitFiles(sha: string, subfolder?: string): Promise<CommitListing> {
+  listCommitFiles(sha: string, subfolder?: string): Promise<CommitListing> {
+    // One at a time: a job's listing that comes while the start-up one hashes the whole tree waits
+    // for it, and then hashes only the blobs it did not, instead of all of them a second time.
+    const listing = this.listings.then(() => this.listCommitFilesNow(sha, subfolder));
+    this.listings = listing.catch(() => undefined);
+    return listing;
+  }
+
+  private async listCommitFilesNow(sha: string, subfolder?: string): Promise<CommitListing> {
     const commit = await this.requireCommit(sha);
     const folder = normaliseFolder(subfolder);
     const prefix = folder ? `${folder}/` : '';

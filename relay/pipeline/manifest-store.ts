@@ -36,6 +36,35 @@ export class ManifestStore {
     return join(this.localDir, `${this.target}.json`);
   }
 
+  private get pendingPath(): string {
+    return join(this.localDir, `${this.target}.pending.json`);
+  }
+
+  /**
+   * Keeps the manifest a job will record once it succeeds, on the relay's disk, for a relay killed
+   * after the files landed (recover() records it then). Written once, beside the journal and not in
+   * it: the journal is rewritten at every step, and 2.7 MB of manifest in it cost each step of a
+   * large house a write and an fsync of that much.
+   */
+  async writePending(jobId: string, manifest: Manifest): Promise<void> {
+    await mkdir(this.localDir, { recursive: true });
+    await writeFileAtomic(this.pendingPath, JSON.stringify({ jobId, manifest }));
+  }
+
+  /** The manifest writePending kept for this job; null when there is none for it (or it is damaged). */
+  async readPending(jobId: string): Promise<Manifest | null> {
+    const text = await readFile(this.pendingPath, 'utf8').catch(() => null);
+    if (text === null) return null;
+    try {
+      const kept = JSON.parse(text) as { jobId?: unknown; manifest?: unknown };
+      if (kept.jobId !== jobId) return null;
+      const parsed = parseManifest(JSON.stringify(kept.manifest));
+      return parsed.ok ? parsed.value : null;
+    } catch {
+      return null;
+    }
+  }
+
   async read(host: TargetHost): Promise<Manifest | null> {
     const checksum = await this.hostChecksum(host);
     if (checksum !== null && checksum === this.known?.sha256) return this.known.manifest;
@@ -63,9 +92,13 @@ export class ManifestStore {
       return;
     }
     const text = serializeManifest(manifest);
-    await writeHostFile(host, this.hostPath, text);
-    await writeFileAtomic(this.localPath, text);
+    await Promise.all([writeHostFile(host, this.hostPath, text), writeFileAtomic(this.localPath, text)]);
     this.known = { sha256: sha256Of(text), manifest };
+  }
+
+  /** The SHA-256 of the host's copy of `manifest` when it is the one this store last wrote or read there; null when not known. */
+  checksumOf(manifest: Manifest | null): string | null {
+    return manifest !== null && this.known?.manifest === manifest ? this.known.sha256 : null;
   }
 
   /** The SHA-256 of the host's copy, or null when there is none (or it is not a plain file). */

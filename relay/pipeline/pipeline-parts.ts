@@ -34,7 +34,10 @@ export interface DeployContext {
   backupId?: string;
   activation?: ActivationPlan;
   activated?: boolean;
+  /** Only in journals of relays before the manifest was kept apart (ManifestStore.writePending). */
   newManifest?: Manifest;
+  /** The job's new manifest was kept with ManifestStore.writePending. */
+  newManifestPending?: boolean;
   firstFailure?: string;
   /** The backup being taken, named before it exists, so a kill mid-backup can clear what it left. */
   pendingBackupId?: string;

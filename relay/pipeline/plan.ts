@@ -36,6 +36,7 @@ import { checkCommit, type CheckedCommit, type CommitInput, type ProtectedSkip }
 import { LinkTree, refuseUnsafeLinks } from './link-resolution.ts';
 import { PathRefused } from './path-safety.ts';
 import { globOfPath } from './way-out.ts';
+import { folderAncestors } from './path-ancestry.ts';
 
 export { DEFAULT_CONFIG_ROOT, type ProtectedSkip } from './commit-checks.ts';
 
@@ -147,12 +148,6 @@ function sameExecutableBit(live: FileEntry, wanted: FileEntry): boolean {
   return ((live.mode & 0o111) !== 0) === ((wanted.mode & 0o111) !== 0);
 }
 
-function ancestors(path: string): string[] {
-  const parts = path.split('/');
-  const out: string[] = [];
-  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
-  return out;
-}
 
 /** Decides a deploy; never throws for bad input data, which becomes `refused`, `drift` and `error`. */
 export function planDeployment(input: PlanInput): Plan {
@@ -180,7 +175,7 @@ export function planOnHost(commit: CheckedCommit, input: HostInput): Plan {
   const liveFolders = new Set<string>();
   for (const file of input.liveFiles) {
     live.set(file.path, file);
-    for (const folder of ancestors(file.path)) liveFolders.add(folder);
+    for (const folder of folderAncestors(file.path)) liveFolders.add(folder);
   }
   const previous = new Map<string, FileEntry>((input.previousManifest?.files ?? []).map((f) => [f.path, f]));
   const firstDeploy = input.previousManifest === null;
@@ -206,7 +201,7 @@ export function planOnHost(commit: CheckedCommit, input: HostInput): Plan {
   for (const path of [...deploySet.keys()].sort(comparePaths)) {
     const entry = deploySet.get(path)!;
     // Writing beneath a host file or symlink would fail, or worse, follow the link out of /config.
-    const blocker = ancestors(path).find((folder) => live.has(folder));
+    const blocker = folderAncestors(path).find((folder) => live.has(folder));
     if (blocker) {
       const kind = live.get(blocker)!.type === 'symlink' ? 'a symlink' : 'a file';
       refused.push(

@@ -61,7 +61,7 @@ export async function rollBack(parts: PipelineParts, steps: StepRunner, backup: 
     const reached: { host: TargetHost | null } = { host: null };
     await steps.step('rollback', async () => {
       const target = (reached.host = await hostForRollback(parts.host, logger, steps));
-      const report = await restoreBackup(parts, target, backup, [steps.job.sha, context.newManifest?.sha]);
+      const report = await restoreBackup(parts, target, backup, [steps.job.sha]);
       await manifests.write(target, backup.manifest as Manifest | null);
       // An upload cut off (a failure, or the relay killed mid-apply) leaves its staging folder;
       // nothing else ever removes it, since every job stages under its own id.

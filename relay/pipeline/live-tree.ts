@@ -5,15 +5,10 @@
 import { shellQuote, type TargetHost } from '../transport/target-host.ts';
 import { HostError } from './host-files.ts';
 import { withWayOut } from './way-out.ts';
+import type { CommitFile } from './git-source.ts';
 
-export interface LiveFile {
-  path: string;
-  sha256: string;
-  mode: number;
-  size: number;
-  type: 'file' | 'symlink';
-  linkTarget?: string;
-}
+/** A file or symlink on the host, in the very shape a commit's are listed in (path relative to the root). */
+export type LiveFile = CommitFile;
 
 /** Folders never descended into when hashing: Home Assistant's own state, big and never deployed. */
 export const UNHASHED_FOLDERS = ['.storage', '.cloud', 'deps', 'tts', 'backups', '.git', '.lanyard', '__pycache__'];

@@ -7,9 +7,11 @@
 //
 //   npx tsx scripts/time-refused-deploy.ts [small|medium|large] [--runs 3] [--relative-links] [--pipeline path/to/deploy-pipeline.ts]
 //
-// `--pipeline` times another version of the pipeline module against the same house, e.g. the one
-// from before issue 15's wall 3, written next to the current one:
-//   git show ab634dc:relay/pipeline/deploy-pipeline.ts > relay/pipeline/deploy-pipeline.before.ts
+// `--pipeline` times another version of the pipeline module against the same house. It imports its
+// neighbours by relative path, so take it with the modules of its own commit: for the one from
+// before issue 15's wall 3, a worktree of that commit (its relay/ was not yet split by concern):
+//   git worktree add /tmp/before ab634dc && npx tsx scripts/time-refused-deploy.ts large \
+//     --pipeline /tmp/before/relay/pipeline/deploy-pipeline.ts
 // `--relative-links` commits the house's `/config/...` links relative, which a pipeline from
 // before issue 15 needs to deploy it at all.
 import { execFile } from 'node:child_process';

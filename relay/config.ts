@@ -138,7 +138,7 @@ export const DeployConfig = z
       .enum(UPLOAD_COMPRESSIONS)
       .default('auto')
       .describe(
-        'Gzip the upload of changed files or not. `auto` measures the link to the host once per connection and gzips only when it is slower than the relay can compress (a slow Wi-Fi or VPN); on a wired LAN, loopback or a relay on the host itself, gzip costs more than it saves.',
+        'Gzip the upload of changed files or not. `auto` measures the link to the host once per connection and gzips only when the relay compresses at least twice as fast as the link carries (a slow Wi-Fi or VPN); on a wired LAN, loopback or a relay on the host itself, gzip costs more than it saves.',
       ),
     allowDriftOverwrite: z
       .boolean()

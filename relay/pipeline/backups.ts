@@ -136,10 +136,13 @@ export type KeptBackupRecord = z.infer<typeof KeptRecord>;
  * holds the manifest in force when it was taken (2.7 MB on a 15,000-file house) as its last field:
  * listing ten of them whole after every job moved 27 MB over SSH and through JSON.parse, so the
  * host cuts each line at `,"manifest":` (a string inside the record cannot hold those bytes
- * unescaped). A record that does not parse after that is not listed, as a damaged one never was.
+ * unescaped) and sends the rest. A record that does not parse after that is not listed, as a damaged one never was.
  */
 export async function listBackups(host: TargetHost, backupDir: string): Promise<KeptBackupRecord[]> {
-  const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && sed 's/,"manifest":.*$/}/' "$f"; done; exit 0`);
+  // awk's index() is a plain substring search: sed's `.*$` walked each 2.7 MB line character by
+  // character, 1.1 s for ten records under a UTF-8 locale against 0.2 s (0.04 s in busybox's awk).
+  const cut = `LC_ALL=C awk '{ i = index($0, ",\\"manifest\\":"); if (i) print substr($0, 1, i - 1) "}"; else print }'`;
+  const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && ${cut} "$f"; done; exit 0`);
   const records: KeptBackupRecord[] = [];
   for (const line of result.stdout.toString('utf8').split('\n')) {
     const record = line.trim() ? parseRecord(line, KeptRecord) : null;

@@ -3,7 +3,7 @@
 // key). Everything the pipeline does on the host is a command run with `run` or a file moved with
 // `upload`/`download`, so both transports run the very same shell scripts and give the same
 // guarantees. The scripts stick to POSIX sh and busybox-compatible tools (find, sha256sum, tar,
-// stat, mv, rm), which Home Assistant OS's SSH add-on has.
+// stat, mv, rm, awk), which Home Assistant OS's SSH add-on has.
 import type { Readable } from 'node:stream';
 
 export interface RunOptions {

@@ -19,7 +19,8 @@ import { buildRealHouse, commitWorkTree, DEFAULT_REAL_HOUSE_SEED, type RealHouse
 import type { BenchSize } from './bench-sizes.ts';
 
 const run = promisify(execFile);
-const CACHE_VERSION = 2;
+// Raised whenever the generator writes other bytes, so a cached repository never stands for a stale tree.
+const CACHE_VERSION = 3;
 const CACHE_ROOT = process.env.BENCH_CACHE_DIR ?? '/tmp/lanyard-bench-cache';
 
 export interface CachedRealHouse {

@@ -43,7 +43,7 @@ homeassistant:
 http:
   use_x_forwarded_for: true
   trusted_proxies:
-    - 172.30.33.0/24
+    - ::1
     - 127.0.0.1
   ip_ban_enabled: true
   login_attempts_threshold: 5

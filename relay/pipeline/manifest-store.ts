@@ -20,6 +20,8 @@ const sha256Of = (text: string | Buffer) => createHash('sha256').update(text).di
 export class ManifestStore {
   /** What the host's copy held when this store last wrote or read it, by the SHA-256 of its bytes. */
   private known: { sha256: string; manifest: Manifest | null } | null = null;
+  /** The text of the manifest a job kept with writePending, so its `record` does not serialise it again. */
+  private serialized: { manifest: Manifest; text: string } | null = null;
 
   constructor(
     private readonly localDir: string,
@@ -47,22 +49,25 @@ export class ManifestStore {
    * large house a write and an fsync of that much.
    */
   async writePending(jobId: string, manifest: Manifest): Promise<void> {
+    this.serialized = { manifest, text: serializeManifest(manifest) };
     await mkdir(this.localDir, { recursive: true });
-    await writeFileAtomic(this.pendingPath, JSON.stringify({ jobId, manifest }));
+    // The job's id on the first line, then the manifest as `write` will record it.
+    await writeFileAtomic(this.pendingPath, `${JSON.stringify({ jobId })}\n${this.serialized.text}`);
   }
 
   /** The manifest writePending kept for this job; null when there is none for it (or it is damaged). */
   async readPending(jobId: string): Promise<Manifest | null> {
     const text = await readFile(this.pendingPath, 'utf8').catch(() => null);
     if (text === null) return null;
+    const newline = text.indexOf('\n');
+    if (newline < 0) return null;
     try {
-      const kept = JSON.parse(text) as { jobId?: unknown; manifest?: unknown };
-      if (kept.jobId !== jobId) return null;
-      const parsed = parseManifest(JSON.stringify(kept.manifest));
-      return parsed.ok ? parsed.value : null;
+      if ((JSON.parse(text.slice(0, newline)) as { jobId?: unknown }).jobId !== jobId) return null;
     } catch {
       return null;
     }
+    const parsed = parseManifest(text.slice(newline + 1));
+    return parsed.ok ? parsed.value : null;
   }
 
   async read(host: TargetHost): Promise<Manifest | null> {
@@ -91,7 +96,8 @@ export class ManifestStore {
       await writeFileAtomic(this.localPath, 'null');
       return;
     }
-    const text = serializeManifest(manifest);
+    const text = this.serialized?.manifest === manifest ? this.serialized.text : serializeManifest(manifest);
+    this.serialized = null;
     await Promise.all([writeHostFile(host, this.hostPath, text), writeFileAtomic(this.localPath, text)]);
     this.known = { sha256: sha256Of(text), manifest };
   }

@@ -66,4 +66,16 @@ describe('the manifest store', () => {
     await new ManifestStore(join(dir, 'state'), 'home', configRoot).write(host, written);
     expect(await new ManifestStore(join(dir, 'state'), 'home', configRoot).read(host)).toEqual(written);
   });
+
+  it("keeps a job's new manifest for recovery, gives it only to that job, and records the same bytes", async () => {
+    const store = new ManifestStore(join(dir, 'state'), 'home', configRoot);
+    const next = manifestOf('d', [['automations.yaml', 'd'], ['scripts.yaml', 'e']]);
+    await store.writePending('dep_01jobaaaaaaaaaaaaaaaaaaaaa', next);
+    // A relay started again after a kill: a new store reads what the old one kept.
+    const restarted = new ManifestStore(join(dir, 'state'), 'home', configRoot);
+    expect(await restarted.readPending('dep_01jobaaaaaaaaaaaaaaaaaaaaa')).toEqual(next);
+    expect(await restarted.readPending('dep_01otheraaaaaaaaaaaaaaaaaa')).toBeNull();
+    await store.write(host, next);
+    expect(await readFile(join(configRoot, '.lanyard', 'manifest.json'), 'utf8')).toBe(serializeManifest(next));
+  });
 });

@@ -105,6 +105,10 @@ export class JobRunner {
         break;
       case 'pong':
         break;
+      case 'capture':
+        // This relay does not capture yet: say so, so the edge does not wait on it.
+        this.channel.send({ type: 'error', code: 'invalid_message', message: 'this relay does not capture host edits' });
+        break;
       default: {
         const unreachable: never = message;
         this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);

@@ -72,6 +72,12 @@ export const DeploymentSummary = z.object({
   filesChangedCount: z.number().int().nonnegative().optional(),
   filesDeletedCount: z.number().int().nonnegative().optional(),
   driftCount: z.number().int().nonnegative().optional(),
+  /**
+   * Files changed both on the host and in the commit that were merged (YAML lists by `id`, mappings
+   * by key) and deployed merged; the host's side still has to reach git (a capture). Optional so an
+   * older relay's summary still parses.
+   */
+  merged: z.array(z.string()).optional(),
 });
 export type DeploymentSummary = z.infer<typeof DeploymentSummary>;
 

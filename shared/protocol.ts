@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DeploymentSummary, DriftPolicy, StepName, StepStatus } from './deployment.ts';
 import { isBranchOrTagRef } from './git-ref.ts';
+import { CaptureMessage, CapturedMessage, DriftReportMessage } from './drift.ts';
 import { BACKUP_ID_PATTERN, DEPLOYMENT_ID_PATTERN, TARGET_NAME_PATTERN } from './ids.ts';
 
 /** Bumped on any change a peer of the previous version could misread. */
@@ -110,7 +111,15 @@ export const PongMessage = z.object({ type: z.literal('pong') });
 /** The hub has the result of this job durably: the relay may drop it from its outbox. */
 export const RecordedMessage = z.object({ type: z.literal('recorded'), jobId: JobId });
 
-export const HubMessage = z.discriminatedUnion('type', [JobMessage, CancelMessage, WelcomeMessage, ErrorMessage, PongMessage, RecordedMessage]);
+export const HubMessage = z.discriminatedUnion('type', [
+  JobMessage,
+  CancelMessage,
+  WelcomeMessage,
+  ErrorMessage,
+  PongMessage,
+  RecordedMessage,
+  CaptureMessage,
+]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
 // ---- relay → hub -------------------------------------------------------------------------------
@@ -223,6 +232,8 @@ export const RelayMessage = z.discriminatedUnion('type', [
   BackupsMessage,
   RelayErrorMessage,
   PingMessage,
+  DriftReportMessage,
+  CapturedMessage,
 ]);
 export type RelayMessage = z.infer<typeof RelayMessage>;
 

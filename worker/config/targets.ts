@@ -1,6 +1,8 @@
 // Deployment targets: what the edge knows about each Home Assistant house it deploys to.
 // They come from the TARGETS var (wrangler.toml) and are validated with zod; an invalid
-// configuration answers every request with an error that names the field.
+// configuration answers every request with an error that names the field. TARGETS may be a TOML
+// table keyed by target name (`[vars.TARGETS.home]`, what `npm run setup` writes), a JSON array,
+// or either as a JSON string (the older form, still read).
 import { z } from 'zod';
 import { DriftPolicy } from '../../shared/deployment.ts';
 import { isRefName } from '../../shared/git-ref.ts';
@@ -80,6 +82,22 @@ export const TargetList = z
 
 let cache: { raw: unknown; targets: TargetConfig[] } | null = null;
 
+/**
+ * A table keyed by target name (`{ home: { repo, … } }`) as the list the schema validates: each
+ * entry takes its key as its name (an entry's own `name`, if given, must be the same).
+ */
+function tableAsList(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.entries(value).map(([name, entry]) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return entry;
+    const own = (entry as { name?: unknown }).name;
+    if (own !== undefined && own !== name) {
+      throw new ApiError(500, 'bad_configuration', `TARGETS is invalid: the entry under ${quoteInput(name)} names itself ${quoteInput(String(own))}; leave out \`name\` or make it the same`);
+    }
+    return { ...entry, name };
+  });
+}
+
 /** Parses TARGETS once per isolate (the value only changes with a new deployment of the Worker). */
 export function loadTargets(raw: unknown): TargetConfig[] {
   if (cache && cache.raw === raw) return cache.targets;
@@ -92,7 +110,7 @@ export function loadTargets(raw: unknown): TargetConfig[] {
     }
   }
   if (value === undefined) throw new ApiError(500, 'bad_configuration', 'TARGETS is not set: configure at least one target.');
-  const parsed = TargetList.safeParse(value);
+  const parsed = TargetList.safeParse(tableAsList(value));
   if (!parsed.success) {
     throw new ApiError(500, 'bad_configuration', `TARGETS is invalid: ${describeZodError(parsed.error).replace(/^(\d+)/, '[$1]')}`);
   }

@@ -5,6 +5,7 @@
 // demand (500s, a dropped connection) so the edge's retries can be tested.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GithubHooks } from './github-hooks.ts';
 import { closeServer, listenOnLoopback } from './ports.ts';
 
 export interface RecordedGithubRequest {
@@ -63,6 +64,8 @@ export class GithubStandIn {
   private server: Server | undefined;
   private nextId = 1000;
   private failures: Array<{ status: number; match: RegExp }> = [];
+  /** Repository webhooks (github-hooks.ts): the hooks API, and the pings and pushes delivered to them. */
+  readonly hooks = new GithubHooks(() => this.url);
 
   constructor(private readonly options: GithubStandInOptions) {}
 
@@ -145,6 +148,10 @@ export class GithubStandIn {
     if (req.headers.accept !== 'application/vnd.github+json') return this.refuse(res, record, 415, `Accept must be application/vnd.github+json, got ${req.headers.accept}`);
     if (req.headers['x-github-api-version'] !== '2022-11-28') return this.refuse(res, record, 400, `X-GitHub-Api-Version must be 2022-11-28, got ${req.headers['x-github-api-version']}`);
     if (!req.headers['user-agent']) return this.refuse(res, record, 403, 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header');
+
+    // Repository webhooks: their own module (github-hooks.ts).
+    const hookAnswer = await this.hooks.handle({ method: record.method, pathname: url.pathname, body });
+    if (hookAnswer) return hookAnswer.status >= 400 ? this.refuse(res, record, hookAnswer.status, (hookAnswer.body as { message: string }).message) : this.answer(res, record, hookAnswer.status, hookAnswer.body);
 
     const list = /^\/repos\/([^/]+)\/([^/]+)\/deployments$/.exec(url.pathname);
     const statuses = /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/.exec(url.pathname);

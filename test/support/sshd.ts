@@ -3,7 +3,7 @@
 // folder that user owns for a config root and backups. Needs the Debian packages openssh-server
 // and openssh-client; as root it creates the test user with useradd/usermod (package passwd).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,8 @@ export interface Sshd {
    * the start of it), then sshd again on the same port with the same keys.
    */
   reboot(downMs: number, whileDown?: () => void): Promise<void>;
+  /** Appends a line to the test user's authorized_keys, as its owner would on the host. */
+  authorizeKey(line: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -152,6 +154,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       whileDown?.();
       await new Promise((resolve) => setTimeout(resolve, downMs));
       server = await launch(config, port, (text) => (log += text));
+    },
+    async authorizeKey(line: string) {
+      await appendFile(authorized, `${line.trim()}\n`);
     },
     async stop() {
       await server.stop();

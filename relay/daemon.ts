@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { EdgeConnection } from './channel/edge-connection.ts';
 import type { LoadedConfig } from './config.ts';
+import { checkHomeAssistantAtStart, type HomeAssistantCheck } from './home-assistant/start-check.ts';
 import { JobRunner, type JobExecutor } from './job-runner.ts';
 import { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
@@ -19,6 +20,9 @@ export async function startRelay(loaded: LoadedConfig, executor: JobExecutor, lo
   const journal = new Journal(join(config.stateDir, 'journal'));
   await journal.open();
   let connection: EdgeConnection | null = null;
+  // Said in hello for the status page's first-run checklist; never holds up the relay for long.
+  let homeAssistant: HomeAssistantCheck | null = null;
+  const checked = checkHomeAssistantAtStart(loaded).then((result) => (homeAssistant = result));
   const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config.edge.target);
   connection = new EdgeConnection({
     edgeUrl: config.edge.url,
@@ -33,10 +37,12 @@ export async function startRelay(loaded: LoadedConfig, executor: JobExecutor, lo
     logger,
     inFlight: () => runner.inFlight(),
     onMessage: (m) => runner.onMessage(m),
+    homeAssistantCheck: () => homeAssistant,
     onReady: () => void runner.onReady().catch((error: unknown) => logger.error(`could not resend the results the edge has not confirmed: ${error instanceof Error ? error.message : String(error)}`)),
   });
   logger.info(`lanyard relay ${RELAY_VERSION} (${config.relayId}) for target ${config.edge.target}; state in ${config.stateDir}`);
   await runner.recover();
+  await Promise.race([checked, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
   connection.start();
   return {
     runner,

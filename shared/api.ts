@@ -88,6 +88,10 @@ export const RelayView = z.object({
   version: z.string().nullable(),
   since: z.number().nullable(),
   lastSeenAt: z.number().nullable(),
+  /** Whether any relay ever said hello to this target. Optional so a status from an older edge still parses. */
+  everConnected: z.boolean().optional(),
+  /** What the last relay's start-up check of Home Assistant found (its hello); null when it did not say. */
+  homeAssistant: z.object({ ok: z.boolean(), detail: z.string() }).nullable().optional(),
 });
 export type RelayView = z.infer<typeof RelayView>;
 

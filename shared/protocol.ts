@@ -93,6 +93,8 @@ export const WelcomeMessage = z.object({
   /** How long the relay may stay silent during a job before the hub declares it lost. */
   leaseMs: Duration,
   ackTimeoutMs: Duration,
+  /** The edge's release (shared/release-version.ts); optional so an older edge's welcome still parses. */
+  edgeVersion: z.string().max(64).optional(),
 });
 
 /** The longest text of an `error` message; a peer cuts what it sends to it. */
@@ -139,6 +141,11 @@ export const HelloMessage = z.object({
   capabilities: z.array(z.string().max(64)).max(64),
   /** The job the relay's journal says it was working on, if any. */
   inFlight: InFlightJob.nullable(),
+  /**
+   * Whether Home Assistant answered the relay with its token when the relay started (doctor's check),
+   * for the status page's first-run checklist; optional so an older relay's hello still parses.
+   */
+  homeAssistant: z.object({ ok: z.boolean(), detail: z.string().max(500) }).nullable().optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 

@@ -28,6 +28,8 @@ export interface EdgeConnectionOptions {
   onMessage: (message: HubMessage) => void;
   /** Called once the edge has welcomed this connection. */
   onReady: () => void;
+  /** What the relay's start-up check of Home Assistant found, said in `hello` (null: not checked yet). */
+  homeAssistantCheck?: () => { ok: boolean; detail: string } | null;
 }
 
 export function relayConnectUrl(edgeUrl: string, target: string): string {
@@ -109,7 +111,8 @@ export class EdgeConnection {
       this.lastHeard = Date.now();
       this.setState('connected', 'saying hello');
       const inFlight = await this.options.inFlight();
-      this.send({ type: 'hello', v: PROTOCOL_VERSION, relayId: this.options.relayId, version: this.options.version, capabilities: this.options.capabilities, inFlight });
+      const homeAssistant = this.options.homeAssistantCheck?.() ?? null;
+      this.send({ type: 'hello', v: PROTOCOL_VERSION, relayId: this.options.relayId, version: this.options.version, capabilities: this.options.capabilities, inFlight, homeAssistant });
       this.heartbeat = setInterval(() => this.beat(socket), this.options.heartbeatMs);
     });
 
@@ -126,7 +129,10 @@ export class EdgeConnection {
           this.options.logger.error(`the edge welcomed this relay as target "${parsed.message.target}", but it serves "${this.options.target}": its jobs for another target will be refused`);
         }
         this.attempt = 0;
-        this.setState('ready', `target ${parsed.message.target}, lease ${parsed.message.leaseMs} ms`);
+        this.setState('ready', `target ${parsed.message.target}, lease ${parsed.message.leaseMs} ms${parsed.message.edgeVersion ? `, edge ${parsed.message.edgeVersion}` : ''}`);
+        if (parsed.message.edgeVersion && parsed.message.edgeVersion !== this.options.version) {
+          this.options.logger.warn(`the edge runs Lanyard ${parsed.message.edgeVersion} and this relay ${this.options.version}: update the older one (README, "Updating")`);
+        }
         this.options.onReady();
       }
       this.options.onMessage(parsed.message);

@@ -6,6 +6,7 @@
 import type { DeploymentView } from '../../shared/api.ts';
 import { isFinal } from '../../shared/deployment.ts';
 import type { BackupsMessage, HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
+import { LANYARD_VERSION } from '../../shared/release-version.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import type { Hub } from './hub.ts';
 import { RELAY_LOST } from './leases.ts';
@@ -90,12 +91,12 @@ function onHello(hub: Hub, ws: WebSocket, attachment: RelayAttachment, hello: He
   const now = Date.now();
   attachment.hello = { relayId: hello.relayId, version: hello.version, capabilities: hello.capabilities, at: now };
   ws.serializeAttachment(attachment);
-  hub.meta.set('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now }));
+  hub.meta.set('relay', JSON.stringify({ relayId: hello.relayId, version: hello.version, since: now, homeAssistant: hello.homeAssistant ?? null }));
   // A relay that never reports its backups (an older one) would leave the last inventory to go
   // stale and refuse restores of backups taken since: without it, the hub offers them all, as before.
   if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) hub.backupInventory.forget();
   hub.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
-  sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs });
+  sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs, edgeVersion: LANYARD_VERSION });
   if (hello.inFlight) {
     const d = hub.deployments.get(hello.inFlight.jobId);
     // A job never handed to a relay (attempt 0) is no relay's to claim.

@@ -57,13 +57,27 @@ export function relayView(hub: Hub): TargetStatus['relay'] {
   const attachment = live ? attachmentOf(live) : null;
   const lastSeen = hub.meta.get('relay_last_seen');
   const disconnectedAt = hub.meta.get('relay_disconnected_at');
+  const lastHello = readLastHello(hub);
   return {
     connected: live !== null,
     relayId: attachment?.hello?.relayId ?? null,
     version: attachment?.hello?.version ?? null,
     since: attachment?.hello?.at ?? (disconnectedAt ? Number(disconnectedAt) : null),
     lastSeenAt: lastSeen ? Number(lastSeen) : null,
+    everConnected: lastHello !== null,
+    homeAssistant: lastHello?.homeAssistant ?? null,
   };
+}
+
+/** What the last relay said in hello, kept in meta (onHello): null when no relay ever said hello. */
+function readLastHello(hub: Hub): { homeAssistant?: { ok: boolean; detail: string } | null } | null {
+  const raw = hub.meta.get('relay');
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as { homeAssistant?: { ok: boolean; detail: string } | null };
+  } catch {
+    return null;
+  }
 }
 
 /**

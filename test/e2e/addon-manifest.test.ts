@@ -164,7 +164,7 @@ describe('the add-on manifest', () => {
     const config = join(dir, 'homeassistant');
     await run('mkdir', ['-p', data, backup, config]);
     // The Supervisor writes the validated options, the optional password left out when empty.
-    const options = { ...(manifest.options as Record<string, unknown>), edge_url: 'http://127.0.0.1:9', relay_token: 'relay-token-0123456789', git_remote: 'https://github.com/octo-home/ha-config.git' };
+    const options: Record<string, unknown> = { ...(manifest.options as Record<string, unknown>), edge_url: 'http://127.0.0.1:9', relay_token: 'relay-token-0123456789', git_remote: 'https://github.com/octo-home/ha-config.git' };
     delete options.git_token;
     await writeFile(join(data, 'options.json'), JSON.stringify(options));
     // The real bundle, with `run` swapped for a stop: doctor reads the config and says what it finds.

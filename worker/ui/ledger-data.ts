@@ -16,6 +16,12 @@ export interface TargetDeliveries {
   /** True when only deliveries about this target are listed (a reader who is not signed in). */
   aboutTargetOnly: boolean;
   read: LedgerRead<DeliveryRecord[]>;
+  /**
+   * Whether GitHub's deliveries reach the edge with a valid signature (any repository: a refused
+   * signature's repository is never stored), for the first-run checklist; read for a signed-in
+   * reader only, and optional so a caller that has none still renders.
+   */
+  health?: LedgerRead<WebhookHealth>;
 }
 
 async function readLedger<T>(what: string, read: () => Promise<T>): Promise<LedgerRead<T>> {
@@ -38,6 +44,7 @@ export async function loadTargetDeliveries(env: Env, target: TargetConfig, signe
     repo: target.repo,
     aboutTargetOnly: !signedIn,
     read: await readLedger('deliveries', () => listRepoDeliveries(env.LEDGER, { repo: target.repo, limit: DELIVERIES_SHOWN, about })),
+    ...(signedIn ? { health: await loadWebhookHealth(env, Date.now()) } : {}),
   };
 }
 

@@ -80,6 +80,9 @@ webhooks.post('/github', async (c) => {
   }
 
   if (record.event === 'ping') {
+    // A signed ping names the repository whose hook it is: the target's first-run checklist reads "webhook seen" from it.
+    const pingRepo = (payload as { repository?: { full_name?: unknown } } | null)?.repository?.full_name;
+    if (typeof pingRepo === 'string') record.repo = pingRepo;
     const zen = typeof payload === 'object' && payload && 'zen' in payload ? String((payload as { zen: unknown }).zen) : null;
     return answer(200, 'ok', 'pong: the webhook reaches Lanyard and its signature is valid', { zen });
   }

@@ -11,6 +11,8 @@ import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
 import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
+import { FirstRunChecklist } from './first-run.tsx';
+import { VersionWarning } from './version-warning.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
 import { MetricsPanel } from './metrics.tsx';
@@ -35,6 +37,9 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
   const inventory = status.backups ?? null;
   return (
     <>
+      {/* First run and versions: their own components (first-run.tsx, version-warning.tsx). */}
+      {page.history.length === 0 && !props.paged ? <FirstRunChecklist status={status} deliveries={props.deliveries} /> : null}
+      <VersionWarning relay={status.relay} />
       <section class="card" id="now">
         <h2>Now</h2>
         <TargetFacts repo={target.repo} status={status} currentSteps={page.currentSteps} now={now} />

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAY_VERSION } from '../../relay/version.ts';
+import { LANYARD_VERSION } from '../../shared/release-version.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
@@ -133,6 +134,7 @@ describe('the add-on manifest', () => {
     const packageJson = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(manifest.version).toBe(packageJson.version);
     expect(manifest.version).toBe(RELAY_VERSION);
+    expect(manifest.version).toBe(LANYARD_VERSION);
     const bundle = await readFile(join(ADDON, 'relay.mjs'), 'utf8');
     expect(/RELAY_VERSION = "([^"]+)"/.exec(bundle)?.[1], 'deploy/addon/relay.mjs is stale: npm run build:addon').toBe(manifest.version);
   });

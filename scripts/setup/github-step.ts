@@ -2,6 +2,7 @@
 // repository's webhook, or updates the one that already points at this edge, with the right URL,
 // content type, secret and events; then waits for GitHub's `ping` to show in the edge's delivery
 // ledger. Without a token it prints the four fields to fill in by hand.
+import { readFile } from 'node:fs/promises';
 import type { SetupActions } from './actions.ts';
 
 export interface GithubPlan {
@@ -13,6 +14,8 @@ export interface GithubPlan {
   events: string[];
   /** The admin token in clear, on the run that made it: lets setup read the ledger for the ping. */
   adminToken: string | null;
+  /** Where setup notes the hook it made or checked (id and URL, nothing secret), for runs without a token. */
+  recordPath: string;
 }
 
 interface Hook {
@@ -75,6 +78,11 @@ export async function setUpWebhook(actions: SetupActions, plan: GithubPlan): Pro
   actions.say('\nGitHub webhook');
   const url = `${plan.publicUrl}/webhooks/github`;
   const config = { url, content_type: 'json', insecure_ssl: '0', secret: plan.webhookSecret };
+  const recorded = JSON.parse((await readFile(plan.recordPath, 'utf8').catch(() => null)) ?? 'null') as { id: number; url: string } | null;
+  if (!plan.token && recorded?.url === url) {
+    actions.say(`  the webhook (id ${recorded.id}) was set up by an earlier run; left as it is (--github-token checks it again)`);
+    return;
+  }
   if (!plan.token) {
     actions.say(
       `  no --github-token: add it by hand in ${plan.repo} → Settings → Webhooks → Add webhook:\n` +
@@ -92,10 +100,12 @@ export async function setUpWebhook(actions: SetupActions, plan: GithubPlan): Pro
     const created = (await github(plan, 'POST', `/repos/${plan.repo}/hooks`, { name: 'web', active: true, events: plan.events, config })) as Hook;
     actions.say(`  created the webhook (id ${created.id}) for ${url}`);
     actions.remote(`GitHub webhook ${created.id} created`);
+    await actions.writeFile(plan.recordPath, `${JSON.stringify({ id: created.id, url })}\n`, 0o600);
     await waitForPing(actions, plan, created.id);
     return;
   }
   const same = ours.active && ours.config.content_type === 'json' && ours.config.insecure_ssl === '0' && [...ours.events].sort().join() === [...plan.events].sort().join();
+  await actions.writeFile(plan.recordPath, `${JSON.stringify({ id: ours.id, url })}\n`, 0o600);
   if (same) {
     actions.say(`  the webhook (id ${ours.id}) already points here with these events`);
     return;

@@ -77,6 +77,7 @@ export async function runSetup(argv: string[], print: (line: string) => void = (
     webhookSecret: secrets.webhookSecret,
     events: eventsFor('push'),
     adminToken: newAdminToken,
+    recordPath: join(stateDir, 'webhook.json'),
   });
   const relay = await setUpRelay(actions, {
     local: flags.local,

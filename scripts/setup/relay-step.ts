@@ -158,8 +158,15 @@ export async function setUpRelay(actions: SetupActions, plan: RelayPlan): Promis
   const authorized = await waitForAuthorization(actions, plan, knownHosts);
   if (!authorized) actions.say(`  the host did not accept the key within ${plan.authorizeTimeoutSeconds} s: doctor will say what is missing`);
 
-  const doctor = await actions.run(process.execPath, [TSX, RELAY_CLI, 'doctor', '--config', configPath], { readOnly: !actions.dryRun, allowFailure: true, cwd: REPOSITORY_ROOT });
+  const runDoctor = () => actions.run(process.execPath, [TSX, RELAY_CLI, 'doctor', '--config', configPath], { readOnly: !actions.dryRun, allowFailure: true, cwd: REPOSITORY_ROOT });
+  let doctor = await runDoctor();
   if (!actions.dryRun) actions.say(doctor.stdout.replace(/^/gm, '    ').trimEnd());
+  // A Worker just deployed (or a wrangler dev just started) can be slow on its first relay request.
+  if (!actions.dryRun && doctor.code !== 0 && /FAIL\s+edge\s.*(timeout|aborted)/i.test(doctor.stdout)) {
+    actions.say('  the edge was slow to answer its first relay request; asking doctor once more');
+    doctor = await runDoctor();
+    actions.say(doctor.stdout.replace(/^/gm, '    ').trimEnd());
+  }
   const doctorOk = actions.dryRun || doctor.code === 0;
 
   if (plan.local) {

@@ -130,6 +130,24 @@ describe('npm run setup', () => {
     expect(github.hooks.hooks).toEqual([]);
   }, 120_000);
 
+  it('--dry-run against Cloudflare prints the D1, secret and deploy commands, and asks Cloudflare nothing', async () => {
+    const dryState = join(stateDir, 'dry-remote');
+    const remote = answers
+      .filter((a) => a !== '--local' && !a.startsWith('--port=') && !a.startsWith('--state-dir='))
+      .concat(`--state-dir=${dryState}`, '--public-url=https://lanyard.example.workers.dev', `--wrangler-config=${join(dryState, 'wrangler.toml')}`, '--dry-run');
+    const { code, output } = await runSetup(remote);
+    userCommands.pop();
+    expect(code, output).toBe(0);
+    for (const command of ['d1 list --json', 'd1 create lanyard-ledger', 'd1 migrations apply LEDGER --remote', 'secret bulk', 'deploy -c']) expect(output).toMatch(new RegExp(`would run .*wrangler\\.js ${command}`));
+    // The secrets go on stdin, never on the command line or into the printout.
+    expect(output).toContain('secret bulk -c');
+    expect(output).toContain('< (secret on stdin)');
+    expect(output).not.toContain(TEST_SECRETS.haToken);
+    expect(output).toContain('[vars.TARGETS.home]');
+    expect(output).toContain('sudo systemctl daemon-reload && sudo systemctl enable --now lanyard-relay');
+    await expect(stat(dryState)).rejects.toThrow(/ENOENT/);
+  }, 120_000);
+
   it('takes a new user to a first deploy in at most three commands, as the README says', async () => {
     // The README's own commands for a house: every line of its setup block is one the user types.
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
@@ -204,5 +222,21 @@ describe('npm run setup', () => {
     // One look at the hooks, nothing created or changed.
     expect(github.requests.slice(githubCalls).map((r) => r.method)).toEqual(['GET']);
     expect(github.hooks.hooks).toHaveLength(1);
+  }, 300_000);
+
+  it('--update redeploys the edge and restarts the relay, keeping every file and secret, and asks nothing', async () => {
+    const secretsBefore = await readFile(join(stateDir, 'secrets.json'), 'utf8');
+    const edgePid = JSON.parse(await readFile(join(stateDir, 'edge.pid.json'), 'utf8')) as { pid: number };
+    const relayPid = JSON.parse(await readFile(join(stateDir, 'relay.pid.json'), 'utf8')) as { pid: number };
+    // Only what steers the run: every answer comes from the run before.
+    const { code, output } = await runSetup([`--state-dir=${stateDir}`, '--local', '--update']);
+    userCommands.pop();
+    expect(code, output).toBe(0);
+    expect(output).toContain('the ledger\'s migrations are all applied');
+    expect(output).toMatch(/the webhook \(id \d+\) was set up by an earlier run; left as it is/);
+    expect((JSON.parse(await readFile(join(stateDir, 'edge.pid.json'), 'utf8')) as { pid: number }).pid).not.toBe(edgePid.pid);
+    expect((JSON.parse(await readFile(join(stateDir, 'relay.pid.json'), 'utf8')) as { pid: number }).pid).not.toBe(relayPid.pid);
+    expect(await readFile(join(stateDir, 'secrets.json'), 'utf8')).toBe(secretsBefore);
+    expect(output).toMatch(/ok\s+edge/);
   }, 300_000);
 });

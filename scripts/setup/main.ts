@@ -105,7 +105,8 @@ export async function runSetup(argv: string[], print: (line: string) => void = (
 
   print('\nDone.');
   print(`  status page: ${publicUrl}/`);
-  if (newAdminToken) print(`  admin token: ${newAdminToken}\n               shown this once: keep it in your password manager (the edge keeps only its hash)`);
+  if (actions.dryRun) print('  admin token: made on the real run, and shown once then');
+  else if (newAdminToken) print(`  admin token: ${newAdminToken}\n               shown this once: keep it in your password manager (the edge keeps only its hash)`);
   else print('  admin token: the one printed when it was made (--new-admin-token makes another)');
   print(`  next: push a change to ${answers.repo} (${answers.branch}) and watch it deploy on the status page`);
   if (!relay.doctorOk) print(`  relay doctor found problems (above): fix them, then run it again with npm run relay -- doctor --config ${relay.configPath}`);

@@ -50,6 +50,8 @@ export interface RelayOutcome {
 async function scanHostKey(actions: SetupActions, plan: RelayPlan): Promise<{ line: string; fingerprint: string }> {
   const scanned = await actions.run('ssh-keyscan', ['-p', String(plan.sshPort), '-t', 'ed25519', plan.sshHost], { readOnly: true, allowFailure: true });
   const line = scanned.stdout.split('\n').find((l) => l.includes(' ssh-ed25519 '));
+  // A dry run goes on without the host: it shows what would be pinned, not whether the host is up.
+  if (!line && actions.dryRun) return { line: `[${plan.sshHost}]:${plan.sshPort} ssh-ed25519 <the host's key>`, fingerprint: plan.hostKeyFingerprint ?? 'SHA256:<the host key fingerprint>' };
   if (!line) throw new Error(`ssh-keyscan found no ed25519 key at ${plan.sshHost}:${plan.sshPort}: is sshd running there? ${scanned.stderr.trim()}`);
   const printed = await actions.run('ssh-keygen', ['-lf', '-'], { input: `${line}\n`, readOnly: true });
   const fingerprint = /(SHA256:[A-Za-z0-9+/]{43})/.exec(printed.stdout)?.[1];
@@ -65,6 +67,7 @@ async function pinnedEarlier(configPath: string): Promise<string | null> {
 /** The fingerprint to pin: the scanned one, once the owner said it is the host's own. */
 async function confirmHostKey(actions: SetupActions, plan: RelayPlan, configPath: string, scanned: string): Promise<string> {
   actions.say(`  ${plan.sshHost}:${plan.sshPort} offers host key ${scanned}`);
+  if (actions.dryRun) return scanned;
   if (plan.hostKeyFingerprint) {
     if (plan.hostKeyFingerprint !== scanned) throw new Error(`the host offers ${scanned}, not the ${plan.hostKeyFingerprint} given with --host-key-fingerprint: something between you and the host answers in its place, or the flag is wrong`);
     return scanned;
@@ -124,7 +127,8 @@ function systemdCommands(relayDir: string): string[] {
     'sudo install -D -m 0644 dist/relay.mjs /opt/lanyard/relay.mjs',
     'id lanyard >/dev/null 2>&1 || sudo useradd --system --home /var/lib/lanyard lanyard',
     `sudo install -d -o lanyard -m 0700 /etc/lanyard && sudo cp -a ${relayDir}/. /etc/lanyard/ && sudo chown -R lanyard /etc/lanyard`,
-    `sudo sed -i 's#${relayDir}#/etc/lanyard#g' /etc/lanyard/relay.yaml`,
+    // The unit may write only /var/lib/lanyard (ProtectSystem=strict): the relay's state goes there.
+    `sudo sed -i -e 's#^stateDir: .*#stateDir: /var/lib/lanyard#' -e 's#${relayDir}#/etc/lanyard#g' /etc/lanyard/relay.yaml`,
     'sudo install -m 0644 deploy/systemd/lanyard-relay.service /etc/systemd/system/',
     'sudo systemctl daemon-reload && sudo systemctl enable --now lanyard-relay && sudo systemctl restart lanyard-relay',
   ];

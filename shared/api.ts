@@ -2,6 +2,7 @@
 // and any script a user writes parse these same schemas.
 import { z } from 'zod';
 import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStatus, TriggerKind } from './deployment.ts';
+import { DriftChoice } from './drift.ts';
 import { KeptBackup } from './protocol.ts';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
@@ -18,7 +19,13 @@ export type DeployRequest = z.infer<typeof DeployRequest>;
 export const DeploymentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a deployment id, e.g. dep_01m82e4vg06ns08fd0');
 
 /** Try a failed or rolled-back deploy again, once what stopped it has changed: the newest deployment only. */
-export const RetryRequest = z.object({ deploymentId: DeploymentId }).strict();
+export const RetryRequest = z
+  .object({
+    deploymentId: DeploymentId,
+    /** For a deploy that stopped on drift: which way on (shared/drift.ts). `capture` captures first, then retries keeping the host's files. */
+    drift: DriftChoice.optional(),
+  })
+  .strict();
 export type RetryRequest = z.infer<typeof RetryRequest>;
 
 export const RollbackRequest = z
@@ -200,6 +207,11 @@ export const AuditAction = z.enum([
   'outward.retrying',
   'outward.delivered',
   'outward.abandoned',
+  'capture.requested',
+  'capture.pushed',
+  'capture.nothing',
+  'capture.failed',
+  'deploy.drift_choice',
   // Written by edges before a refused relay token went to the access log; such entries age out.
   'relay.refused',
 ]);

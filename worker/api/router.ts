@@ -14,6 +14,7 @@ import { hubFor } from '../hub/hub-for.ts';
 import { unwrap } from '../hub/hub-result.ts';
 import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
+import { captureRoutes, captureThenRetry } from './capture-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 
 export const api = new Hono<AppContext>();
@@ -107,6 +108,7 @@ deployments.post('/retry', async (c) => {
   const who = requireRole(c, 'operator', target);
   const body = validate(RetryRequest, await jsonBody(c.req.raw), 'body');
   const hub = hubFor(c.env, target.name);
+  if (body.drift === 'capture') return captureThenRetry(c, target.name, body.deploymentId, who.name);
   const { deploymentId } = unwrap(await hub.retry(target.name, body.deploymentId, who.name, requestSource(c.req.raw)));
   const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
   return c.json({ deployment }, 202);
@@ -156,3 +158,4 @@ deployments.get('/audit', async (c) => {
 });
 
 api.route('/deployments/:target', deployments);
+api.route('/targets/:target', captureRoutes);

@@ -76,6 +76,7 @@ export async function deliverOutward(hub: Hub, wakeAt: (at: number) => void): Pr
       },
       audit: (entry) => hub.audit.record(entry),
       wakeAt,
+      pulled: (captureId, url) => hub.captures.update(captureId, { pull_request_url: url || null }),
     });
     resume(hub);
     // The status shows outward problems: watching pages refresh when an attempt was made.

@@ -17,6 +17,8 @@ import { Outbox } from '../outward/outbox.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore } from './backup-inventory.ts';
+import { CaptureStore, type CaptureView } from './capture-store.ts';
+import { takeCapture, takeCaptureThenRetry } from './captures.ts';
 import { findCommit } from './commit-lookup.ts';
 import { Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
@@ -62,6 +64,7 @@ export class TargetHub extends DurableObject<Env> {
       stepLog: new StepLog(sql),
       outbox: new Outbox(sql),
       backupInventory: new BackupInventoryStore(sql),
+      captures: new CaptureStore(sql),
       timings: channelTimings(env),
       config: () => findTarget(env.TARGETS, meta.targetName()),
       sockets: (tag) => ctx.getWebSockets(tag),
@@ -118,6 +121,25 @@ export class TargetHub extends DurableObject<Env> {
   async retry(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(target);
     return takeRetry(this.hub, { deploymentId, actor, source });
+  }
+
+  // ---- captures (issue 17): host edits made a pull request ----
+
+  async requestCapture(target: string, actor: string, source: string | null): Promise<HubResult<{ capture: CaptureView }>> {
+    this.remember(target);
+    return takeCapture(this.hub, actor, source);
+  }
+
+  /** The `capture` drift choice: capture, then retry the deployment keeping the host's files. */
+  async captureThenRetry(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<{ capture: CaptureView }>> {
+    this.remember(target);
+    const taken = takeCaptureThenRetry(this.hub, deploymentId, actor, source);
+    return taken.ok ? { ok: true, value: { capture: taken.value.capture } } : taken;
+  }
+
+  async captures(target: string, limit: number): Promise<CaptureView[]> {
+    this.remember(target);
+    return this.hub.captures.recent(limit);
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {

@@ -101,6 +101,9 @@ export function onCaptured(hub: Hub, message: CapturedMessage): void {
   // Only the capture the relay was handed, once: a repeated or unknown answer changes nothing.
   if (!capture || capture.status !== 'sent') return;
   const now = Date.now();
+  // The retry is queued while the capture still counts as with the relay, so dispatch holds it back
+  // until its one-deploy drift policy is set (and the capture's answer recorded).
+  if (capture.retryOf && message.outcome !== 'failed') retryKeepingHostEdits(hub, capture, now);
   finish(hub, capture, {
     status: message.outcome,
     reason: message.reason,
@@ -112,7 +115,6 @@ export function onCaptured(hub: Hub, message: CapturedMessage): void {
   }, now);
   const done = hub.captures.get(capture.id)!;
   if (message.outcome === 'pushed') queuePullRequest(hub, done, now);
-  if (done.retryOf && message.outcome !== 'failed') retryKeepingHostEdits(hub, done, now);
   hub.pump();
   hub.changed();
 }

@@ -8,8 +8,9 @@ import { findTarget } from '../../worker/config/targets.ts';
 import type { CaptureView } from '../../worker/hub/capture-store.ts';
 import { pullRequestBody } from '../../worker/outward/capture-pull.ts';
 import { fakeSha } from '../support/github-payloads.ts';
-import { apiCall } from './helpers.ts';
+import { apiCall, call, TOKENS } from './helpers.ts';
 import { connectRelay, drainJobs, type TestRelay } from './relay-socket.ts';
+import { csrfIn, post, signIn } from './status-page.ts';
 
 const CAPABLE = ['deploy', 'rollback', CAPTURE_CAPABILITY];
 
@@ -150,6 +151,34 @@ describe('capture requests at the edge', () => {
     if (capture.type !== 'capture') throw new Error('expected a capture');
     relay.send({ ...pushed(capture.captureId), outcome: 'failed', branch: null, commit: null, files: [], total: 0, reason: 'push refused' });
     expect(await captureOf('home', capture.captureId)).toMatchObject({ status: 'failed', trigger: 'merged', reason: 'push refused' });
+    relay.close();
+  });
+});
+
+describe('capture on the status page', () => {
+  it('offers operators "Capture these edits", confirms what it does, queues it, and lists it with its pull request', async () => {
+    const relay = await connectRelay('home', 'relay-token-home', true, CAPABLE);
+    await drainJobs(relay);
+    const otto = await signIn(TOKENS.operator);
+    const vera = await signIn(TOKENS.viewer);
+    expect(await (await call('/targets/home', { headers: { Cookie: otto.cookie } })).text()).toContain('data-control="capture"');
+    expect(await (await call('/targets/home', { headers: { Cookie: vera.cookie } })).text()).not.toContain('data-control="capture"');
+    expect((await call('/targets/home/capture', { headers: { Cookie: vera.cookie } })).status).toBe(403);
+
+    const confirm = await (await call('/targets/home/capture', { headers: { Cookie: otto.cookie } })).text();
+    expect(confirm).toContain('lanyard/host-edits/home/&lt;today&gt;');
+    expect(confirm).toContain('never read or pushed');
+    const done = await post('/targets/home/capture', otto, { csrf: csrfIn(confirm) });
+    expect(done.status).toBe(303);
+    const sent = await relay.next('capture');
+    if (sent.type !== 'capture') throw new Error('expected a capture');
+    expect(sent.requestedBy).toBe('otto');
+    relay.send(pushed(sent.captureId));
+    await captureOf('home', sent.captureId);
+    const page = await (await call('/targets/home', { headers: { Cookie: vera.cookie } })).text();
+    expect(page).toContain(`data-capture="${sent.captureId}"`);
+    expect(page).toContain('lanyard/host-edits/home/2026-12-02');
+    expect(page).toContain('modified <code>automations.yaml</code>');
     relay.close();
   });
 });

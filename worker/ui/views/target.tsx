@@ -9,6 +9,7 @@ import type { DeploymentView } from '../../../shared/api.ts';
 import { roleAllows } from '../../http/auth.ts';
 import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
+import { CaptureControl, CapturesPanel } from './capture.tsx';
 import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
 import { HistoryTable } from './history.tsx';
@@ -64,6 +65,7 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
       </section>
       {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} retryHref={retryHref(props, page.selected.deployment)} now={now} /> : null}
       <DeliveriesPanel target={target.name} deliveries={props.deliveries} now={now} />
+      <CapturesPanel repo={target.repo} captures={page.captures} now={now} />
       <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
       <BackupsPanel target={target.name} repo={target.repo} inventory={inventory} operator={props.operator} now={now} />
       <HistoryTable
@@ -116,6 +118,7 @@ export function TargetPageView(props: {
             <form method="get" action={`${base}/rollback`} data-control="rollback">
               <button type="submit">Roll back to the previous deployment…</button>
             </form>
+            <CaptureControl target={target.name} />
           </div>
           <p class="muted small">
             Every action asks for a confirmation first. To go back to a particular deployment or backup, use its row in the history or in Backups.

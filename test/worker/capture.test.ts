@@ -136,8 +136,14 @@ describe('capture requests at the edge', () => {
     if (job.type !== 'job') throw new Error('expected a job');
     relay.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: {} as never });
     await relay.next('recorded');
-    // Only a deploy that can be tried again may be chosen so.
+    // Only a deploy that can be tried again, and that stopped on drift, may be chosen so.
     expect((await apiCall('/deployments/home/retry', 'operator', { body: { deploymentId: job.jobId, drift: 'capture' } })).status).toBe(409);
+    const other = await startJob(relay, 'failed-otherwise');
+    relay.send({ type: 'result', jobId: other, status: 'failed', reason: 'check: invalid configuration', summary: {} as never });
+    await relay.next('recorded');
+    const refusedChoice = await apiCall('/deployments/home/retry', 'operator', { body: { deploymentId: other, drift: 'capture' } });
+    expect(refusedChoice.status).toBe(409);
+    expect(refusedChoice.body.error).toMatchObject({ code: 'no_drift' });
     relay.close();
   });
 

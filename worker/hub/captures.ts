@@ -55,6 +55,9 @@ export function takeCapture(hub: Hub, actor: string, source: string | null): Hub
 export function takeCaptureThenRetry(hub: Hub, deploymentId: string, actor: string, source: string | null): HubResult<{ capture: CaptureView; retryOf: DeploymentView }> {
   const plan = retryPlan(hub, deploymentId);
   if (!plan.ok) return plan;
+  if (!plan.value.summary?.drift?.length) {
+    return refused(409, 'no_drift', `Deployment ${plan.value.id} did not stop on files changed on the host, so there is nothing of the host's to capture first; try it again without a drift choice.`);
+  }
   const queued = queueCapture(hub, { actor, source, trigger: 'drift_choice', retryOf: plan.value.id });
   if (!queued.ok) return queued;
   hub.pump();

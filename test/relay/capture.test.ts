@@ -12,6 +12,7 @@ import { makeCaptureCommit, pushCaptureBranch } from '../../relay/capture/captur
 import { driftedFiles } from '../../relay/capture/drifted-files.ts';
 import { JobRunner, type JobExecutor } from '../../relay/job-runner.ts';
 import { Journal } from '../../relay/journal.ts';
+import { relayCapabilities } from '../../relay/version.ts';
 import type { Logger } from '../../relay/log.ts';
 import { GitCli } from '../../relay/pipeline/git-cli.ts';
 import type { FileEntry } from '../../relay/pipeline/manifest.ts';
@@ -123,6 +124,13 @@ describe('the capture commit', () => {
     expect(await git('cat-file', 'blob', `${commit}:ha/automations.yaml`)).toBe('- id: ui');
     expect(await git('rev-parse', 'main')).toBe(base);
     expect(await git('status', '--porcelain')).toBe('');
+  });
+});
+
+describe('what the relay says it can do', () => {
+  it('names capture in hello only with a capture section in its config', () => {
+    expect(relayCapabilities({})).not.toContain('capture');
+    expect(relayCapabilities({ capture: {} })).toContain('capture');
   });
 });
 

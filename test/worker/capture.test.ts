@@ -161,6 +161,28 @@ describe('capture requests at the edge', () => {
   });
 });
 
+describe('capture: auto', () => {
+  it('a drift report naming a file the last one did not queues a capture; the same report again does not', async () => {
+    const relay = await connectRelay('cabin');
+    const drift = (paths: string[]) =>
+      relay.send({ type: 'drift', at: Date.now(), deployedSha: fakeSha('cabin-deployed'), files: paths.map((path) => ({ path, change: 'modified' as const, since: 1, diff: null, diffNote: null })), total: paths.length });
+    const autoCaptures = async () => (await apiCall('/targets/cabin/captures', 'viewer')).body.captures.filter((c: CaptureView) => c.trigger === 'auto');
+    const before = (await autoCaptures()).length;
+    drift(['automations.yaml']);
+    await new Promise((r) => setTimeout(r, 200));
+    const first = await autoCaptures();
+    expect(first.length).toBe(before + 1);
+    expect(first[0]).toMatchObject({ requestedBy: 'edge (capture: auto)' });
+    drift(['automations.yaml']);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await autoCaptures()).length).toBe(before + 1);
+    drift(['automations.yaml', 'scripts.yaml']);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await autoCaptures()).length).toBe(before + 2);
+    relay.close();
+  });
+});
+
 describe('capture on the status page', () => {
   it('offers operators "Capture these edits", confirms what it does, queues it, and lists it with its pull request', async () => {
     const relay = await connectRelay('home', 'relay-token-home', true, CAPABLE);

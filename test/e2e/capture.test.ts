@@ -184,4 +184,34 @@ describe('capture: host edits become a pull request', () => {
     const nothing = await waitForCapture(asked.body.capture.id, (c) => c.status !== 'queued' && c.status !== 'sent');
     expect(nothing.status, nothing.reason).toBe('nothing_to_capture');
   });
+
+  it('the capture drift choice: a deploy stopped on drift captures the edits, then deploys the rest keeping them', async () => {
+    const hostEdit = `${await readFile(join(house.configRoot, 'automations.yaml'), 'utf8')}- id: second_ui_edit\n  alias: Second UI edit\n  trigger: []\n  action: []\n`;
+    await writeFile(join(house.configRoot, 'automations.yaml'), hostEdit);
+    const sha = await house.commit({ 'automations.yaml': '[]\n', 'www/hours.txt': 'Open from nine\n' }, 'Replace automations, open from nine');
+    const stopped = await deployCommit(sha, 'Replace automations, open from nine');
+    expect(stopped.deployment.status).toBe('failed');
+    expect(stopped.deployment.summary.drift).toEqual(['automations.yaml']);
+
+    const chosen = await api.post('/deployments/home/retry', { deploymentId: stopped.deployment.id, drift: 'capture' });
+    expect(chosen.status).toBe(202);
+    const capture = await waitForCapture(chosen.body.capture.id, (c) => c.status !== 'queued' && c.status !== 'sent' && (c.status !== 'pushed' || c.pullRequestUrl));
+    expect(capture.status, capture.reason).toBe('pushed');
+    expect(capture.files).toEqual([{ path: 'automations.yaml', change: 'modified' }]);
+    expect(await bare('cat-file', 'blob', `${capture.commit}:automations.yaml`)).toBe(hostEdit);
+
+    // The retry follows by itself, keeping the host's automations.yaml and deploying the rest.
+    let retried: Record<string, any> | undefined;
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      retried = (await api.get('/deployments/home/history?limit=5')).deployments.find((d: { trigger: string; status: string }) => d.trigger === 'retry' && finalStates.includes(d.status));
+      if (retried) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(retried?.status, JSON.stringify(retried)).toBe('succeeded');
+    expect(retried!.sha).toBe(sha);
+    expect(retried!.summary.filesChanged).toEqual(['www/hours.txt']);
+    expect(await readFile(join(house.configRoot, 'automations.yaml'), 'utf8')).toBe(hostEdit);
+    expect(await readFile(join(house.configRoot, 'www/hours.txt'), 'utf8')).toBe('Open from nine\n');
+  });
 });

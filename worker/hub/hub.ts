@@ -8,6 +8,7 @@ import type { Outbox } from '../outward/outbox.ts';
 import type { AuditTrail } from './audit.ts';
 import type { BackupInventoryStore } from './backup-inventory.ts';
 import type { Deployments } from './deployments.ts';
+import type { DriftReportStore } from './drift-report.ts';
 import type { HubMeta } from './meta.ts';
 import type { PushTransitions } from './push-transitions.ts';
 import type { StepLog } from './step-log.ts';
@@ -26,6 +27,8 @@ export interface Hub {
   readonly stepLog: StepLog;
   readonly outbox: Outbox;
   readonly backupInventory: BackupInventoryStore;
+  /** The relay's latest drift report (drift-watch.ts). */
+  readonly driftReports: DriftReportStore;
   readonly timings: ChannelTimings;
   /** The target's configuration as TARGETS has it now; throws when the target is no longer configured. */
   config(): TargetConfig;

@@ -7,6 +7,7 @@ import type { DeploymentView } from '../../shared/api.ts';
 import { isFinal } from '../../shared/deployment.ts';
 import type { BackupsMessage, HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import { onDrift } from './drift-watch.ts';
 import type { Hub } from './hub.ts';
 import { RELAY_LOST } from './leases.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
@@ -55,6 +56,8 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
       ws.send(PONG_TEXT);
       break;
     case 'drift':
+      onDrift(hub, ws, message);
+      break;
     case 'captured':
       // Not kept by this edge yet: read, so an old edge never answers a newer relay with an error.
       break;

@@ -17,7 +17,7 @@ import { firstLine } from '../../shared/commit.ts';
 import { RAN_STATUSES } from '../../shared/deployment.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import { description, type GithubDeploymentRequest, type GithubState, type GithubStatusRequest } from './github.ts';
-import { notificationEvent, type NotificationEvent } from './notification.ts';
+import { notificationEvent, type OutwardEvent } from './notification.ts';
 import { deploymentPageUrl, type OutwardSettings } from './settings.ts';
 import { slackMessage, type SlackMessage } from './slack.ts';
 
@@ -32,7 +32,7 @@ export type OutboxMessage =
       payload: { repo: string; request: GithubStatusRequest; githubOf?: string };
     }
   | { channel: 'slack'; kind: 'slack.message'; deploymentId: string; what: string; payload: { message: SlackMessage } }
-  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: NotificationEvent } };
+  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } };
 
 export type OutboxKind = OutboxMessage['kind'];
 

@@ -7,7 +7,7 @@
 import type { AuditEntry } from '../hub/audit.ts';
 import type { Attempt } from './attempt.ts';
 import { createDeployment, createStatus, findDeployment, type GithubDeploymentRequest, type GithubStatusRequest } from './github.ts';
-import type { NotificationEvent } from './notification.ts';
+import type { OutwardEvent } from './notification.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 import { DEFAULT_RETRY, type OutwardSettings, type RetryPolicy } from './settings.ts';
 import { postSlack, type SlackMessage } from './slack.ts';
@@ -123,7 +123,7 @@ async function send(outbox: Outbox, settings: OutwardSettings, e: OutboxEntry): 
     }
     case 'webhook.event': {
       if (!settings.webhook) return { ok: false, retry: false, error: 'NOTIFY_WEBHOOK_URL or NOTIFY_WEBHOOK_SECRET is not set any more', retryAfterMs: null };
-      return postWebhook(settings.webhook.url, settings.webhook.secret, (e.payload as { event: NotificationEvent }).event, Date.now());
+      return postWebhook(settings.webhook.url, settings.webhook.secret, (e.payload as { event: OutwardEvent }).event, Date.now());
     }
     default: {
       const unreachable: never = e.kind;

@@ -11,6 +11,7 @@ import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
 import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
+import { DriftPanel, DriftWaysOn } from './drift.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
 import { MetricsPanel } from './metrics.tsx';
@@ -62,7 +63,17 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
           </>
         ) : null}
       </section>
-      {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} retryHref={retryHref(props, page.selected.deployment)} now={now} /> : null}
+      <DriftPanel target={target.name} repo={target.repo} drift={status.drift ?? null} stoppedOnDrift={status.stoppedOnDrift ?? null} operator={props.operator} now={now} />
+      {page.selected ? (
+        <DeploymentPanel
+          repo={target.repo}
+          detail={page.selected}
+          pinned={page.pinned}
+          retryHref={retryHref(props, page.selected.deployment)}
+          driftWaysOn={status.stoppedOnDrift === page.selected.deployment.id ? <DriftWaysOn target={target.name} deploymentId={page.selected.deployment.id} operator={props.operator} /> : null}
+          now={now}
+        />
+      ) : null}
       <DeliveriesPanel target={target.name} deliveries={props.deliveries} now={now} />
       <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
       <BackupsPanel target={target.name} repo={target.repo} inventory={inventory} operator={props.operator} now={now} />

@@ -67,7 +67,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
         ) : null}
         {d.driftChoice ? (
           <>
-            <dt>Drift</dt>
+            <dt>Way on from drift</dt>
             <dd data-fact="drift-choice">
               {d.driftChoice === 'overwrite' ? 'overwrite the host\'s edits (after backup), for this deployment only' : 'keep the host\'s versions, for this deployment only'}
             </dd>

@@ -95,6 +95,8 @@ describe('the drift report', () => {
     await report(relay, [drifted('automations.yaml', 'modified', AUTOMATIONS_DIFF), drifted('www/logo.png')]);
     const vera = await signIn(TOKENS.viewer);
     const page = await (await call(`/targets/${TARGET}`, { headers: { Cookie: vera.cookie } })).text();
+    // At a glance: what the watch saw last, not what the last deploy's plan found.
+    expect(page).toMatch(/data-fact="drift"><span class="badge drift" data-badge="drift">2 files changed on the host<\/span> <span class="message">automations.yaml, www\/logo.png<\/span>/);
     const panel = page.slice(page.indexOf('id="drift"'), page.indexOf('</section>', page.indexOf('id="drift"')));
     expect(panel).toContain('data-drift-path="automations.yaml"');
     expect(panel).toContain('edited on the host');

@@ -4,6 +4,7 @@
 // not allow the edge to overwrite host edits), so that deploy stops again with nothing written; the
 // drift panel shows the file and its diff (folded until opened) with the ways on, and "keep the
 // host's versions" from the page deploys the rest of the commit and leaves the UI edit where it is.
+// Slack and the signed webhook (receivers on 127.0.0.1) hear of each new drift once.
 //
 // The drift report itself comes from a connection that speaks the relay protocol as the relay's
 // drift watch does (the watch is built alongside this): the page shows what a report carries.
@@ -12,10 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verify } from '@octokit/webhooks-methods';
 import WebSocket from 'ws';
 import type { DriftReportMessage } from '../../shared/drift.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import { DESKTOP, guardedContext, launchBrowser, screenshot, signIn, type GuardedContext } from '../support/browser.ts';
+import { startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.ts';
 import { apiClient, createHouse, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
 import { waitFor } from '../support/ports.ts';
 import { sendPush } from '../support/push.ts';
@@ -23,6 +26,7 @@ import { startRelayProcess, type RelayProcess } from '../support/relay-process.t
 
 const VIEWER_TOKEN = 'drift-viewer-token-0123456789';
 const FINAL = ['succeeded', 'failed', 'rolled_back'];
+const NOTIFY_SECRET = 'drift-notify-secret-0123456789';
 const UI_EDIT = '- id: made_in_the_ui\n  alias: Made in the <UI> & kept\n  trigger: []\n  action: []\n';
 
 let dir: string;
@@ -32,11 +36,19 @@ let relay: RelayProcess | null = null;
 let api: ApiClient;
 let admin: ApiClient;
 let browser: Browser;
+let slack: NotifyReceiver;
+let hook: NotifyReceiver;
 const contexts: GuardedContext[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lanyard-drift-panel-'));
+  slack = await startNotifyReceiver();
+  hook = await startNotifyReceiver();
   edge = await startTestEdge(dir, {
+    SLACK_WEBHOOK_URL: `${slack.url}/slack`,
+    NOTIFY_WEBHOOK_URL: `${hook.url}/hook`,
+    NOTIFY_WEBHOOK_SECRET: NOTIFY_SECRET,
+    OUTBOX_RETRY_BASE_MS: '300',
     API_TOKENS: JSON.stringify([
       { name: 'otto', role: 'operator', token: TEST_SECRETS.operatorToken },
       { name: 'ada', role: 'admin', token: TEST_SECRETS.adminToken },
@@ -58,6 +70,7 @@ afterAll(async () => {
   await relay?.kill('SIGTERM');
   await edge?.stop();
   await house?.close();
+  await Promise.all([slack?.close(), hook?.close()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -155,5 +168,41 @@ describe('drift on the status page', () => {
     expect(await read.locator('[data-action^="drift-"]').count()).toBe(0);
     expect(operator.offsite).toEqual([]);
     expect(operator.console.filter((m) => !/WebSocket|Failed to load resource/.test(m))).toEqual([]);
+  });
+
+  it('tells Slack and the signed webhook of each new drift once, not of every look at the host', async () => {
+    await relay?.kill('SIGTERM');
+    relay = null;
+    const drifts = () => hook.deliveredTo('/hook').filter((r) => r.headers['x-lanyard-event'] === 'drift.detected');
+    const slackDrifts = () => slack.deliveredTo('/slack').filter((r) => JSON.stringify(r.body).includes(':warning:'));
+    const settled = async () => waitFor('the outbox to drain', async () => (await api.get('/deployments/home/status')).outward?.pending === 0, 30_000, 200);
+    const deployedSha = (await api.get('/deployments/home/status')).deployed.sha as string;
+    const file = (path: string, change: 'modified' | 'added') => ({ path, change, since: Date.now(), diff: null, diffNote: 'no diff in this test' });
+    const look = async (files: ReturnType<typeof file>[]) => {
+      await reportDrift({ type: 'drift', at: Date.now(), deployedSha, files, total: files.length });
+      await settled();
+    };
+    // The report of the first test named automations.yaml: one notice each, with its files.
+    await settled();
+    expect(drifts()).toHaveLength(1);
+    expect(slackDrifts()).toHaveLength(1);
+    const first = drifts()[0]!;
+    expect(await verify(NOTIFY_SECRET, first.rawBody, String(first.headers['x-lanyard-signature']))).toBe(true);
+    expect(first.body).toMatchObject({ event: 'drift.detected', target: 'home', drift: { total: 1, files: [{ path: 'automations.yaml', change: 'modified', new: true }] } });
+
+    await look([file('automations.yaml', 'modified')]);
+    expect(drifts()).toHaveLength(1);
+    await look([file('automations.yaml', 'modified'), file('scenes.yaml', 'added')]);
+    expect(drifts()).toHaveLength(2);
+    expect(slackDrifts()).toHaveLength(2);
+    expect((drifts()[1]!.body as any).drift.files.map((f: any) => [f.path, f.new])).toEqual([
+      ['automations.yaml', false],
+      ['scenes.yaml', true],
+    ]);
+    await look([]);
+    await look([file('scenes.yaml', 'added')]);
+    expect(drifts()).toHaveLength(3);
+    const seen = (await admin.get('/deployments/home/audit?action=drift.seen')).entries;
+    expect(seen.map((e: any) => e.detail.new.map((f: any) => f.path))).toEqual([['scenes.yaml'], ['scenes.yaml'], ['automations.yaml']]);
   });
 });

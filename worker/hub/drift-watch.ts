@@ -3,6 +3,7 @@
 // report did not name) is notified once through the outbox and written to the audit trail. A report
 // that repeats the last one changes nothing anyone is told; drift that cleared (a report without
 // the file) and comes back is new again.
+import type { DriftView } from '../../shared/api.ts';
 import type { DriftReportMessage } from '../../shared/drift.ts';
 import { newId } from '../../shared/ids.ts';
 import { driftNotices } from '../outward/drift-notice.ts';
@@ -41,7 +42,7 @@ export function onDrift(hub: Hub, ws: WebSocket, report: DriftReportMessage): vo
 }
 
 /** Nothing outward may stand in the way of the report being kept: a failure here is logged, never thrown. */
-function notify(hub: Hub, noticeId: string, report: Parameters<typeof driftNotices>[0]['report'], fresh: Parameters<typeof driftNotices>[0]['fresh'], now: number): void {
+function notify(hub: Hub, noticeId: string, report: DriftView, fresh: DriftView['files'], now: number): void {
   try {
     const config = hub.config();
     const settings = outwardSettings(hub.env, config);

@@ -144,7 +144,7 @@ export const DeployConfig = z
       .boolean()
       .default(false)
       .describe(
-        'Let a target\'s `driftPolicy: overwrite` (set at the edge) overwrite files changed on the host since the last deploy. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant.',
+        'Let the edge overwrite files changed on the host since the last deploy: a target\'s `driftPolicy: overwrite` (set at the edge), or an operator\'s `overwrite` for one deployment stopped on drift. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant.',
       ),
   })
   .strict();

@@ -60,7 +60,7 @@ async function waitForCapture(id: string, done: (c: Record<string, any>) => bool
   const deadline = Date.now() + 60_000;
   let last: Record<string, any> | undefined;
   while (Date.now() < deadline) {
-    last = (await api.get('/targets/home/captures')).captures.find((c: { id: string }) => c.id === id);
+    last = (await api.get('/deployments/home/captures')).captures.find((c: { id: string }) => c.id === id);
     if (last && done(last)) return last;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -108,7 +108,7 @@ describe('capture: host edits become a pull request', () => {
     await rm(join(house.configRoot, 'www/hours.txt'));
     await writeFile(join(house.configRoot, 'secrets.yaml'), `weather_api_key: "${SECRET_MARKER}"\n`);
 
-    const asked = await api.post('/targets/home/capture', {});
+    const asked = await api.post('/deployments/home/capture', {});
     expect(asked.status).toBe(202);
     expect(asked.body.capture.id).toMatch(/^cap_/);
     captured = await waitForCapture(asked.body.capture.id, (c) => c.status !== 'queued' && c.status !== 'sent' && (c.status !== 'pushed' || c.pullRequestUrl));
@@ -157,7 +157,7 @@ describe('capture: host edits become a pull request', () => {
 
   it('a second capture the same day updates the same pull request instead of opening another', async () => {
     await writeFile(join(house.configRoot, 'www/notes.txt'), 'Written on the host, then again\n');
-    const asked = await api.post('/targets/home/capture', {});
+    const asked = await api.post('/deployments/home/capture', {});
     const again = await waitForCapture(asked.body.capture.id, (c) => c.status !== 'queued' && c.status !== 'sent' && (c.status !== 'pushed' || c.pullRequestUrl));
     expect(again.status, again.reason).toBe('pushed');
     expect(again.branch).toBe(captured.branch);
@@ -180,7 +180,7 @@ describe('capture: host edits become a pull request', () => {
     expect(await readFile(join(house.configRoot, 'secrets.yaml'), 'utf8')).toContain(SECRET_MARKER);
 
     // And there is nothing left to capture.
-    const asked = await api.post('/targets/home/capture', {});
+    const asked = await api.post('/deployments/home/capture', {});
     const nothing = await waitForCapture(asked.body.capture.id, (c) => c.status !== 'queued' && c.status !== 'sent');
     expect(nothing.status, nothing.reason).toBe('nothing_to_capture');
   });

@@ -32,7 +32,7 @@ function pushed(captureId: string, extra: Partial<CapturedMessage> = {}): Captur
 
 async function captureOf(target: string, id: string): Promise<CaptureView> {
   for (let i = 0; i < 50; i += 1) {
-    const found = (await apiCall(`/targets/${target}/captures`, 'viewer')).body.captures.find((c: CaptureView) => c.id === id);
+    const found = (await apiCall(`/deployments/${target}/captures`, 'viewer')).body.captures.find((c: CaptureView) => c.id === id);
     if (found && found.status !== 'queued' && found.status !== 'sent') return found;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -50,15 +50,15 @@ async function startJob(relay: TestRelay, seed: string): Promise<string> {
 
 describe('capture requests at the edge', () => {
   it('needs an operator to ask and a viewer to list', async () => {
-    expect((await apiCall('/targets/home/capture', null, { body: {} })).status).toBe(401);
-    expect((await apiCall('/targets/home/capture', 'viewer', { body: {} })).status).toBe(403);
-    expect((await apiCall('/targets/nowhere/capture', 'operator', { body: {} })).status).toBe(404);
-    expect((await apiCall('/targets/home/captures', null)).status).toBe(401);
+    expect((await apiCall('/deployments/home/capture', null, { body: {} })).status).toBe(401);
+    expect((await apiCall('/deployments/home/capture', 'viewer', { body: {} })).status).toBe(403);
+    expect((await apiCall('/deployments/nowhere/capture', 'operator', { body: {} })).status).toBe(404);
+    expect((await apiCall('/deployments/home/captures', null)).status).toBe(401);
   });
 
   it('fails a capture with a sentence when the relay cannot capture, and audits both ends', async () => {
     const relay = await connectRelay('cabin');
-    const asked = await apiCall('/targets/cabin/capture', 'operator', { body: {} });
+    const asked = await apiCall('/deployments/cabin/capture', 'operator', { body: {} });
     expect(asked.status).toBe(202);
     const capture = await captureOf('cabin', asked.body.capture.id);
     expect(capture).toMatchObject({ status: 'failed', requestedBy: 'otto', trigger: 'manual' });
@@ -73,11 +73,11 @@ describe('capture requests at the edge', () => {
     const relay = await connectRelay('home', 'relay-token-home', true, CAPABLE);
     await drainJobs(relay);
     const running = await startJob(relay, 'capture-while-running');
-    const asked = await apiCall('/targets/home/capture', 'operator', { body: {} });
+    const asked = await apiCall('/deployments/home/capture', 'operator', { body: {} });
     expect(asked.status).toBe(202);
     expect(asked.body.capture).toMatchObject({ status: 'queued', requestedBy: 'otto' });
     // A second request while one waits is the same capture.
-    expect((await apiCall('/targets/home/capture', 'operator', { body: {} })).body.capture.id).toBe(asked.body.capture.id);
+    expect((await apiCall('/deployments/home/capture', 'operator', { body: {} })).body.capture.id).toBe(asked.body.capture.id);
     await expect(relay.next('capture', 300)).rejects.toThrow(/no capture/);
 
     relay.send({ type: 'result', jobId: running, status: 'succeeded', reason: null, summary: {} as never });
@@ -106,7 +106,7 @@ describe('capture requests at the edge', () => {
   it('sends a capture again to a relay that reconnects before answering', async () => {
     const first = await connectRelay('home', 'relay-token-home', true, CAPABLE);
     await drainJobs(first);
-    const asked = await apiCall('/targets/home/capture', 'operator', { body: {} });
+    const asked = await apiCall('/deployments/home/capture', 'operator', { body: {} });
     await first.next('capture');
     first.close();
     const second = await connectRelay('home', 'relay-token-home', true, CAPABLE);
@@ -166,7 +166,7 @@ describe('capture: auto', () => {
     const relay = await connectRelay('cabin');
     const drift = (paths: string[]) =>
       relay.send({ type: 'drift', at: Date.now(), deployedSha: fakeSha('cabin-deployed'), files: paths.map((path) => ({ path, change: 'modified' as const, since: 1, diff: null, diffNote: null })), total: paths.length });
-    const autoCaptures = async () => (await apiCall('/targets/cabin/captures', 'viewer')).body.captures.filter((c: CaptureView) => c.trigger === 'auto');
+    const autoCaptures = async () => (await apiCall('/deployments/cabin/captures', 'viewer')).body.captures.filter((c: CaptureView) => c.trigger === 'auto');
     const before = (await autoCaptures()).length;
     drift(['automations.yaml']);
     await new Promise((r) => setTimeout(r, 200));

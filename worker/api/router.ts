@@ -69,6 +69,13 @@ deployments.get('/status', async (c) => {
   return c.json(await hubFor(c.env, target.name).status(target.name));
 });
 
+/** The relay's latest drift report (null: none yet), and the newest deployment when it stopped on drift. */
+deployments.get('/drift', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'viewer', target);
+  return c.json(await hubFor(c.env, target.name).drift(target.name));
+});
+
 /** The backups the relay last said the host keeps (null: no relay reported them yet). */
 deployments.get('/backups', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
@@ -109,7 +116,7 @@ deployments.post('/retry', async (c) => {
   const body = validate(RetryRequest, await jsonBody(c.req.raw), 'body');
   const hub = hubFor(c.env, target.name);
   if (body.drift === 'capture') return captureThenRetry(c, target.name, body.deploymentId, who.name);
-  const { deploymentId } = unwrap(await hub.retry(target.name, body.deploymentId, who.name, requestSource(c.req.raw)));
+  const { deploymentId } = unwrap(await hub.retry(target.name, body.deploymentId, who.name, requestSource(c.req.raw), body.drift));
   const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
   return c.json({ deployment }, 202);
 });
@@ -158,4 +165,4 @@ deployments.get('/audit', async (c) => {
 });
 
 api.route('/deployments/:target', deployments);
-api.route('/targets/:target', captureRoutes);
+api.route('/deployments/:target', captureRoutes);

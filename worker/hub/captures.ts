@@ -12,7 +12,6 @@ import { capturePullRequest } from '../outward/capture-pull.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import type { CaptureTrigger, CaptureView } from './capture-store.ts';
 import { ACTIVE } from './deployments.ts';
-import { setDriftPolicyOf } from './drift-policy-override.ts';
 import type { Hub } from './hub.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { attachmentOf, liveRelay, sendTo } from './relay-socket.ts';
@@ -150,12 +149,11 @@ function queuePullRequest(hub: Hub, capture: CaptureView, now: number): void {
 /** The `capture` drift choice, second half: the deploy again, its drifted files kept as the host has them. */
 function retryKeepingHostEdits(hub: Hub, capture: CaptureView, now: number): void {
   const actor = `${capture.requestedBy} (after capture ${capture.id})`;
-  const retried = takeRetry(hub, { deploymentId: capture.retryOf!, actor, source: null });
+  const retried = takeRetry(hub, { deploymentId: capture.retryOf!, actor, source: null, drift: 'keep' });
   if (!retried.ok) {
     hub.audit.record({ at: now, actor: 'edge', action: 'capture.failed', detail: { captureId: capture.id, retryOf: capture.retryOf, reason: `the host's edits were captured, but the deploy was not tried again: ${retried.message}` }, source: null });
     return;
   }
-  setDriftPolicyOf(hub, retried.value.deploymentId, 'report-only');
   hub.audit.record({ at: now, actor, action: 'deploy.drift_choice', detail: { deploymentId: retried.value.deploymentId, retryOf: capture.retryOf, drift: 'capture', captureId: capture.id, driftPolicy: 'report-only' }, source: null });
 }
 

@@ -3,8 +3,8 @@
 // fetches and checks what it deploys itself.
 import { MAX_REQUESTED_BY_CHARS } from '../../shared/protocol.ts';
 import { dispatchCapture } from './captures.ts';
+import { driftPolicyFor } from './drift-choice.ts';
 import { ACTIVE } from './deployments.ts';
-import { driftPolicyOf } from './drift-policy-override.ts';
 import type { Hub } from './hub.ts';
 import { liveRelay, sendTo } from './relay-socket.ts';
 
@@ -30,7 +30,8 @@ export function dispatchNext(hub: Hub): void {
     sha: next.sha,
     ref: next.ref,
     backupId: next.restoreBackupId,
-    driftPolicy: driftPolicyOf(hub, next.id) ?? config.driftPolicy,
+    // The target's policy, unless an operator chose a way on from drift for this deployment only.
+    driftPolicy: driftPolicyFor(next, config.driftPolicy),
     // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
     requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
     commitMessage: next.message.slice(0, 4096),

@@ -7,6 +7,7 @@ import type { DeploymentView } from '../../shared/api.ts';
 import { isFinal } from '../../shared/deployment.ts';
 import type { BackupsMessage, HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import { onDrift } from './drift-watch.ts';
 import type { Hub } from './hub.ts';
 import { captureAfterMerge, captureOnDrift, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
@@ -56,8 +57,8 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
       ws.send(PONG_TEXT);
       break;
     case 'drift':
-      // capture: auto (captures.ts); the report itself is kept by the drift panel's code.
       captureOnDrift(hub, message);
+      onDrift(hub, ws, message);
       break;
     case 'captured':
       onCaptured(hub, message);

@@ -9,7 +9,7 @@ import type { Attempt } from './attempt.ts';
 import type { PullRequestPayload } from './capture-pull.ts';
 import { openOrUpdatePull } from './github-pulls.ts';
 import { createDeployment, createStatus, findDeployment, type GithubDeploymentRequest, type GithubStatusRequest } from './github.ts';
-import type { NotificationEvent } from './notification.ts';
+import type { OutwardEvent } from './notification.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 import { DEFAULT_RETRY, type OutwardSettings, type RetryPolicy } from './settings.ts';
 import { postSlack, type SlackMessage } from './slack.ts';
@@ -136,7 +136,7 @@ async function send(context: CourierContext, settings: OutwardSettings, e: Outbo
     }
     case 'webhook.event': {
       if (!settings.webhook) return { ok: false, retry: false, error: 'NOTIFY_WEBHOOK_URL or NOTIFY_WEBHOOK_SECRET is not set any more', retryAfterMs: null };
-      return postWebhook(settings.webhook.url, settings.webhook.secret, (e.payload as { event: NotificationEvent }).event, Date.now());
+      return postWebhook(settings.webhook.url, settings.webhook.secret, (e.payload as { event: OutwardEvent }).event, Date.now());
     }
     default: {
       const unreachable: never = e.kind;

@@ -3,6 +3,7 @@
 // "Capture these edits" on the status page: a confirmation page that says what a capture does
 // (GET), then the capture (POST), through `checkedPost` and `requireRole` like every action.
 import { Hono } from 'hono';
+import { DeploymentId } from '../../../shared/api.ts';
 import { CAPTURE_BRANCH_PREFIX } from '../../../shared/drift.ts';
 import { findTarget } from '../../config/targets.ts';
 import { requireRole, type AppContext } from '../../http/access.ts';
@@ -11,6 +12,7 @@ import { hubFor } from '../../hub/hub-for.ts';
 import { unwrap } from '../../hub/hub-result.ts';
 import { checkedPost, page, redirect, signInFirst, visit } from '../page-context.tsx';
 import { ConfirmPage } from '../views/forms.tsx';
+import { validate } from '../../http/validate.ts';
 
 export const captureActions = new Hono<AppContext>();
 
@@ -20,6 +22,8 @@ captureActions.get('/targets/:name/capture', async (c) => {
   if (!v.session) return signInFirst(c);
   requireRole(c, 'operator', target);
   const base = `/targets/${target.name}`;
+  // From a deploy stopped on drift (the drift panel's first way on): capture, then that deploy again keeping the host's files.
+  const retryOf = c.req.query('deploymentId') ? validate(DeploymentId, c.req.query('deploymentId'), 'deploymentId') : null;
   return page(
     c,
     v.nonce,
@@ -35,11 +39,16 @@ captureActions.get('/targets/:name/capture', async (c) => {
             </li>
             <li>Protected files (secrets.yaml, .storage/, databases, your protect globs) are never read or pushed.</li>
             <li>It runs when the relay is connected and no deploy runs; a pull request to {target.branch} follows.</li>
+            {retryOf ? (
+              <li>
+                Then deployment <code>{retryOf}</code> runs again, keeping the host's versions of the captured files until the pull request is merged.
+              </li>
+            ) : null}
           </ul>
         ),
         action: `${base}/capture`,
-        fields: {},
-        button: 'Capture these edits',
+        fields: retryOf ? { deploymentId: retryOf } : {},
+        button: retryOf ? 'Capture these edits, then deploy' : 'Capture these edits',
         back: base,
       }}
       csrf={v.viewer.csrf ?? ''}
@@ -51,8 +60,11 @@ captureActions.get('/targets/:name/capture', async (c) => {
 
 captureActions.post('/targets/:name/capture', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('name'));
-  await checkedPost(c);
+  const { form } = await checkedPost(c);
   const who = requireRole(c, 'operator', target);
-  unwrap(await hubFor(c.env, target.name).requestCapture(target.name, who.name, requestSource(c.req.raw)));
+  const retryOf = form.get('deploymentId');
+  const hub = hubFor(c.env, target.name);
+  if (retryOf) unwrap(await hub.captureThenRetry(target.name, validate(DeploymentId, retryOf, 'deploymentId'), who.name, requestSource(c.req.raw)));
+  else unwrap(await hub.requestCapture(target.name, who.name, requestSource(c.req.raw)));
   return redirect(c, `/targets/${target.name}#captures`);
 });

@@ -184,11 +184,10 @@ describe('a way on from a deploy stopped on drift', () => {
     expect(status.stoppedOnDrift).toBe(stopped);
     expect((await apiCall(`/deployments/${TARGET}/drift`, 'viewer')).body.stoppedOnDrift).toBe(stopped);
 
-    // Refused: a way on that does not exist (yet), a viewer, a malformed one.
-    const capture = await apiCall(`/deployments/${TARGET}/retry`, 'operator', { body: { deploymentId: stopped, drift: 'capture' } });
-    expect(capture.status).toBe(400);
-    expect(capture.body.error.message).toContain('"overwrite" or "keep"');
-    expect((await apiCall(`/deployments/${TARGET}/retry`, 'operator', { body: { deploymentId: stopped, drift: 'yes' } })).status).toBe(400);
+    // Refused: a way on that does not exist, a viewer. (The capture way on is test/worker/capture.test.ts's.)
+    const odd = await apiCall(`/deployments/${TARGET}/retry`, 'operator', { body: { deploymentId: stopped, drift: 'yes' } });
+    expect(odd.status).toBe(400);
+    expect(odd.body.error.message).toContain('"capture", "overwrite" or "keep"');
     expect((await apiCall(`/deployments/${TARGET}/retry`, 'viewer', { body: { deploymentId: stopped, drift: 'keep' } })).status).toBe(403);
 
     const kept = await apiCall(`/deployments/${TARGET}/retry`, 'operator', { body: { deploymentId: stopped, drift: 'keep' } });
@@ -257,8 +256,12 @@ describe('a way on from a deploy stopped on drift', () => {
     expect(confirm).toContain(`Deploy ${stopped} (${fakeSha('drift-stop-page').slice(0, 7)}) to ${TARGET} again, overwriting the files changed on the host`);
     expect(confirm).toContain('deploy.allowDriftOverwrite: true');
     expect(confirm).toContain('name="drift" value="overwrite"');
+    // Capturing first has its own confirmation, which then retries keeping the host's files.
     const odd = await call(`/targets/${TARGET}/retry?deploymentId=${stopped}&drift=capture`, { headers: { Cookie: otto.cookie } });
     expect(odd.status).toBe(400);
+    expect(page).toContain(`href="/targets/${TARGET}/capture?deploymentId=${stopped}"`);
+    const captureFirst = await (await call(`/targets/${TARGET}/capture?deploymentId=${stopped}`, { headers: { Cookie: otto.cookie } })).text();
+    expect(captureFirst).toContain(`Then deployment <code>${stopped}</code> runs again, keeping the host`);
 
     const keepConfirm = await (await call(`/targets/${TARGET}/retry?deploymentId=${stopped}&drift=keep`, { headers: { Cookie: otto.cookie } })).text();
     expect(keepConfirm).toContain('keeping the host&#39;s versions of the files changed there');

@@ -27925,7 +27925,7 @@ var init_git_ref = __esm({
 function oneLine(max) {
   return external_exports.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, "one line of text, without control characters");
 }
-var Sha, ConfigPath, DriftChange, MAX_DRIFT_FILES, MAX_DRIFT_DIFF_CHARS, MAX_DRIFT_DIFFS_CHARS, DriftedFile, DriftReportMessage, DriftChoice, CAPTURE_BRANCH_PREFIX, CaptureId, CaptureMessage, CaptureOutcome, CapturedMessage;
+var Sha, ConfigPath, DriftChange, MAX_DRIFT_FILES, MAX_DRIFT_DIFF_CHARS, MAX_DRIFT_DIFFS_CHARS, DriftedFile, DriftReportMessage, DriftChoice, CAPTURE_BRANCH_PREFIX, CAPTURE_CAPABILITY, CaptureId, CaptureMessage, CaptureOutcome, CapturedMessage;
 var init_drift = __esm({
   "shared/drift.ts"() {
     "use strict";
@@ -27961,6 +27961,7 @@ var init_drift = __esm({
     });
     DriftChoice = external_exports.enum(["capture", "overwrite", "keep"]);
     CAPTURE_BRANCH_PREFIX = "lanyard/host-edits/";
+    CAPTURE_CAPABILITY = "capture";
     CaptureId = external_exports.string().regex(CAPTURE_ID_PATTERN, "a capture id: cap_ and 18 base32 characters");
     CaptureMessage = external_exports.object({
       type: external_exports.literal("capture"),
@@ -28062,7 +28063,9 @@ var init_protocol = __esm({
       target: TargetName,
       /** How long the relay may stay silent during a job before the hub declares it lost. */
       leaseMs: Duration,
-      ackTimeoutMs: Duration
+      ackTimeoutMs: Duration,
+      /** The edge's release (shared/release-version.ts); optional so an older edge's welcome still parses. */
+      edgeVersion: external_exports.string().max(64).optional()
     });
     MAX_ERROR_CHARS = 4e3;
     ErrorMessage = external_exports.object({
@@ -28094,7 +28097,12 @@ var init_protocol = __esm({
       version: external_exports.string().max(64),
       capabilities: external_exports.array(external_exports.string().max(64)).max(64),
       /** The job the relay's journal says it was working on, if any. */
-      inFlight: InFlightJob.nullable()
+      inFlight: InFlightJob.nullable(),
+      /**
+       * Whether Home Assistant answered the relay with its token when the relay started (doctor's check),
+       * for the status page's first-run checklist; optional so an older relay's hello still parses.
+       */
+      homeAssistant: external_exports.object({ ok: external_exports.boolean(), detail: external_exports.string().max(500) }).nullable().optional()
     });
     AckMessage = external_exports.object({ type: external_exports.literal("ack"), jobId: JobId, attempt: Attempt });
     ProgressDetail = external_exports.record(external_exports.string().max(64), external_exports.unknown()).superRefine((detail, ctx) => {
@@ -28338,9 +28346,10 @@ async function resolveRelayConfig(raw, path, env = process.env) {
   config2.stateDir = resolve(base, config2.stateDir);
   if (config2.host.ssh?.privateKeyPath) config2.host.ssh.privateKeyPath = resolve(base, config2.host.ssh.privateKeyPath);
   if (config2.git.deployKeyPath) config2.git.deployKeyPath = resolve(base, config2.git.deployKeyPath);
+  if (config2.capture?.pushKeyPath) config2.capture.pushKeyPath = resolve(base, config2.capture.pushKeyPath);
   return { config: config2, secrets: { edgeToken, homeAssistantToken, gitToken }, path };
 }
-var import_yaml, SecretFields, EdgeConfig, DEFAULT_HOME_ASSISTANT_CONFIG_PATHS, DEFAULT_HOME_ASSISTANT_HOST, SshConfig, HostConfig, HomeAssistantConfig, GitConfig, DeployConfig, RelayConfig, ConfigError;
+var import_yaml, SecretFields, EdgeConfig, DEFAULT_HOME_ASSISTANT_CONFIG_PATHS, DEFAULT_HOME_ASSISTANT_HOST, SshConfig, HostConfig, HomeAssistantConfig, GitConfig, DeployConfig, CaptureConfig, RelayConfig, ConfigError;
 var init_config = __esm({
   "relay/config.ts"() {
     "use strict";
@@ -28416,8 +28425,12 @@ var init_config = __esm({
         "Gzip the upload of changed files or not. `auto` measures the link to the host once per connection and gzips only when the relay compresses at least twice as fast as the link carries (a slow Wi-Fi or VPN); on a wired LAN, loopback or a relay on the host itself, gzip costs more than it saves."
       ),
       allowDriftOverwrite: external_exports.boolean().default(false).describe(
-        "Let a target's `driftPolicy: overwrite` (set at the edge) overwrite files changed on the host since the last deploy. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant."
+        "Let the edge overwrite files changed on the host since the last deploy: a target's `driftPolicy: overwrite` (set at the edge), or an operator's `overwrite` for one deployment stopped on drift. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant."
       )
+    }).strict();
+    CaptureConfig = external_exports.object({
+      pushRemote: external_exports.string().min(1).optional().describe("Where captures are pushed (default: `git.remote`). Only branches under `lanyard/host-edits/` are ever pushed."),
+      pushKeyPath: external_exports.string().min(1).optional().describe("A deploy key with write access, for ssh push remotes; separate from the read-only `git.deployKeyPath`. Keep it to the branch prefix with a ruleset (docs/drift.md).")
     }).strict();
     RelayConfig = external_exports.object({
       relayId: external_exports.string().min(1).max(128).default(hostname3()).describe("Names this relay in the edge's audit trail."),
@@ -28426,7 +28439,8 @@ var init_config = __esm({
       git: GitConfig.describe("Where the relay fetches commits from, itself."),
       host: HostConfig.prefault({}).describe("How the relay reaches the Home Assistant host."),
       homeAssistant: HomeAssistantConfig.prefault({}).describe("Home Assistant's REST API: check, reload, restart, verify, sensor, notifications."),
-      deploy: DeployConfig.prefault({}).describe("What is deployed and how it is backed up.")
+      deploy: DeployConfig.prefault({}).describe("What is deployed and how it is backed up."),
+      capture: CaptureConfig.optional().describe("Capture host edits as a branch and a pull request. Absent: the relay does not capture (and does not say it can).")
     }).strict();
     ConfigError = class extends Error {
       code = "bad_config";
@@ -32270,7 +32284,8 @@ var init_edge_connection = __esm({
           this.lastHeard = Date.now();
           this.setState("connected", "saying hello");
           const inFlight = await this.options.inFlight();
-          this.send({ type: "hello", v: PROTOCOL_VERSION, relayId: this.options.relayId, version: this.options.version, capabilities: this.options.capabilities, inFlight });
+          const homeAssistant = this.options.homeAssistantCheck?.() ?? null;
+          this.send({ type: "hello", v: PROTOCOL_VERSION, relayId: this.options.relayId, version: this.options.version, capabilities: this.options.capabilities, inFlight, homeAssistant });
           this.heartbeat = setInterval(() => this.beat(socket), this.options.heartbeatMs);
         });
         socket.on("message", (data) => {
@@ -32286,7 +32301,10 @@ var init_edge_connection = __esm({
               this.options.logger.error(`the edge welcomed this relay as target "${parsed.message.target}", but it serves "${this.options.target}": its jobs for another target will be refused`);
             }
             this.attempt = 0;
-            this.setState("ready", `target ${parsed.message.target}, lease ${parsed.message.leaseMs} ms`);
+            this.setState("ready", `target ${parsed.message.target}, lease ${parsed.message.leaseMs} ms${parsed.message.edgeVersion ? `, edge ${parsed.message.edgeVersion}` : ""}`);
+            if (parsed.message.edgeVersion && parsed.message.edgeVersion !== this.options.version) {
+              this.options.logger.warn(`the edge runs Lanyard ${parsed.message.edgeVersion} and this relay ${this.options.version}: update the older one (README, "Updating")`);
+            }
             this.options.onReady();
           }
           this.options.onMessage(parsed.message);
@@ -32326,528 +32344,6 @@ var init_edge_connection = __esm({
         if (socket.readyState === wrapper_default.OPEN) socket.send(PING_TEXT);
       }
     };
-  }
-});
-
-// relay/backup-inventory.ts
-function inventoryMessage(records, at) {
-  const backups = [];
-  for (const record2 of records) {
-    const parsed = KeptBackup.safeParse({
-      id: record2.id,
-      createdAt: Math.max(0, Math.round(record2.createdAt)),
-      deploymentId: known(KeptBackup.shape.deploymentId, record2.jobId),
-      sha: known(KeptBackup.shape.sha, record2.baseSha),
-      files: record2.files.length,
-      bytes: Math.max(0, Math.round(record2.archive.bytes))
-    });
-    if (parsed.success) backups.push(parsed.data);
-  }
-  backups.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-  return { type: "backups", backups: backups.slice(-MAX_REPORTED_BACKUPS), at };
-}
-function known(schema, value) {
-  const parsed = schema.safeParse(value);
-  return parsed.success ? parsed.data : null;
-}
-var BackupInventory;
-var init_backup_inventory = __esm({
-  "relay/backup-inventory.ts"() {
-    "use strict";
-    init_protocol();
-    BackupInventory = class {
-      constructor(options) {
-        this.options = options;
-      }
-      reporting = null;
-      again = false;
-      /**
-       * Lists the backups and sends them. Never rejects. A report asked for while one is under way runs
-       * once more after it (the host may have changed in between), however many were asked for.
-       */
-      report() {
-        if (this.reporting) {
-          this.again = true;
-          return this.reporting;
-        }
-        this.reporting = (async () => {
-          do {
-            this.again = false;
-            await this.once();
-          } while (this.again);
-        })().finally(() => {
-          this.reporting = null;
-        });
-        return this.reporting;
-      }
-      async once() {
-        const { list, send, logger, now = Date.now } = this.options;
-        let records;
-        try {
-          records = await list();
-        } catch (error62) {
-          logger.warn(`could not list the backups to tell the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
-          return;
-        }
-        try {
-          send(inventoryMessage(records, now()));
-        } catch (error62) {
-          logger.warn(`could not send the backup inventory to the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
-        }
-      }
-    };
-  }
-});
-
-// relay/coded-error.ts
-var CodedError;
-var init_coded_error = __esm({
-  "relay/coded-error.ts"() {
-    "use strict";
-    CodedError = class extends Error {
-      constructor(code, message2) {
-        super(message2);
-        this.code = code;
-        this.name = new.target.name;
-      }
-    };
-  }
-});
-
-// relay/safe-path.ts
-import { posix } from "node:path";
-function quoted(name) {
-  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}\u2026` : name);
-}
-function pathInside(folder, shape, name, suffix = "") {
-  if (typeof name !== "string" || !shape.pattern.test(name)) {
-    throw new UnsafeName(`${typeof name === "string" ? quoted(name) : String(name)} is not ${shape.what}; refused before it named any file`);
-  }
-  if (!posix.isAbsolute(folder) || CONTROL_CHARACTER.test(folder)) throw new UnsafeName(`${quoted(folder)} is not an absolute folder`);
-  const entry = `${name}${suffix}`;
-  if (entry === "" || entry === "." || entry === ".." || entry.includes("/") || entry.includes("\\") || CONTROL_CHARACTER.test(entry)) {
-    throw new UnsafeName(`${quoted(entry)} cannot be a file name in ${folder}; refused`);
-  }
-  const base = posix.resolve(folder);
-  const full = posix.resolve(base, entry);
-  const prefix = base === "/" ? "/" : `${base}/`;
-  if (!full.startsWith(prefix) || full.length <= prefix.length || posix.dirname(full) !== base) {
-    throw new UnsafeName(`${quoted(entry)} resolves to ${full}, outside ${base}; refused`);
-  }
-  return full;
-}
-var JOB_ID_SHAPE, BACKUP_ID_SHAPE, UnsafeName, CONTROL_CHARACTER;
-var init_safe_path = __esm({
-  "relay/safe-path.ts"() {
-    "use strict";
-    init_ids();
-    init_coded_error();
-    JOB_ID_SHAPE = { what: "a job id (dep_ and 18 base32 characters)", pattern: DEPLOYMENT_ID_PATTERN };
-    BACKUP_ID_SHAPE = { what: "a Lanyard backup id (see `relay backups`)", pattern: BACKUP_ID_PATTERN };
-    UnsafeName = class extends CodedError {
-      constructor(message2) {
-        super("unsafe_name", message2);
-      }
-    };
-    CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-  }
-});
-
-// relay/journal.ts
-import { mkdir, open as open2, readdir, readFile as readFile2, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
-function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return void 0;
-  }
-}
-async function fsyncPath(path) {
-  const handle = await open2(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-async function writeFileAtomic(path, data) {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const handle = await open2(temporary, "w", 384);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
-  await fsyncPath(join(path, ".."));
-}
-var JournalEntry, Journal;
-var init_journal = __esm({
-  "relay/journal.ts"() {
-    "use strict";
-    init_zod();
-    init_deployment();
-    init_protocol();
-    init_safe_path();
-    JournalEntry = external_exports.object({
-      job: JobMessage,
-      step: StepName,
-      /** When the job started on this relay. */
-      startedAt: external_exports.number(),
-      /** What later steps (and recovery) need to know: the backup made, whether files were written. */
-      context: external_exports.record(external_exports.string(), external_exports.unknown())
-    });
-    Journal = class {
-      constructor(dir) {
-        this.dir = dir;
-        this.currentPath = join(dir, "current-job.json");
-        this.outbox = join(dir, "outbox");
-      }
-      currentPath;
-      outbox;
-      async open() {
-        await mkdir(this.outbox, { recursive: true, mode: 448 });
-      }
-      async current() {
-        let text;
-        try {
-          text = await readFile2(this.currentPath, "utf8");
-        } catch (error62) {
-          if (error62.code === "ENOENT") return null;
-          throw error62;
-        }
-        const parsed = JournalEntry.safeParse(JSON.parse(text));
-        if (!parsed.success) throw new Error(`the journal ${this.currentPath} is unreadable; move it aside to start fresh`);
-        return parsed.data;
-      }
-      async write(entry) {
-        await writeFileAtomic(this.currentPath, JSON.stringify(entry));
-      }
-      /** Where a job's result waits for the edge: named after the job, so only a well-formed job id names one. */
-      outboxFile(jobId) {
-        return pathInside(this.outbox, JOB_ID_SHAPE, jobId, ".json");
-      }
-      /** The job is over: its result goes to the outbox first, then the current entry is removed. */
-      async finish(result) {
-        await writeFileAtomic(this.outboxFile(result.jobId), JSON.stringify(result));
-        await rm(this.currentPath, { force: true });
-        await fsyncPath(this.dir);
-      }
-      async pendingResults() {
-        const names = (await readdir(this.outbox)).filter((n) => n.endsWith(".json"));
-        const results = [];
-        for (const name of names.sort()) {
-          const text = await readFile2(join(this.outbox, name), "utf8").catch((error62) => {
-            if (error62.code === "ENOENT") return "";
-            throw error62;
-          });
-          const parsed = ResultMessage.safeParse(parseJson(text));
-          if (parsed.success) results.push(parsed.data);
-        }
-        return results;
-      }
-      async pendingResult(jobId) {
-        return (await this.pendingResults()).find((r) => r.jobId === jobId) ?? null;
-      }
-      /** The edge confirmed it recorded this result. Throws UnsafeName for an id that is not a job id. */
-      async forget(jobId) {
-        await rm(this.outboxFile(jobId), { force: true });
-      }
-    };
-  }
-});
-
-// relay/step-runner.ts
-function formatMs(ms) {
-  return ms < 1e3 ? `${Math.round(ms)} ms` : `${(ms / 1e3).toFixed(1)} s`;
-}
-var StepFailure, StepRunner;
-var init_step_runner = __esm({
-  "relay/step-runner.ts"() {
-    "use strict";
-    init_coded_error();
-    StepFailure = class extends CodedError {
-      constructor(step, code, message2) {
-        super(code, message2);
-        this.step = step;
-      }
-    };
-    StepRunner = class {
-      constructor(job, journal, progress, logger, context, startedAt, firstStep = "fetch") {
-        this.job = job;
-        this.journal = journal;
-        this.progress = progress;
-        this.logger = logger;
-        this.context = context;
-        this.startedAt = startedAt;
-        this.current = firstStep;
-      }
-      durations = {};
-      current;
-      /** Saves something recovery will need (e.g. the backup id) before the step that depends on it. */
-      async note(values) {
-        Object.assign(this.context, values);
-        await this.journal.write({ job: this.job, step: this.current, startedAt: this.startedAt, context: this.context });
-      }
-      async step(name, work, describe4 = () => "done") {
-        this.current = name;
-        await this.journal.write({ job: this.job, step: name, startedAt: this.startedAt, context: this.context });
-        const began = performance.now();
-        this.emit(name, "started", `${name} started`);
-        this.logger.info(`${this.job.jobId} ${name}: started`);
-        try {
-          const value = await work();
-          const ms = performance.now() - began;
-          this.durations[name] = (this.durations[name] ?? 0) + ms;
-          const text = describe4(value);
-          this.emit(name, "succeeded", text, ms);
-          this.logger.info(`${this.job.jobId} ${name}: ${text} (${formatMs(ms)})`);
-          return value;
-        } catch (error62) {
-          const ms = performance.now() - began;
-          this.durations[name] = (this.durations[name] ?? 0) + ms;
-          const text = error62 instanceof Error ? error62.message : String(error62);
-          this.emit(name, "failed", text, ms);
-          this.logger.warn(`${this.job.jobId} ${name}: failed after ${formatMs(ms)}: ${text}`);
-          throw error62 instanceof StepFailure ? error62 : new StepFailure(name, "step_failed", text);
-        }
-      }
-      skip(name, why) {
-        this.emit(name, "skipped", why);
-        this.logger.info(`${this.job.jobId} ${name}: skipped (${why})`);
-      }
-      /** A sign of life during a long step, so the edge's lease does not run out. */
-      heartbeat(message2) {
-        this.progress({ type: "progress", jobId: this.job.jobId, step: this.current, status: "started", message: message2, at: Date.now(), detail: { heartbeat: true } });
-      }
-      emit(step, status, message2, durationMs, detail) {
-        const m = { type: "progress", jobId: this.job.jobId, step, status, message: message2.slice(0, 4e3), at: Date.now() };
-        if (durationMs !== void 0) m.durationMs = Math.round(durationMs);
-        if (detail) m.detail = detail;
-        this.progress(m);
-      }
-    };
-  }
-});
-
-// relay/job-runner.ts
-var JobRunner;
-var init_job_runner = __esm({
-  "relay/job-runner.ts"() {
-    "use strict";
-    init_protocol();
-    init_deployment();
-    init_backup_inventory();
-    init_journal();
-    init_step_runner();
-    JobRunner = class {
-      constructor(journal, executor, channel, logger, target) {
-        this.journal = journal;
-        this.executor = executor;
-        this.channel = channel;
-        this.logger = logger;
-        this.target = target;
-        const list = executor.backups?.bind(executor);
-        this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
-      }
-      running = null;
-      leaseMs = 9e4;
-      inventory;
-      /** The job in flight, for `hello`. */
-      async inFlight() {
-        const entry = await this.journal.current();
-        return entry ? { jobId: entry.job.jobId, attempt: entry.job.attempt, step: entry.step } : null;
-      }
-      /** On start: finish or roll back whatever the journal says was interrupted. */
-      async recover() {
-        const entry = await this.journal.current();
-        if (!entry) return;
-        this.logger.warn(`journal: job ${entry.job.jobId} was interrupted at step ${entry.step}; recovering`);
-        this.start(entry.job, (steps) => this.executor.recover(entry, steps), entry);
-      }
-      /** Waits for the current job, if any (used by tests and on shutdown). */
-      async idle() {
-        await this.running?.done;
-      }
-      /** The edge welcomed us: send every result it has not confirmed yet, then (when idle) the backups kept. */
-      async onReady() {
-        for (const result of await this.journal.pendingResults()) this.channel.send(result);
-        if (this.running) return;
-        void this.executor.idle?.().catch(() => void 0);
-        void this.reportBackups();
-      }
-      /** Tells the edge which backups the host keeps; best effort, never throws (resolves when sent or given up). */
-      reportBackups() {
-        return this.inventory?.report() ?? Promise.resolve();
-      }
-      onMessage(message2) {
-        switch (message2.type) {
-          case "welcome":
-            this.leaseMs = message2.leaseMs;
-            break;
-          case "job":
-            this.settle(
-              `job ${message2.jobId}`,
-              this.onJob(message2).catch((error62) => {
-                this.channel.send({ type: "error", code: "internal", message: `job ${message2.jobId} was not started: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3), jobId: message2.jobId });
-                throw error62;
-              })
-            );
-            break;
-          case "cancel":
-            this.logger.warn(`edge cancelled job ${message2.jobId}: ${message2.reason}${this.running?.jobId === message2.jobId ? " (already running; it will finish or roll back)" : ""}`);
-            break;
-          case "recorded":
-            this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
-            break;
-          case "error":
-            this.logger.warn(`edge says ${message2.code}: ${message2.message}`);
-            if (message2.code === "unknown_job" && message2.jobId) this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
-            break;
-          case "pong":
-            break;
-          case "capture":
-            this.channel.send({ type: "error", code: "invalid_message", message: "this relay does not capture host edits" });
-            break;
-          default: {
-            const unreachable = message2;
-            this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);
-          }
-        }
-      }
-      /** Runs `work` to its end without ever letting it end the process: a failure is one log line. */
-      settle(what, work) {
-        work.catch((error62) => this.logger.error(`${what} failed: ${error62 instanceof Error ? error62.message : String(error62)}`));
-      }
-      async onJob(job) {
-        if (job.target !== this.target) {
-          const message2 = `job ${job.jobId} is for target "${job.target}", but this relay serves "${this.target}"; refused, nothing was done`;
-          this.logger.error(`edge sent ${message2}`);
-          this.channel.send({ type: "error", code: "invalid_message", message: message2, jobId: job.jobId });
-          return;
-        }
-        const finished = await this.journal.pendingResult(job.jobId);
-        if (finished) {
-          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
-          this.channel.send(finished);
-          return;
-        }
-        if (this.running) {
-          if (this.running.jobId === job.jobId) this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
-          else this.channel.send({ type: "error", code: "busy", message: `still running ${this.running.jobId}`, jobId: job.jobId });
-          return;
-        }
-        this.start(job, (steps) => this.executor.execute(job, steps), null, () => {
-          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
-          this.logger.info(`job ${job.jobId}: ${job.kind} ${job.sha.slice(0, 7)} for ${job.target}, asked by ${job.requestedBy}`);
-        });
-      }
-      start(job, work, resumed, journaled = () => void 0) {
-        const startedAt = resumed?.startedAt ?? Date.now();
-        const steps = new StepRunner(job, this.journal, (m) => this.channel.send(m), this.logger, { ...resumed?.context ?? {} }, startedAt, resumed?.step);
-        const lease = setInterval(() => steps.heartbeat(`still on ${steps.current}`), Math.max(1e3, Math.floor(this.leaseMs / 3)));
-        const done = (async () => {
-          let outcome;
-          try {
-            if (!resumed) await this.journal.write({ job, step: "fetch", startedAt, context: {} });
-            journaled();
-            outcome = await work(steps);
-          } catch (error62) {
-            outcome = { status: "failed", reason: `unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`, summary: {} };
-          } finally {
-            clearInterval(lease);
-          }
-          const result = {
-            type: "result",
-            jobId: job.jobId,
-            status: outcome.status,
-            reason: outcome.reason === null ? null : outcome.reason.slice(0, 4e3),
-            summary: this.summaryOf(outcome, steps)
-          };
-          try {
-            await this.journal.finish(result);
-          } catch (error62) {
-            this.logger.error(`job ${job.jobId}: could not keep its result in the outbox (${error62 instanceof Error ? error62.message : String(error62)}); sending it once`);
-          }
-          this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ""}`);
-          this.running = null;
-          this.channel.send(result);
-          void this.reportBackups();
-        })();
-        this.running = { jobId: job.jobId, done };
-        this.settle(`job ${job.jobId}`, done);
-      }
-      /** The outcome's summary in the protocol's shape; a field that does not fit is dropped and said, never thrown. */
-      summaryOf(outcome, steps) {
-        const raw = { ...outcome.summary, durationsMs: { ...steps.durations, ...outcome.summary.durationsMs ?? {} } };
-        const parsed = DeploymentSummary.safeParse(raw);
-        if (parsed.success) return boundedSummary(parsed.data);
-        this.logger.warn(`job ${steps.job.jobId}: its summary does not fit the protocol (${describeZodError(parsed.error)}); reporting the durations only`);
-        return DeploymentSummary.parse({ durationsMs: raw.durationsMs });
-      }
-    };
-  }
-});
-
-// relay/version.ts
-var RELAY_VERSION, RELAY_CAPABILITIES;
-var init_version = __esm({
-  "relay/version.ts"() {
-    "use strict";
-    init_protocol();
-    RELAY_VERSION = "0.1.0";
-    RELAY_CAPABILITIES = ["deploy", "rollback", "journal", "drift-guard", BACKUP_INVENTORY_CAPABILITY];
-  }
-});
-
-// relay/daemon.ts
-var daemon_exports = {};
-__export(daemon_exports, {
-  startRelay: () => startRelay
-});
-import { join as join2 } from "node:path";
-async function startRelay(loaded, executor, logger) {
-  const { config: config2, secrets } = loaded;
-  const journal = new Journal(join2(config2.stateDir, "journal"));
-  await journal.open();
-  let connection = null;
-  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config2.edge.target);
-  connection = new EdgeConnection({
-    edgeUrl: config2.edge.url,
-    target: config2.edge.target,
-    token: secrets.edgeToken,
-    relayId: config2.relayId,
-    version: RELAY_VERSION,
-    capabilities: RELAY_CAPABILITIES,
-    heartbeatMs: config2.edge.heartbeatSeconds * 1e3,
-    backoff: { initialMs: 500, maxMs: config2.edge.maxBackoffSeconds * 1e3 },
-    replacedHoldOffMs: config2.edge.replacedHoldOffSeconds * 1e3,
-    logger,
-    inFlight: () => runner.inFlight(),
-    onMessage: (m) => runner.onMessage(m),
-    onReady: () => void runner.onReady().catch((error62) => logger.error(`could not resend the results the edge has not confirmed: ${error62 instanceof Error ? error62.message : String(error62)}`))
-  });
-  logger.info(`lanyard relay ${RELAY_VERSION} (${config2.relayId}) for target ${config2.edge.target}; state in ${config2.stateDir}`);
-  await runner.recover();
-  connection.start();
-  return {
-    runner,
-    connection,
-    async stop() {
-      connection?.stop();
-      await runner.idle();
-    }
-  };
-}
-var init_daemon = __esm({
-  "relay/daemon.ts"() {
-    "use strict";
-    init_edge_connection();
-    init_job_runner();
-    init_journal();
-    init_version();
   }
 });
 
@@ -33253,262 +32749,577 @@ var init_client = __esm({
   }
 });
 
-// shared/commit.ts
-function shortSha(sha) {
-  return sha.slice(0, 7);
+// relay/home-assistant/start-check.ts
+async function checkHomeAssistantAtStart(loaded) {
+  const { config: config2, secrets } = loaded;
+  const client = new HomeAssistantClient({ baseUrl: config2.homeAssistant.url, token: secrets.homeAssistantToken, requestTimeoutMs: 5e3 });
+  try {
+    await client.ping();
+    return { ok: true, detail: `${client.baseUrl} answered with the relay's token` };
+  } catch (error62) {
+    return { ok: false, detail: (error62 instanceof Error ? error62.message : String(error62)).slice(0, 500) };
+  }
 }
-function firstLine(message2) {
-  return message2.split("\n", 1)[0] ?? "";
-}
-var init_commit = __esm({
-  "shared/commit.ts"() {
+var init_start_check = __esm({
+  "relay/home-assistant/start-check.ts"() {
     "use strict";
+    init_client();
   }
 });
 
-// relay/outward/deployment-sensor.ts
-import { mkdir as mkdir2, readFile as readFile3 } from "node:fs/promises";
-import { dirname } from "node:path";
-function sensorEntityId(target) {
-  const objectId = target.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
-  return `sensor.lanyard_${objectId || "target"}`;
+// relay/backup-inventory.ts
+function inventoryMessage(records, at) {
+  const backups = [];
+  for (const record2 of records) {
+    const parsed = KeptBackup.safeParse({
+      id: record2.id,
+      createdAt: Math.max(0, Math.round(record2.createdAt)),
+      deploymentId: known(KeptBackup.shape.deploymentId, record2.jobId),
+      sha: known(KeptBackup.shape.sha, record2.baseSha),
+      files: record2.files.length,
+      bytes: Math.max(0, Math.round(record2.archive.bytes))
+    });
+    if (parsed.success) backups.push(parsed.data);
+  }
+  backups.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  return { type: "backups", backups: backups.slice(-MAX_REPORTED_BACKUPS), at };
 }
-var SENSOR_STATES, SENSOR_ICONS, DeploymentSensor;
-var init_deployment_sensor = __esm({
-  "relay/outward/deployment-sensor.ts"() {
+function known(schema, value) {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+var BackupInventory;
+var init_backup_inventory = __esm({
+  "relay/backup-inventory.ts"() {
     "use strict";
-    init_journal();
-    SENSOR_STATES = ["idle", "deploying", "succeeded", "rolled_back", "failed"];
-    SENSOR_ICONS = {
-      idle: "mdi:sleep",
-      deploying: "mdi:progress-upload",
-      succeeded: "mdi:check-circle",
-      rolled_back: "mdi:backup-restore",
-      failed: "mdi:alert-circle"
-    };
-    DeploymentSensor = class {
+    init_protocol();
+    BackupInventory = class {
       constructor(options) {
         this.options = options;
-        this.entityId = sensorEntityId(options.target);
       }
-      entityId;
-      version = 0;
-      latest = null;
-      queue = Promise.resolve();
-      timers = /* @__PURE__ */ new Set();
-      /** Publishes a reading and waits for the first attempt (bounded by the HA client's timeout). */
-      async publish(reading) {
-        const version2 = ++this.version;
-        this.latest = reading;
-        await this.save(reading);
-        if (!await this.attempt(version2)) this.retryLater(version2, 1);
-      }
-      /** The last reading published (from disk after a relay restart), or `idle`; used when nothing runs. */
-      async republish() {
-        const reading = this.latest ?? await this.load() ?? { state: "idle", attributes: this.baseAttributes("idle") };
-        await this.publish(reading);
-      }
-      /** Attributes every reading carries. */
-      baseAttributes(state) {
-        return { friendly_name: `Lanyard ${this.options.target}`, icon: SENSOR_ICONS[state], target: this.options.target };
-      }
-      /** Stops background retries (relay shutting down, tests). */
-      stop() {
-        for (const t of this.timers) clearTimeout(t);
-        this.timers.clear();
-        this.version += 1;
-      }
-      attempt(version2) {
-        const run = this.queue.then(async () => {
-          const reading = this.latest;
-          if (version2 !== this.version || !reading) return true;
-          try {
-            await this.options.ha.setState(this.entityId, reading.state, reading.attributes);
-            return true;
-          } catch (error62) {
-            this.options.logger.warn(`could not publish ${this.entityId} = ${reading.state}: ${error62 instanceof Error ? error62.message : String(error62)}`);
-            return false;
-          }
-        });
-        this.queue = run;
-        return run;
-      }
-      retryLater(version2, attempt) {
-        const retries = this.options.retries ?? 5;
-        if (attempt > retries || version2 !== this.version) return;
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          void this.attempt(version2).then((ok) => {
-            if (!ok) this.retryLater(version2, attempt + 1);
-            else if (version2 === this.version) this.options.logger.info(`published ${this.entityId} = ${this.latest?.state} after ${attempt + 1} attempts`);
-          });
-        }, (this.options.retryDelayMs ?? 2e3) * attempt);
-        timer.unref();
-        this.timers.add(timer);
-      }
-      async save(reading) {
-        try {
-          await mkdir2(dirname(this.options.stateFile), { recursive: true });
-          await writeFileAtomic(this.options.stateFile, JSON.stringify(reading));
-        } catch (error62) {
-          this.options.logger.warn(`could not keep the sensor state in ${this.options.stateFile}: ${String(error62)}`);
+      reporting = null;
+      again = false;
+      /**
+       * Lists the backups and sends them. Never rejects. A report asked for while one is under way runs
+       * once more after it (the host may have changed in between), however many were asked for.
+       */
+      report() {
+        if (this.reporting) {
+          this.again = true;
+          return this.reporting;
         }
+        this.reporting = (async () => {
+          do {
+            this.again = false;
+            await this.once();
+          } while (this.again);
+        })().finally(() => {
+          this.reporting = null;
+        });
+        return this.reporting;
       }
-      async load() {
+      async once() {
+        const { list, send, logger, now = Date.now } = this.options;
+        let records;
         try {
-          const parsed = JSON.parse(await readFile3(this.options.stateFile, "utf8"));
-          return SENSOR_STATES.includes(parsed.state) && parsed.attributes && typeof parsed.attributes === "object" ? parsed : null;
-        } catch {
-          return null;
+          records = await list();
+        } catch (error62) {
+          logger.warn(`could not list the backups to tell the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
+          return;
+        }
+        try {
+          send(inventoryMessage(records, now()));
+        } catch (error62) {
+          logger.warn(`could not send the backup inventory to the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
         }
       }
     };
   }
 });
 
-// relay/outward/house-outward.ts
-import { join as join3 } from "node:path";
-function noticeId(target) {
-  return `lanyard_${target.replace(/[^a-z0-9]+/g, "_")}`;
-}
-function statusPageUrl(edgeUrl, target, deploymentId) {
-  const base = edgeUrl.replace(/^ws(s?):/, "http$1:").replace(/\/+$/, "");
-  return `${base}/targets/${encodeURIComponent(target)}?deployment=${encodeURIComponent(deploymentId)}`;
-}
-function sensorStateOf(job, outcome) {
-  if (outcome.status === "succeeded") return job.kind === "rollback" ? "rolled_back" : "succeeded";
-  return outcome.status;
-}
-function subjectOf(job) {
-  return firstLine(job.commitMessage ?? "").trim();
-}
-function describe3(job, outcome) {
-  const summary = outcome.summary;
-  if (outcome.status === "succeeded") {
-    if (job.kind === "rollback") return `Rolled back to ${shortSha(job.sha)}${job.backupId ? ` (backup ${job.backupId})` : ""}`;
-    const files = summary.filesChanged?.length ?? 0;
-    const deleted = summary.filesDeleted?.length ?? 0;
-    const activation = summary.activation === "restart" ? ", restarted" : summary.activation === "reload" ? `, reloaded ${(summary.reloadedDomains ?? []).join(", ")}` : "";
-    return `Deployed ${shortSha(job.sha)}: ${files} file${files === 1 ? "" : "s"} changed${deleted ? `, ${deleted} deleted` : ""}${activation}`;
-  }
-  return `${outcome.status === "rolled_back" ? "Rolled back" : "Failed"}: ${outcome.reason ?? "a step failed"}`;
-}
-function literalMarkdown(text) {
-  return text.replace(/[\\[\]<>]/g, "\\$&").replace(/:\/\//g, "\\://").replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`);
-}
-function noticeFor(job, outcome, url2) {
-  const what = job.kind === "rollback" ? `Rollback to ${shortSha(job.sha)}` : `Deploy of ${shortSha(job.sha)}`;
-  const subject = literalMarkdown(subjectOf(job));
-  const reason = outcome.reason ?? "a step failed";
-  const lines = [
-    `**Target:** ${job.target}`,
-    ...subject ? [`**Commit:** ${shortSha(job.sha)} ${subject}`] : [],
-    `**Deployment:** [${job.jobId}](${url2})`,
-    `**Asked by:** ${literalMarkdown(job.requestedBy)}`
-  ];
-  switch (outcome.status) {
-    case "rolled_back":
-      return {
-        title: `Lanyard: ${what} rolled back`,
-        message: [`The deploy failed and Lanyard restored the previous configuration.`, "", `**Reason:** ${reason}`, ...lines].join("\n")
-      };
-    case "failed":
-      return {
-        title: `Lanyard: ${what} failed`,
-        message: [`**Reason:** ${reason}`, ...lines].join("\n")
-      };
-    case "succeeded":
-      return job.kind === "rollback" ? { title: `Lanyard: rolled back to ${shortSha(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join("\n") } : null;
-    default: {
-      const unreachable = outcome.status;
-      throw new Error(`unknown outcome ${String(unreachable)}`);
-    }
-  }
-}
-function iso(ms) {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-function houseOutward(options) {
-  const { ha, config: config2, logger } = options;
-  const target = config2.edge.target;
-  const sensor = config2.homeAssistant.sensor ? new DeploymentSensor({ ha, target, stateFile: join3(config2.stateDir, "outward", `sensor-${target}.json`), logger }) : null;
-  const notificationId = noticeId(target);
-  let noticeUp = false;
-  function attributes(state, job, startedAt, finishedAt, message2, outcome) {
-    const summary = outcome?.summary ?? {};
-    return {
-      ...sensor.baseAttributes(state),
-      deployment_id: job.jobId,
-      kind: job.kind,
-      sha: job.sha,
-      short_sha: shortSha(job.sha),
-      /** The commit's subject line, e.g. "Close the garage at night" (empty when the edge did not know it). */
-      commit_message: subjectOf(job),
-      message: message2,
-      reason: outcome?.reason ?? null,
-      requested_by: job.requestedBy,
-      started_at: iso(startedAt),
-      finished_at: iso(finishedAt),
-      duration: finishedAt === null ? null : Math.round((finishedAt - startedAt) / 100) / 10,
-      drift: summary.drift ?? [],
-      files_changed: summary.filesChanged?.length ?? 0,
-      activation: summary.activation ?? null,
-      backup_id: summary.backupId ?? null,
-      status_url: statusPageUrl(config2.edge.url, target, job.jobId)
+// relay/coded-error.ts
+var CodedError;
+var init_coded_error = __esm({
+  "relay/coded-error.ts"() {
+    "use strict";
+    CodedError = class extends Error {
+      constructor(code, message2) {
+        super(message2);
+        this.code = code;
+        this.name = new.target.name;
+      }
     };
   }
-  async function notice(job, outcome) {
-    if (!config2.homeAssistant.notify) return;
-    const url2 = statusPageUrl(config2.edge.url, target, job.jobId);
-    const text = noticeFor(job, outcome, url2);
-    try {
-      if (text) {
-        await ha.notify(text.title, text.message, notificationId);
-        noticeUp = true;
-      } else if (noticeUp) {
-        await ha.callService("persistent_notification", "dismiss", { notification_id: notificationId });
-        noticeUp = false;
-      }
-    } catch (error62) {
-      logger.warn(`could not show the Home Assistant notification for ${job.jobId}: ${error62 instanceof Error ? error62.message : String(error62)}`);
-    }
+});
+
+// relay/safe-path.ts
+import { posix } from "node:path";
+function quoted(name) {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}\u2026` : name);
+}
+function pathInside(folder, shape, name, suffix = "") {
+  if (typeof name !== "string" || !shape.pattern.test(name)) {
+    throw new UnsafeName(`${typeof name === "string" ? quoted(name) : String(name)} is not ${shape.what}; refused before it named any file`);
   }
+  if (!posix.isAbsolute(folder) || CONTROL_CHARACTER.test(folder)) throw new UnsafeName(`${quoted(folder)} is not an absolute folder`);
+  const entry = `${name}${suffix}`;
+  if (entry === "" || entry === "." || entry === ".." || entry.includes("/") || entry.includes("\\") || CONTROL_CHARACTER.test(entry)) {
+    throw new UnsafeName(`${quoted(entry)} cannot be a file name in ${folder}; refused`);
+  }
+  const base = posix.resolve(folder);
+  const full = posix.resolve(base, entry);
+  const prefix = base === "/" ? "/" : `${base}/`;
+  if (!full.startsWith(prefix) || full.length <= prefix.length || posix.dirname(full) !== base) {
+    throw new UnsafeName(`${quoted(entry)} resolves to ${full}, outside ${base}; refused`);
+  }
+  return full;
+}
+var JOB_ID_SHAPE, BACKUP_ID_SHAPE, UnsafeName, CONTROL_CHARACTER;
+var init_safe_path = __esm({
+  "relay/safe-path.ts"() {
+    "use strict";
+    init_ids();
+    init_coded_error();
+    JOB_ID_SHAPE = { what: "a job id (dep_ and 18 base32 characters)", pattern: DEPLOYMENT_ID_PATTERN };
+    BACKUP_ID_SHAPE = { what: "a Lanyard backup id (see `relay backups`)", pattern: BACKUP_ID_PATTERN };
+    UnsafeName = class extends CodedError {
+      constructor(message2) {
+        super("unsafe_name", message2);
+      }
+    };
+    CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+  }
+});
+
+// relay/journal.ts
+import { mkdir, open as open2, readdir, readFile as readFile2, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return void 0;
+  }
+}
+async function fsyncPath(path) {
+  const handle = await open2(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+async function writeFileAtomic(path, data) {
+  const temporary = `${path}.${process.pid}.tmp`;
+  const handle = await open2(temporary, "w", 384);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
+  await fsyncPath(join(path, ".."));
+}
+var JournalEntry, Journal;
+var init_journal = __esm({
+  "relay/journal.ts"() {
+    "use strict";
+    init_zod();
+    init_deployment();
+    init_protocol();
+    init_safe_path();
+    JournalEntry = external_exports.object({
+      job: JobMessage,
+      step: StepName,
+      /** When the job started on this relay. */
+      startedAt: external_exports.number(),
+      /** What later steps (and recovery) need to know: the backup made, whether files were written. */
+      context: external_exports.record(external_exports.string(), external_exports.unknown())
+    });
+    Journal = class {
+      constructor(dir) {
+        this.dir = dir;
+        this.currentPath = join(dir, "current-job.json");
+        this.outbox = join(dir, "outbox");
+      }
+      currentPath;
+      outbox;
+      async open() {
+        await mkdir(this.outbox, { recursive: true, mode: 448 });
+      }
+      async current() {
+        let text;
+        try {
+          text = await readFile2(this.currentPath, "utf8");
+        } catch (error62) {
+          if (error62.code === "ENOENT") return null;
+          throw error62;
+        }
+        const parsed = JournalEntry.safeParse(JSON.parse(text));
+        if (!parsed.success) throw new Error(`the journal ${this.currentPath} is unreadable; move it aside to start fresh`);
+        return parsed.data;
+      }
+      async write(entry) {
+        await writeFileAtomic(this.currentPath, JSON.stringify(entry));
+      }
+      /** Where a job's result waits for the edge: named after the job, so only a well-formed job id names one. */
+      outboxFile(jobId) {
+        return pathInside(this.outbox, JOB_ID_SHAPE, jobId, ".json");
+      }
+      /** The job is over: its result goes to the outbox first, then the current entry is removed. */
+      async finish(result) {
+        await writeFileAtomic(this.outboxFile(result.jobId), JSON.stringify(result));
+        await rm(this.currentPath, { force: true });
+        await fsyncPath(this.dir);
+      }
+      async pendingResults() {
+        const names = (await readdir(this.outbox)).filter((n) => n.endsWith(".json"));
+        const results = [];
+        for (const name of names.sort()) {
+          const text = await readFile2(join(this.outbox, name), "utf8").catch((error62) => {
+            if (error62.code === "ENOENT") return "";
+            throw error62;
+          });
+          const parsed = ResultMessage.safeParse(parseJson(text));
+          if (parsed.success) results.push(parsed.data);
+        }
+        return results;
+      }
+      async pendingResult(jobId) {
+        return (await this.pendingResults()).find((r) => r.jobId === jobId) ?? null;
+      }
+      /** The edge confirmed it recorded this result. Throws UnsafeName for an id that is not a job id. */
+      async forget(jobId) {
+        await rm(this.outboxFile(jobId), { force: true });
+      }
+    };
+  }
+});
+
+// relay/step-runner.ts
+function formatMs(ms) {
+  return ms < 1e3 ? `${Math.round(ms)} ms` : `${(ms / 1e3).toFixed(1)} s`;
+}
+var StepFailure, StepRunner;
+var init_step_runner = __esm({
+  "relay/step-runner.ts"() {
+    "use strict";
+    init_coded_error();
+    StepFailure = class extends CodedError {
+      constructor(step, code, message2) {
+        super(code, message2);
+        this.step = step;
+      }
+    };
+    StepRunner = class {
+      constructor(job, journal, progress, logger, context, startedAt, firstStep = "fetch") {
+        this.job = job;
+        this.journal = journal;
+        this.progress = progress;
+        this.logger = logger;
+        this.context = context;
+        this.startedAt = startedAt;
+        this.current = firstStep;
+      }
+      durations = {};
+      current;
+      /** Saves something recovery will need (e.g. the backup id) before the step that depends on it. */
+      async note(values) {
+        Object.assign(this.context, values);
+        await this.journal.write({ job: this.job, step: this.current, startedAt: this.startedAt, context: this.context });
+      }
+      async step(name, work, describe4 = () => "done") {
+        this.current = name;
+        await this.journal.write({ job: this.job, step: name, startedAt: this.startedAt, context: this.context });
+        const began = performance.now();
+        this.emit(name, "started", `${name} started`);
+        this.logger.info(`${this.job.jobId} ${name}: started`);
+        try {
+          const value = await work();
+          const ms = performance.now() - began;
+          this.durations[name] = (this.durations[name] ?? 0) + ms;
+          const text = describe4(value);
+          this.emit(name, "succeeded", text, ms);
+          this.logger.info(`${this.job.jobId} ${name}: ${text} (${formatMs(ms)})`);
+          return value;
+        } catch (error62) {
+          const ms = performance.now() - began;
+          this.durations[name] = (this.durations[name] ?? 0) + ms;
+          const text = error62 instanceof Error ? error62.message : String(error62);
+          this.emit(name, "failed", text, ms);
+          this.logger.warn(`${this.job.jobId} ${name}: failed after ${formatMs(ms)}: ${text}`);
+          throw error62 instanceof StepFailure ? error62 : new StepFailure(name, "step_failed", text);
+        }
+      }
+      skip(name, why) {
+        this.emit(name, "skipped", why);
+        this.logger.info(`${this.job.jobId} ${name}: skipped (${why})`);
+      }
+      /** A sign of life during a long step, so the edge's lease does not run out. */
+      heartbeat(message2) {
+        this.progress({ type: "progress", jobId: this.job.jobId, step: this.current, status: "started", message: message2, at: Date.now(), detail: { heartbeat: true } });
+      }
+      emit(step, status, message2, durationMs, detail) {
+        const m = { type: "progress", jobId: this.job.jobId, step, status, message: message2.slice(0, 4e3), at: Date.now() };
+        if (durationMs !== void 0) m.durationMs = Math.round(durationMs);
+        if (detail) m.detail = detail;
+        this.progress(m);
+      }
+    };
+  }
+});
+
+// relay/job-runner.ts
+var JobRunner;
+var init_job_runner = __esm({
+  "relay/job-runner.ts"() {
+    "use strict";
+    init_protocol();
+    init_deployment();
+    init_backup_inventory();
+    init_journal();
+    init_step_runner();
+    JobRunner = class {
+      constructor(journal, executor, channel, logger, target) {
+        this.journal = journal;
+        this.executor = executor;
+        this.channel = channel;
+        this.logger = logger;
+        this.target = target;
+        const list = executor.backups?.bind(executor);
+        this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
+      }
+      running = null;
+      /** The capture in progress, if any: a job or another capture waits for it. */
+      capturing;
+      leaseMs = 9e4;
+      inventory;
+      /** The job in flight, for `hello`. */
+      async inFlight() {
+        const entry = await this.journal.current();
+        return entry ? { jobId: entry.job.jobId, attempt: entry.job.attempt, step: entry.step } : null;
+      }
+      /** On start: finish or roll back whatever the journal says was interrupted. */
+      async recover() {
+        const entry = await this.journal.current();
+        if (!entry) return;
+        this.logger.warn(`journal: job ${entry.job.jobId} was interrupted at step ${entry.step}; recovering`);
+        this.start(entry.job, (steps) => this.executor.recover(entry, steps), entry);
+      }
+      /** Waits for the current job, if any (used by tests and on shutdown). */
+      async idle() {
+        await this.running?.done;
+      }
+      /** The edge welcomed us: send every result it has not confirmed yet, then (when idle) the backups kept. */
+      async onReady() {
+        for (const result of await this.journal.pendingResults()) this.channel.send(result);
+        if (this.running) return;
+        void this.executor.idle?.().catch(() => void 0);
+        void this.reportBackups();
+      }
+      /** Tells the edge which backups the host keeps; best effort, never throws (resolves when sent or given up). */
+      reportBackups() {
+        return this.inventory?.report() ?? Promise.resolve();
+      }
+      onMessage(message2) {
+        switch (message2.type) {
+          case "welcome":
+            this.leaseMs = message2.leaseMs;
+            break;
+          case "job":
+            this.settle(
+              `job ${message2.jobId}`,
+              this.onJob(message2).catch((error62) => {
+                this.channel.send({ type: "error", code: "internal", message: `job ${message2.jobId} was not started: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3), jobId: message2.jobId });
+                throw error62;
+              })
+            );
+            break;
+          case "cancel":
+            this.logger.warn(`edge cancelled job ${message2.jobId}: ${message2.reason}${this.running?.jobId === message2.jobId ? " (already running; it will finish or roll back)" : ""}`);
+            break;
+          case "recorded":
+            this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
+            break;
+          case "error":
+            this.logger.warn(`edge says ${message2.code}: ${message2.message}`);
+            if (message2.code === "unknown_job" && message2.jobId) this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
+            break;
+          case "pong":
+            break;
+          case "capture":
+            this.settle(`capture ${message2.captureId}`, this.onCapture(message2));
+            break;
+          default: {
+            const unreachable = message2;
+            this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);
+          }
+        }
+      }
+      /** Runs `work` to its end without ever letting it end the process: a failure is one log line. */
+      settle(what, work) {
+        work.catch((error62) => this.logger.error(`${what} failed: ${error62 instanceof Error ? error62.message : String(error62)}`));
+      }
+      /**
+       * A capture runs under the same one-at-a-time rule as jobs: after the job in flight (if any), and
+       * a job that comes meanwhile waits for it. Always answered, so the edge never waits on it.
+       */
+      async onCapture(message2) {
+        const capture = this.executor.capture?.bind(this.executor);
+        const failed = (reason) => ({ type: "captured", captureId: message2.captureId, outcome: "failed", branch: null, commit: null, base: null, files: [], total: 0, reason, at: Date.now() });
+        const before = this.capturing;
+        const work = (async () => {
+          await before;
+          await this.running?.done;
+          if (!capture) return failed("this relay is not set up to capture host edits: add a `capture:` section to its relay.yaml (docs/drift.md)");
+          if (message2.target !== this.target) return failed(`the capture is for target "${message2.target}", but this relay serves "${this.target}"; nothing was read`);
+          this.logger.info(`capture ${message2.captureId} for ${message2.target}, asked by ${message2.requestedBy}`);
+          return capture(message2).catch((error62) => failed(`unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3)));
+        })();
+        const done = work.then(() => void 0, () => void 0);
+        this.capturing = done;
+        const answer = await work;
+        if (this.capturing === done) this.capturing = void 0;
+        this.channel.send(answer);
+      }
+      async onJob(job) {
+        await this.capturing;
+        if (job.target !== this.target) {
+          const message2 = `job ${job.jobId} is for target "${job.target}", but this relay serves "${this.target}"; refused, nothing was done`;
+          this.logger.error(`edge sent ${message2}`);
+          this.channel.send({ type: "error", code: "invalid_message", message: message2, jobId: job.jobId });
+          return;
+        }
+        const finished = await this.journal.pendingResult(job.jobId);
+        if (finished) {
+          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
+          this.channel.send(finished);
+          return;
+        }
+        if (this.running) {
+          if (this.running.jobId === job.jobId) this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
+          else this.channel.send({ type: "error", code: "busy", message: `still running ${this.running.jobId}`, jobId: job.jobId });
+          return;
+        }
+        this.start(job, (steps) => this.executor.execute(job, steps), null, () => {
+          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
+          this.logger.info(`job ${job.jobId}: ${job.kind} ${job.sha.slice(0, 7)} for ${job.target}, asked by ${job.requestedBy}`);
+        });
+      }
+      start(job, work, resumed, journaled = () => void 0) {
+        const startedAt = resumed?.startedAt ?? Date.now();
+        const steps = new StepRunner(job, this.journal, (m) => this.channel.send(m), this.logger, { ...resumed?.context ?? {} }, startedAt, resumed?.step);
+        const lease = setInterval(() => steps.heartbeat(`still on ${steps.current}`), Math.max(1e3, Math.floor(this.leaseMs / 3)));
+        const done = (async () => {
+          let outcome;
+          try {
+            if (!resumed) await this.journal.write({ job, step: "fetch", startedAt, context: {} });
+            journaled();
+            outcome = await work(steps);
+          } catch (error62) {
+            outcome = { status: "failed", reason: `unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`, summary: {} };
+          } finally {
+            clearInterval(lease);
+          }
+          const result = {
+            type: "result",
+            jobId: job.jobId,
+            status: outcome.status,
+            reason: outcome.reason === null ? null : outcome.reason.slice(0, 4e3),
+            summary: this.summaryOf(outcome, steps)
+          };
+          try {
+            await this.journal.finish(result);
+          } catch (error62) {
+            this.logger.error(`job ${job.jobId}: could not keep its result in the outbox (${error62 instanceof Error ? error62.message : String(error62)}); sending it once`);
+          }
+          this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ""}`);
+          this.running = null;
+          this.channel.send(result);
+          void this.reportBackups();
+        })();
+        this.running = { jobId: job.jobId, done };
+        this.settle(`job ${job.jobId}`, done);
+      }
+      /** The outcome's summary in the protocol's shape; a field that does not fit is dropped and said, never thrown. */
+      summaryOf(outcome, steps) {
+        const raw = { ...outcome.summary, durationsMs: { ...steps.durations, ...outcome.summary.durationsMs ?? {} } };
+        const parsed = DeploymentSummary.safeParse(raw);
+        if (parsed.success) return boundedSummary(parsed.data);
+        this.logger.warn(`job ${steps.job.jobId}: its summary does not fit the protocol (${describeZodError(parsed.error)}); reporting the durations only`);
+        return DeploymentSummary.parse({ durationsMs: raw.durationsMs });
+      }
+    };
+  }
+});
+
+// relay/version.ts
+function relayCapabilities(config2) {
+  return config2.capture ? [...RELAY_CAPABILITIES, CAPTURE_CAPABILITY] : [...RELAY_CAPABILITIES];
+}
+var RELAY_VERSION, RELAY_CAPABILITIES;
+var init_version = __esm({
+  "relay/version.ts"() {
+    "use strict";
+    init_drift();
+    init_protocol();
+    RELAY_VERSION = "0.1.0";
+    RELAY_CAPABILITIES = ["deploy", "rollback", "journal", "drift-guard", BACKUP_INVENTORY_CAPABILITY];
+  }
+});
+
+// relay/daemon.ts
+var daemon_exports = {};
+__export(daemon_exports, {
+  startRelay: () => startRelay
+});
+import { join as join2 } from "node:path";
+async function startRelay(loaded, executor, logger) {
+  const { config: config2, secrets } = loaded;
+  const journal = new Journal(join2(config2.stateDir, "journal"));
+  await journal.open();
+  let connection = null;
+  let homeAssistant = null;
+  const checked = checkHomeAssistantAtStart(loaded).then((result) => homeAssistant = result);
+  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config2.edge.target);
+  connection = new EdgeConnection({
+    edgeUrl: config2.edge.url,
+    target: config2.edge.target,
+    token: secrets.edgeToken,
+    relayId: config2.relayId,
+    version: RELAY_VERSION,
+    capabilities: relayCapabilities(config2),
+    heartbeatMs: config2.edge.heartbeatSeconds * 1e3,
+    backoff: { initialMs: 500, maxMs: config2.edge.maxBackoffSeconds * 1e3 },
+    replacedHoldOffMs: config2.edge.replacedHoldOffSeconds * 1e3,
+    logger,
+    inFlight: () => runner.inFlight(),
+    onMessage: (m) => runner.onMessage(m),
+    homeAssistantCheck: () => homeAssistant,
+    onReady: () => void runner.onReady().catch((error62) => logger.error(`could not resend the results the edge has not confirmed: ${error62 instanceof Error ? error62.message : String(error62)}`))
+  });
+  logger.info(`lanyard relay ${RELAY_VERSION} (${config2.relayId}) for target ${config2.edge.target}; state in ${config2.stateDir}`);
+  await runner.recover();
+  await Promise.race([checked, new Promise((resolve4) => setTimeout(resolve4, 3e3).unref())]);
+  connection.start();
   return {
-    async around(job, startedAt, run) {
-      if (sensor) {
-        const verb = job.kind === "rollback" ? "Rolling back to" : "Deploying";
-        await sensor.publish({ state: "deploying", attributes: attributes("deploying", job, startedAt, null, `${verb} ${shortSha(job.sha)}`, null) }).catch(() => void 0);
-      }
-      let outcome;
-      try {
-        outcome = await run();
-      } catch (error62) {
-        const failed = { status: "failed", reason: error62 instanceof Error ? error62.message : String(error62), summary: {} };
-        await Promise.allSettled([sensor?.publish({ state: "failed", attributes: attributes("failed", job, startedAt, Date.now(), describe3(job, failed), failed) }), notice(job, failed)]);
-        throw error62;
-      }
-      const state = sensorStateOf(job, outcome);
-      await Promise.allSettled([sensor?.publish({ state, attributes: attributes(state, job, startedAt, Date.now(), describe3(job, outcome), outcome) }), notice(job, outcome)]);
-      return outcome;
-    },
-    async idle() {
-      await sensor?.republish().catch(() => void 0);
+    runner,
+    connection,
+    async stop() {
+      connection?.stop();
+      await runner.idle();
     }
   };
 }
-function withHouseOutward(pipeline, outward) {
-  return {
-    ...pipeline,
-    execute: (job, steps) => outward.around(job, Date.now(), () => pipeline.execute(job, steps)),
-    recover: (entry, steps) => outward.around(entry.job, entry.startedAt, () => pipeline.recover(entry, steps)),
-    idle: () => outward.idle()
-  };
-}
-var init_house_outward = __esm({
-  "relay/outward/house-outward.ts"() {
+var init_daemon = __esm({
+  "relay/daemon.ts"() {
     "use strict";
-    init_commit();
-    init_deployment_sensor();
+    init_edge_connection();
+    init_start_check();
+    init_job_runner();
+    init_journal();
+    init_version();
   }
 });
 
@@ -33519,6 +33330,204 @@ function shellQuote(value) {
 var init_target_host = __esm({
   "relay/transport/target-host.ts"() {
     "use strict";
+  }
+});
+
+// relay/pipeline/git-error.ts
+var GitError;
+var init_git_error = __esm({
+  "relay/pipeline/git-error.ts"() {
+    "use strict";
+    init_coded_error();
+    GitError = class extends CodedError {
+    };
+  }
+});
+
+// relay/pipeline/git-cli.ts
+import { execFile } from "node:child_process";
+import { resolve as resolve2 } from "node:path";
+function withCacheLock(cacheDir, work) {
+  const key = resolve2(cacheDir);
+  const previous = cacheLocks.get(key) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const tail = next.catch(() => void 0);
+  cacheLocks.set(key, tail);
+  void tail.then(() => {
+    if (cacheLocks.get(key) === tail) cacheLocks.delete(key);
+  });
+  return next;
+}
+function errorText(error62) {
+  const e = error62;
+  if (e.killed || e.signal === "SIGTERM") return `no answer within ${FETCH_TIMEOUT_MS / 6e4} minutes`;
+  const stderr = e.stderr === void 0 ? "" : e.stderr.toString().trim();
+  return stderr || e.message || String(error62);
+}
+var FETCH_TIMEOUT_MS, PASSED_THROUGH, cacheLocks, GitCli;
+var init_git_cli = __esm({
+  "relay/pipeline/git-cli.ts"() {
+    "use strict";
+    init_target_host();
+    init_git_error();
+    FETCH_TIMEOUT_MS = 3e5;
+    PASSED_THROUGH = ["PATH", "TMPDIR", "SYSTEMROOT", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"];
+    cacheLocks = /* @__PURE__ */ new Map();
+    GitCli = class {
+      constructor(options) {
+        this.options = options;
+      }
+      get cacheDir() {
+        return this.options.cacheDir;
+      }
+      get remoteIsHttp() {
+        return /^https?:\/\//i.test(this.options.remote);
+      }
+      env() {
+        const env = {};
+        for (const name of PASSED_THROUGH) if (process.env[name] !== void 0) env[name] = process.env[name];
+        Object.assign(env, {
+          // HOME is the cache: no ~/.gitconfig, ~/.config/git or ~/.netrc of the homeowner applies.
+          // (ssh looks up ~/.ssh through the password database, so known_hosts still works.)
+          HOME: this.options.cacheDir,
+          GIT_CONFIG_NOSYSTEM: "1",
+          GIT_CONFIG_GLOBAL: "/dev/null",
+          GIT_TERMINAL_PROMPT: "0",
+          // ext:: and other helpers could run arbitrary commands; the remote is one of these.
+          GIT_ALLOW_PROTOCOL: "file:git:http:https:ssh",
+          GIT_LITERAL_PATHSPECS: "1",
+          GIT_NO_REPLACE_OBJECTS: "1",
+          // A stalled download fails instead of holding the deploy until the timeout.
+          GIT_HTTP_LOW_SPEED_LIMIT: "1000",
+          GIT_HTTP_LOW_SPEED_TIME: "60",
+          LC_ALL: "C"
+        });
+        const config2 = [
+          // Auto-gc after a fetch would otherwise detach and keep writing to the cache afterwards.
+          ["gc.autoDetach", "false"],
+          ["credential.helper", ""],
+          // The relay shares a small box with Home Assistant. git maps a pack in windows of 1 GiB
+          // and keeps up to 96 MiB of delta bases by default: reading a 400 MB house held 320 MiB of
+          // it resident in one git process (BENCHMARKS.md). Smaller windows and caches bound that,
+          // for a little more mapping work.
+          ["core.packedGitWindowSize", "16m"],
+          ["core.packedGitLimit", "64m"],
+          ["core.deltaBaseCacheLimit", "16m"],
+          ["pack.windowMemory", "32m"],
+          ["pack.deltaCacheSize", "16m"]
+        ];
+        if (this.options.token && this.remoteIsHttp) {
+          const basic = Buffer.from(`x-access-token:${this.options.token}`).toString("base64");
+          config2.push(["http.extraHeader", `Authorization: Basic ${basic}`]);
+        }
+        env.GIT_CONFIG_COUNT = String(config2.length);
+        config2.forEach(([key, value], i) => {
+          env[`GIT_CONFIG_KEY_${i}`] = key;
+          env[`GIT_CONFIG_VALUE_${i}`] = value;
+        });
+        const ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30"];
+        if (this.options.deployKeyPath) {
+          ssh.push("-i", shellQuote(this.options.deployKeyPath), "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes");
+        } else if (process.env.SSH_AUTH_SOCK) {
+          env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
+        }
+        env.GIT_SSH_COMMAND = ssh.join(" ");
+        return env;
+      }
+      /** Removes the token (plain and as sent in the header) and any password in a URL. */
+      redact(text) {
+        let out = text;
+        const token = this.options.token;
+        if (token) {
+          out = out.replaceAll(token, "***");
+          out = out.replaceAll(Buffer.from(`x-access-token:${token}`).toString("base64"), "***");
+          out = out.replaceAll(encodeURIComponent(token), "***");
+        }
+        return out.replace(/\/\/[^/@\s]+@/g, "//***@");
+      }
+      run(args, timeout = 0) {
+        return new Promise((resolvePromise, reject) => {
+          execFile("git", args, { env: this.env(), encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, timeout }, (error62, stdout, stderr) => {
+            if (error62) reject(Object.assign(error62, { stderr: stderr.toString("utf8") }));
+            else resolvePromise({ stdout, stderr: stderr.toString("utf8") });
+          });
+        });
+      }
+      /** git in the cache; failures become `git_failed` with git's own words. */
+      async git(args) {
+        try {
+          return (await this.run(["-C", this.options.cacheDir, ...args])).stdout;
+        } catch (error62) {
+          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache ${this.options.cacheDir}: ${errorText(error62)}`));
+        }
+      }
+      /** Exit status 0 → true, 1 → false; anything else is a failure of git itself. */
+      async test(args) {
+        try {
+          await this.run(["-C", this.options.cacheDir, ...args]);
+          return true;
+        } catch (error62) {
+          if (error62.code === 1 || error62.code === 128) return false;
+          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache: ${errorText(error62)}`));
+        }
+      }
+      /** git with `input` on its stdin and its stdout as text. */
+      runWithInput(args, input2, env) {
+        return new Promise((resolvePromise, reject) => {
+          const child = execFile("git", args, { env, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error62, stdout, stderr) => {
+            if (error62) reject(Object.assign(error62, { stderr }));
+            else resolvePromise(stdout);
+          });
+          child.stdin?.on("error", () => void 0);
+          child.stdin?.end(input2);
+        });
+      }
+    };
+  }
+});
+
+// relay/pipeline/host-files.ts
+async function runChecked(host, what, script, stdin) {
+  let result;
+  try {
+    result = stdin === void 0 ? await host.run("exec sh -s", { stdin: script }) : await host.run(script, { stdin });
+  } catch (error62) {
+    if (error62 instanceof CodedError) throw new HostError(error62.code, `${what} was interrupted: ${error62.message}`);
+    throw error62;
+  }
+  if (result.code !== 0) {
+    throw new HostError("host_command_failed", `${what} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800) || "no error output"}`);
+  }
+  return result.stdout;
+}
+async function readHostFile(host, path) {
+  const result = await host.run(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`);
+  if (result.code === 44) return null;
+  if (result.code !== 0) throw new HostError("host_command_failed", `reading ${path} failed on ${host.description}: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+async function writeHostFile(host, path, content) {
+  const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+  await runChecked(host, `writing ${path}`, `set -e; umask 077; mkdir -p ${shellQuote(folder)}; cat > ${shellQuote(`${path}.tmp`)}; mv -f ${shellQuote(`${path}.tmp`)} ${shellQuote(path)}`, content);
+}
+async function removeHostFiles(host, folder, names) {
+  if (!names.length) return;
+  await runChecked(host, "pruning old backups", [`cd ${shellQuote(folder)}`, ...names.map((n) => `rm -f -- ${shellQuote(n)}`)].join("\n"));
+}
+async function freeBytes(host, folder) {
+  const result = await host.run(`df -Pk ${shellQuote(folder)} | tail -n 1`);
+  const fields = result.stdout.toString("utf8").trim().split(/\s+/);
+  const kb = Number(fields[3]);
+  return Number.isFinite(kb) ? kb * 1024 : null;
+}
+var HostError;
+var init_host_files = __esm({
+  "relay/pipeline/host-files.ts"() {
+    "use strict";
+    init_coded_error();
+    init_target_host();
+    HostError = class extends CodedError {
+    };
   }
 });
 
@@ -35443,732 +35452,6 @@ var init_path_safety = __esm({
   }
 });
 
-// relay/pipeline/link-resolution.ts
-import { posix as posix2 } from "node:path";
-function trimTrailingSlashes(path) {
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
-}
-function rootsOf(roots) {
-  return [...new Set((typeof roots === "string" ? [roots] : roots).map(trimTrailingSlashes))];
-}
-function folderName(roots) {
-  const [host, ...seen] = rootsOf(roots);
-  const others = seen.filter((path) => path !== host);
-  return others.length ? `${host} (${others.join(" or ")} inside Home Assistant's containers)` : `${host}`;
-}
-function partsOf(path) {
-  return path.split("/").filter((part) => part !== "" && part !== ".");
-}
-function configRelativeTarget(target, roots) {
-  const parts = partsOf(target);
-  let best = null;
-  for (const root of rootsOf(roots)) {
-    const rootParts = partsOf(root);
-    if (rootParts.includes("..")) continue;
-    if (rootParts.every((part, i) => parts[i] === part) && (best === null || rootParts.length > best)) best = rootParts.length;
-  }
-  return best === null ? null : parts.slice(best).join("/");
-}
-function hop(path, target) {
-  return `${path} \u2192 ${target}`;
-}
-function resolveLink(tree, path, configRoot, protection) {
-  const root = folderName(configRoot);
-  const first = tree.links.get(path);
-  if (first === void 0) return { ok: true, resolved: path, through: [] };
-  const through = [];
-  let current = path.split("/").slice(0, -1);
-  let pending = [];
-  let hops = 0;
-  const follow = (target) => {
-    if (target.startsWith("/")) {
-      const inside = configRelativeTarget(target, configRoot);
-      if (inside === null) return { ok: false, problem: "symlink-escapes", at: null, why: `points outside the config folder ${root}${through.length ? ` (at ${target})` : ""}`, through };
-      current = [];
-      pending = [...inside.split("/"), ...pending];
-    } else {
-      pending = [...target.split("/"), ...pending];
-    }
-    return null;
-  };
-  const stopped = follow(first);
-  if (stopped) return stopped;
-  while (pending.length) {
-    const component = pending.shift();
-    if (component === "" || component === ".") continue;
-    if (component === "..") {
-      if (current.length === 0) return { ok: false, problem: "symlink-escapes", at: null, why: `resolves outside the config folder ${root}`, through };
-      current.pop();
-      continue;
-    }
-    const point = [...current, component].join("/");
-    const protectedBy = protection(point);
-    if (protectedBy) {
-      const why = pending.some((c) => c !== "" && c !== ".") ? `reaches ${point}, which is protected` : `resolves to ${point}, which is protected`;
-      return { ok: false, problem: "symlink-to-protected", at: point, why, through };
-    }
-    const target = tree.links.get(point);
-    if (target !== void 0) {
-      hops += 1;
-      if (hops >= MAX_LINK_HOPS) return { ok: false, problem: "symlink-loop", at: point, why: `does not resolve: it needs more than ${MAX_LINK_HOPS} links in a row (a loop)`, through };
-      through.push(hop(point, target));
-      const out = follow(target);
-      if (out) return out;
-      continue;
-    }
-    current.push(component);
-  }
-  if (current.length === 0) return { ok: false, problem: "symlink-to-root", at: "", why: "resolves to the config folder itself, which would expose every file under it (secrets.yaml included)", through };
-  return { ok: true, resolved: current.join("/"), through };
-}
-function exposedUnder(folder, tree, known2, configRoot, protection, cache) {
-  const seen = /* @__PURE__ */ new Set();
-  const queue = [folder];
-  while (queue.length) {
-    const next = queue.shift();
-    if (seen.has(next)) continue;
-    seen.add(next);
-    const prefix = `${next}/`;
-    const guarded = known2.find((path) => path.startsWith(prefix) && protection(path)?.secret);
-    if (guarded) return `${guarded}, which is protected`;
-    for (const [link] of tree.links) {
-      if (!link.startsWith(prefix)) continue;
-      let resolution = cache.get(link);
-      if (!resolution) cache.set(link, resolution = resolveLink(tree, link, configRoot, protection));
-      if (!resolution.ok) return `the link ${link}, which ${resolution.why}`;
-      queue.push(resolution.resolved);
-    }
-  }
-  return null;
-}
-function relativeEquivalent(tree, path, target, configRoot, protection, known2) {
-  if (!target.startsWith("/")) return null;
-  const inside = configRelativeTarget(target, [...rootsOf(configRoot), ...WELL_KNOWN_HOME_ASSISTANT_PATHS]);
-  if (inside === null || inside === "") return null;
-  const folder = posix2.dirname(path);
-  const relative = inside.split("/").includes("..") ? `${"../".repeat(folder === "." ? 0 : folder.split("/").length)}${inside}` : posix2.relative(folder, inside);
-  if (relative === "" || relative.startsWith("/")) return null;
-  return linkRefusal(tree.withLink(path, relative), path, configRoot, protection, known2) ? null : relative;
-}
-function linkRefusal(tree, path, configRoot, protection, known2, cache = /* @__PURE__ */ new Map()) {
-  let resolution = cache.get(path);
-  if (!resolution) cache.set(path, resolution = resolveLink(tree, path, configRoot, protection));
-  if (!resolution.ok) return { problem: resolution.problem, why: withChain(resolution.why, resolution.through), resolved: resolution.at };
-  const exposed = exposedUnder(resolution.resolved, tree, known2, configRoot, protection, cache);
-  if (exposed) return { problem: "symlink-to-protected", why: withChain(`resolves to ${resolution.resolved}, a folder that holds ${exposed}`, resolution.through), resolved: resolution.resolved };
-  return null;
-}
-function withChain(why, through) {
-  if (!through.length) return why;
-  const shown2 = through.length > 3 ? [...through.slice(0, 3), `\u2026 ${through.length - 3} more`] : through;
-  return `${why} (following ${shown2.join(", ")})`;
-}
-function refuseUnsafeLink(tree, path, configRoot, protection, known2, cache) {
-  const target = tree.links.get(path);
-  if (target === void 0) return null;
-  const refusal = linkRefusal(tree, path, configRoot, protection, known2, cache);
-  if (!refusal) return null;
-  const relative = relativeEquivalent(tree, path, target, configRoot, protection, known2);
-  const wayOut = relative ? { kind: "relative-link", path, target: relative } : { kind: "exclude", globs: [globOfPath(path)] };
-  return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}`, wayOut, target);
-}
-function refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused) {
-  const resolutions = /* @__PURE__ */ new Map();
-  for (const [path, entry] of [...deploySet]) {
-    if (entry.type !== "symlink") continue;
-    const refusal = refuseUnsafeLink(tree, path, configRoot, protection, known2, resolutions);
-    if (!refusal) continue;
-    refused.push(refusal);
-    deploySet.delete(path);
-  }
-}
-var MAX_LINK_HOPS, LinkTree, WELL_KNOWN_HOME_ASSISTANT_PATHS;
-var init_link_resolution = __esm({
-  "relay/pipeline/link-resolution.ts"() {
-    "use strict";
-    init_path_safety();
-    init_way_out();
-    MAX_LINK_HOPS = 40;
-    LinkTree = class _LinkTree {
-      links = /* @__PURE__ */ new Map();
-      paths = /* @__PURE__ */ new Set();
-      constructor(host, incoming = []) {
-        for (const entry of [...host, ...incoming]) {
-          this.paths.add(entry.path);
-          if (entry.type === "symlink" && entry.linkTarget !== void 0) this.links.set(entry.path, entry.linkTarget);
-          else this.links.delete(entry.path);
-        }
-      }
-      /** The same tree with the link at `path` pointing at `target` instead. */
-      withLink(path, target) {
-        const copy = new _LinkTree([]);
-        for (const known2 of this.paths) copy.paths.add(known2);
-        for (const [link, to] of this.links) copy.links.set(link, to);
-        copy.paths.add(path);
-        copy.links.set(path, target);
-        return copy;
-      }
-    };
-    WELL_KNOWN_HOME_ASSISTANT_PATHS = ["/config", "/homeassistant"];
-  }
-});
-
-// relay/pipeline/path-ancestry.ts
-function folderAncestors(path) {
-  const out = [];
-  for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1)) out.push(path.slice(0, slash));
-  return out;
-}
-var init_path_ancestry = __esm({
-  "relay/pipeline/path-ancestry.ts"() {
-    "use strict";
-  }
-});
-
-// relay/pipeline/protected-paths.ts
-function protectedPathMatcher(extra = []) {
-  const configured = extra.map((glob) => ({ glob, matches: globMatcher([glob]) }));
-  const anyConfigured = globMatcher(extra);
-  return (path) => {
-    if (anyBuiltIn(path)) {
-      for (const { entry, matches } of builtIn) {
-        if (matches(path)) return { source: "built-in", name: entry.name, reason: entry.reason, secret: entry.secret ?? true };
-      }
-    }
-    if (!anyConfigured(path)) return null;
-    for (const { glob, matches } of configured) {
-      if (matches(path)) return { source: "configured", glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}`, secret: true };
-    }
-    return null;
-  };
-}
-var PROTECTED_PATHS, builtIn, anyBuiltIn;
-var init_protected_paths = __esm({
-  "relay/pipeline/protected-paths.ts"() {
-    "use strict";
-    init_path_safety();
-    PROTECTED_PATHS = Object.freeze([
-      {
-        name: "secrets.yaml (any folder)",
-        globs: ["**/secrets.yaml"],
-        reason: "holds the real passwords and tokens; a repository copy is a placeholder at best (HA also reads secrets.yaml in subfolders, and so does ESPHome)"
-      },
-      { name: ".storage/", globs: [".storage/**"], reason: "Home Assistant's UI-managed state: integrations, devices, entities, users and auth tokens" },
-      {
-        name: "*.db, *.db-shm, *.db-wal, *.db.* (any folder)",
-        globs: ["**/*.db", "**/*.db-*", "**/*.db.*"],
-        reason: "live databases (home-assistant_v2.db, zigbee.db) and their journals or corrupt copies; overwriting one loses history or corrupts it"
-      },
-      { name: ".cloud/", globs: [".cloud/**"], reason: "the Home Assistant Cloud (Nabu Casa) link and its keys" },
-      { name: ".HA_VERSION", globs: [".HA_VERSION"], reason: "written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them", secret: false },
-      { name: ".uuid", globs: [".uuid"], reason: "the installation's identity" },
-      {
-        name: "*.log, *.log.1 (any folder)",
-        globs: ["**/*.log", "**/*.log.*"],
-        reason: "logs written by Home Assistant and add-ons (rotated ones too); never configuration"
-      },
-      { name: "ip_bans.yaml", globs: ["ip_bans.yaml"], reason: "written by Home Assistant when it bans an address; a deploy must not lift bans" },
-      { name: "known_devices.yaml", globs: ["known_devices.yaml"], reason: "written by legacy device trackers as they discover devices" },
-      { name: "deps/", globs: ["deps/**"], reason: "Python packages Home Assistant installed for itself", secret: false },
-      { name: "tts/", globs: ["tts/**"], reason: "the text-to-speech cache" },
-      { name: "backups/", globs: ["backups/**"], reason: "Home Assistant's own backups" },
-      { name: ".ha_run.lock", globs: [".ha_run.lock"], reason: "the lock of the running Home Assistant instance", secret: false },
-      { name: ".git/ (any folder)", globs: ["**/.git/**"], reason: "a git checkout on the host (some people pull there) is not Lanyard's to change" },
-      { name: ".lanyard/", globs: [".lanyard/**"], reason: "Lanyard's own record on the host: the deployment manifest and the staging folder" },
-      { name: "__pycache__/ (any folder)", globs: ["**/__pycache__/**"], reason: "Python bytecode that Home Assistant generates for custom components", secret: false }
-    ]);
-    builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs, { ignoreCase: true }) }));
-    anyBuiltIn = globMatcher(PROTECTED_PATHS.flatMap((entry) => entry.globs), { ignoreCase: true });
-  }
-});
-
-// relay/pipeline/archive-rules.ts
-function protectedWhy(match) {
-  return match.source === "built-in" ? `protected (${match.name})` : `protected by the configured glob ${match.glob}`;
-}
-function backupablePaths(paths, protect) {
-  const protection = protectedPathMatcher(protect);
-  const kept = [];
-  const skipped = [];
-  for (const path of paths) {
-    const problem = pathProblem(path);
-    if (problem) skipped.push({ path, why: problem });
-    else {
-      const match = protection(path);
-      if (match) skipped.push({ path, why: protectedWhy(match) });
-      else kept.push(path);
-    }
-  }
-  return { kept, skipped };
-}
-function pathProblem(path) {
-  try {
-    return normaliseRepoPath(path) === path ? null : 'not a normal path (it has ".", ".." or empty parts)';
-  } catch (error62) {
-    if (!(error62 instanceof PathRefused)) throw error62;
-    return error62.problem === "escapes-root" ? "leaves the config folder" : error62.problem === "absolute" ? "an absolute path" : `not a path Lanyard writes (${error62.problem})`;
-  }
-}
-function selectRestore(entries, absent, host, protect) {
-  const protection = protectedPathMatcher(protect);
-  const hostKinds = new Map(host.files.map((f) => [f.path, f.type]));
-  const hostFolders = new Set(host.files.flatMap((f) => folderAncestors(f.path)));
-  const skipped = [];
-  const blockedOnHost = (path) => {
-    const blocker = folderAncestors(path).find((folder) => hostKinds.has(folder));
-    if (blocker) return `${blocker} is ${hostKinds.get(blocker) === "symlink" ? "a link" : "a file"} on the host, not a folder`;
-    return null;
-  };
-  const named2 = /* @__PURE__ */ new Map();
-  const folderOfAnother = /* @__PURE__ */ new Set();
-  const candidates = [];
-  for (const entry of entries) {
-    const raw = entry.name.startsWith("./") ? entry.name.slice(2) : entry.name;
-    for (let slash = raw.indexOf("/"); slash > 0; slash = raw.indexOf("/", slash + 1)) folderOfAnother.add(raw.slice(0, slash));
-    if (entry.kind === "folder") {
-      const folder = raw.replace(/\/+$/, "");
-      named2.set(folder, (named2.get(folder) ?? 0) + 1);
-      continue;
-    }
-    const path = raw;
-    const problem = pathProblem(path);
-    if (problem) {
-      skipped.push({ path: entry.name, why: problem });
-      continue;
-    }
-    if (entry.name.startsWith("-")) {
-      skipped.push({ path: entry.name, why: "a name tar would read as an option" });
-      continue;
-    }
-    named2.set(path, (named2.get(path) ?? 0) + 1);
-    candidates.push({ name: entry.name, path, kind: entry.kind });
-  }
-  const candidatePaths = new Set(candidates.map((c) => c.path));
-  const extract = [];
-  for (const candidate of candidates) {
-    const { path } = candidate;
-    const match = protection(path);
-    const why = match ? protectedWhy(match) : candidate.kind === "hard link" ? "a hard link, which Lanyard never archives" : candidate.kind === "other" ? "not a file or a link (a device, a pipe or an unknown kind)" : (named2.get(path) ?? 0) > 1 ? "listed more than once in the archive" : folderOfAnother.has(path) ? "also a folder of other entries in the archive" : folderAncestors(path).some((folder) => candidatePaths.has(folder)) ? "beneath another entry of the archive" : blockedOnHost(path) ?? (hostFolders.has(path) ? "a folder on the host" : null);
-    if (why) skipped.push({ path, why });
-    else extract.push({ name: candidate.name, path });
-  }
-  const remove = [];
-  for (const path of absent) {
-    const match = pathProblem(path) ? null : protection(path);
-    const why = pathProblem(path) ?? (match ? protectedWhy(match) : blockedOnHost(path));
-    if (why) skipped.push({ path, why: `not deleted: ${why}` });
-    else remove.push(path);
-  }
-  return { extract, remove, skipped };
-}
-function acceptStaged(selected, staged, host, configRoot, protect) {
-  const protection = protectedPathMatcher(protect);
-  const byPath = new Map(staged.map((entry) => [entry.path, entry]));
-  const landed = selected.flatMap((path) => byPath.get(path) ?? []);
-  const tree = new LinkTree(host.files, landed);
-  const known2 = [...host.files.map((f) => f.path), ...host.unhashed, ...landed.map((e) => e.path)];
-  const cache = /* @__PURE__ */ new Map();
-  const write = [];
-  const skipped = [];
-  for (const entry of landed) {
-    if (entry.type === "file" && entry.links > 1) {
-      skipped.push({ path: entry.path, why: "a hard link to another file" });
-      continue;
-    }
-    if (entry.type === "symlink") {
-      const refusal = entry.linkTarget ? linkRefusal(tree, entry.path, configRoot, protection, known2, cache) : { why: "has no target" };
-      if (refusal) {
-        skipped.push({ path: entry.path, why: `a link to ${entry.linkTarget ?? "nothing"}, which ${refusal.why}` });
-        continue;
-      }
-    }
-    write.push(entry.path);
-  }
-  const seen = new Set(landed.map((entry) => entry.path));
-  for (const path of selected) if (!seen.has(path)) skipped.push({ path, why: "not extracted by tar as a file or a link" });
-  return { write, skipped };
-}
-var init_archive_rules = __esm({
-  "relay/pipeline/archive-rules.ts"() {
-    "use strict";
-    init_link_resolution();
-    init_path_safety();
-    init_path_ancestry();
-    init_protected_paths();
-  }
-});
-
-// relay/pipeline/host-files.ts
-async function runChecked(host, what, script, stdin) {
-  let result;
-  try {
-    result = stdin === void 0 ? await host.run("exec sh -s", { stdin: script }) : await host.run(script, { stdin });
-  } catch (error62) {
-    if (error62 instanceof CodedError) throw new HostError(error62.code, `${what} was interrupted: ${error62.message}`);
-    throw error62;
-  }
-  if (result.code !== 0) {
-    throw new HostError("host_command_failed", `${what} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800) || "no error output"}`);
-  }
-  return result.stdout;
-}
-async function readHostFile(host, path) {
-  const result = await host.run(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`);
-  if (result.code === 44) return null;
-  if (result.code !== 0) throw new HostError("host_command_failed", `reading ${path} failed on ${host.description}: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-async function writeHostFile(host, path, content) {
-  const folder = path.slice(0, path.lastIndexOf("/")) || "/";
-  await runChecked(host, `writing ${path}`, `set -e; umask 077; mkdir -p ${shellQuote(folder)}; cat > ${shellQuote(`${path}.tmp`)}; mv -f ${shellQuote(`${path}.tmp`)} ${shellQuote(path)}`, content);
-}
-async function removeHostFiles(host, folder, names) {
-  if (!names.length) return;
-  await runChecked(host, "pruning old backups", [`cd ${shellQuote(folder)}`, ...names.map((n) => `rm -f -- ${shellQuote(n)}`)].join("\n"));
-}
-async function freeBytes(host, folder) {
-  const result = await host.run(`df -Pk ${shellQuote(folder)} | tail -n 1`);
-  const fields = result.stdout.toString("utf8").trim().split(/\s+/);
-  const kb = Number(fields[3]);
-  return Number.isFinite(kb) ? kb * 1024 : null;
-}
-var HostError;
-var init_host_files = __esm({
-  "relay/pipeline/host-files.ts"() {
-    "use strict";
-    init_coded_error();
-    init_target_host();
-    HostError = class extends CodedError {
-    };
-  }
-});
-
-// relay/pipeline/backup-archive.ts
-async function createBackupArchive(host, root, archivePath, paths) {
-  const list = paths.join("\n") + (paths.length ? "\n" : "");
-  const folder = archivePath.slice(0, archivePath.lastIndexOf("/")) || "/";
-  const script = `
-set -e
-umask 077
-mkdir -p ${shellQuote(folder)} 2>/dev/null || exit 20
-[ -w ${shellQuote(folder)} ] && [ -x ${shellQuote(folder)} ] || exit 20
-cd ${shellQuote(root)}
-list=$(mktemp)
-tmp=${shellQuote(`${archivePath}.partial`)}
-trap 'rm -f "$list" "$tmp"' EXIT
-# Listed as ./name: tar reads a line starting with "-" in a -T list as an option (a file named
-# --directory=.. would move it out of the config folder), and "./" keeps every name a name.
-while IFS= read -r p; do
-  if [ -e "$p" ] || [ -L "$p" ]; then printf './%s\\n' "$p"; fi
-done > "$list"
-errors=$(mktemp)
-state=$(mktemp -d)
-trap 'rm -f "$list" "$tmp" "$errors"; rm -rf "$state"' EXIT
-# One pass: tee writes the archive to the file while the very same bytes are checksummed and
-# decompressed (gzip's CRC check, tar's entry count) on the way, on the other cores, instead of
-# reading the file back twice once it is written. Each stage notes its own failure in $state: a
-# POSIX sh pipeline only reports its last command's status. The restore checks the file against
-# this checksum, so a file that differs from the verified stream is never extracted.
-mkfifo "$state/sum"
-sha256sum < "$state/sum" > "$state/sha" &
-summing=$!
-{ tar -czf - -T "$list" 2>>"$errors" || echo "$?" > "$state/tar.failed"; } |
-  { tee "$tmp" "$state/sum" 2>>"$errors" || echo "$?" > "$state/tee.failed"; } |
-  { gzip -dc 2>>"$errors" || echo "$?" > "$state/gzip.failed"; } |
-  { tar -tf - > "$state/names" 2>>"$errors" || echo "$?" > "$state/names.failed"; cat > /dev/null; }
-wait "$summing"
-if [ -e "$state/tar.failed" ] || [ -e "$state/tee.failed" ]; then
-  if grep -q 'No space left' "$errors"; then exit 21; fi
-  cat "$errors" >&2; exit 2
-fi
-if [ -e "$state/gzip.failed" ] || [ -e "$state/names.failed" ]; then echo "the backup does not read back as a gzipped tar:" >&2; cat "$errors" >&2; exit 4; fi
-count=$(wc -l < "$state/names")
-expected=$(wc -l < "$list")
-if [ "$count" -lt "$expected" ]; then echo "backup holds $count entries, expected $expected" >&2; exit 4; fi
-sum=$(cut -d' ' -f1 < "$state/sha")
-size=$(wc -c < "$tmp")
-mv "$tmp" ${shellQuote(archivePath)}
-echo "$sum $size $count"
-`;
-  const written = await host.run(script, { stdin: list });
-  if (written.code === 20) {
-    throw new HostError(
-      "backup_folder_unwritable",
-      `the backup folder ${folder} is not writable by the relay's user on ${host.description}: give it write access (chown or chmod) or set host.backupDir to a folder it may write. Nothing was written to the config.`
-    );
-  }
-  if (written.code === 21) {
-    const free = await freeBytes(host, folder).catch(() => null);
-    throw new HostError(
-      "backup_folder_full",
-      `the backup folder ${folder} is full on ${host.description}${free === null ? "" : ` (${Math.round(free / 1024)} KiB free)`}: the backup did not fit. Free some space there, lower deploy.keepBackups, or set host.backupDir to a bigger disk. Nothing was written to the config.`
-    );
-  }
-  if (written.code !== 0) {
-    throw new HostError("host_command_failed", `writing the backup failed on ${host.description} (exit ${written.code}): ${written.stderr.trim().slice(0, 800) || "no error output"}`);
-  }
-  const out = written.stdout.toString("utf8").trim().split("\n").pop() ?? "";
-  const [sha256, bytes, entries] = out.split(" ");
-  if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) throw new HostError("backup_unverified", `the backup ${archivePath} could not be read back`);
-  return { path: archivePath, sha256, bytes: Number(bytes), entries: Number(entries) };
-}
-async function verifyArchive(host, archivePath, sha256) {
-  const out = (await runChecked(host, "reading the backup", `set -e; sha256sum ${shellQuote(archivePath)} | cut -d' ' -f1`)).toString("utf8").trim();
-  if (out !== sha256) throw new HostError("backup_corrupt", `backup ${archivePath} does not match its checksum (expected ${sha256.slice(0, 12)}\u2026, found ${out.slice(0, 12)}\u2026); refusing to restore from it`);
-}
-var init_backup_archive = __esm({
-  "relay/pipeline/backup-archive.ts"() {
-    "use strict";
-    init_target_host();
-    init_host_files();
-  }
-});
-
-// relay/pipeline/manifest.ts
-function comparePaths(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function fieldName(path) {
-  let out = "";
-  for (const key of path) out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
-  return out || "(root)";
-}
-function entryJson(file2) {
-  const ordered = { path: file2.path, type: file2.type, mode: file2.mode, size: file2.size, sha256: file2.sha256 };
-  if (file2.linkTarget !== void 0) ordered.linkTarget = file2.linkTarget;
-  return JSON.stringify(ordered);
-}
-function serializeManifest(manifest) {
-  const files = [...manifest.files].sort((a, b) => comparePaths(a.path, b.path));
-  const lines = files.map((file2, index) => `    ${entryJson(file2)}${index < files.length - 1 ? "," : ""}`);
-  const list = files.length ? `[
-${lines.join("\n")}
-  ]` : "[]";
-  return `{
-  "sha": ${JSON.stringify(manifest.sha)},
-  "deployedAt": ${JSON.stringify(manifest.deployedAt)},
-  "files": ${list}
-}
-`;
-}
-function parseManifest(text) {
-  let raw;
-  try {
-    raw = JSON.parse(text);
-  } catch (error62) {
-    return { ok: false, error: new ManifestError(null, `the manifest is not valid JSON (${error62 instanceof Error ? error62.message : String(error62)})`) };
-  }
-  const parsed = ManifestSchema.safeParse(raw);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const [first] = parsed.error.issues;
-  const described = parsed.error.issues.slice(0, 5).map((issue2) => `${fieldName(issue2.path)}: ${issue2.message}`);
-  const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : "";
-  return { ok: false, error: new ManifestError(first ? fieldName(first.path) : null, `${described.join("; ")}${more}`) };
-}
-var FileEntrySchema, ManifestSchema, ManifestError;
-var init_manifest = __esm({
-  "relay/pipeline/manifest.ts"() {
-    "use strict";
-    init_zod();
-    init_path_safety();
-    FileEntrySchema = external_exports.object({
-      path: external_exports.string().min(1).superRefine((path, ctx) => {
-        try {
-          if (normaliseRepoPath(path) !== path) ctx.addIssue({ code: "custom", message: `not a normalised relative path (expected ${normaliseRepoPath(path)})` });
-        } catch (error62) {
-          ctx.addIssue({ code: "custom", message: error62 instanceof PathRefused ? error62.what : String(error62) });
-        }
-      }).describe("Relative to the config root, posix separators, normalised (no `.`, `..` or empty segments)."),
-      sha256: external_exports.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters").describe("SHA-256 of the content; for a symlink, of its target text (as the host's hashing does)."),
-      mode: external_exports.number().int().min(0).max(4095).describe("Permission bits, e.g. 0o644 or 0o755."),
-      size: external_exports.number().int().nonnegative().describe("Bytes; for a symlink, the length of its target."),
-      type: external_exports.enum(["file", "symlink"]),
-      linkTarget: external_exports.string().min(1).optional().describe("Where a symlink points, as stored in the link.")
-    }).strict().superRefine((entry, ctx) => {
-      if (entry.type === "symlink" && entry.linkTarget === void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "required for a symlink" });
-      if (entry.type === "file" && entry.linkTarget !== void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "only a symlink has a target" });
-    });
-    ManifestSchema = external_exports.object({
-      sha: external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a full lowercase hex commit sha (40 characters, or 64 for a SHA-256 repository)").describe("The commit these files came from."),
-      deployedAt: external_exports.number().int().nonnegative().describe("When the deploy succeeded, in milliseconds since the epoch."),
-      files: external_exports.array(FileEntrySchema).describe("Every file Lanyard deployed and still manages, sorted by path.")
-    }).strict().superRefine((manifest, ctx) => {
-      const seen = /* @__PURE__ */ new Set();
-      manifest.files.forEach((file2, index) => {
-        if (seen.has(file2.path)) ctx.addIssue({ code: "custom", path: ["files", index, "path"], message: `${file2.path} is listed twice` });
-        seen.add(file2.path);
-      });
-    });
-    ManifestError = class extends Error {
-      constructor(field, message2) {
-        super(message2);
-        this.field = field;
-      }
-      code = "ManifestInvalid";
-      name = "ManifestInvalid";
-    };
-  }
-});
-
-// relay/pipeline/backups.ts
-var backups_exports = {};
-__export(backups_exports, {
-  BackupRecord: () => BackupRecord,
-  discardUnrecordedBackup: () => discardUnrecordedBackup,
-  findBackup: () => findBackup,
-  listBackups: () => listBackups,
-  newBackupId: () => newBackupId,
-  pruneBackups: () => pruneBackups,
-  takeBackup: () => takeBackup
-});
-import { createHash } from "node:crypto";
-function newBackupId(jobId, now = /* @__PURE__ */ new Date()) {
-  if (!DEPLOYMENT_ID_PATTERN.test(jobId)) throw new UnsafeName(`${JSON.stringify(jobId.slice(0, 80))} is not a job id; no backup is named after it`);
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return `lanyard-${stamp}-${jobId.slice(-16)}`;
-}
-async function writeRecordWithHostManifest(host, recordPath, record2, onHost) {
-  const manifestPath = onHost.path;
-  const expected = onHost.sha256 ?? createHash("sha256").update(serializeManifest(record2.manifest)).digest("hex");
-  const [head, tail] = JSON.stringify({ ...record2, manifest: JSON.parse(MANIFEST_SLOT) }).split(MANIFEST_SLOT);
-  const partial2 = `${recordPath}.tmp`;
-  const script = `
-set -e
-umask 077
-[ -f ${shellQuote(manifestPath)} ] || exit 44
-[ "$(sha256sum < ${shellQuote(manifestPath)} | cut -c1-64)" = ${shellQuote(expected)} ] || exit 44
-parts=$(mktemp)
-trap 'rm -f "$parts"' EXIT
-cat > "$parts"
-{ head -n 1 "$parts" | tr -d '
-'; tr -d '
-' < ${shellQuote(manifestPath)}; tail -n 1 "$parts"; } > ${shellQuote(partial2)}
-mv -f ${shellQuote(partial2)} ${shellQuote(recordPath)}
-`;
-  const result = await host.run(script, { stdin: `${head}
-${tail}
-` });
-  if (result.code === 44) return false;
-  if (result.code !== 0) throw new HostError("host_command_failed", `writing the backup record ${recordPath} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800)}`);
-  return true;
-}
-async function takeBackup(host, input2) {
-  const files = backupablePaths(input2.files, input2.protect).kept;
-  const archive = await createBackupArchive(host, input2.root, pathInside(input2.backupDir, BACKUP_ID_SHAPE, input2.id, ".tar.gz"), files);
-  const record2 = {
-    id: input2.id,
-    createdAt: Date.now(),
-    jobId: input2.jobId,
-    reason: input2.reason,
-    scope: input2.scope,
-    archive,
-    files,
-    absent: backupablePaths(input2.absent, input2.protect).kept,
-    baseSha: input2.baseSha,
-    manifest: input2.manifest ?? null
-  };
-  const recordPath = pathInside(input2.backupDir, BACKUP_ID_SHAPE, input2.id, ".json");
-  const fromHost = input2.manifestOnHost && record2.manifest ? await writeRecordWithHostManifest(host, recordPath, record2, input2.manifestOnHost) : false;
-  if (!fromHost) await writeHostFile(host, recordPath, `${JSON.stringify(record2)}
-`);
-  return record2;
-}
-function parseRecord(line, schema) {
-  try {
-    const parsed = schema.safeParse(JSON.parse(line));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-async function listBackups(host, backupDir) {
-  const cut = `LC_ALL=C awk '{ i = index($0, ",\\"manifest\\":"); if (i) print substr($0, 1, i - 1) "}"; else print }'`;
-  const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && ${cut} "$f"; done; exit 0`);
-  const records = [];
-  for (const line of result.stdout.toString("utf8").split("\n")) {
-    const record2 = line.trim() ? parseRecord(line, KeptRecord) : null;
-    if (record2) records.push(record2);
-  }
-  return records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-}
-async function findBackup(host, backupDir, id) {
-  if (!BACKUP_ID_PATTERN.test(id)) throw new HostError("unknown_backup", `${JSON.stringify(id.slice(0, 80))} is not a Lanyard backup id (see \`relay backups\`)`);
-  const recordPath = pathInside(backupDir, BACKUP_ID_SHAPE, id, ".json");
-  const usualArchive = pathInside(backupDir, BACKUP_ID_SHAPE, id, ".tar.gz");
-  const read = await host.run(`[ -f ${shellQuote(recordPath)} ] || exit 44; cat ${shellQuote(recordPath)}; echo; if [ -f ${shellQuote(usualArchive)} ]; then sha256sum < ${shellQuote(usualArchive)} | cut -c1-64; fi`);
-  if (read.code !== 0 && read.code !== 44) throw new HostError("host_command_failed", `reading ${recordPath} failed on ${host.description}: ${read.stderr.trim()}`);
-  const [text = "", sum = ""] = read.code === 44 ? [] : read.stdout.toString("utf8").split("\n").filter((line) => line.trim());
-  const record2 = text ? parseRecord(text, BackupRecord) : null;
-  if (!record2 || record2.id !== id) throw new HostError("unknown_backup", `no backup ${id} in ${backupDir} on ${host.description} (see \`relay backups\`)`);
-  if (record2.archive.path !== usualArchive || !sum) await verifyArchive(host, record2.archive.path, record2.archive.sha256);
-  else if (sum !== record2.archive.sha256) {
-    throw new HostError("backup_corrupt", `backup ${usualArchive} does not match its checksum (expected ${record2.archive.sha256.slice(0, 12)}\u2026, found ${sum.slice(0, 12)}\u2026); refusing to restore from it`);
-  }
-  return record2;
-}
-async function pruneBackups(host, backupDir, keep, pinned) {
-  const records = await listBackups(host, backupDir);
-  const doomed = records.slice(0, Math.max(0, records.length - keep)).filter((r) => !pinned.includes(r.id));
-  await removeHostFiles(host, backupDir, doomed.flatMap((r) => [pathInside(backupDir, BACKUP_ID_SHAPE, r.id, ".tar.gz"), pathInside(backupDir, BACKUP_ID_SHAPE, r.id, ".json")]));
-  return doomed.map((r) => r.id);
-}
-async function discardUnrecordedBackup(host, backupDir, id) {
-  if (!BACKUP_ID_PATTERN.test(id)) return;
-  const [archive, record2, partial2] = [".tar.gz", ".json", ".tar.gz.partial"].map((suffix) => shellQuote(pathInside(backupDir, BACKUP_ID_SHAPE, id, suffix)));
-  await host.run(`[ -d ${shellQuote(backupDir)} ] || exit 0; [ -f ${record2} ] || rm -f -- ${archive} ${partial2}`);
-}
-var BackupRecord, KeptRecord, MANIFEST_SLOT;
-var init_backups = __esm({
-  "relay/pipeline/backups.ts"() {
-    "use strict";
-    init_zod();
-    init_ids();
-    init_protocol();
-    init_safe_path();
-    init_target_host();
-    init_archive_rules();
-    init_backup_archive();
-    init_host_files();
-    init_manifest();
-    BackupRecord = external_exports.object({
-      /** A record whose id could not be a file name of ours is not one of ours: it is never listed or restored. */
-      id: BackupId,
-      createdAt: external_exports.number(),
-      jobId: external_exports.string(),
-      reason: external_exports.string(),
-      scope: external_exports.enum(["changed", "full"]),
-      archive: external_exports.object({ path: external_exports.string(), sha256: external_exports.string(), bytes: external_exports.number(), entries: external_exports.number() }),
-      files: external_exports.array(external_exports.string()),
-      /** Files that did not exist when the backup was taken; restoring removes them. */
-      absent: external_exports.array(external_exports.string()),
-      /** The commit deployed on the host when the backup was taken, if known. */
-      baseSha: external_exports.string().nullable(),
-      /** The deployment manifest in force when the backup was taken (restored with it). */
-      manifest: external_exports.unknown().nullable()
-    });
-    KeptRecord = BackupRecord.omit({ manifest: true });
-    MANIFEST_SLOT = '"@@lanyard-manifest-from-host@@"';
-  }
-});
-
-// relay/pipeline/activate.ts
-async function activate(ha, plan) {
-  switch (plan.activation) {
-    case "none":
-      return null;
-    case "reload":
-      for (const domain2 of plan.reloadDomains) await ha.reload(domain2);
-      return null;
-    case "restart":
-      return ha.restart();
-  }
-}
-var init_activate = __esm({
-  "relay/pipeline/activate.ts"() {
-    "use strict";
-  }
-});
-
 // relay/pipeline/activation-map.ts
 function named(...stems) {
   return stems.flatMap((stem) => [`${stem}.yaml`, `${stem}.yml`, `${stem}/**`]);
@@ -36386,7 +35669,7 @@ var init_activation_map = __esm({
 });
 
 // relay/pipeline/lanyard-file.ts
-function fieldName2(path) {
+function fieldName(path) {
   return path.map(String).join(".");
 }
 function where(line, column) {
@@ -36422,14 +35705,14 @@ function parseLanyardFile(text) {
   for (const issue2 of parsed.error.issues) {
     if (issue2.code === "unrecognized_keys") {
       for (const key of issue2.keys) {
-        const field = fieldName2([...issue2.path, key]);
-        const known2 = KNOWN_FIELDS[fieldName2(issue2.path)];
+        const field = fieldName([...issue2.path, key]);
+        const known2 = KNOWN_FIELDS[fieldName(issue2.path)];
         const sentence = field === "driftPolicy" ? DRIFT_POLICY_REFUSED : `unknown field${known2 ? `; the fields here are ${known2.join(", ")}` : ""}`;
         problems.push({ field, ...lineOf(issue2.path, key), text: sentence });
       }
       continue;
     }
-    problems.push({ field: fieldName2(issue2.path) || "(root)", ...lineOf(issue2.path), text: issue2.message });
+    problems.push({ field: fieldName(issue2.path) || "(root)", ...lineOf(issue2.path), text: issue2.message });
   }
   const first = problems[0];
   const lines = problems.slice(0, 5).map((p) => `${where(p.line, p.column)}: ${p.field}: ${p.text}`);
@@ -36491,104 +35774,6 @@ var init_lanyard_file = __esm({
   }
 });
 
-// relay/pipeline/commit-checks.ts
-function checkCommit(input2) {
-  const configRoot = input2.configRoot ?? DEFAULT_CONFIG_ROOT;
-  const refused = [];
-  const skippedProtected = [];
-  const excluded = [];
-  let prefix = "";
-  let subfolderUsable = true;
-  const subfolder = (input2.subfolder ?? "").trim();
-  if (subfolder !== "" && subfolder !== "." && subfolder !== "/") {
-    try {
-      prefix = `${normaliseRepoPath(subfolder)}/`;
-    } catch (error62) {
-      if (!(error62 instanceof PathRefused)) throw error62;
-      refused.push(
-        new PathRefused(subfolder, error62.problem, `the subfolder setting: ${error62.what}`, {
-          kind: "setting",
-          action: "set git.subfolder in relay.yaml to a folder of the repository, relative to its root (such as `homeassistant`), or leave it empty"
-        })
-      );
-      subfolderUsable = false;
-    }
-  }
-  const relayInclude = input2.include?.length ? globMatcher(input2.include) : everything;
-  const repoInclude = input2.repoInclude?.length ? globMatcher(input2.repoInclude) : everything;
-  const isExcluded = globMatcher(input2.exclude ?? []);
-  const protection = protectedPathMatcher(input2.protect ?? []);
-  const submodules = (input2.submodules ?? []).filter((s) => !prefix || s.startsWith(prefix)).map((s) => s.slice(prefix.length));
-  const inSubmodule = (path) => submodules.some((s) => path === s || path.startsWith(`${s}/`));
-  const leftOut = (path) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path) || inSubmodule(path);
-  const deploySet = /* @__PURE__ */ new Map();
-  const inCommit = /* @__PURE__ */ new Set();
-  for (const raw of subfolderUsable ? input2.commitFiles : []) {
-    let repoPath;
-    try {
-      repoPath = normaliseRepoPath(raw.path);
-    } catch (error62) {
-      if (!(error62 instanceof PathRefused)) throw error62;
-      refused.push(error62);
-      continue;
-    }
-    if (repoPath !== raw.path) {
-      refused.push(new PathRefused(raw.path, "not-normalised", `${raw.path} has an empty, "." or ".." folder name`, { kind: "remake-commit" }));
-      continue;
-    }
-    if (prefix && !repoPath.startsWith(prefix)) continue;
-    const path = repoPath.slice(prefix.length);
-    if (inCommit.has(path)) {
-      refused.push(new PathRefused(raw.path, "collides", `${raw.path} is listed twice in the commit`, { kind: "remake-commit" }));
-      continue;
-    }
-    inCommit.add(path);
-    const entry = { ...raw, path };
-    const protectedBy = protection(path);
-    if (protectedBy) {
-      skippedProtected.push({ path, reason: protectedBy.reason });
-      continue;
-    }
-    if (leftOut(path)) {
-      excluded.push(path);
-      continue;
-    }
-    if (entry.type === "symlink") {
-      try {
-        checkLinkText(path, entry.linkTarget);
-      } catch (error62) {
-        if (!(error62 instanceof PathRefused)) throw error62;
-        refused.push(error62);
-        continue;
-      }
-    }
-    deploySet.set(path, entry);
-  }
-  for (const path of [...deploySet.keys()]) {
-    const clash = folderAncestors(path).find((folder) => deploySet.has(folder));
-    if (!clash) continue;
-    refused.push(new PathRefused(path, "collides", `${path} cannot be written: the commit also has a file ${clash}, and one name cannot be both`, { kind: "remake-commit" }));
-    deploySet.delete(path);
-  }
-  const tree = new LinkTree([], [...deploySet.values()]);
-  const known2 = [...inCommit];
-  refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused);
-  return { deploySet, inCommit, skippedProtected, excluded, submodules, refused, configRoot, protection, leftOut };
-}
-var DEFAULT_CONFIG_ROOT, everything;
-var init_commit_checks = __esm({
-  "relay/pipeline/commit-checks.ts"() {
-    "use strict";
-    init_link_resolution();
-    init_path_safety();
-    init_protected_paths();
-    init_lanyard_file();
-    init_path_ancestry();
-    DEFAULT_CONFIG_ROOT = "/config";
-    everything = () => true;
-  }
-});
-
 // relay/pipeline/commit-texts.ts
 async function readLanyardFile({ git }, sha, subfolder) {
   const text = await git.readCommitFile(sha, subfolder ? `${subfolder}/lanyard.yaml` : "lanyard.yaml");
@@ -36610,23 +35795,6 @@ var init_commit_texts = __esm({
     init_step_runner();
     init_host_files();
     init_lanyard_file();
-  }
-});
-
-// relay/pipeline/drift-policy.ts
-function driftPolicyOf(asked, allowOverwrite) {
-  return asked === "overwrite" && !allowOverwrite ? "stop" : asked;
-}
-function driftCeilingNote(asked, allowOverwrite, configPath) {
-  if (allowOverwrite) return "";
-  if (asked === "overwrite") {
-    return ` The edge asked to overwrite them, but this relay does not let the edge overwrite changes made on the host: to allow it, set deploy.allowDriftOverwrite: true in ${configPath} and restart the relay.`;
-  }
-  return ` Overwriting them from the edge also needs deploy.allowDriftOverwrite: true in ${configPath} on the relay.`;
-}
-var init_drift_policy = __esm({
-  "relay/pipeline/drift-policy.ts"() {
-    "use strict";
   }
 });
 
@@ -36807,6 +35975,1394 @@ var init_live_tree = __esm({
   }
 });
 
+// relay/pipeline/protected-paths.ts
+function protectedPathMatcher(extra = []) {
+  const configured = extra.map((glob) => ({ glob, matches: globMatcher([glob]) }));
+  const anyConfigured = globMatcher(extra);
+  return (path) => {
+    if (anyBuiltIn(path)) {
+      for (const { entry, matches } of builtIn) {
+        if (matches(path)) return { source: "built-in", name: entry.name, reason: entry.reason, secret: entry.secret ?? true };
+      }
+    }
+    if (!anyConfigured(path)) return null;
+    for (const { glob, matches } of configured) {
+      if (matches(path)) return { source: "configured", glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}`, secret: true };
+    }
+    return null;
+  };
+}
+var PROTECTED_PATHS, builtIn, anyBuiltIn;
+var init_protected_paths = __esm({
+  "relay/pipeline/protected-paths.ts"() {
+    "use strict";
+    init_path_safety();
+    PROTECTED_PATHS = Object.freeze([
+      {
+        name: "secrets.yaml (any folder)",
+        globs: ["**/secrets.yaml"],
+        reason: "holds the real passwords and tokens; a repository copy is a placeholder at best (HA also reads secrets.yaml in subfolders, and so does ESPHome)"
+      },
+      { name: ".storage/", globs: [".storage/**"], reason: "Home Assistant's UI-managed state: integrations, devices, entities, users and auth tokens" },
+      {
+        name: "*.db, *.db-shm, *.db-wal, *.db.* (any folder)",
+        globs: ["**/*.db", "**/*.db-*", "**/*.db.*"],
+        reason: "live databases (home-assistant_v2.db, zigbee.db) and their journals or corrupt copies; overwriting one loses history or corrupts it"
+      },
+      { name: ".cloud/", globs: [".cloud/**"], reason: "the Home Assistant Cloud (Nabu Casa) link and its keys" },
+      { name: ".HA_VERSION", globs: [".HA_VERSION"], reason: "written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them", secret: false },
+      { name: ".uuid", globs: [".uuid"], reason: "the installation's identity" },
+      {
+        name: "*.log, *.log.1 (any folder)",
+        globs: ["**/*.log", "**/*.log.*"],
+        reason: "logs written by Home Assistant and add-ons (rotated ones too); never configuration"
+      },
+      { name: "ip_bans.yaml", globs: ["ip_bans.yaml"], reason: "written by Home Assistant when it bans an address; a deploy must not lift bans" },
+      { name: "known_devices.yaml", globs: ["known_devices.yaml"], reason: "written by legacy device trackers as they discover devices" },
+      { name: "deps/", globs: ["deps/**"], reason: "Python packages Home Assistant installed for itself", secret: false },
+      { name: "tts/", globs: ["tts/**"], reason: "the text-to-speech cache" },
+      { name: "backups/", globs: ["backups/**"], reason: "Home Assistant's own backups" },
+      { name: ".ha_run.lock", globs: [".ha_run.lock"], reason: "the lock of the running Home Assistant instance", secret: false },
+      { name: ".git/ (any folder)", globs: ["**/.git/**"], reason: "a git checkout on the host (some people pull there) is not Lanyard's to change" },
+      { name: ".lanyard/", globs: [".lanyard/**"], reason: "Lanyard's own record on the host: the deployment manifest and the staging folder" },
+      { name: "__pycache__/ (any folder)", globs: ["**/__pycache__/**"], reason: "Python bytecode that Home Assistant generates for custom components", secret: false }
+    ]);
+    builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs, { ignoreCase: true }) }));
+    anyBuiltIn = globMatcher(PROTECTED_PATHS.flatMap((entry) => entry.globs), { ignoreCase: true });
+  }
+});
+
+// relay/capture/capture-branch.ts
+function captureBranchName(target, at) {
+  return `${CAPTURE_BRANCH_PREFIX}${target}/${new Date(at).toISOString().slice(0, 10)}`;
+}
+function captureRef(branch) {
+  const plain = /^[A-Za-z0-9._/-]+$/.test(branch);
+  const rest = branch.slice(CAPTURE_BRANCH_PREFIX.length);
+  if (!branch.startsWith(CAPTURE_BRANCH_PREFIX) || !plain || rest === "" || branch.includes("..") || branch.includes("//") || branch.endsWith("/") || branch.endsWith(".lock") || branch.split("/").some((part) => part.startsWith("."))) {
+    throw new CaptureBranchRefused(branch);
+  }
+  return `refs/heads/${branch}`;
+}
+var CaptureBranchRefused;
+var init_capture_branch = __esm({
+  "relay/capture/capture-branch.ts"() {
+    "use strict";
+    init_drift();
+    init_coded_error();
+    CaptureBranchRefused = class extends CodedError {
+      constructor(branch) {
+        super("capture_branch_refused", `refusing to push to "${branch}": a capture only pushes branches under ${CAPTURE_BRANCH_PREFIX}`);
+      }
+    };
+  }
+});
+
+// relay/pipeline/git-objects.ts
+import { spawn } from "node:child_process";
+function normaliseFolder(folder) {
+  return (folder ?? "").split("/").filter((segment) => segment !== "" && segment !== ".").join("/");
+}
+async function listTree(cli, sha, paths = []) {
+  const out = (await cli.git(["ls-tree", "-r", "-z", "--full-tree", sha, "--", ...paths])).toString("utf8");
+  const entries = [];
+  for (const record2 of out.split("\0")) {
+    if (!record2) continue;
+    const tab = record2.indexOf("	");
+    const [gitMode, , oid] = record2.slice(0, tab).split(" ");
+    entries.push({ gitMode, oid, path: record2.slice(tab + 1) });
+  }
+  return entries;
+}
+async function streamBlobs(cli, oids, open4) {
+  if (!oids.length) return;
+  const child = spawn("git", ["-C", cli.cacheDir, "cat-file", "--batch"], { env: cli.env(), stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise((done) => {
+    child.once("error", (error63) => done({ code: null, error: error63 }));
+    child.once("close", (code2) => done({ code: code2 }));
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => stderr += chunk.toString("utf8"));
+  child.stdin.on("error", () => void 0);
+  child.stdin.end(oids.map((oid) => `${oid}
+`).join(""));
+  let received = 0;
+  let header = [];
+  let sink = null;
+  let remaining = 0;
+  let separator = false;
+  try {
+    for await (const chunk of child.stdout) {
+      let at = 0;
+      while (at < chunk.length) {
+        if (sink) {
+          const take = Math.min(remaining, chunk.length - at);
+          await sink.write(chunk.subarray(at, at + take));
+          at += take;
+          remaining -= take;
+          if (remaining === 0) {
+            await sink.end();
+            sink = null;
+            separator = true;
+          }
+          continue;
+        }
+        if (separator) {
+          if (chunk[at] !== 10) throw new GitError("git_failed", "git cat-file answered out of step; the cache may be damaged");
+          at += 1;
+          separator = false;
+          continue;
+        }
+        const newline = chunk.indexOf(10, at);
+        if (newline < 0) {
+          header.push(chunk.subarray(at));
+          break;
+        }
+        header.push(chunk.subarray(at, newline));
+        at = newline + 1;
+        const line = Buffer.concat(header).toString("utf8");
+        header = [];
+        const [oid = "", type = "", sizeText = ""] = line.split(" ");
+        const expected = oids[received];
+        if (type === "missing" || type === "ambiguous") {
+          throw new GitError("git_failed", `object ${oid} is ${type} in the relay's cache; delete ${cli.cacheDir} so the next fetch rebuilds it`);
+        }
+        if (oid !== expected || type !== "blob") throw new GitError("git_failed", `git cat-file answered ${line} where blob ${expected} was asked for`);
+        received += 1;
+        remaining = Number(sizeText);
+        sink = await open4(oid, remaining);
+        if (remaining === 0) {
+          await sink.end();
+          sink = null;
+          separator = true;
+        }
+      }
+    }
+  } catch (error63) {
+    child.kill();
+    await exited;
+    throw error63;
+  }
+  const { code, error: error62 } = await exited;
+  if (error62) throw new GitError("git_failed", `could not run git: ${error62.message}; is git installed and on PATH?`);
+  if (code !== 0 || received !== oids.length || sink) {
+    throw new GitError("git_failed", `git cat-file stopped after ${received} of ${oids.length} objects${stderr.trim() ? `: ${stderr.trim()}` : ""}`);
+  }
+}
+var GITLINK, SYMLINK, EXECUTABLE;
+var init_git_objects = __esm({
+  "relay/pipeline/git-objects.ts"() {
+    "use strict";
+    init_git_error();
+    GITLINK = "160000";
+    SYMLINK = "120000";
+    EXECUTABLE = "100755";
+  }
+});
+
+// relay/capture/capture-commit.ts
+import { execFile as execFile2 } from "node:child_process";
+import { rm as rm2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+function gitWithInput(cli, args, input2, extra) {
+  return new Promise((resolve4, reject) => {
+    const child = execFile2("git", ["-C", cli.cacheDir, ...args], { env: { ...cli.env(), ...extra }, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error62, stdout, stderr) => {
+      if (error62) reject(new GitError("git_failed", cli.redact(`git ${args[0]} failed in the relay's cache: ${errorText(Object.assign(error62, { stderr }))}`)));
+      else resolve4(stdout);
+    });
+    child.stdin?.on("error", () => void 0);
+    child.stdin?.end(input2);
+  });
+}
+async function makeCaptureCommit(cli, request) {
+  const folder = normaliseFolder(request.subfolder);
+  const prefix = folder ? `${folder}/` : "";
+  const index = join3(cli.cacheDir, `lanyard-capture-${process.pid}-${Date.now()}.index`);
+  const withIndex = { GIT_INDEX_FILE: index };
+  return withCacheLock(cli.cacheDir, async () => {
+    try {
+      await gitWithInput(cli, ["read-tree", "--end-of-options", `${request.base}^{tree}`], "", withIndex);
+      const lines = [];
+      for (const edit of request.edits) {
+        const path = `${prefix}${edit.path}`;
+        if (!edit.content) {
+          lines.push(`0 ${ZERO_OID}	${path}\0`);
+          continue;
+        }
+        const bytes = edit.content.kind === "file" ? edit.content.bytes : Buffer.from(edit.content.target, "utf8");
+        const oid = (await gitWithInput(cli, ["hash-object", "-w", "--stdin"], bytes, {})).trim();
+        const mode = edit.content.kind === "symlink" ? "120000" : edit.content.executable ? "100755" : "100644";
+        lines.push(`${mode} ${oid}	${path}\0`);
+      }
+      if (lines.length) await gitWithInput(cli, ["update-index", "-z", "--index-info"], lines.join(""), withIndex);
+      const tree = (await gitWithInput(cli, ["write-tree"], "", withIndex)).trim();
+      const date5 = `${Math.floor(request.at / 1e3)} +0000`;
+      const who = {
+        GIT_AUTHOR_NAME: request.identity.name,
+        GIT_AUTHOR_EMAIL: request.identity.email,
+        GIT_AUTHOR_DATE: date5,
+        GIT_COMMITTER_NAME: request.identity.name,
+        GIT_COMMITTER_EMAIL: request.identity.email,
+        GIT_COMMITTER_DATE: date5
+      };
+      return (await gitWithInput(cli, ["commit-tree", tree, "-p", request.base, "-F", "-"], request.message, who)).trim();
+    } finally {
+      await rm2(index, { force: true });
+    }
+  });
+}
+async function pushCaptureBranch(cli, remote, commit, branch) {
+  const ref = captureRef(branch);
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new GitError("git_failed", `"${commit}" is not a commit sha; nothing was pushed`);
+  try {
+    await cli.run(["-C", cli.cacheDir, "push", "--quiet", "--no-verify", "--end-of-options", remote, `+${commit}:${ref}`], FETCH_TIMEOUT_MS);
+  } catch (error62) {
+    throw new GitError("push_failed", cli.redact(`pushing ${branch} to ${remote} failed: ${errorText(error62)}`));
+  }
+}
+var ZERO_OID;
+var init_capture_commit = __esm({
+  "relay/capture/capture-commit.ts"() {
+    "use strict";
+    init_git_cli();
+    init_git_error();
+    init_git_objects();
+    init_capture_branch();
+    ZERO_OID = "0".repeat(40);
+  }
+});
+
+// relay/pipeline/manifest.ts
+function comparePaths(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function fieldName2(path) {
+  let out = "";
+  for (const key of path) out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
+  return out || "(root)";
+}
+function entryJson(file2) {
+  const ordered = { path: file2.path, type: file2.type, mode: file2.mode, size: file2.size, sha256: file2.sha256 };
+  if (file2.linkTarget !== void 0) ordered.linkTarget = file2.linkTarget;
+  return JSON.stringify(ordered);
+}
+function serializeManifest(manifest) {
+  const files = [...manifest.files].sort((a, b) => comparePaths(a.path, b.path));
+  const lines = files.map((file2, index) => `    ${entryJson(file2)}${index < files.length - 1 ? "," : ""}`);
+  const list = files.length ? `[
+${lines.join("\n")}
+  ]` : "[]";
+  return `{
+  "sha": ${JSON.stringify(manifest.sha)},
+  "deployedAt": ${JSON.stringify(manifest.deployedAt)},
+  "files": ${list}
+}
+`;
+}
+function parseManifest(text) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (error62) {
+    return { ok: false, error: new ManifestError(null, `the manifest is not valid JSON (${error62 instanceof Error ? error62.message : String(error62)})`) };
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const [first] = parsed.error.issues;
+  const described = parsed.error.issues.slice(0, 5).map((issue2) => `${fieldName2(issue2.path)}: ${issue2.message}`);
+  const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : "";
+  return { ok: false, error: new ManifestError(first ? fieldName2(first.path) : null, `${described.join("; ")}${more}`) };
+}
+var FileEntrySchema, ManifestSchema, ManifestError;
+var init_manifest = __esm({
+  "relay/pipeline/manifest.ts"() {
+    "use strict";
+    init_zod();
+    init_path_safety();
+    FileEntrySchema = external_exports.object({
+      path: external_exports.string().min(1).superRefine((path, ctx) => {
+        try {
+          if (normaliseRepoPath(path) !== path) ctx.addIssue({ code: "custom", message: `not a normalised relative path (expected ${normaliseRepoPath(path)})` });
+        } catch (error62) {
+          ctx.addIssue({ code: "custom", message: error62 instanceof PathRefused ? error62.what : String(error62) });
+        }
+      }).describe("Relative to the config root, posix separators, normalised (no `.`, `..` or empty segments)."),
+      sha256: external_exports.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters").describe("SHA-256 of the content; for a symlink, of its target text (as the host's hashing does)."),
+      mode: external_exports.number().int().min(0).max(4095).describe("Permission bits, e.g. 0o644 or 0o755."),
+      size: external_exports.number().int().nonnegative().describe("Bytes; for a symlink, the length of its target."),
+      type: external_exports.enum(["file", "symlink"]),
+      linkTarget: external_exports.string().min(1).optional().describe("Where a symlink points, as stored in the link.")
+    }).strict().superRefine((entry, ctx) => {
+      if (entry.type === "symlink" && entry.linkTarget === void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "required for a symlink" });
+      if (entry.type === "file" && entry.linkTarget !== void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "only a symlink has a target" });
+    });
+    ManifestSchema = external_exports.object({
+      sha: external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a full lowercase hex commit sha (40 characters, or 64 for a SHA-256 repository)").describe("The commit these files came from."),
+      deployedAt: external_exports.number().int().nonnegative().describe("When the deploy succeeded, in milliseconds since the epoch."),
+      files: external_exports.array(FileEntrySchema).describe("Every file Lanyard deployed and still manages, sorted by path.")
+    }).strict().superRefine((manifest, ctx) => {
+      const seen = /* @__PURE__ */ new Set();
+      manifest.files.forEach((file2, index) => {
+        if (seen.has(file2.path)) ctx.addIssue({ code: "custom", path: ["files", index, "path"], message: `${file2.path} is listed twice` });
+        seen.add(file2.path);
+      });
+    });
+    ManifestError = class extends Error {
+      constructor(field, message2) {
+        super(message2);
+        this.field = field;
+      }
+      code = "ManifestInvalid";
+      name = "ManifestInvalid";
+    };
+  }
+});
+
+// relay/capture/drifted-files.ts
+function folderOf(path) {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
+}
+function sameContent(deployed, live) {
+  if (deployed.type !== live.type) return false;
+  if (deployed.type === "symlink") return deployed.linkTarget === live.linkTarget;
+  return deployed.sha256 === live.sha256;
+}
+function driftedFiles(deployed, live, isProtected) {
+  const liveByPath = new Map(live.map((f) => [f.path, f]));
+  const deployedPaths = new Set(deployed.map((f) => f.path));
+  const deployedFolders = new Set(deployed.map((f) => folderOf(f.path)));
+  const drifted = [];
+  for (const file2 of deployed) {
+    if (isProtected(file2.path)) continue;
+    const now = liveByPath.get(file2.path);
+    if (!now) drifted.push({ path: file2.path, change: "deleted", live: null });
+    else if (!sameContent(file2, now)) drifted.push({ path: file2.path, change: "modified", live: now });
+  }
+  for (const file2 of live) {
+    if (deployedPaths.has(file2.path) || isProtected(file2.path)) continue;
+    if (deployedFolders.has(folderOf(file2.path))) drifted.push({ path: file2.path, change: "added", live: file2 });
+  }
+  return drifted.sort((a, b) => comparePaths(a.path, b.path));
+}
+var init_drifted_files = __esm({
+  "relay/capture/drifted-files.ts"() {
+    "use strict";
+    init_manifest();
+  }
+});
+
+// relay/capture/capture-host-edits.ts
+function captureIdentity(target) {
+  return { name: "Lanyard relay", email: target };
+}
+function commitMessage(message2, edits, at) {
+  const lines = edits.map((e) => `  ${e.change.padEnd(8)} ${e.path}`);
+  return `Host edits on ${message2.target}, captured by Lanyard
+
+Edited on the host since the last deploy (captured ${new Date(at).toISOString()}, asked by ${message2.requestedBy}):
+${lines.join("\n")}
+
+Lanyard-Capture: ${message2.captureId}
+`;
+}
+async function captureHostEdits(parts, message2, now = Date.now) {
+  const at = now();
+  const answer = (fields) => ({
+    type: "captured",
+    captureId: message2.captureId,
+    branch: null,
+    commit: null,
+    base: null,
+    files: [],
+    total: 0,
+    reason: null,
+    at,
+    ...fields
+  });
+  const { config: config2 } = parts;
+  if (!config2.capture) return answer({ outcome: "failed", reason: "this relay is not set up to capture: add a `capture:` section to its relay.yaml (docs/drift.md)" });
+  if (message2.target !== config2.edge.target) {
+    return answer({ outcome: "failed", reason: `the capture is for target "${message2.target}", but this relay serves "${config2.edge.target}"; nothing was read` });
+  }
+  try {
+    const host = await parts.host();
+    const manifest = await parts.manifests.read(host);
+    if (!manifest) return answer({ outcome: "nothing_to_capture", reason: "nothing was deployed to this host yet, so nothing can have drifted" });
+    const base = manifest.sha;
+    await parts.git.fetchCommit(base);
+    const subfolder = config2.git.subfolder;
+    const lanyard = await readLanyardFile(parts, base, subfolder);
+    const protection = protectedPathMatcher([...config2.deploy.protect, ...lanyard.protect]);
+    const excluded = globMatcher([...config2.deploy.exclude, ...lanyard.exclude]);
+    const live = await hashLiveTree(host, parts.root, parts.liveHashes);
+    const drifted = driftedFiles(manifest.files, live.files, (path) => protection(path) !== null || excluded(path) || !ConfigPath.safeParse(path).success);
+    if (!drifted.length) return answer({ outcome: "nothing_to_capture", base, reason: `the host matches the deployed commit ${base.slice(0, 7)}` });
+    const edits = [];
+    for (const file2 of drifted) {
+      if (file2.change === "deleted" || !file2.live) {
+        edits.push({ path: file2.path, change: file2.change, content: null });
+      } else if (file2.live.type === "symlink") {
+        edits.push({ path: file2.path, change: file2.change, content: { kind: "symlink", target: file2.live.linkTarget ?? "" } });
+      } else {
+        const bytes = await readHostFile(host, `${parts.root}/${normaliseRepoPath(file2.path)}`);
+        if (bytes === null) {
+          if (file2.change === "modified") edits.push({ path: file2.path, change: "deleted", content: null });
+          continue;
+        }
+        edits.push({ path: file2.path, change: file2.change, content: { kind: "file", bytes, executable: (file2.live.mode & 73) !== 0 } });
+      }
+    }
+    const files = edits.map((e) => ({ path: e.path, change: e.change }));
+    if (!edits.length) return answer({ outcome: "nothing_to_capture", base, reason: `the host matches the deployed commit ${base.slice(0, 7)}` });
+    const remote = config2.capture.pushRemote ?? config2.git.remote;
+    const cli = new GitCli({
+      remote,
+      cacheDir: parts.git.cacheDir,
+      ...config2.capture.pushKeyPath ? { deployKeyPath: config2.capture.pushKeyPath } : {}
+    });
+    const commit = await makeCaptureCommit(cli, { base, subfolder, edits, message: commitMessage(message2, edits, at), identity: captureIdentity(config2.edge.target), at });
+    const branch = captureBranchName(config2.edge.target, at);
+    await pushCaptureBranch(cli, remote, commit, branch);
+    parts.logger.info(`capture ${message2.captureId}: ${edits.length} file(s) pushed to ${branch} as ${commit.slice(0, 7)} on ${base.slice(0, 7)}`);
+    return answer({ outcome: "pushed", branch, commit, base, files: files.slice(0, MAX_DRIFT_FILES), total: files.length });
+  } catch (error62) {
+    const reason = error62 instanceof Error ? error62.message : String(error62);
+    parts.logger.warn(`capture ${message2.captureId} failed: ${reason}`);
+    return answer({ outcome: "failed", reason: reason.slice(0, 4e3) });
+  }
+}
+var init_capture_host_edits = __esm({
+  "relay/capture/capture-host-edits.ts"() {
+    "use strict";
+    init_drift();
+    init_git_cli();
+    init_commit_texts();
+    init_host_files();
+    init_live_tree();
+    init_path_safety();
+    init_protected_paths();
+    init_capture_branch();
+    init_capture_commit();
+    init_drifted_files();
+  }
+});
+
+// shared/commit.ts
+function shortSha(sha) {
+  return sha.slice(0, 7);
+}
+function firstLine(message2) {
+  return message2.split("\n", 1)[0] ?? "";
+}
+var init_commit = __esm({
+  "shared/commit.ts"() {
+    "use strict";
+  }
+});
+
+// relay/outward/deployment-sensor.ts
+import { mkdir as mkdir2, readFile as readFile3 } from "node:fs/promises";
+import { dirname } from "node:path";
+function sensorEntityId(target) {
+  const objectId = target.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+  return `sensor.lanyard_${objectId || "target"}`;
+}
+var SENSOR_STATES, SENSOR_ICONS, DeploymentSensor;
+var init_deployment_sensor = __esm({
+  "relay/outward/deployment-sensor.ts"() {
+    "use strict";
+    init_journal();
+    SENSOR_STATES = ["idle", "deploying", "succeeded", "rolled_back", "failed"];
+    SENSOR_ICONS = {
+      idle: "mdi:sleep",
+      deploying: "mdi:progress-upload",
+      succeeded: "mdi:check-circle",
+      rolled_back: "mdi:backup-restore",
+      failed: "mdi:alert-circle"
+    };
+    DeploymentSensor = class {
+      constructor(options) {
+        this.options = options;
+        this.entityId = sensorEntityId(options.target);
+      }
+      entityId;
+      version = 0;
+      latest = null;
+      queue = Promise.resolve();
+      timers = /* @__PURE__ */ new Set();
+      /** Publishes a reading and waits for the first attempt (bounded by the HA client's timeout). */
+      async publish(reading) {
+        const version2 = ++this.version;
+        this.latest = reading;
+        await this.save(reading);
+        if (!await this.attempt(version2)) this.retryLater(version2, 1);
+      }
+      /** The last reading published (from disk after a relay restart), or `idle`; used when nothing runs. */
+      async republish() {
+        const reading = this.latest ?? await this.load() ?? { state: "idle", attributes: this.baseAttributes("idle") };
+        await this.publish(reading);
+      }
+      /** Attributes every reading carries. */
+      baseAttributes(state) {
+        return { friendly_name: `Lanyard ${this.options.target}`, icon: SENSOR_ICONS[state], target: this.options.target };
+      }
+      /** Stops background retries (relay shutting down, tests). */
+      stop() {
+        for (const t of this.timers) clearTimeout(t);
+        this.timers.clear();
+        this.version += 1;
+      }
+      attempt(version2) {
+        const run = this.queue.then(async () => {
+          const reading = this.latest;
+          if (version2 !== this.version || !reading) return true;
+          try {
+            await this.options.ha.setState(this.entityId, reading.state, reading.attributes);
+            return true;
+          } catch (error62) {
+            this.options.logger.warn(`could not publish ${this.entityId} = ${reading.state}: ${error62 instanceof Error ? error62.message : String(error62)}`);
+            return false;
+          }
+        });
+        this.queue = run;
+        return run;
+      }
+      retryLater(version2, attempt) {
+        const retries = this.options.retries ?? 5;
+        if (attempt > retries || version2 !== this.version) return;
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          void this.attempt(version2).then((ok) => {
+            if (!ok) this.retryLater(version2, attempt + 1);
+            else if (version2 === this.version) this.options.logger.info(`published ${this.entityId} = ${this.latest?.state} after ${attempt + 1} attempts`);
+          });
+        }, (this.options.retryDelayMs ?? 2e3) * attempt);
+        timer.unref();
+        this.timers.add(timer);
+      }
+      async save(reading) {
+        try {
+          await mkdir2(dirname(this.options.stateFile), { recursive: true });
+          await writeFileAtomic(this.options.stateFile, JSON.stringify(reading));
+        } catch (error62) {
+          this.options.logger.warn(`could not keep the sensor state in ${this.options.stateFile}: ${String(error62)}`);
+        }
+      }
+      async load() {
+        try {
+          const parsed = JSON.parse(await readFile3(this.options.stateFile, "utf8"));
+          return SENSOR_STATES.includes(parsed.state) && parsed.attributes && typeof parsed.attributes === "object" ? parsed : null;
+        } catch {
+          return null;
+        }
+      }
+    };
+  }
+});
+
+// relay/outward/house-outward.ts
+import { join as join4 } from "node:path";
+function noticeId(target) {
+  return `lanyard_${target.replace(/[^a-z0-9]+/g, "_")}`;
+}
+function statusPageUrl(edgeUrl, target, deploymentId) {
+  const base = edgeUrl.replace(/^ws(s?):/, "http$1:").replace(/\/+$/, "");
+  return `${base}/targets/${encodeURIComponent(target)}?deployment=${encodeURIComponent(deploymentId)}`;
+}
+function sensorStateOf(job, outcome) {
+  if (outcome.status === "succeeded") return job.kind === "rollback" ? "rolled_back" : "succeeded";
+  return outcome.status;
+}
+function subjectOf(job) {
+  return firstLine(job.commitMessage ?? "").trim();
+}
+function describe3(job, outcome) {
+  const summary = outcome.summary;
+  if (outcome.status === "succeeded") {
+    if (job.kind === "rollback") return `Rolled back to ${shortSha(job.sha)}${job.backupId ? ` (backup ${job.backupId})` : ""}`;
+    const files = summary.filesChanged?.length ?? 0;
+    const deleted = summary.filesDeleted?.length ?? 0;
+    const activation = summary.activation === "restart" ? ", restarted" : summary.activation === "reload" ? `, reloaded ${(summary.reloadedDomains ?? []).join(", ")}` : "";
+    return `Deployed ${shortSha(job.sha)}: ${files} file${files === 1 ? "" : "s"} changed${deleted ? `, ${deleted} deleted` : ""}${activation}`;
+  }
+  return `${outcome.status === "rolled_back" ? "Rolled back" : "Failed"}: ${outcome.reason ?? "a step failed"}`;
+}
+function literalMarkdown(text) {
+  return text.replace(/[\\[\]<>]/g, "\\$&").replace(/:\/\//g, "\\://").replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`);
+}
+function noticeFor(job, outcome, url2) {
+  const what = job.kind === "rollback" ? `Rollback to ${shortSha(job.sha)}` : `Deploy of ${shortSha(job.sha)}`;
+  const subject = literalMarkdown(subjectOf(job));
+  const reason = outcome.reason ?? "a step failed";
+  const lines = [
+    `**Target:** ${job.target}`,
+    ...subject ? [`**Commit:** ${shortSha(job.sha)} ${subject}`] : [],
+    `**Deployment:** [${job.jobId}](${url2})`,
+    `**Asked by:** ${literalMarkdown(job.requestedBy)}`
+  ];
+  switch (outcome.status) {
+    case "rolled_back":
+      return {
+        title: `Lanyard: ${what} rolled back`,
+        message: [`The deploy failed and Lanyard restored the previous configuration.`, "", `**Reason:** ${reason}`, ...lines].join("\n")
+      };
+    case "failed":
+      return {
+        title: `Lanyard: ${what} failed`,
+        message: [`**Reason:** ${reason}`, ...lines].join("\n")
+      };
+    case "succeeded":
+      return job.kind === "rollback" ? { title: `Lanyard: rolled back to ${shortSha(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join("\n") } : null;
+    default: {
+      const unreachable = outcome.status;
+      throw new Error(`unknown outcome ${String(unreachable)}`);
+    }
+  }
+}
+function iso(ms) {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+function houseOutward(options) {
+  const { ha, config: config2, logger } = options;
+  const target = config2.edge.target;
+  const sensor = config2.homeAssistant.sensor ? new DeploymentSensor({ ha, target, stateFile: join4(config2.stateDir, "outward", `sensor-${target}.json`), logger }) : null;
+  const notificationId = noticeId(target);
+  let noticeUp = false;
+  function attributes(state, job, startedAt, finishedAt, message2, outcome) {
+    const summary = outcome?.summary ?? {};
+    return {
+      ...sensor.baseAttributes(state),
+      deployment_id: job.jobId,
+      kind: job.kind,
+      sha: job.sha,
+      short_sha: shortSha(job.sha),
+      /** The commit's subject line, e.g. "Close the garage at night" (empty when the edge did not know it). */
+      commit_message: subjectOf(job),
+      message: message2,
+      reason: outcome?.reason ?? null,
+      requested_by: job.requestedBy,
+      started_at: iso(startedAt),
+      finished_at: iso(finishedAt),
+      duration: finishedAt === null ? null : Math.round((finishedAt - startedAt) / 100) / 10,
+      drift: summary.drift ?? [],
+      files_changed: summary.filesChanged?.length ?? 0,
+      activation: summary.activation ?? null,
+      backup_id: summary.backupId ?? null,
+      status_url: statusPageUrl(config2.edge.url, target, job.jobId)
+    };
+  }
+  async function notice(job, outcome) {
+    if (!config2.homeAssistant.notify) return;
+    const url2 = statusPageUrl(config2.edge.url, target, job.jobId);
+    const text = noticeFor(job, outcome, url2);
+    try {
+      if (text) {
+        await ha.notify(text.title, text.message, notificationId);
+        noticeUp = true;
+      } else if (noticeUp) {
+        await ha.callService("persistent_notification", "dismiss", { notification_id: notificationId });
+        noticeUp = false;
+      }
+    } catch (error62) {
+      logger.warn(`could not show the Home Assistant notification for ${job.jobId}: ${error62 instanceof Error ? error62.message : String(error62)}`);
+    }
+  }
+  return {
+    async around(job, startedAt, run) {
+      if (sensor) {
+        const verb = job.kind === "rollback" ? "Rolling back to" : "Deploying";
+        await sensor.publish({ state: "deploying", attributes: attributes("deploying", job, startedAt, null, `${verb} ${shortSha(job.sha)}`, null) }).catch(() => void 0);
+      }
+      let outcome;
+      try {
+        outcome = await run();
+      } catch (error62) {
+        const failed = { status: "failed", reason: error62 instanceof Error ? error62.message : String(error62), summary: {} };
+        await Promise.allSettled([sensor?.publish({ state: "failed", attributes: attributes("failed", job, startedAt, Date.now(), describe3(job, failed), failed) }), notice(job, failed)]);
+        throw error62;
+      }
+      const state = sensorStateOf(job, outcome);
+      await Promise.allSettled([sensor?.publish({ state, attributes: attributes(state, job, startedAt, Date.now(), describe3(job, outcome), outcome) }), notice(job, outcome)]);
+      return outcome;
+    },
+    async idle() {
+      await sensor?.republish().catch(() => void 0);
+    }
+  };
+}
+function withHouseOutward(pipeline, outward) {
+  return {
+    ...pipeline,
+    execute: (job, steps) => outward.around(job, Date.now(), () => pipeline.execute(job, steps)),
+    recover: (entry, steps) => outward.around(entry.job, entry.startedAt, () => pipeline.recover(entry, steps)),
+    idle: () => outward.idle()
+  };
+}
+var init_house_outward = __esm({
+  "relay/outward/house-outward.ts"() {
+    "use strict";
+    init_commit();
+    init_deployment_sensor();
+  }
+});
+
+// relay/pipeline/link-resolution.ts
+import { posix as posix2 } from "node:path";
+function trimTrailingSlashes(path) {
+  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+function rootsOf(roots) {
+  return [...new Set((typeof roots === "string" ? [roots] : roots).map(trimTrailingSlashes))];
+}
+function folderName(roots) {
+  const [host, ...seen] = rootsOf(roots);
+  const others = seen.filter((path) => path !== host);
+  return others.length ? `${host} (${others.join(" or ")} inside Home Assistant's containers)` : `${host}`;
+}
+function partsOf(path) {
+  return path.split("/").filter((part) => part !== "" && part !== ".");
+}
+function configRelativeTarget(target, roots) {
+  const parts = partsOf(target);
+  let best = null;
+  for (const root of rootsOf(roots)) {
+    const rootParts = partsOf(root);
+    if (rootParts.includes("..")) continue;
+    if (rootParts.every((part, i) => parts[i] === part) && (best === null || rootParts.length > best)) best = rootParts.length;
+  }
+  return best === null ? null : parts.slice(best).join("/");
+}
+function hop(path, target) {
+  return `${path} \u2192 ${target}`;
+}
+function resolveLink(tree, path, configRoot, protection) {
+  const root = folderName(configRoot);
+  const first = tree.links.get(path);
+  if (first === void 0) return { ok: true, resolved: path, through: [] };
+  const through = [];
+  let current = path.split("/").slice(0, -1);
+  let pending = [];
+  let hops = 0;
+  const follow = (target) => {
+    if (target.startsWith("/")) {
+      const inside = configRelativeTarget(target, configRoot);
+      if (inside === null) return { ok: false, problem: "symlink-escapes", at: null, why: `points outside the config folder ${root}${through.length ? ` (at ${target})` : ""}`, through };
+      current = [];
+      pending = [...inside.split("/"), ...pending];
+    } else {
+      pending = [...target.split("/"), ...pending];
+    }
+    return null;
+  };
+  const stopped = follow(first);
+  if (stopped) return stopped;
+  while (pending.length) {
+    const component = pending.shift();
+    if (component === "" || component === ".") continue;
+    if (component === "..") {
+      if (current.length === 0) return { ok: false, problem: "symlink-escapes", at: null, why: `resolves outside the config folder ${root}`, through };
+      current.pop();
+      continue;
+    }
+    const point = [...current, component].join("/");
+    const protectedBy = protection(point);
+    if (protectedBy) {
+      const why = pending.some((c) => c !== "" && c !== ".") ? `reaches ${point}, which is protected` : `resolves to ${point}, which is protected`;
+      return { ok: false, problem: "symlink-to-protected", at: point, why, through };
+    }
+    const target = tree.links.get(point);
+    if (target !== void 0) {
+      hops += 1;
+      if (hops >= MAX_LINK_HOPS) return { ok: false, problem: "symlink-loop", at: point, why: `does not resolve: it needs more than ${MAX_LINK_HOPS} links in a row (a loop)`, through };
+      through.push(hop(point, target));
+      const out = follow(target);
+      if (out) return out;
+      continue;
+    }
+    current.push(component);
+  }
+  if (current.length === 0) return { ok: false, problem: "symlink-to-root", at: "", why: "resolves to the config folder itself, which would expose every file under it (secrets.yaml included)", through };
+  return { ok: true, resolved: current.join("/"), through };
+}
+function exposedUnder(folder, tree, known2, configRoot, protection, cache) {
+  const seen = /* @__PURE__ */ new Set();
+  const queue = [folder];
+  while (queue.length) {
+    const next = queue.shift();
+    if (seen.has(next)) continue;
+    seen.add(next);
+    const prefix = `${next}/`;
+    const guarded = known2.find((path) => path.startsWith(prefix) && protection(path)?.secret);
+    if (guarded) return `${guarded}, which is protected`;
+    for (const [link] of tree.links) {
+      if (!link.startsWith(prefix)) continue;
+      let resolution = cache.get(link);
+      if (!resolution) cache.set(link, resolution = resolveLink(tree, link, configRoot, protection));
+      if (!resolution.ok) return `the link ${link}, which ${resolution.why}`;
+      queue.push(resolution.resolved);
+    }
+  }
+  return null;
+}
+function relativeEquivalent(tree, path, target, configRoot, protection, known2) {
+  if (!target.startsWith("/")) return null;
+  const inside = configRelativeTarget(target, [...rootsOf(configRoot), ...WELL_KNOWN_HOME_ASSISTANT_PATHS]);
+  if (inside === null || inside === "") return null;
+  const folder = posix2.dirname(path);
+  const relative = inside.split("/").includes("..") ? `${"../".repeat(folder === "." ? 0 : folder.split("/").length)}${inside}` : posix2.relative(folder, inside);
+  if (relative === "" || relative.startsWith("/")) return null;
+  return linkRefusal(tree.withLink(path, relative), path, configRoot, protection, known2) ? null : relative;
+}
+function linkRefusal(tree, path, configRoot, protection, known2, cache = /* @__PURE__ */ new Map()) {
+  let resolution = cache.get(path);
+  if (!resolution) cache.set(path, resolution = resolveLink(tree, path, configRoot, protection));
+  if (!resolution.ok) return { problem: resolution.problem, why: withChain(resolution.why, resolution.through), resolved: resolution.at };
+  const exposed = exposedUnder(resolution.resolved, tree, known2, configRoot, protection, cache);
+  if (exposed) return { problem: "symlink-to-protected", why: withChain(`resolves to ${resolution.resolved}, a folder that holds ${exposed}`, resolution.through), resolved: resolution.resolved };
+  return null;
+}
+function withChain(why, through) {
+  if (!through.length) return why;
+  const shown2 = through.length > 3 ? [...through.slice(0, 3), `\u2026 ${through.length - 3} more`] : through;
+  return `${why} (following ${shown2.join(", ")})`;
+}
+function refuseUnsafeLink(tree, path, configRoot, protection, known2, cache) {
+  const target = tree.links.get(path);
+  if (target === void 0) return null;
+  const refusal = linkRefusal(tree, path, configRoot, protection, known2, cache);
+  if (!refusal) return null;
+  const relative = relativeEquivalent(tree, path, target, configRoot, protection, known2);
+  const wayOut = relative ? { kind: "relative-link", path, target: relative } : { kind: "exclude", globs: [globOfPath(path)] };
+  return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}`, wayOut, target);
+}
+function refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused) {
+  const resolutions = /* @__PURE__ */ new Map();
+  for (const [path, entry] of [...deploySet]) {
+    if (entry.type !== "symlink") continue;
+    const refusal = refuseUnsafeLink(tree, path, configRoot, protection, known2, resolutions);
+    if (!refusal) continue;
+    refused.push(refusal);
+    deploySet.delete(path);
+  }
+}
+var MAX_LINK_HOPS, LinkTree, WELL_KNOWN_HOME_ASSISTANT_PATHS;
+var init_link_resolution = __esm({
+  "relay/pipeline/link-resolution.ts"() {
+    "use strict";
+    init_path_safety();
+    init_way_out();
+    MAX_LINK_HOPS = 40;
+    LinkTree = class _LinkTree {
+      links = /* @__PURE__ */ new Map();
+      paths = /* @__PURE__ */ new Set();
+      constructor(host, incoming = []) {
+        for (const entry of [...host, ...incoming]) {
+          this.paths.add(entry.path);
+          if (entry.type === "symlink" && entry.linkTarget !== void 0) this.links.set(entry.path, entry.linkTarget);
+          else this.links.delete(entry.path);
+        }
+      }
+      /** The same tree with the link at `path` pointing at `target` instead. */
+      withLink(path, target) {
+        const copy = new _LinkTree([]);
+        for (const known2 of this.paths) copy.paths.add(known2);
+        for (const [link, to] of this.links) copy.links.set(link, to);
+        copy.paths.add(path);
+        copy.links.set(path, target);
+        return copy;
+      }
+    };
+    WELL_KNOWN_HOME_ASSISTANT_PATHS = ["/config", "/homeassistant"];
+  }
+});
+
+// relay/pipeline/path-ancestry.ts
+function folderAncestors(path) {
+  const out = [];
+  for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1)) out.push(path.slice(0, slash));
+  return out;
+}
+var init_path_ancestry = __esm({
+  "relay/pipeline/path-ancestry.ts"() {
+    "use strict";
+  }
+});
+
+// relay/pipeline/archive-rules.ts
+function protectedWhy(match) {
+  return match.source === "built-in" ? `protected (${match.name})` : `protected by the configured glob ${match.glob}`;
+}
+function backupablePaths(paths, protect) {
+  const protection = protectedPathMatcher(protect);
+  const kept = [];
+  const skipped = [];
+  for (const path of paths) {
+    const problem = pathProblem(path);
+    if (problem) skipped.push({ path, why: problem });
+    else {
+      const match = protection(path);
+      if (match) skipped.push({ path, why: protectedWhy(match) });
+      else kept.push(path);
+    }
+  }
+  return { kept, skipped };
+}
+function pathProblem(path) {
+  try {
+    return normaliseRepoPath(path) === path ? null : 'not a normal path (it has ".", ".." or empty parts)';
+  } catch (error62) {
+    if (!(error62 instanceof PathRefused)) throw error62;
+    return error62.problem === "escapes-root" ? "leaves the config folder" : error62.problem === "absolute" ? "an absolute path" : `not a path Lanyard writes (${error62.problem})`;
+  }
+}
+function selectRestore(entries, absent, host, protect) {
+  const protection = protectedPathMatcher(protect);
+  const hostKinds = new Map(host.files.map((f) => [f.path, f.type]));
+  const hostFolders = new Set(host.files.flatMap((f) => folderAncestors(f.path)));
+  const skipped = [];
+  const blockedOnHost = (path) => {
+    const blocker = folderAncestors(path).find((folder) => hostKinds.has(folder));
+    if (blocker) return `${blocker} is ${hostKinds.get(blocker) === "symlink" ? "a link" : "a file"} on the host, not a folder`;
+    return null;
+  };
+  const named2 = /* @__PURE__ */ new Map();
+  const folderOfAnother = /* @__PURE__ */ new Set();
+  const candidates = [];
+  for (const entry of entries) {
+    const raw = entry.name.startsWith("./") ? entry.name.slice(2) : entry.name;
+    for (let slash = raw.indexOf("/"); slash > 0; slash = raw.indexOf("/", slash + 1)) folderOfAnother.add(raw.slice(0, slash));
+    if (entry.kind === "folder") {
+      const folder = raw.replace(/\/+$/, "");
+      named2.set(folder, (named2.get(folder) ?? 0) + 1);
+      continue;
+    }
+    const path = raw;
+    const problem = pathProblem(path);
+    if (problem) {
+      skipped.push({ path: entry.name, why: problem });
+      continue;
+    }
+    if (entry.name.startsWith("-")) {
+      skipped.push({ path: entry.name, why: "a name tar would read as an option" });
+      continue;
+    }
+    named2.set(path, (named2.get(path) ?? 0) + 1);
+    candidates.push({ name: entry.name, path, kind: entry.kind });
+  }
+  const candidatePaths = new Set(candidates.map((c) => c.path));
+  const extract = [];
+  for (const candidate of candidates) {
+    const { path } = candidate;
+    const match = protection(path);
+    const why = match ? protectedWhy(match) : candidate.kind === "hard link" ? "a hard link, which Lanyard never archives" : candidate.kind === "other" ? "not a file or a link (a device, a pipe or an unknown kind)" : (named2.get(path) ?? 0) > 1 ? "listed more than once in the archive" : folderOfAnother.has(path) ? "also a folder of other entries in the archive" : folderAncestors(path).some((folder) => candidatePaths.has(folder)) ? "beneath another entry of the archive" : blockedOnHost(path) ?? (hostFolders.has(path) ? "a folder on the host" : null);
+    if (why) skipped.push({ path, why });
+    else extract.push({ name: candidate.name, path });
+  }
+  const remove = [];
+  for (const path of absent) {
+    const match = pathProblem(path) ? null : protection(path);
+    const why = pathProblem(path) ?? (match ? protectedWhy(match) : blockedOnHost(path));
+    if (why) skipped.push({ path, why: `not deleted: ${why}` });
+    else remove.push(path);
+  }
+  return { extract, remove, skipped };
+}
+function acceptStaged(selected, staged, host, configRoot, protect) {
+  const protection = protectedPathMatcher(protect);
+  const byPath = new Map(staged.map((entry) => [entry.path, entry]));
+  const landed = selected.flatMap((path) => byPath.get(path) ?? []);
+  const tree = new LinkTree(host.files, landed);
+  const known2 = [...host.files.map((f) => f.path), ...host.unhashed, ...landed.map((e) => e.path)];
+  const cache = /* @__PURE__ */ new Map();
+  const write = [];
+  const skipped = [];
+  for (const entry of landed) {
+    if (entry.type === "file" && entry.links > 1) {
+      skipped.push({ path: entry.path, why: "a hard link to another file" });
+      continue;
+    }
+    if (entry.type === "symlink") {
+      const refusal = entry.linkTarget ? linkRefusal(tree, entry.path, configRoot, protection, known2, cache) : { why: "has no target" };
+      if (refusal) {
+        skipped.push({ path: entry.path, why: `a link to ${entry.linkTarget ?? "nothing"}, which ${refusal.why}` });
+        continue;
+      }
+    }
+    write.push(entry.path);
+  }
+  const seen = new Set(landed.map((entry) => entry.path));
+  for (const path of selected) if (!seen.has(path)) skipped.push({ path, why: "not extracted by tar as a file or a link" });
+  return { write, skipped };
+}
+var init_archive_rules = __esm({
+  "relay/pipeline/archive-rules.ts"() {
+    "use strict";
+    init_link_resolution();
+    init_path_safety();
+    init_path_ancestry();
+    init_protected_paths();
+  }
+});
+
+// relay/pipeline/backup-archive.ts
+async function createBackupArchive(host, root, archivePath, paths) {
+  const list = paths.join("\n") + (paths.length ? "\n" : "");
+  const folder = archivePath.slice(0, archivePath.lastIndexOf("/")) || "/";
+  const script = `
+set -e
+umask 077
+mkdir -p ${shellQuote(folder)} 2>/dev/null || exit 20
+[ -w ${shellQuote(folder)} ] && [ -x ${shellQuote(folder)} ] || exit 20
+cd ${shellQuote(root)}
+list=$(mktemp)
+tmp=${shellQuote(`${archivePath}.partial`)}
+trap 'rm -f "$list" "$tmp"' EXIT
+# Listed as ./name: tar reads a line starting with "-" in a -T list as an option (a file named
+# --directory=.. would move it out of the config folder), and "./" keeps every name a name.
+while IFS= read -r p; do
+  if [ -e "$p" ] || [ -L "$p" ]; then printf './%s\\n' "$p"; fi
+done > "$list"
+errors=$(mktemp)
+state=$(mktemp -d)
+trap 'rm -f "$list" "$tmp" "$errors"; rm -rf "$state"' EXIT
+# One pass: tee writes the archive to the file while the very same bytes are checksummed and
+# decompressed (gzip's CRC check, tar's entry count) on the way, on the other cores, instead of
+# reading the file back twice once it is written. Each stage notes its own failure in $state: a
+# POSIX sh pipeline only reports its last command's status. The restore checks the file against
+# this checksum, so a file that differs from the verified stream is never extracted.
+mkfifo "$state/sum"
+sha256sum < "$state/sum" > "$state/sha" &
+summing=$!
+{ tar -czf - -T "$list" 2>>"$errors" || echo "$?" > "$state/tar.failed"; } |
+  { tee "$tmp" "$state/sum" 2>>"$errors" || echo "$?" > "$state/tee.failed"; } |
+  { gzip -dc 2>>"$errors" || echo "$?" > "$state/gzip.failed"; } |
+  { tar -tf - > "$state/names" 2>>"$errors" || echo "$?" > "$state/names.failed"; cat > /dev/null; }
+wait "$summing"
+if [ -e "$state/tar.failed" ] || [ -e "$state/tee.failed" ]; then
+  if grep -q 'No space left' "$errors"; then exit 21; fi
+  cat "$errors" >&2; exit 2
+fi
+if [ -e "$state/gzip.failed" ] || [ -e "$state/names.failed" ]; then echo "the backup does not read back as a gzipped tar:" >&2; cat "$errors" >&2; exit 4; fi
+count=$(wc -l < "$state/names")
+expected=$(wc -l < "$list")
+if [ "$count" -lt "$expected" ]; then echo "backup holds $count entries, expected $expected" >&2; exit 4; fi
+sum=$(cut -d' ' -f1 < "$state/sha")
+size=$(wc -c < "$tmp")
+mv "$tmp" ${shellQuote(archivePath)}
+echo "$sum $size $count"
+`;
+  const written = await host.run(script, { stdin: list });
+  if (written.code === 20) {
+    throw new HostError(
+      "backup_folder_unwritable",
+      `the backup folder ${folder} is not writable by the relay's user on ${host.description}: give it write access (chown or chmod) or set host.backupDir to a folder it may write. Nothing was written to the config.`
+    );
+  }
+  if (written.code === 21) {
+    const free = await freeBytes(host, folder).catch(() => null);
+    throw new HostError(
+      "backup_folder_full",
+      `the backup folder ${folder} is full on ${host.description}${free === null ? "" : ` (${Math.round(free / 1024)} KiB free)`}: the backup did not fit. Free some space there, lower deploy.keepBackups, or set host.backupDir to a bigger disk. Nothing was written to the config.`
+    );
+  }
+  if (written.code !== 0) {
+    throw new HostError("host_command_failed", `writing the backup failed on ${host.description} (exit ${written.code}): ${written.stderr.trim().slice(0, 800) || "no error output"}`);
+  }
+  const out = written.stdout.toString("utf8").trim().split("\n").pop() ?? "";
+  const [sha256, bytes, entries] = out.split(" ");
+  if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) throw new HostError("backup_unverified", `the backup ${archivePath} could not be read back`);
+  return { path: archivePath, sha256, bytes: Number(bytes), entries: Number(entries) };
+}
+async function verifyArchive(host, archivePath, sha256) {
+  const out = (await runChecked(host, "reading the backup", `set -e; sha256sum ${shellQuote(archivePath)} | cut -d' ' -f1`)).toString("utf8").trim();
+  if (out !== sha256) throw new HostError("backup_corrupt", `backup ${archivePath} does not match its checksum (expected ${sha256.slice(0, 12)}\u2026, found ${out.slice(0, 12)}\u2026); refusing to restore from it`);
+}
+var init_backup_archive = __esm({
+  "relay/pipeline/backup-archive.ts"() {
+    "use strict";
+    init_target_host();
+    init_host_files();
+  }
+});
+
+// relay/pipeline/backups.ts
+var backups_exports = {};
+__export(backups_exports, {
+  BackupRecord: () => BackupRecord,
+  discardUnrecordedBackup: () => discardUnrecordedBackup,
+  findBackup: () => findBackup,
+  listBackups: () => listBackups,
+  newBackupId: () => newBackupId,
+  pruneBackups: () => pruneBackups,
+  takeBackup: () => takeBackup
+});
+import { createHash } from "node:crypto";
+function newBackupId(jobId, now = /* @__PURE__ */ new Date()) {
+  if (!DEPLOYMENT_ID_PATTERN.test(jobId)) throw new UnsafeName(`${JSON.stringify(jobId.slice(0, 80))} is not a job id; no backup is named after it`);
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `lanyard-${stamp}-${jobId.slice(-16)}`;
+}
+async function writeRecordWithHostManifest(host, recordPath, record2, onHost) {
+  const manifestPath = onHost.path;
+  const expected = onHost.sha256 ?? createHash("sha256").update(serializeManifest(record2.manifest)).digest("hex");
+  const [head, tail] = JSON.stringify({ ...record2, manifest: JSON.parse(MANIFEST_SLOT) }).split(MANIFEST_SLOT);
+  const partial2 = `${recordPath}.tmp`;
+  const script = `
+set -e
+umask 077
+[ -f ${shellQuote(manifestPath)} ] || exit 44
+[ "$(sha256sum < ${shellQuote(manifestPath)} | cut -c1-64)" = ${shellQuote(expected)} ] || exit 44
+parts=$(mktemp)
+trap 'rm -f "$parts"' EXIT
+cat > "$parts"
+{ head -n 1 "$parts" | tr -d '
+'; tr -d '
+' < ${shellQuote(manifestPath)}; tail -n 1 "$parts"; } > ${shellQuote(partial2)}
+mv -f ${shellQuote(partial2)} ${shellQuote(recordPath)}
+`;
+  const result = await host.run(script, { stdin: `${head}
+${tail}
+` });
+  if (result.code === 44) return false;
+  if (result.code !== 0) throw new HostError("host_command_failed", `writing the backup record ${recordPath} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800)}`);
+  return true;
+}
+async function takeBackup(host, input2) {
+  const files = backupablePaths(input2.files, input2.protect).kept;
+  const archive = await createBackupArchive(host, input2.root, pathInside(input2.backupDir, BACKUP_ID_SHAPE, input2.id, ".tar.gz"), files);
+  const record2 = {
+    id: input2.id,
+    createdAt: Date.now(),
+    jobId: input2.jobId,
+    reason: input2.reason,
+    scope: input2.scope,
+    archive,
+    files,
+    absent: backupablePaths(input2.absent, input2.protect).kept,
+    baseSha: input2.baseSha,
+    manifest: input2.manifest ?? null
+  };
+  const recordPath = pathInside(input2.backupDir, BACKUP_ID_SHAPE, input2.id, ".json");
+  const fromHost = input2.manifestOnHost && record2.manifest ? await writeRecordWithHostManifest(host, recordPath, record2, input2.manifestOnHost) : false;
+  if (!fromHost) await writeHostFile(host, recordPath, `${JSON.stringify(record2)}
+`);
+  return record2;
+}
+function parseRecord(line, schema) {
+  try {
+    const parsed = schema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+async function listBackups(host, backupDir) {
+  const cut = `LC_ALL=C awk '{ i = index($0, ",\\"manifest\\":"); if (i) print substr($0, 1, i - 1) "}"; else print }'`;
+  const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && ${cut} "$f"; done; exit 0`);
+  const records = [];
+  for (const line of result.stdout.toString("utf8").split("\n")) {
+    const record2 = line.trim() ? parseRecord(line, KeptRecord) : null;
+    if (record2) records.push(record2);
+  }
+  return records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+}
+async function findBackup(host, backupDir, id) {
+  if (!BACKUP_ID_PATTERN.test(id)) throw new HostError("unknown_backup", `${JSON.stringify(id.slice(0, 80))} is not a Lanyard backup id (see \`relay backups\`)`);
+  const recordPath = pathInside(backupDir, BACKUP_ID_SHAPE, id, ".json");
+  const usualArchive = pathInside(backupDir, BACKUP_ID_SHAPE, id, ".tar.gz");
+  const read = await host.run(`[ -f ${shellQuote(recordPath)} ] || exit 44; cat ${shellQuote(recordPath)}; echo; if [ -f ${shellQuote(usualArchive)} ]; then sha256sum < ${shellQuote(usualArchive)} | cut -c1-64; fi`);
+  if (read.code !== 0 && read.code !== 44) throw new HostError("host_command_failed", `reading ${recordPath} failed on ${host.description}: ${read.stderr.trim()}`);
+  const [text = "", sum = ""] = read.code === 44 ? [] : read.stdout.toString("utf8").split("\n").filter((line) => line.trim());
+  const record2 = text ? parseRecord(text, BackupRecord) : null;
+  if (!record2 || record2.id !== id) throw new HostError("unknown_backup", `no backup ${id} in ${backupDir} on ${host.description} (see \`relay backups\`)`);
+  if (record2.archive.path !== usualArchive || !sum) await verifyArchive(host, record2.archive.path, record2.archive.sha256);
+  else if (sum !== record2.archive.sha256) {
+    throw new HostError("backup_corrupt", `backup ${usualArchive} does not match its checksum (expected ${record2.archive.sha256.slice(0, 12)}\u2026, found ${sum.slice(0, 12)}\u2026); refusing to restore from it`);
+  }
+  return record2;
+}
+async function pruneBackups(host, backupDir, keep, pinned) {
+  const records = await listBackups(host, backupDir);
+  const doomed = records.slice(0, Math.max(0, records.length - keep)).filter((r) => !pinned.includes(r.id));
+  await removeHostFiles(host, backupDir, doomed.flatMap((r) => [pathInside(backupDir, BACKUP_ID_SHAPE, r.id, ".tar.gz"), pathInside(backupDir, BACKUP_ID_SHAPE, r.id, ".json")]));
+  return doomed.map((r) => r.id);
+}
+async function discardUnrecordedBackup(host, backupDir, id) {
+  if (!BACKUP_ID_PATTERN.test(id)) return;
+  const [archive, record2, partial2] = [".tar.gz", ".json", ".tar.gz.partial"].map((suffix) => shellQuote(pathInside(backupDir, BACKUP_ID_SHAPE, id, suffix)));
+  await host.run(`[ -d ${shellQuote(backupDir)} ] || exit 0; [ -f ${record2} ] || rm -f -- ${archive} ${partial2}`);
+}
+var BackupRecord, KeptRecord, MANIFEST_SLOT;
+var init_backups = __esm({
+  "relay/pipeline/backups.ts"() {
+    "use strict";
+    init_zod();
+    init_ids();
+    init_protocol();
+    init_safe_path();
+    init_target_host();
+    init_archive_rules();
+    init_backup_archive();
+    init_host_files();
+    init_manifest();
+    BackupRecord = external_exports.object({
+      /** A record whose id could not be a file name of ours is not one of ours: it is never listed or restored. */
+      id: BackupId,
+      createdAt: external_exports.number(),
+      jobId: external_exports.string(),
+      reason: external_exports.string(),
+      scope: external_exports.enum(["changed", "full"]),
+      archive: external_exports.object({ path: external_exports.string(), sha256: external_exports.string(), bytes: external_exports.number(), entries: external_exports.number() }),
+      files: external_exports.array(external_exports.string()),
+      /** Files that did not exist when the backup was taken; restoring removes them. */
+      absent: external_exports.array(external_exports.string()),
+      /** The commit deployed on the host when the backup was taken, if known. */
+      baseSha: external_exports.string().nullable(),
+      /** The deployment manifest in force when the backup was taken (restored with it). */
+      manifest: external_exports.unknown().nullable()
+    });
+    KeptRecord = BackupRecord.omit({ manifest: true });
+    MANIFEST_SLOT = '"@@lanyard-manifest-from-host@@"';
+  }
+});
+
+// relay/pipeline/activate.ts
+async function activate(ha, plan) {
+  switch (plan.activation) {
+    case "none":
+      return null;
+    case "reload":
+      for (const domain2 of plan.reloadDomains) await ha.reload(domain2);
+      return null;
+    case "restart":
+      return ha.restart();
+  }
+}
+var init_activate = __esm({
+  "relay/pipeline/activate.ts"() {
+    "use strict";
+  }
+});
+
+// relay/pipeline/commit-checks.ts
+function checkCommit(input2) {
+  const configRoot = input2.configRoot ?? DEFAULT_CONFIG_ROOT;
+  const refused = [];
+  const skippedProtected = [];
+  const excluded = [];
+  let prefix = "";
+  let subfolderUsable = true;
+  const subfolder = (input2.subfolder ?? "").trim();
+  if (subfolder !== "" && subfolder !== "." && subfolder !== "/") {
+    try {
+      prefix = `${normaliseRepoPath(subfolder)}/`;
+    } catch (error62) {
+      if (!(error62 instanceof PathRefused)) throw error62;
+      refused.push(
+        new PathRefused(subfolder, error62.problem, `the subfolder setting: ${error62.what}`, {
+          kind: "setting",
+          action: "set git.subfolder in relay.yaml to a folder of the repository, relative to its root (such as `homeassistant`), or leave it empty"
+        })
+      );
+      subfolderUsable = false;
+    }
+  }
+  const relayInclude = input2.include?.length ? globMatcher(input2.include) : everything;
+  const repoInclude = input2.repoInclude?.length ? globMatcher(input2.repoInclude) : everything;
+  const isExcluded = globMatcher(input2.exclude ?? []);
+  const protection = protectedPathMatcher(input2.protect ?? []);
+  const submodules = (input2.submodules ?? []).filter((s) => !prefix || s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  const inSubmodule = (path) => submodules.some((s) => path === s || path.startsWith(`${s}/`));
+  const leftOut = (path) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path) || inSubmodule(path);
+  const deploySet = /* @__PURE__ */ new Map();
+  const inCommit = /* @__PURE__ */ new Set();
+  for (const raw of subfolderUsable ? input2.commitFiles : []) {
+    let repoPath;
+    try {
+      repoPath = normaliseRepoPath(raw.path);
+    } catch (error62) {
+      if (!(error62 instanceof PathRefused)) throw error62;
+      refused.push(error62);
+      continue;
+    }
+    if (repoPath !== raw.path) {
+      refused.push(new PathRefused(raw.path, "not-normalised", `${raw.path} has an empty, "." or ".." folder name`, { kind: "remake-commit" }));
+      continue;
+    }
+    if (prefix && !repoPath.startsWith(prefix)) continue;
+    const path = repoPath.slice(prefix.length);
+    if (inCommit.has(path)) {
+      refused.push(new PathRefused(raw.path, "collides", `${raw.path} is listed twice in the commit`, { kind: "remake-commit" }));
+      continue;
+    }
+    inCommit.add(path);
+    const entry = { ...raw, path };
+    const protectedBy = protection(path);
+    if (protectedBy) {
+      skippedProtected.push({ path, reason: protectedBy.reason });
+      continue;
+    }
+    if (leftOut(path)) {
+      excluded.push(path);
+      continue;
+    }
+    if (entry.type === "symlink") {
+      try {
+        checkLinkText(path, entry.linkTarget);
+      } catch (error62) {
+        if (!(error62 instanceof PathRefused)) throw error62;
+        refused.push(error62);
+        continue;
+      }
+    }
+    deploySet.set(path, entry);
+  }
+  for (const path of [...deploySet.keys()]) {
+    const clash = folderAncestors(path).find((folder) => deploySet.has(folder));
+    if (!clash) continue;
+    refused.push(new PathRefused(path, "collides", `${path} cannot be written: the commit also has a file ${clash}, and one name cannot be both`, { kind: "remake-commit" }));
+    deploySet.delete(path);
+  }
+  const tree = new LinkTree([], [...deploySet.values()]);
+  const known2 = [...inCommit];
+  refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused);
+  return { deploySet, inCommit, skippedProtected, excluded, submodules, refused, configRoot, protection, leftOut };
+}
+var DEFAULT_CONFIG_ROOT, everything;
+var init_commit_checks = __esm({
+  "relay/pipeline/commit-checks.ts"() {
+    "use strict";
+    init_link_resolution();
+    init_path_safety();
+    init_protected_paths();
+    init_lanyard_file();
+    init_path_ancestry();
+    DEFAULT_CONFIG_ROOT = "/config";
+    everything = () => true;
+  }
+});
+
+// relay/pipeline/drift-policy.ts
+function driftPolicyOf(asked, allowOverwrite) {
+  return asked === "overwrite" && !allowOverwrite ? "stop" : asked;
+}
+function driftCeilingNote(asked, allowOverwrite, configPath) {
+  if (allowOverwrite) return "";
+  if (asked === "overwrite") {
+    return ` The edge asked to overwrite them, but this relay does not let the edge overwrite changes made on the host: to allow it, set deploy.allowDriftOverwrite: true in ${configPath} and restart the relay. Capturing the edits or keeping the host's versions needs no change.`;
+  }
+  return ` Overwriting them also needs deploy.allowDriftOverwrite: true in ${configPath} on the relay.`;
+}
+function driftApiNote(target, deploymentId) {
+  return ` Through the API: POST /api/deployments/${target}/retry with {"deploymentId": "${deploymentId}", "drift": "keep"} (or "overwrite").`;
+}
+var init_drift_policy = __esm({
+  "relay/pipeline/drift-policy.ts"() {
+    "use strict";
+  }
+});
+
 // relay/pipeline/emptied-folders.ts
 function foldersAbove(path) {
   const out = [];
@@ -36883,12 +37439,12 @@ function withExecutableBit(mode, executable) {
 function parentOf(folder) {
   return folder.includes("/") ? folder.slice(0, folder.lastIndexOf("/")) : ".";
 }
-function folderOf(path) {
+function folderOf2(path) {
   return parentOf(path);
 }
 function foldersToInspect(paths) {
   const folders = /* @__PURE__ */ new Set(["."]);
-  for (const path of paths) for (let f = folderOf(path); f !== "." && !folders.has(f); f = parentOf(f)) folders.add(f);
+  for (const path of paths) for (let f = folderOf2(path); f !== "." && !folders.has(f); f = parentOf(f)) folders.add(f);
   return [...folders];
 }
 function decideMoves(toWrite, seen, purpose) {
@@ -36906,7 +37462,7 @@ function decideMoves(toWrite, seen, purpose) {
     }
   };
   for (const path of toWrite) {
-    for (let f = folderOf(path); f !== "." && !seen.live.has(f) && !folders.has(f); f = parentOf(f)) {
+    for (let f = folderOf2(path); f !== "." && !seen.live.has(f) && !folders.has(f); f = parentOf(f)) {
       const model = existing(f);
       if (root) folders.set(f, { chown: `${model.uid}:${model.gid}`, chmod: octal(model.mode & 1535 | 448) });
       else if (mayGive(model.gid)) folders.set(f, { chgrp: model.gid, chmod: octal(model.mode & 1535 | 448) });
@@ -36940,7 +37496,7 @@ function decideMoves(toWrite, seen, purpose) {
       files.set(path, { how: "rename" });
       continue;
     }
-    const folder = existing(folderOf(path));
+    const folder = existing(folderOf2(path));
     const move = { how: "rename" };
     let shared = false;
     if (root) {
@@ -37112,7 +37668,7 @@ async function moveIntoPlace(host, root, stagingDir, toWrite, toDelete, onProgre
     for (let i = 0; i < folders.length; i += 500) lines.push(`mkdir -p ${folders.slice(i, i + 500).join(" ")}`);
     const made = [];
     for (const folder of byFolder.keys()) {
-      for (let f = folder; decided.folders.has(f) && !foldersFixed.has(f); f = folderOf(f)) {
+      for (let f = folder; decided.folders.has(f) && !foldersFixed.has(f); f = folderOf2(f)) {
         foldersFixed.add(f);
         made.push([f, decided.folders.get(f)]);
       }
@@ -37149,7 +37705,7 @@ function describeMoved(moved) {
 function groupByFolder(paths) {
   const byFolder = /* @__PURE__ */ new Map();
   for (const path of paths) {
-    const folder = folderOf(path);
+    const folder = folderOf2(path);
     const group = byFolder.get(folder);
     if (group) group.push(path);
     else byFolder.set(folder, [path]);
@@ -37225,7 +37781,7 @@ function listNames(names, max = 10) {
 function plural3(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
-function sameContent(a, b) {
+function sameContent2(a, b) {
   if (a.type !== b.type || a.sha256 !== b.sha256) return false;
   return a.type !== "symlink" || a.linkTarget === void 0 || b.linkTarget === void 0 || a.linkTarget === b.linkTarget;
 }
@@ -37289,10 +37845,10 @@ function planOnHost(commit, input2) {
     }
     const liveEntry = live.get(path);
     const before = previous.get(path);
-    const identical = liveEntry !== void 0 && sameContent(liveEntry, entry);
+    const identical = liveEntry !== void 0 && sameContent2(liveEntry, entry);
     const current = identical && sameExecutableBit(liveEntry, entry);
     if (before) {
-      const hostChanged = liveEntry === void 0 || !sameContent(liveEntry, before);
+      const hostChanged = liveEntry === void 0 || !sameContent2(liveEntry, before);
       if (hostChanged && !identical) {
         drift.push({ path, change: liveEntry ? "modified" : "deleted", deployWants: "write", action: driftAction });
         if (driftAction === "keep") {
@@ -37328,7 +37884,7 @@ function planOnHost(commit, input2) {
     }
     const liveEntry = live.get(path);
     if (!liveEntry) continue;
-    if (!sameContent(liveEntry, before)) {
+    if (!sameContent2(liveEntry, before)) {
       drift.push({ path, change: "modified", deployWants: "delete", action: driftAction });
       if (driftAction === "keep") {
         manifestFiles.push(before);
@@ -37363,7 +37919,7 @@ function planOnHost(commit, input2) {
     error: error62
   };
 }
-var PathsRefused, DriftDetected;
+var PathsRefused, DRIFT_WAYS_ON, DriftDetected;
 var init_plan = __esm({
   "relay/pipeline/plan.ts"() {
     "use strict";
@@ -37384,11 +37940,12 @@ var init_plan = __esm({
       code = "PathRefused";
       name = "PathRefused";
     };
+    DRIFT_WAYS_ON = "Ways on, from the status page or the API: capture these edits into a pull request, overwrite them for this deployment (the host's versions are backed up first), or keep the host's versions of these files for this deployment.";
     DriftDetected = class extends Error {
       constructor(drift) {
         const names = drift.map((d) => d.change === "deleted" ? `${d.path} (deleted on the host)` : d.path);
         super(
-          `${plural3(drift.length, "file")} changed on the host since the last deploy: ${listNames(names)}. Nothing was written. Copy the host's changes into the repository and push, or deploy again with the drift policy "overwrite" (the host's versions are backed up first).`
+          `${plural3(drift.length, "file")} changed on the host since the last deploy: ${listNames(names)}. Nothing was written. ` + DRIFT_WAYS_ON
         );
         this.drift = drift;
       }
@@ -37514,7 +38071,7 @@ var init_archive_restore = __esm({
 });
 
 // relay/transport/local-host.ts
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 import { copyFile } from "node:fs/promises";
 import { constants } from "node:os";
 import { Readable } from "node:stream";
@@ -37541,7 +38098,7 @@ var init_local_host = __esm({
       run(script, options = {}) {
         const args = options.cwd ? ["-c", `cd ${shellQuote(options.cwd)} && exec sh -c ${shellQuote(script)}`] : ["-c", script];
         return new Promise((resolve4, reject) => {
-          const child = spawn("sh", args, { stdio: ["pipe", "pipe", "pipe"] });
+          const child = spawn2("sh", args, { stdio: ["pipe", "pipe", "pipe"] });
           const input2 = options.stdin;
           let inputFailure = null;
           const stdout = [];
@@ -46990,7 +47547,7 @@ var require_agent = __commonJS({
     var { Duplex } = __require("stream");
     var { resolve: resolve4 } = __require("path");
     var { readFile: readFile7 } = __require("fs");
-    var { execFile: execFile2, spawn: spawn4 } = __require("child_process");
+    var { execFile: execFile3, spawn: spawn4 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -47211,7 +47768,7 @@ var require_agent = __commonJS({
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile3("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
@@ -60588,7 +61145,10 @@ async function deployInto(parts, job, steps, summary) {
   );
   summary.drift = plan.drift.map((d) => d.path);
   await steps.step("drift", async () => {
-    if (plan.error) throw new StepFailure("drift", "drift_detected", `${plan.error.message}${driftCeilingNote(job.driftPolicy, config2.deploy.allowDriftOverwrite, loaded.path)}`);
+    if (plan.error) {
+      const ways = `${driftApiNote(job.target, job.jobId)}${driftCeilingNote(job.driftPolicy, config2.deploy.allowDriftOverwrite, loaded.path)}`;
+      throw new StepFailure("drift", "drift_detected", `${plan.error.message}${ways}`);
+    }
     return plan.drift;
   }, (drift) => drift.length ? `${plural2(drift.length, "file")} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(", ")}` : "no drift");
   const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
@@ -60689,266 +61249,11 @@ var init_deploy_steps = __esm({
   }
 });
 
-// relay/pipeline/git-error.ts
-var GitError;
-var init_git_error = __esm({
-  "relay/pipeline/git-error.ts"() {
-    "use strict";
-    init_coded_error();
-    GitError = class extends CodedError {
-    };
-  }
-});
-
-// relay/pipeline/git-cli.ts
-import { execFile } from "node:child_process";
-import { resolve as resolve2 } from "node:path";
-function withCacheLock(cacheDir, work) {
-  const key = resolve2(cacheDir);
-  const previous = cacheLocks.get(key) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  const tail = next.catch(() => void 0);
-  cacheLocks.set(key, tail);
-  void tail.then(() => {
-    if (cacheLocks.get(key) === tail) cacheLocks.delete(key);
-  });
-  return next;
-}
-function errorText(error62) {
-  const e = error62;
-  if (e.killed || e.signal === "SIGTERM") return `no answer within ${FETCH_TIMEOUT_MS / 6e4} minutes`;
-  const stderr = e.stderr === void 0 ? "" : e.stderr.toString().trim();
-  return stderr || e.message || String(error62);
-}
-var FETCH_TIMEOUT_MS, PASSED_THROUGH, cacheLocks, GitCli;
-var init_git_cli = __esm({
-  "relay/pipeline/git-cli.ts"() {
-    "use strict";
-    init_target_host();
-    init_git_error();
-    FETCH_TIMEOUT_MS = 3e5;
-    PASSED_THROUGH = ["PATH", "TMPDIR", "SYSTEMROOT", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"];
-    cacheLocks = /* @__PURE__ */ new Map();
-    GitCli = class {
-      constructor(options) {
-        this.options = options;
-      }
-      get cacheDir() {
-        return this.options.cacheDir;
-      }
-      get remoteIsHttp() {
-        return /^https?:\/\//i.test(this.options.remote);
-      }
-      env() {
-        const env = {};
-        for (const name of PASSED_THROUGH) if (process.env[name] !== void 0) env[name] = process.env[name];
-        Object.assign(env, {
-          // HOME is the cache: no ~/.gitconfig, ~/.config/git or ~/.netrc of the homeowner applies.
-          // (ssh looks up ~/.ssh through the password database, so known_hosts still works.)
-          HOME: this.options.cacheDir,
-          GIT_CONFIG_NOSYSTEM: "1",
-          GIT_CONFIG_GLOBAL: "/dev/null",
-          GIT_TERMINAL_PROMPT: "0",
-          // ext:: and other helpers could run arbitrary commands; the remote is one of these.
-          GIT_ALLOW_PROTOCOL: "file:git:http:https:ssh",
-          GIT_LITERAL_PATHSPECS: "1",
-          GIT_NO_REPLACE_OBJECTS: "1",
-          // A stalled download fails instead of holding the deploy until the timeout.
-          GIT_HTTP_LOW_SPEED_LIMIT: "1000",
-          GIT_HTTP_LOW_SPEED_TIME: "60",
-          LC_ALL: "C"
-        });
-        const config2 = [
-          // Auto-gc after a fetch would otherwise detach and keep writing to the cache afterwards.
-          ["gc.autoDetach", "false"],
-          ["credential.helper", ""],
-          // The relay shares a small box with Home Assistant. git maps a pack in windows of 1 GiB
-          // and keeps up to 96 MiB of delta bases by default: reading a 400 MB house held 320 MiB of
-          // it resident in one git process (BENCHMARKS.md). Smaller windows and caches bound that,
-          // for a little more mapping work.
-          ["core.packedGitWindowSize", "16m"],
-          ["core.packedGitLimit", "64m"],
-          ["core.deltaBaseCacheLimit", "16m"],
-          ["pack.windowMemory", "32m"],
-          ["pack.deltaCacheSize", "16m"]
-        ];
-        if (this.options.token && this.remoteIsHttp) {
-          const basic = Buffer.from(`x-access-token:${this.options.token}`).toString("base64");
-          config2.push(["http.extraHeader", `Authorization: Basic ${basic}`]);
-        }
-        env.GIT_CONFIG_COUNT = String(config2.length);
-        config2.forEach(([key, value], i) => {
-          env[`GIT_CONFIG_KEY_${i}`] = key;
-          env[`GIT_CONFIG_VALUE_${i}`] = value;
-        });
-        const ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30"];
-        if (this.options.deployKeyPath) {
-          ssh.push("-i", shellQuote(this.options.deployKeyPath), "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes");
-        } else if (process.env.SSH_AUTH_SOCK) {
-          env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
-        }
-        env.GIT_SSH_COMMAND = ssh.join(" ");
-        return env;
-      }
-      /** Removes the token (plain and as sent in the header) and any password in a URL. */
-      redact(text) {
-        let out = text;
-        const token = this.options.token;
-        if (token) {
-          out = out.replaceAll(token, "***");
-          out = out.replaceAll(Buffer.from(`x-access-token:${token}`).toString("base64"), "***");
-          out = out.replaceAll(encodeURIComponent(token), "***");
-        }
-        return out.replace(/\/\/[^/@\s]+@/g, "//***@");
-      }
-      run(args, timeout = 0) {
-        return new Promise((resolvePromise, reject) => {
-          execFile("git", args, { env: this.env(), encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, timeout }, (error62, stdout, stderr) => {
-            if (error62) reject(Object.assign(error62, { stderr: stderr.toString("utf8") }));
-            else resolvePromise({ stdout, stderr: stderr.toString("utf8") });
-          });
-        });
-      }
-      /** git in the cache; failures become `git_failed` with git's own words. */
-      async git(args) {
-        try {
-          return (await this.run(["-C", this.options.cacheDir, ...args])).stdout;
-        } catch (error62) {
-          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache ${this.options.cacheDir}: ${errorText(error62)}`));
-        }
-      }
-      /** Exit status 0 → true, 1 → false; anything else is a failure of git itself. */
-      async test(args) {
-        try {
-          await this.run(["-C", this.options.cacheDir, ...args]);
-          return true;
-        } catch (error62) {
-          if (error62.code === 1 || error62.code === 128) return false;
-          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache: ${errorText(error62)}`));
-        }
-      }
-      /** git with `input` on its stdin and its stdout as text. */
-      runWithInput(args, input2, env) {
-        return new Promise((resolvePromise, reject) => {
-          const child = execFile("git", args, { env, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error62, stdout, stderr) => {
-            if (error62) reject(Object.assign(error62, { stderr }));
-            else resolvePromise(stdout);
-          });
-          child.stdin?.on("error", () => void 0);
-          child.stdin?.end(input2);
-        });
-      }
-    };
-  }
-});
-
-// relay/pipeline/git-objects.ts
-import { spawn as spawn2 } from "node:child_process";
-function normaliseFolder(folder) {
-  return (folder ?? "").split("/").filter((segment) => segment !== "" && segment !== ".").join("/");
-}
-async function listTree(cli, sha, paths = []) {
-  const out = (await cli.git(["ls-tree", "-r", "-z", "--full-tree", sha, "--", ...paths])).toString("utf8");
-  const entries = [];
-  for (const record2 of out.split("\0")) {
-    if (!record2) continue;
-    const tab = record2.indexOf("	");
-    const [gitMode, , oid] = record2.slice(0, tab).split(" ");
-    entries.push({ gitMode, oid, path: record2.slice(tab + 1) });
-  }
-  return entries;
-}
-async function streamBlobs(cli, oids, open4) {
-  if (!oids.length) return;
-  const child = spawn2("git", ["-C", cli.cacheDir, "cat-file", "--batch"], { env: cli.env(), stdio: ["pipe", "pipe", "pipe"] });
-  const exited = new Promise((done) => {
-    child.once("error", (error63) => done({ code: null, error: error63 }));
-    child.once("close", (code2) => done({ code: code2 }));
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => stderr += chunk.toString("utf8"));
-  child.stdin.on("error", () => void 0);
-  child.stdin.end(oids.map((oid) => `${oid}
-`).join(""));
-  let received = 0;
-  let header = [];
-  let sink = null;
-  let remaining = 0;
-  let separator = false;
-  try {
-    for await (const chunk of child.stdout) {
-      let at = 0;
-      while (at < chunk.length) {
-        if (sink) {
-          const take = Math.min(remaining, chunk.length - at);
-          await sink.write(chunk.subarray(at, at + take));
-          at += take;
-          remaining -= take;
-          if (remaining === 0) {
-            await sink.end();
-            sink = null;
-            separator = true;
-          }
-          continue;
-        }
-        if (separator) {
-          if (chunk[at] !== 10) throw new GitError("git_failed", "git cat-file answered out of step; the cache may be damaged");
-          at += 1;
-          separator = false;
-          continue;
-        }
-        const newline = chunk.indexOf(10, at);
-        if (newline < 0) {
-          header.push(chunk.subarray(at));
-          break;
-        }
-        header.push(chunk.subarray(at, newline));
-        at = newline + 1;
-        const line = Buffer.concat(header).toString("utf8");
-        header = [];
-        const [oid = "", type = "", sizeText = ""] = line.split(" ");
-        const expected = oids[received];
-        if (type === "missing" || type === "ambiguous") {
-          throw new GitError("git_failed", `object ${oid} is ${type} in the relay's cache; delete ${cli.cacheDir} so the next fetch rebuilds it`);
-        }
-        if (oid !== expected || type !== "blob") throw new GitError("git_failed", `git cat-file answered ${line} where blob ${expected} was asked for`);
-        received += 1;
-        remaining = Number(sizeText);
-        sink = await open4(oid, remaining);
-        if (remaining === 0) {
-          await sink.end();
-          sink = null;
-          separator = true;
-        }
-      }
-    }
-  } catch (error63) {
-    child.kill();
-    await exited;
-    throw error63;
-  }
-  const { code, error: error62 } = await exited;
-  if (error62) throw new GitError("git_failed", `could not run git: ${error62.message}; is git installed and on PATH?`);
-  if (code !== 0 || received !== oids.length || sink) {
-    throw new GitError("git_failed", `git cat-file stopped after ${received} of ${oids.length} objects${stderr.trim() ? `: ${stderr.trim()}` : ""}`);
-  }
-}
-var GITLINK, SYMLINK, EXECUTABLE;
-var init_git_objects = __esm({
-  "relay/pipeline/git-objects.ts"() {
-    "use strict";
-    init_git_error();
-    GITLINK = "160000";
-    SYMLINK = "120000";
-    EXECUTABLE = "100755";
-  }
-});
-
 // relay/pipeline/commit-export.ts
 import { spawn as spawn3 } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
-import { chmod, copyFile as copyFile2, mkdir as mkdir3, open as open3, rm as rm2, symlink } from "node:fs/promises";
-import { dirname as dirname2, isAbsolute as isAbsolute2, join as join4, resolve as resolve3, sep } from "node:path";
+import { chmod, copyFile as copyFile2, mkdir as mkdir3, open as open3, rm as rm3, symlink } from "node:fs/promises";
+import { dirname as dirname2, isAbsolute as isAbsolute2, join as join5, resolve as resolve3, sep } from "node:path";
 function refuseAbsent(commit, named2) {
   if (!named2.length) return;
   throw new GitError(
@@ -60974,7 +61279,7 @@ async function exportCommitFiles(cli, commit, paths, destDir) {
   for (const e of entries) byOid.set(e.oid, [...byOid.get(e.oid) ?? [], e]);
   const made = /* @__PURE__ */ new Set();
   const parentOf2 = async (path) => {
-    const target = join4(root, path);
+    const target = join5(root, path);
     const parent = dirname2(target);
     if (!made.has(parent)) {
       await mkdir3(parent, { recursive: true });
@@ -60998,7 +61303,7 @@ async function exportCommitFiles(cli, commit, paths, destDir) {
         if (handle && first) {
           await handle.close();
           handle = null;
-          const firstPath = join4(root, first.path);
+          const firstPath = join5(root, first.path);
           await chmod(firstPath, first.gitMode === EXECUTABLE ? 493 : 420);
           for (const other of files.slice(1)) {
             const target = await parentOf2(other.path);
@@ -61019,7 +61324,7 @@ async function archiveCommitFiles(cli, commit, paths, subfolder) {
   const entries = (await listTree(cli, commit, folder ? [prefix] : [])).filter((e) => wanted.has(e.path));
   const found = new Set(entries.map((e) => e.path));
   refuseAbsent(commit, [...[...wanted].filter((p) => !found.has(p)), ...entries.filter((e) => e.gitMode === GITLINK).map((e) => e.path)]);
-  const index = join4(cli.cacheDir, `lanyard-upload-${process.pid}-${Date.now()}.index`);
+  const index = join5(cli.cacheDir, `lanyard-upload-${process.pid}-${Date.now()}.index`);
   const env = { ...cli.env(), GIT_INDEX_FILE: index };
   let tree;
   try {
@@ -61029,7 +61334,7 @@ async function archiveCommitFiles(cli, commit, paths, subfolder) {
   } catch (error62) {
     throw new GitError("git_failed", cli.redact(`could not gather the files to upload in the relay's cache ${cli.cacheDir}: ${errorText(error62)}`));
   } finally {
-    await rm2(index, { force: true });
+    await rm3(index, { force: true });
   }
   const child = spawn3("git", ["-C", cli.cacheDir, "-c", "tar.umask=022", "archive", "--format=tar", tree], { env: cli.env(), stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -61059,12 +61364,12 @@ var init_commit_export = __esm({
 // relay/pipeline/git-source.ts
 import { createHash as createHash3 } from "node:crypto";
 import { mkdir as mkdir4, stat } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 function gitSourceFor({ config: config2, secrets }) {
   return new GitSource({
     remote: config2.git.remote,
     branch: config2.git.branch,
-    cacheDir: join5(config2.stateDir, "git-cache"),
+    cacheDir: join6(config2.stateDir, "git-cache"),
     ...secrets.gitToken ? { token: secrets.gitToken } : {},
     ...config2.git.deployKeyPath ? { deployKeyPath: config2.git.deployKeyPath } : {}
   });
@@ -61089,12 +61394,16 @@ var init_git_source = __esm({
       /** The listing running now, if any: the next one starts after it. */
       listings = Promise.resolve();
       cli;
+      /** The relay's git cache (a bare repository): a capture commits into it with plumbing. */
+      get cacheDir() {
+        return this.options.cacheDir;
+      }
       get branchRef() {
         return `refs/remotes/origin/${this.options.branch}`;
       }
       async ensureCache() {
         try {
-          await stat(join5(this.options.cacheDir, "HEAD"));
+          await stat(join6(this.options.cacheDir, "HEAD"));
         } catch {
           await mkdir4(this.options.cacheDir, { recursive: true });
           try {
@@ -61239,7 +61548,7 @@ var init_git_source = __esm({
 // relay/pipeline/manifest-store.ts
 import { createHash as createHash4 } from "node:crypto";
 import { mkdir as mkdir5, readFile as readFile6 } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 var sha256Of, ManifestStore;
 var init_manifest_store = __esm({
   "relay/pipeline/manifest-store.ts"() {
@@ -61264,10 +61573,10 @@ var init_manifest_store = __esm({
         return `${this.configRoot}/.lanyard/manifest.json`;
       }
       get localPath() {
-        return join6(this.localDir, `${this.target}.json`);
+        return join7(this.localDir, `${this.target}.json`);
       }
       get pendingPath() {
-        return join6(this.localDir, `${this.target}.pending.json`);
+        return join7(this.localDir, `${this.target}.pending.json`);
       }
       /**
        * Keeps the manifest a job will record once it succeeds, on the relay's disk, for a relay killed
@@ -61353,7 +61662,7 @@ var deploy_pipeline_exports = {};
 __export(deploy_pipeline_exports, {
   createPipeline: () => createPipeline
 });
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 async function createPipeline(loaded, logger) {
   const { config: config2, secrets } = loaded;
   const connection = new HostConnection(loaded, logger);
@@ -61369,7 +61678,7 @@ async function createPipeline(loaded, logger) {
       requestTimeoutMs: config2.homeAssistant.requestTimeoutSeconds * 1e3,
       checkConfigTimeoutMs: config2.homeAssistant.checkConfigTimeoutSeconds * 1e3
     }),
-    manifests: new ManifestStore(join7(config2.stateDir, "manifests"), config2.edge.target, config2.host.configRoot),
+    manifests: new ManifestStore(join8(config2.stateDir, "manifests"), config2.edge.target, config2.host.configRoot),
     root: config2.host.configRoot,
     configRoots: configRootsOf(config2.host),
     backupDir: config2.host.backupDir,
@@ -61414,7 +61723,7 @@ async function createPipeline(loaded, logger) {
       return rollBack(parts, steps, backup, context, failure2, DEFAULT_LANYARD_FILE);
     },
     breakGlassRestore: async (backupId) => {
-      const journal = new Journal(join7(config2.stateDir, "break-glass-journal"));
+      const journal = new Journal(join8(config2.stateDir, "break-glass-journal"));
       await journal.open();
       const job = {
         type: "job",
@@ -61436,6 +61745,8 @@ async function createPipeline(loaded, logger) {
         return { status: "failed", reason: error62 instanceof Error ? error62.message : String(error62), summary: {} };
       }
     },
+    // Host edits as a branch (relay/capture/): only when the relay is set up to push one.
+    ...config2.capture ? { capture: (message2) => captureHostEdits(parts, message2) } : {},
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.
     backups: async () => listBackups(await host(), backupDir),
     async warmUp() {
@@ -61457,6 +61768,7 @@ var WRITING_STEPS;
 var init_deploy_pipeline = __esm({
   "relay/pipeline/deploy-pipeline.ts"() {
     "use strict";
+    init_capture_host_edits();
     init_ids();
     init_config();
     init_client();

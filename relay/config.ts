@@ -149,6 +149,22 @@ export const DeployConfig = z
   })
   .strict();
 
+// ---- the drift watch (relay/watch/) ----
+export const WatchConfig = z
+  .object({
+    intervalSeconds: z
+      .number()
+      .min(0)
+      .max(86400)
+      .refine((seconds) => seconds === 0 || seconds >= 1, 'at least 1 second, or 0 to turn the watch off')
+      .default(300)
+      .describe(
+        'Seconds between two looks of the drift watch at the host (it also looks right after every job). Each look walks the config folder by `stat` and hashes only deployed files whose size, times or inode changed, so an unchanged house costs one listing; protected paths are never read. `0` turns the watch off.',
+      ),
+  })
+  .strict();
+// ---- end of the drift watch ----
+
 export const RelayConfig = z
   .object({
     relayId: z.string().min(1).max(128).default(hostname()).describe('Names this relay in the edge\'s audit trail.'),
@@ -158,6 +174,7 @@ export const RelayConfig = z
     host: HostConfig.prefault({}).describe('How the relay reaches the Home Assistant host.'),
     homeAssistant: HomeAssistantConfig.prefault({}).describe('Home Assistant\'s REST API: check, reload, restart, verify, sensor, notifications.'),
     deploy: DeployConfig.prefault({}).describe('What is deployed and how it is backed up.'),
+    watch: WatchConfig.prefault({}).describe('The drift watch: how often the relay looks for files changed on the host between deploys.'),
   })
   .strict();
 export type RelayConfig = z.infer<typeof RelayConfig>;

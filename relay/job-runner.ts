@@ -8,6 +8,8 @@ import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shar
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
 import { BackupInventory } from './backup-inventory.ts';
+import type { DriftReportMessage } from '../shared/drift.ts';
+import type { HostLock } from './host-lock.ts';
 import type { JournalEntry } from './journal.ts';
 import { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
@@ -23,6 +25,16 @@ export interface JobExecutor {
   idle?(): Promise<void>;
   /** The backups kept on the host, for the edge's inventory. Without it the edge is never told (as an older relay). */
   backups?(): Promise<KeptBackupRecord[]>;
+  /** One look of the drift watch (relay/watch/): what differs on the host from the last deploy. */
+  lookForDrift?(): Promise<DriftReportMessage>;
+}
+
+/** What the runner shares with the drift watch (relay/watch/drift-watch.ts). */
+export interface JobRunnerHooks {
+  /** Held for the whole of each job: the watch never looks at the host while a job runs. */
+  hostLock?: HostLock;
+  /** After each job's result went out (and the lock is free): the watch looks again at once. */
+  afterJob?: () => void;
 }
 
 export interface Channel {
@@ -41,6 +53,7 @@ export class JobRunner {
     private readonly logger: Logger,
     /** The target this relay serves (`edge.target`): the only one it takes jobs for. */
     private readonly target: string,
+    private readonly hooks: JobRunnerHooks = {},
   ) {
     const list = executor.backups?.bind(executor);
     this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
@@ -160,7 +173,8 @@ export class JobRunner {
       try {
         if (!resumed) await this.journal.write({ job, step: 'fetch', startedAt, context: {} });
         journaled();
-        outcome = await work(steps);
+        const lock = this.hooks.hostLock;
+        outcome = lock ? await lock.run(() => work(steps)) : await work(steps);
       } catch (error) {
         outcome = { status: 'failed', reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}`, summary: {} };
       } finally {
@@ -184,6 +198,7 @@ export class JobRunner {
       this.channel.send(result);
       // Jobs take and prune backups. After the result, and not awaited: it can never delay or fail the job.
       void this.reportBackups();
+      this.hooks.afterJob?.();
     })();
     this.running = { jobId: job.jobId, done };
     this.settle(`job ${job.jobId}`, done);

@@ -111,5 +111,5 @@ function describe(report: DriftReportMessage): string {
   if (report.total === 0) return `the host matches the last deploy${report.deployedSha ? ` (${report.deployedSha.slice(0, 7)})` : ''}`;
   const named = report.files.slice(0, 10).map((f) => `${f.path} (${f.change})`);
   const more = report.total > named.length ? ` and ${report.total - named.length} more` : '';
-  return `${report.total} file${report.total === 1 ? '' : 's'} differ from the last deploy: ${named.join(', ')}${more}`;
+  return `${report.total === 1 ? '1 file differs' : `${report.total} files differ`} from the last deploy: ${named.join(', ')}${more}`;
 }

@@ -3,7 +3,9 @@
 // and what it never touches. Every command the look sends the host is recorded (script and stdin),
 // so "never named" is checked on the commands themselves; "never read" is checked on the bytes'
 // access time, which the kernel moves on any read of a file changed since it was last read.
+import { execFile } from 'node:child_process';
 import { readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import { openTargetHost } from '../../relay/transport/open-target-host.ts';
 import type { TargetHost } from '../../relay/transport/target-host.ts';
 import { DriftLook } from '../../relay/watch/drift-look.ts';
 import { DriftReportMessage } from '../../shared/drift.ts';
+import { createGitFixture } from '../support/git-fixture.ts';
 import { createHouse, git, sshTransportOf, type House } from '../support/house.ts';
 import { startSshd, type Sshd } from '../support/sshd.ts';
 
@@ -39,7 +42,7 @@ const commands: string[] = [];
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The host, every command it is sent kept with its stdin. */
-function recording(inner: TargetHost): TargetHost {
+function recording(inner: TargetHost, log: string[] = commands): TargetHost {
   return {
     get description() {
       return inner.description;
@@ -49,7 +52,7 @@ function recording(inner: TargetHost): TargetHost {
     },
     run(script, options) {
       const stdin = options?.stdin;
-      commands.push(`${script}\n--- stdin ---\n${typeof stdin === 'string' || Buffer.isBuffer(stdin) ? stdin.toString('utf8') : stdin ? '(stream)' : ''}`);
+      log.push(`${script}\n--- stdin ---\n${typeof stdin === 'string' || Buffer.isBuffer(stdin) ? stdin.toString('utf8') : stdin ? '(stream)' : ''}`);
       return inner.run(script, options);
     },
     upload: (l, r) => inner.upload(l, r),
@@ -168,5 +171,52 @@ describe('a drift watch look over ssh', () => {
     await rm(join(house.configRoot, 'scenes.yaml'));
     const gone = await look.look();
     expect(gone.files.find((f) => f.path === 'scenes.yaml')).toMatchObject({ change: 'deleted', since: gone.at });
+  });
+});
+
+describe('a drift watch look with git.subfolder', () => {
+  it('diffs against the deployed file inside the subfolder, and honours the deployed lanyard.yaml protect globs', async () => {
+    const repo = await createGitFixture();
+    const root = join(sshd.homeDir, 'subfolder-config');
+    const hostCommands: string[] = [];
+    try {
+      const deployed = { 'configuration.yaml': 'default_config:\n', 'packages/lights.yaml': 'light:\n  - platform: group\n    name: Hall\n' };
+      const sha = await repo.commitAndPush(
+        {
+          'README.md': 'not deployed: outside the subfolder\n',
+          'ha/lanyard.yaml': 'version: 1\nprotect:\n  - packages/alarm_codes.yaml\n',
+          ...Object.fromEntries(Object.entries(deployed).map(([p, c]) => [`ha/${p}`, c])),
+        },
+        'Config in a subfolder',
+      );
+      for (const [path, content] of Object.entries({ ...deployed, 'packages/lights.yaml': 'light:\n  - platform: group\n    name: Hallway\n', 'packages/alarm_codes.yaml': `code: "${MARKER}"\n` })) {
+        await mkdir(dirname(join(root, path)), { recursive: true });
+        await writeFile(join(root, path), content);
+      }
+      if (process.getuid?.() === 0) await promisify(execFile)('chown', ['-R', `${sshd.username}:`, root]);
+      await utimes(join(root, 'packages/alarm_codes.yaml'), OLD_ATIME, new Date());
+      const raw = parseYaml(await readFile(house.relayConfigPath, 'utf8')) as Record<string, any>;
+      raw.git = { remote: repo.bare, branch: 'main', subfolder: 'ha/' };
+      raw.host.configRoot = root;
+      raw.stateDir = join(house.dir, 'subfolder-state');
+      const loaded = await resolveRelayConfig(raw, house.relayConfigPath, {});
+      const inner = await openTargetHost(loaded);
+      const target = recording(inner, hostCommands);
+      const source = gitSourceFor(loaded);
+      await source.fetchCommit(sha);
+      const store = new ManifestStore(join(raw.stateDir, 'manifests'), 'home', root);
+      // As a deploy records it: the subfolder's files, lanyard.yaml left out.
+      await store.write(target, { sha, deployedAt: Date.now(), files: (await source.listCommitFiles(sha, 'ha')).files.filter((f) => f.path !== 'lanyard.yaml') });
+      const subLook = new DriftLook({ config: loaded.config, logger: quiet, git: source, manifests: store, root, liveHashes: new LiveHashCache(), host: async () => target });
+      const report = await subLook.look();
+      await inner.close();
+      expect(report.files.map((f) => [f.path, f.change])).toEqual([['packages/lights.yaml', 'modified']]);
+      expect(report.files[0]!.diff).toContain('-    name: Hall\n+    name: Hallway\n');
+      expect(hostCommands.join('\n')).not.toContain('alarm_codes');
+      expect((await stat(join(root, 'packages/alarm_codes.yaml'))).atime).toEqual(OLD_ATIME);
+    } finally {
+      await repo.dispose();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -122,3 +122,18 @@ describe('drift report', () => {
     expect([...seen.update(['a', 'c'], 40)]).toEqual([['a', 40], ['c', 20]]);
   });
 });
+
+describe('drift report frame', () => {
+  it('long names and diffs together never make a frame the hub would refuse', async () => {
+    const body = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(60)}`).join('\n');
+    const deep = (i: number) => `packages/${'very-long-folder-name-'.repeat(150)}/${String(i).padStart(4, '0')}.yaml`;
+    const findings = Array.from({ length: MAX_DRIFT_FILES }, (_, i) => finding(deep(i), 'added', null, body));
+    const src = source({}, Object.fromEntries(findings.map((f) => [f.path, body])));
+    const report = await buildDriftReport({ at: 1, deployedSha: SHA, findings, since: new Map(), source: src, diffs: new DiffCache() });
+    expect(DriftReportMessage.safeParse(report).success).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThan(MAX_RELAY_FRAME_BYTES);
+    expect(report.total).toBe(MAX_DRIFT_FILES);
+    expect(report.files.length).toBeLessThan(MAX_DRIFT_FILES);
+    expect(report.files.map((f) => f.path)).toEqual(findings.slice(0, report.files.length).map((f) => f.path));
+  });
+});

@@ -1,11 +1,18 @@
 // The drift watch's clock and manners: it never looks while a job holds the host, looks again
 // right after each job, keeps looking every interval, sends each look's report (and the latest one
 // when the edge welcomes the relay), and says a host it cannot reach once, not every few minutes.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DriftReportMessage } from '../../shared/drift.ts';
+import type { RelayMessage } from '../../shared/protocol.ts';
 import { HostLock } from '../../relay/host-lock.ts';
+import { JobRunner } from '../../relay/job-runner.ts';
+import { Journal } from '../../relay/journal.ts';
 import type { Logger } from '../../relay/log.ts';
 import { DriftWatch } from '../../relay/watch/drift-watch.ts';
+import { testJobId } from '../support/wire-ids.ts';
 
 const SHA = 'd'.repeat(40);
 
@@ -133,5 +140,39 @@ describe('drift watch', () => {
     const count = sent.length;
     fresh.onReady();
     expect(sent).toHaveLength(count);
+  });
+
+  it('the job runner holds the host for the whole job, and calls for a look once the result went out', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lanyard-watch-runner-'));
+    try {
+      const journal = new Journal(dir);
+      await journal.open();
+      const lock = new HostLock();
+      const sent: RelayMessage[] = [];
+      let heldDuringJob = false;
+      const calls: string[] = [];
+      const runner = new JobRunner(
+        journal,
+        {
+          execute: async () => {
+            heldDuringJob = lock.busy;
+            return { status: 'succeeded', reason: null, summary: {} };
+          },
+          recover: async () => ({ status: 'failed', reason: 'unexpected', summary: {} }),
+        },
+        { send: (m) => (sent.push(m), true) },
+        recorder().logger,
+        'home',
+        { hostLock: lock, afterJob: () => calls.push(`look after ${sent.filter((m) => m.type === 'result').length} result(s)`) },
+      );
+      runner.onMessage({ type: 'job', jobId: testJobId(7), attempt: 1, kind: 'deploy', target: 'home', sha: 'a'.repeat(40), ref: 'refs/heads/main', backupId: null, driftPolicy: 'stop', requestedBy: 'ada' });
+      await until(() => calls.length === 1);
+      await runner.idle();
+      expect(heldDuringJob).toBe(true);
+      expect(calls).toEqual(['look after 1 result(s)']);
+      expect(lock.busy).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -44,7 +44,7 @@ export default defineConfig({
                 GITHUB_API_URL: 'http://127.0.0.1:9',
                 TARGETS: JSON.stringify([
                   { name: 'home', repo: 'octo-home/ha-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME' },
-                  { name: 'cabin', repo: 'octo-home/ha-config', branch: 'cabin', relayTokenSecret: 'RELAY_TOKEN_HOME', publicReadOnly: true },
+                  { name: 'cabin', repo: 'octo-home/ha-config', branch: 'cabin', relayTokenSecret: 'RELAY_TOKEN_HOME', publicReadOnly: true, capture: 'auto' },
                   {
                     name: 'gated',
                     repo: 'octo-home/gated-config',

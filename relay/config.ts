@@ -144,7 +144,7 @@ export const DeployConfig = z
       .boolean()
       .default(false)
       .describe(
-        'Let a target\'s `driftPolicy: overwrite` (set at the edge) overwrite files changed on the host since the last deploy. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant.',
+        'Let the edge overwrite files changed on the host since the last deploy: a target\'s `driftPolicy: overwrite` (set at the edge), or an operator\'s `overwrite` for one deployment stopped on drift. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant.',
       ),
   })
   .strict();
@@ -164,6 +164,21 @@ export const WatchConfig = z
   })
   .strict();
 // ---- end of the drift watch ----
+// ---- capture (issue 17): host edits pushed as a branch for a pull request ----
+export const CaptureConfig = z
+  .object({
+    pushRemote: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Where captures are pushed (default: `git.remote`). Only branches under `lanyard/host-edits/` are ever pushed.'),
+    pushKeyPath: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A deploy key with write access, for ssh push remotes; separate from the read-only `git.deployKeyPath`. Keep it to the branch prefix with a ruleset (docs/drift.md).'),
+  })
+  .strict();
 
 export const RelayConfig = z
   .object({
@@ -175,6 +190,7 @@ export const RelayConfig = z
     homeAssistant: HomeAssistantConfig.prefault({}).describe('Home Assistant\'s REST API: check, reload, restart, verify, sensor, notifications.'),
     deploy: DeployConfig.prefault({}).describe('What is deployed and how it is backed up.'),
     watch: WatchConfig.prefault({}).describe('The drift watch: how often the relay looks for files changed on the host between deploys.'),
+    capture: CaptureConfig.optional().describe('Capture host edits as a branch and a pull request. Absent: the relay does not capture (and does not say it can).'),
   })
   .strict();
 export type RelayConfig = z.infer<typeof RelayConfig>;
@@ -255,5 +271,6 @@ export async function resolveRelayConfig(raw: unknown, path: string, env: NodeJS
   config.stateDir = resolve(base, config.stateDir);
   if (config.host.ssh?.privateKeyPath) config.host.ssh.privateKeyPath = resolve(base, config.host.ssh.privateKeyPath);
   if (config.git.deployKeyPath) config.git.deployKeyPath = resolve(base, config.git.deployKeyPath);
+  if (config.capture?.pushKeyPath) config.capture.pushKeyPath = resolve(base, config.capture.pushKeyPath);
   return { config, secrets: { edgeToken, homeAssistantToken, gitToken }, path };
 }

@@ -7,7 +7,7 @@ import { HostLock } from './host-lock.ts';
 import { JobRunner, type JobExecutor } from './job-runner.ts';
 import { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
-import { RELAY_CAPABILITIES, RELAY_VERSION } from './version.ts';
+import { RELAY_VERSION, relayCapabilities } from './version.ts';
 import { DriftWatch } from './watch/drift-watch.ts';
 
 export interface RunningRelay {
@@ -47,7 +47,7 @@ export async function startRelay(loaded: LoadedConfig, executor: JobExecutor, lo
     token: secrets.edgeToken,
     relayId: config.relayId,
     version: RELAY_VERSION,
-    capabilities: RELAY_CAPABILITIES,
+    capabilities: relayCapabilities(config),
     heartbeatMs: config.edge.heartbeatSeconds * 1000,
     backoff: { initialMs: 500, maxMs: config.edge.maxBackoffSeconds * 1000 },
     replacedHoldOffMs: config.edge.replacedHoldOffSeconds * 1000,

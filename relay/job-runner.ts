@@ -4,11 +4,11 @@
 // After the edge's welcome and after every job, the edge hears which backups the host keeps.
 // The edge is not trusted beyond the protocol's shapes: a job for another target is refused, and
 // nothing a message sets off may end the process (every promise started here is caught).
+import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
 import { BackupInventory } from './backup-inventory.ts';
-import type { DriftReportMessage } from '../shared/drift.ts';
 import type { HostLock } from './host-lock.ts';
 import type { JournalEntry } from './journal.ts';
 import { Journal } from './journal.ts';
@@ -27,6 +27,8 @@ export interface JobExecutor {
   backups?(): Promise<KeptBackupRecord[]>;
   /** One look of the drift watch (relay/watch/): what differs on the host from the last deploy. */
   lookForDrift?(): Promise<DriftReportMessage>;
+  /** Host edits made into a pushed branch (relay/capture/); absent when the relay is not set up to capture. Must not throw. */
+  capture?(message: CaptureMessage): Promise<CapturedMessage>;
 }
 
 /** What the runner shares with the drift watch (relay/watch/drift-watch.ts). */
@@ -43,6 +45,8 @@ export interface Channel {
 
 export class JobRunner {
   private running: { jobId: string; done: Promise<void> } | null = null;
+  /** The capture in progress, if any: a job or another capture waits for it. */
+  private capturing: Promise<void> | undefined;
   private leaseMs = 90_000;
   private readonly inventory: BackupInventory | null;
 
@@ -119,8 +123,7 @@ export class JobRunner {
       case 'pong':
         break;
       case 'capture':
-        // This relay does not capture yet: say so, so the edge does not wait on it.
-        this.channel.send({ type: 'error', code: 'invalid_message', message: 'this relay does not capture host edits' });
+        this.settle(`capture ${message.captureId}`, this.onCapture(message));
         break;
       default: {
         const unreachable: never = message;
@@ -134,7 +137,34 @@ export class JobRunner {
     work.catch((error: unknown) => this.logger.error(`${what} failed: ${error instanceof Error ? error.message : String(error)}`));
   }
 
+  /**
+   * A capture runs under the same one-at-a-time rule as jobs: after the job in flight (if any), and
+   * a job that comes meanwhile waits for it. Always answered, so the edge never waits on it.
+   */
+  private async onCapture(message: CaptureMessage): Promise<void> {
+    const capture = this.executor.capture?.bind(this.executor);
+    const failed = (reason: string): CapturedMessage => ({ type: 'captured', captureId: message.captureId, outcome: 'failed', branch: null, commit: null, base: null, files: [], total: 0, reason, at: Date.now() });
+    const before = this.capturing;
+    const work = (async () => {
+      await before;
+      await this.running?.done;
+      if (!capture) return failed('this relay is not set up to capture host edits: add a `capture:` section to its relay.yaml (docs/drift.md)');
+      if (message.target !== this.target) return failed(`the capture is for target "${message.target}", but this relay serves "${this.target}"; nothing was read`);
+      this.logger.info(`capture ${message.captureId} for ${message.target}, asked by ${message.requestedBy}`);
+      // On the host one at a time with the drift watch's looks too (relay/host-lock.ts).
+      const run = () => capture(message).catch((error: unknown) => failed(`unexpected error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 4000)));
+      return this.hooks.hostLock ? this.hooks.hostLock.run(run) : run();
+    })();
+    const done = work.then(() => undefined, () => undefined);
+    this.capturing = done;
+    const answer = await work;
+    if (this.capturing === done) this.capturing = undefined;
+    this.channel.send(answer);
+  }
+
   private async onJob(job: JobMessage): Promise<void> {
+    // A capture in progress holds the host and the git cache: the job starts after it.
+    await this.capturing;
     // The edge names the target; a job for another one (a misrouted or forged job) is not ours to run.
     if (job.target !== this.target) {
       const message = `job ${job.jobId} is for target "${job.target}", but this relay serves "${this.target}"; refused, nothing was done`;

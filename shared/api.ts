@@ -2,6 +2,7 @@
 // and any script a user writes parse these same schemas.
 import { z } from 'zod';
 import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStatus, TriggerKind } from './deployment.ts';
+import { DriftChoice, DriftedFile } from './drift.ts';
 import { KeptBackup } from './protocol.ts';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
@@ -17,8 +18,22 @@ export type DeployRequest = z.infer<typeof DeployRequest>;
 /** A deployment id as the edge hands them out (`dep_…`); anything longer or stranger names none, and is refused before it is echoed. */
 export const DeploymentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a deployment id, e.g. dep_01m82e4vg06ns08fd0');
 
-/** Try a failed or rolled-back deploy again, once what stopped it has changed: the newest deployment only. */
-export const RetryRequest = z.object({ deploymentId: DeploymentId }).strict();
+/**
+ * The ways on a retry can take when the deploy stopped on drift, for that deployment only:
+ * `overwrite` the host's edits (after the backup, where the relay allows it) or `keep` the host's
+ * versions of the drifted files (the drift policy report-only).
+ */
+export const RetryDriftChoice = DriftChoice.exclude(['capture'], { error: 'a way on from drift: "overwrite" or "keep"' });
+export type RetryDriftChoice = z.infer<typeof RetryDriftChoice>;
+
+/**
+ * Try a failed or rolled-back deploy again, once what stopped it has changed: the newest deployment
+ * only. `drift`: only for a deploy that stopped on drift, the way on for this one deployment
+ * (`capture` captures the host's edits first, then retries keeping the host's files).
+ */
+export const RetryRequest = z
+  .object({ deploymentId: DeploymentId, drift: z.enum(DriftChoice.options, { error: 'a way on from drift: "capture", "overwrite" or "keep"' }).optional() })
+  .strict();
 export type RetryRequest = z.infer<typeof RetryRequest>;
 
 export const RollbackRequest = z
@@ -79,6 +94,8 @@ export const DeploymentView = z.object({
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
   summary: DeploymentSummary.nullable(),
+  /** The way on from drift an operator chose for this deployment only; optional so an older edge's view still parses. */
+  driftChoice: RetryDriftChoice.nullable().optional(),
 });
 export type DeploymentView = z.infer<typeof DeploymentView>;
 
@@ -159,6 +176,23 @@ export const BackupInventory = z.object({
 });
 export type BackupInventory = z.infer<typeof BackupInventory>;
 
+/**
+ * The relay's latest drift report as the edge keeps it (`drift` message): which deployed files differ
+ * on the host, since when, with a diff of text files. Only what the relay sent: it never reads
+ * protected paths, so no secret is in here.
+ */
+export const DriftView = z.object({
+  /** When the edge received it (its clock). */
+  receivedAt: z.number(),
+  /** When the relay looked (the relay's clock). */
+  at: z.number(),
+  deployedSha: z.string().nullable(),
+  files: z.array(DriftedFile),
+  /** How many files differ in all; more than `files` when the report names only the first. */
+  total: z.number().int().nonnegative(),
+});
+export type DriftView = z.infer<typeof DriftView>;
+
 export const TargetStatus = z.object({
   target: z.string(),
   current: DeploymentView.nullable(),
@@ -176,6 +210,13 @@ export const TargetStatus = z.object({
    * then every backup a deployment recorded is offered. Optional so a status from an older edge still parses.
    */
   backups: BackupInventory.nullable().optional(),
+  /** The relay's latest drift report; null before any. Optional so a status from an older edge still parses. */
+  drift: DriftView.nullable().optional(),
+  /**
+   * The newest deployment, when it is a deploy that stopped on drift: the one a way on (`drift` in
+   * a retry) applies to. Optional so a status from an older edge still parses.
+   */
+  stoppedOnDrift: z.string().nullable().optional(),
 });
 export type TargetStatus = z.infer<typeof TargetStatus>;
 
@@ -200,6 +241,13 @@ export const AuditAction = z.enum([
   'outward.retrying',
   'outward.delivered',
   'outward.abandoned',
+  'capture.requested',
+  'capture.pushed',
+  'capture.nothing',
+  'capture.failed',
+  'deploy.drift_choice',
+  // The relay's drift watch named a file (path and change) its previous report did not: notified once.
+  'drift.seen',
   // Written by edges before a refused relay token went to the access log; such entries age out.
   'relay.refused',
 ]);

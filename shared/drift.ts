@@ -77,6 +77,9 @@ export type DriftChoice = z.infer<typeof DriftChoice>;
 /** Branches a capture pushes all start with this; the relay refuses to push anywhere else. */
 export const CAPTURE_BRANCH_PREFIX = 'lanyard/host-edits/';
 
+/** The capability a relay names in `hello` when it is set up to capture; the hub sends `capture` to no other. */
+export const CAPTURE_CAPABILITY = 'capture';
+
 export const CaptureId = z.string().regex(CAPTURE_ID_PATTERN, 'a capture id: cap_ and 18 base32 characters');
 
 /** hub → relay: capture the host's drifted files. Names no path, content or branch: the relay decides them. */

@@ -11,6 +11,8 @@
 // rollback and restore (rollback.ts), the host connection (host-connection.ts), and the recovery
 // of a job the relay was stopped in the middle of.
 import { join } from 'node:path';
+import type { CaptureMessage } from '../../shared/drift.ts';
+import { captureHostEdits } from '../capture/capture-host-edits.ts';
 import type { StepName } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
@@ -137,6 +139,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         return { status: 'failed', reason: error instanceof Error ? error.message : String(error), summary: {} };
       }
     },
+    // Host edits as a branch (relay/capture/): only when the relay is set up to push one.
+    ...(config.capture ? { capture: (message: CaptureMessage) => captureHostEdits(parts, message) } : {}),
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.
     backups: async () => listBackups(await host(), backupDir),
     lookForDrift: async () => {

@@ -11,7 +11,7 @@ import { decideActivation } from './activation-map.ts';
 import { newBackupId, pruneBackups, takeBackup } from './backups.ts';
 import { checkCommit } from './commit-checks.ts';
 import { configurationTexts, readLanyardFile } from './commit-texts.ts';
-import { driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
+import { driftApiNote, driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
 import { hashLiveTree } from './live-tree.ts';
 import type { Manifest } from './manifest.ts';
 import { checkWritable, describeMoved, MOVE_CHUNK, moveIntoPlace, stageArchive } from './move-into-place.ts';
@@ -88,7 +88,10 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   summary.drift = plan.drift.map((d) => d.path);
 
   await steps.step('drift', async () => {
-    if (plan.error) throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${driftCeilingNote(job.driftPolicy, config.deploy.allowDriftOverwrite, loaded.path)}`);
+    if (plan.error) {
+      const ways = `${driftApiNote(job.target, job.jobId)}${driftCeilingNote(job.driftPolicy, config.deploy.allowDriftOverwrite, loaded.path)}`;
+      throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${ways}`);
+    }
     return plan.drift;
   }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
 

@@ -12,6 +12,8 @@ export type GitErrorCode =
   | 'bad_branch'
   /** A path (or the subfolder) asked for is not in the commit. */
   | 'not_in_commit'
+  /** A capture's push was refused or could not reach the remote; the message carries git's words. */
+  | 'push_failed'
   /** Any other git failure in the local cache. */
   | 'git_failed';
 

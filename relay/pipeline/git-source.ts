@@ -61,6 +61,11 @@ export class GitSource {
     this.cli = new GitCli(options);
   }
 
+  /** The relay's git cache (a bare repository): a capture commits into it with plumbing. */
+  get cacheDir(): string {
+    return this.options.cacheDir;
+  }
+
   private get branchRef(): string {
     return `refs/remotes/origin/${this.options.branch}`;
   }

@@ -122,6 +122,13 @@ export class PathsRefused extends Error {
   }
 }
 
+/**
+ * The ways on from a deploy stopped on drift, each one a person can take (not a setting of the edge
+ * they cannot reach): drift-policy.ts adds how to ask for them through the API.
+ */
+export const DRIFT_WAYS_ON =
+  'Ways on, from the status page or the API: capture these edits into a pull request, overwrite them for this deployment (the host\'s versions are backed up first), or keep the host\'s versions of these files for this deployment.';
+
 /** Files changed on the host since the last deploy, under the `stop` policy. */
 export class DriftDetected extends Error {
   readonly code = 'DriftDetected';
@@ -131,7 +138,8 @@ export class DriftDetected extends Error {
     const names = drift.map((d) => (d.change === 'deleted' ? `${d.path} (deleted on the host)` : d.path));
     super(
       `${plural(drift.length, 'file')} changed on the host since the last deploy: ${listNames(names)}. ` +
-        'Nothing was written. Copy the host\'s changes into the repository and push, or deploy again with the drift policy "overwrite" (the host\'s versions are backed up first).',
+        'Nothing was written. ' +
+        DRIFT_WAYS_ON,
     );
   }
 }

@@ -85,6 +85,10 @@ describe('the pipeline over ssh', () => {
     expect(deployment.status).toBe('failed');
     expect(deployment.reason).toMatch(/DriftDetected|changed on the host/);
     expect(deployment.reason).toMatch(/automations\.yaml/);
+    // The ways on it names are ones a person can take, for this deployment, with its id.
+    expect(deployment.reason).toContain('capture these edits into a pull request');
+    expect(deployment.reason).toContain(`POST /api/deployments/home/retry with {"deploymentId": "${deployment.id}", "drift": "keep"}`);
+    expect(deployment.reason).not.toContain('drift policy');
     expect(deployment.summary.drift).toEqual(['automations.yaml']);
     expect(await snapshotTree(house.configRoot, notLanyard)).toEqual(before);
     // Bring the repository in line with the host again, as the homeowner would.

@@ -168,7 +168,8 @@ describe('drift: files changed on the host since the last deploy', () => {
     expect(result.error?.code).toBe('DriftDetected');
     expect(String(result.error)).toBe(
       'DriftDetected: 2 files changed on the host since the last deploy: automations.yaml, scripts.yaml (deleted on the host). ' +
-        'Nothing was written. Copy the host\'s changes into the repository and push, or deploy again with the drift policy "overwrite" (the host\'s versions are backed up first).',
+        'Nothing was written. Ways on, from the status page or the API: capture these edits into a pull request, overwrite them for this deployment ' +
+        '(the host\'s versions are backed up first), or keep the host\'s versions of these files for this deployment.',
     );
     expect(result.drift).toEqual([
       { path: 'automations.yaml', change: 'modified', deployWants: 'write', action: 'stop' },

@@ -42,6 +42,19 @@ export interface StandInStatus {
   at: Date;
 }
 
+/** A pull request as the stand-in keeps it (issue 17: captures). */
+export interface StandInPull {
+  number: number;
+  owner: string;
+  repo: string;
+  /** The branch name, as created (`head` without an `owner:` prefix). */
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+}
+
 export interface GithubStandInOptions {
   /** The only token accepted. */
   token: string;
@@ -58,6 +71,7 @@ export async function startGithubStandIn(options: GithubStandInOptions): Promise
 export class GithubStandIn {
   readonly requests: RecordedGithubRequest[] = [];
   readonly deployments: StandInDeployment[] = [];
+  readonly pulls: StandInPull[] = [];
   /** Requests the stand-in refused as GitHub would (bad headers or body): a test expects none. */
   readonly refusals: string[] = [];
   private server: Server | undefined;
@@ -160,6 +174,19 @@ export class GithubStandIn {
       return this.answer(res, record, 200, found.reverse().map((d) => this.view(d)));
     }
     if (statuses && req.method === 'POST') return this.createStatus(res, record, Number(statuses[3]), body);
+    const pulls = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname);
+    const pull = /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/.exec(url.pathname);
+    if (pulls && req.method === 'POST') return this.createPull(res, record, pulls[1]!, pulls[2]!, body);
+    if (pulls && req.method === 'GET') {
+      // `head` is `owner:branch` on GitHub; `state` defaults to open.
+      const head = url.searchParams.get('head');
+      const state = url.searchParams.get('state') ?? 'open';
+      const found = this.pulls.filter(
+        (p) => p.owner === pulls[1] && p.repo === pulls[2] && (state === 'all' || p.state === state) && (!head || head === `${p.owner}:${p.head}`),
+      );
+      return this.answer(res, record, 200, found.map((p) => this.pullView(p)));
+    }
+    if (pull && req.method === 'PATCH') return this.updatePull(res, record, pull[1]!, pull[2]!, Number(pull[3]), body);
     return this.refuse(res, record, 404, 'Not Found');
   }
 
@@ -207,6 +234,52 @@ export class GithubStandIn {
     };
     deployment.statuses.push(status);
     this.answer(res, record, 201, { id: status.id, state: status.state, description: status.description, log_url: status.log_url ?? '', environment_url: status.environment_url ?? '', deployment_url: `${this.url}/repos/${deployment.owner}/${deployment.repo}/deployments/${deployment.id}` });
+  }
+
+  /** The pull request open for this branch, if any. */
+  openPullFor(branch: string): StandInPull | undefined {
+    return this.pulls.find((p) => p.head === branch && p.state === 'open');
+  }
+
+  /** Closes a pull request as a merge on GitHub would (the test merges the branch in git itself). */
+  closePull(number: number): void {
+    const found = this.pulls.find((p) => p.number === number);
+    if (found) found.state = 'closed';
+  }
+
+  private createPull(res: ServerResponse, record: RecordedGithubRequest, owner: string, repo: string, body: unknown): void {
+    const b = (body ?? {}) as Record<string, unknown>;
+    for (const key of ['title', 'head', 'base'] as const) if (typeof b[key] !== 'string' || !b[key]) return this.refuse(res, record, 422, `${key} is required`);
+    if (b.body !== undefined && typeof b.body !== 'string') return this.refuse(res, record, 422, 'body must be a string');
+    const head = String(b.head).replace(/^[^:]+:/, '');
+    // GitHub: "A pull request already exists for owner:branch."
+    if (this.pulls.some((p) => p.owner === owner && p.repo === repo && p.head === head && p.state === 'open')) {
+      return this.refuse(res, record, 422, `Validation Failed: A pull request already exists for ${owner}:${head}.`);
+    }
+    const created: StandInPull = { number: this.pulls.length + 1, owner, repo, head, base: String(b.base), title: String(b.title), body: typeof b.body === 'string' ? b.body : '', state: 'open' };
+    this.pulls.push(created);
+    this.answer(res, record, 201, this.pullView(created));
+  }
+
+  private updatePull(res: ServerResponse, record: RecordedGithubRequest, owner: string, repo: string, number: number, body: unknown): void {
+    const found = this.pulls.find((p) => p.owner === owner && p.repo === repo && p.number === number);
+    if (!found) return this.refuse(res, record, 404, 'Not Found');
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (typeof b.title === 'string') found.title = b.title;
+    if (typeof b.body === 'string') found.body = b.body;
+    this.answer(res, record, 200, this.pullView(found));
+  }
+
+  private pullView(p: StandInPull) {
+    return {
+      number: p.number,
+      state: p.state,
+      title: p.title,
+      body: p.body,
+      html_url: `${this.url}/${p.owner}/${p.repo}/pull/${p.number}`,
+      head: { ref: p.head, label: `${p.owner}:${p.head}` },
+      base: { ref: p.base },
+    };
   }
 
   private view(d: StandInDeployment) {

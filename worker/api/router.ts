@@ -14,6 +14,7 @@ import { hubFor } from '../hub/hub-for.ts';
 import { unwrap } from '../hub/hub-result.ts';
 import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
+import { captureRoutes, captureThenRetry } from './capture-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 
 export const api = new Hono<AppContext>();
@@ -68,6 +69,13 @@ deployments.get('/status', async (c) => {
   return c.json(await hubFor(c.env, target.name).status(target.name));
 });
 
+/** The relay's latest drift report (null: none yet), and the newest deployment when it stopped on drift. */
+deployments.get('/drift', async (c) => {
+  const target = findTarget(c.env.TARGETS, c.req.param('target')!);
+  requireRole(c, 'viewer', target);
+  return c.json(await hubFor(c.env, target.name).drift(target.name));
+});
+
 /** The backups the relay last said the host keeps (null: no relay reported them yet). */
 deployments.get('/backups', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
@@ -107,7 +115,8 @@ deployments.post('/retry', async (c) => {
   const who = requireRole(c, 'operator', target);
   const body = validate(RetryRequest, await jsonBody(c.req.raw), 'body');
   const hub = hubFor(c.env, target.name);
-  const { deploymentId } = unwrap(await hub.retry(target.name, body.deploymentId, who.name, requestSource(c.req.raw)));
+  if (body.drift === 'capture') return captureThenRetry(c, target.name, body.deploymentId, who.name);
+  const { deploymentId } = unwrap(await hub.retry(target.name, body.deploymentId, who.name, requestSource(c.req.raw), body.drift));
   const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
   return c.json({ deployment }, 202);
 });
@@ -156,3 +165,4 @@ deployments.get('/audit', async (c) => {
 });
 
 api.route('/deployments/:target', deployments);
+api.route('/deployments/:target', captureRoutes);

@@ -60,6 +60,10 @@ export const TargetConfig = z
       .regex(/^[A-Z][A-Z0-9_]*$/, 'the name of a Worker secret, e.g. GITHUB_TOKEN')
       .default('GITHUB_TOKEN')
       .describe('Name of the Worker secret holding the token for GitHub Deployments (Deployments: read and write). Unset secret: no GitHub deployments.'),
+    capture: z
+      .enum(['manual', 'auto'])
+      .default('manual')
+      .describe('Capture host edits as a pull request when asked (`manual`), or also whenever the relay reports newly drifted files (`auto`). Needs a relay with a `capture:` section and a token with Pull requests: write.'),
     notifyOnSuccess: z
       .boolean()
       .optional()

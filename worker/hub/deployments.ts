@@ -1,5 +1,5 @@
 // The deployments of one target, in the hub's SQLite storage: rows in, typed views out.
-import type { DeploymentView } from '../../shared/api.ts';
+import type { DeploymentView, RetryDriftChoice } from '../../shared/api.ts';
 import type { DeploymentKind, DeploymentStatus, TriggerKind } from '../../shared/deployment.ts';
 import { DeploymentSummary } from '../../shared/deployment.ts';
 
@@ -21,6 +21,8 @@ export interface NewDeployment {
   rollbackOf: string | null;
   restoreBackupId: string | null;
   createdAt: number;
+  /** The way on from drift chosen for this deployment only; absent or null: the target's drift policy. */
+  driftChoice?: RetryDriftChoice | null;
 }
 
 type Cell = SqlStorageValue | undefined;
@@ -36,9 +38,9 @@ export class Deployments {
 
   insert(d: NewDeployment): void {
     this.sql.exec(
-      `INSERT INTO deployments (id, kind, status, sha, ref, trigger, actor, message, author, delivery_id, rollback_of, restore_backup_id, created_at)
-       VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      d.id, d.kind, d.sha, d.ref, d.trigger, d.actor, d.message, d.author, d.deliveryId, d.rollbackOf, d.restoreBackupId, d.createdAt,
+      `INSERT INTO deployments (id, kind, status, sha, ref, trigger, actor, message, author, delivery_id, rollback_of, restore_backup_id, created_at, drift_choice)
+       VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      d.id, d.kind, d.sha, d.ref, d.trigger, d.actor, d.message, d.author, d.deliveryId, d.rollbackOf, d.restoreBackupId, d.createdAt, d.driftChoice ?? null,
     );
   }
 
@@ -121,6 +123,7 @@ export class Deployments {
       startedAt: numOrNull(r.started_at),
       finishedAt: numOrNull(r.finished_at),
       summary,
+      driftChoice: strOrNull(r.drift_choice) as RetryDriftChoice | null,
     };
   }
 }

@@ -2,6 +2,8 @@
 // hello. The job names a commit and the target's settings, never content or a command: the relay
 // fetches and checks what it deploys itself.
 import { MAX_REQUESTED_BY_CHARS } from '../../shared/protocol.ts';
+import { dispatchCapture } from './captures.ts';
+import { driftPolicyFor } from './drift-choice.ts';
 import { ACTIVE } from './deployments.ts';
 import type { Hub } from './hub.ts';
 import { liveRelay, sendTo } from './relay-socket.ts';
@@ -9,6 +11,8 @@ import { liveRelay, sendTo } from './relay-socket.ts';
 /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
 export function dispatchNext(hub: Hub): void {
   if (hub.deployments.withStatus(ACTIVE).length > 0) return;
+  // A capture goes before the next job, and a job never goes while one is with the relay.
+  if (dispatchCapture(hub)) return;
   const relay = liveRelay(hub);
   if (!relay) return;
   const next = hub.deployments.withStatus(['queued'])[0];
@@ -26,7 +30,8 @@ export function dispatchNext(hub: Hub): void {
     sha: next.sha,
     ref: next.ref,
     backupId: next.restoreBackupId,
-    driftPolicy: config.driftPolicy,
+    // The target's policy, unless an operator chose a way on from drift for this deployment only.
+    driftPolicy: driftPolicyFor(next, config.driftPolicy),
     // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
     requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
     commitMessage: next.message.slice(0, 4096),

@@ -7,7 +7,9 @@ import type { Env } from '../env.ts';
 import type { Outbox } from '../outward/outbox.ts';
 import type { AuditTrail } from './audit.ts';
 import type { BackupInventoryStore } from './backup-inventory.ts';
+import type { CaptureStore } from './capture-store.ts';
 import type { Deployments } from './deployments.ts';
+import type { DriftReportStore } from './drift-report.ts';
 import type { HubMeta } from './meta.ts';
 import type { PushTransitions } from './push-transitions.ts';
 import type { StepLog } from './step-log.ts';
@@ -26,6 +28,9 @@ export interface Hub {
   readonly stepLog: StepLog;
   readonly outbox: Outbox;
   readonly backupInventory: BackupInventoryStore;
+  readonly captures: CaptureStore;
+  /** The relay's latest drift report (drift-watch.ts). */
+  readonly driftReports: DriftReportStore;
   readonly timings: ChannelTimings;
   /** The target's configuration as TARGETS has it now; throws when the target is no longer configured. */
   config(): TargetConfig;

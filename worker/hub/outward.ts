@@ -3,7 +3,7 @@
 // synchronous step as the change, and the alarm delivers it (worker/outward/ has the messages and
 // the courier). Nothing outward may stand in the way of a deployment: neither step ever throws.
 import { newId } from '../../shared/ids.ts';
-import { announcementsFor } from '../outward/announcements.ts';
+import { announcementsFor, type OutboxMessage } from '../outward/announcements.ts';
 import { deliverDue } from '../outward/courier.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import type { Hub } from './hub.ts';
@@ -76,6 +76,7 @@ export async function deliverOutward(hub: Hub, wakeAt: (at: number) => void): Pr
       },
       audit: (entry) => hub.audit.record(entry),
       wakeAt,
+      pulled: (captureId, url) => hub.captures.update(captureId, { pull_request_url: url || null }),
     });
     resume(hub);
     // The status shows outward problems: watching pages refresh when an attempt was made.
@@ -84,6 +85,14 @@ export async function deliverOutward(hub: Hub, wakeAt: (at: number) => void): Pr
     console.error('outward delivery failed', error);
     hub.meta.set(PAUSED_UNTIL, String(Date.now() + PAUSE_MS));
   }
+}
+
+/** Puts messages that are no deployment's (a drift notice) into the outbox, tried at once like any new message. */
+export function queueOutward(hub: Hub, messages: readonly OutboxMessage[], now: number): void {
+  if (!messages.length) return;
+  hub.outbox.enqueue(messages, now);
+  resume(hub);
+  hub.reschedule();
 }
 
 function resume(hub: Hub): void {

@@ -34,6 +34,7 @@ export function queueDeploy(hub: Hub, request: EnqueueDeploy, now: number): HubR
     rollbackOf: null,
     restoreBackupId: null,
     createdAt: now,
+    driftChoice: request.driftChoice ?? null,
   });
   if (request.pushedOver !== undefined) hub.pushes.record(request.pushedOver, sha, id, now, { message, author });
   // The latest commit wins: anything still waiting to deploy an older one is skipped.

@@ -7,6 +7,7 @@ import { quoteInput } from '../http/quote-input.ts';
 import { waitingFor } from '../outward/waiting.ts';
 import { readBranchHead } from './branch-head.ts';
 import { ACTIVE } from './deployments.ts';
+import { newestStoppedOnDrift } from './drift-choice.ts';
 import type { Hub } from './hub.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { relayView } from './relay-socket.ts';
@@ -32,6 +33,8 @@ export function statusOf(hub: Hub, target: string): TargetStatus {
     waiting: waiting(hub),
     outward: hub.outbox.view(Date.now()),
     backups: hub.backupInventory.read(),
+    drift: hub.driftReports.read(),
+    stoppedOnDrift: newestStoppedOnDrift(hub)?.id ?? null,
   };
 }
 

@@ -7,7 +7,9 @@ import type { DeploymentView } from '../../shared/api.ts';
 import { isFinal } from '../../shared/deployment.ts';
 import type { BackupsMessage, HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import { onDrift } from './drift-watch.ts';
 import type { Hub } from './hub.ts';
+import { captureAfterMerge, captureOnDrift, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
 
@@ -55,8 +57,11 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
       ws.send(PONG_TEXT);
       break;
     case 'drift':
+      captureOnDrift(hub, message);
+      onDrift(hub, ws, message);
+      break;
     case 'captured':
-      // Not kept by this edge yet: read, so an old edge never answers a newer relay with an error.
+      onCaptured(hub, message);
       break;
     default: {
       const unreachable: never = message;
@@ -77,6 +82,7 @@ export function onRelayGone(hub: Hub, ws: WebSocket, how: string): void {
       hub.deployments.update(d.id, { status: 'queued', reason: 'relay disconnected before acknowledging', dispatched_at: null });
     }
     hub.meta.set('relay_disconnected_at', String(Date.now()));
+    requeueSentCaptures(hub);
   }
   hub.audit.record({ at: Date.now(), actor: attachment?.hello?.relayId ?? 'relay', action: 'relay.disconnected', detail: { how }, source: attachment?.source ?? null });
   hub.changed();
@@ -94,6 +100,8 @@ function onHello(hub: Hub, ws: WebSocket, attachment: RelayAttachment, hello: He
   // A relay that never reports its backups (an older one) would leave the last inventory to go
   // stale and refuse restores of backups taken since: without it, the hub offers them all, as before.
   if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) hub.backupInventory.forget();
+  // A capture the previous connection had may never be answered: it goes again (it is safe to repeat).
+  requeueSentCaptures(hub);
   hub.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
   sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs });
   if (hello.inFlight) {
@@ -164,6 +172,7 @@ function onResult(hub: Hub, ws: WebSocket, r: ResultMessage): void {
   });
   hub.audit.record({ at: now, actor: 'relay', action: `deploy.${r.status}`, detail: { deploymentId: d.id, reason: r.reason, corrected: isFinal(d.status) }, source: null });
   sendTo(ws, { type: 'recorded', jobId: d.id });
+  captureAfterMerge(hub, hub.deployments.get(d.id)!);
   hub.pump();
   hub.changed();
 }

@@ -1,5 +1,6 @@
 // What the edge's routers ask of a TargetHub, validated on the way in.
 import { z } from 'zod';
+import { RetryDriftChoice } from '../../shared/api.ts';
 import { TriggerKind } from '../../shared/deployment.ts';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/);
@@ -27,6 +28,8 @@ export const EnqueueDeploy = z.object({
    * other trigger.
    */
   pushedOver: Sha.optional(),
+  /** A retry of a deploy that stopped on drift: the way on for this deployment only (retry.ts). */
+  driftChoice: RetryDriftChoice.optional(),
 });
 export type EnqueueDeploy = z.infer<typeof EnqueueDeploy>;
 

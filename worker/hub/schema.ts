@@ -97,3 +97,17 @@ CREATE TABLE IF NOT EXISTS outward_announced (deployment_id TEXT PRIMARY KEY, st
 -- The GitHub deployment made for each Lanyard deployment.
 CREATE TABLE IF NOT EXISTS github_deployments (deployment_id TEXT PRIMARY KEY, github_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
 `;
+
+/**
+ * Columns added to tables an older edge made, once each (ALTER TABLE has no IF NOT EXISTS).
+ * deployments.drift_choice: the way on from drift an operator chose for that deployment only
+ * (`overwrite` or `keep`; worker/hub/retry.ts), null for the target's own drift policy.
+ */
+const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [{ table: 'deployments', column: 'drift_choice', definition: 'TEXT' }];
+
+export function addMissingColumns(sql: SqlStorage): void {
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = sql.exec(`SELECT name FROM pragma_table_info('${table}')`).toArray().map((r) => String(r.name));
+    if (!columns.includes(column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+}

@@ -7,7 +7,7 @@
 // to SQLite before anyone is answered; nothing lives only in memory, because the object may
 // hibernate or be evicted between any two events. docs/design.md has the map.
 import { DurableObject } from 'cloudflare:workers';
-import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, Metrics, TargetStatus } from '../../shared/api.ts';
+import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DriftView, Metrics, RetryDriftChoice, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
 import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
@@ -17,9 +17,13 @@ import { Outbox } from '../outward/outbox.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
 import { BackupInventoryStore } from './backup-inventory.ts';
+import { CaptureStore, type CaptureView } from './capture-store.ts';
+import { takeCapture, takeCaptureThenRetry } from './captures.ts';
 import { findCommit } from './commit-lookup.ts';
 import { Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
+import { newestStoppedOnDrift } from './drift-choice.ts';
+import { DriftReportStore } from './drift-report.ts';
 import type { Hub, SocketTag } from './hub.ts';
 import type { HubResult } from './hub-result.ts';
 import { takeBranchHead, takeDeploy, takeWorkflowVerdict } from './intake.ts';
@@ -35,7 +39,7 @@ import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, t
 import { planRestore, type BackupRestore } from './restore-plan.ts';
 import { retryPlan, takeRetry } from './retry.ts';
 import { takeRollback } from './rollback.ts';
-import { HUB_SCHEMA } from './schema.ts';
+import { addMissingColumns, HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings } from './timings.ts';
 import { notifyWatchers } from './watchers.ts';
@@ -51,6 +55,7 @@ export class TargetHub extends DurableObject<Env> {
     super(ctx, env);
     const sql = ctx.storage.sql;
     sql.exec(HUB_SCHEMA);
+    addMissingColumns(sql);
     const meta = new HubMeta(sql);
     const hub: Hub = {
       sql,
@@ -62,6 +67,8 @@ export class TargetHub extends DurableObject<Env> {
       stepLog: new StepLog(sql),
       outbox: new Outbox(sql),
       backupInventory: new BackupInventoryStore(sql),
+      captures: new CaptureStore(sql),
+      driftReports: new DriftReportStore(sql),
       timings: channelTimings(env),
       config: () => findTarget(env.TARGETS, meta.targetName()),
       sockets: (tag) => ctx.getWebSockets(tag),
@@ -110,14 +117,34 @@ export class TargetHub extends DurableObject<Env> {
   }
 
   /** Whether a failed or rolled-back deploy can be tried again (retry.ts); the status page asks before it offers the button. */
-  async retryPlan(target: string, deploymentId: string): Promise<HubResult<DeploymentView>> {
+  async retryPlan(target: string, deploymentId: string, drift?: RetryDriftChoice): Promise<HubResult<DeploymentView>> {
     this.remember(target);
-    return retryPlan(this.hub, deploymentId);
+    return retryPlan(this.hub, deploymentId, drift);
   }
 
-  async retry(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<{ deploymentId: string }>> {
+  /** `drift`: for a deploy that stopped on drift, the way on for the new deployment only (drift-choice.ts). */
+  async retry(target: string, deploymentId: string, actor: string, source: string | null, drift?: RetryDriftChoice): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(target);
-    return takeRetry(this.hub, { deploymentId, actor, source });
+    return takeRetry(this.hub, { deploymentId, actor, source, drift });
+  }
+
+  // ---- captures (issue 17): host edits made a pull request ----
+
+  async requestCapture(target: string, actor: string, source: string | null): Promise<HubResult<{ capture: CaptureView }>> {
+    this.remember(target);
+    return takeCapture(this.hub, actor, source);
+  }
+
+  /** The `capture` drift choice: capture, then retry the deployment keeping the host's files. */
+  async captureThenRetry(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<{ capture: CaptureView }>> {
+    this.remember(target);
+    const taken = takeCaptureThenRetry(this.hub, deploymentId, actor, source);
+    return taken.ok ? { ok: true, value: { capture: taken.value.capture } } : taken;
+  }
+
+  async captures(target: string, limit: number): Promise<CaptureView[]> {
+    this.remember(target);
+    return this.hub.captures.recent(limit);
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
@@ -158,6 +185,12 @@ export class TargetHub extends DurableObject<Env> {
   async backups(target: string): Promise<BackupInventory | null> {
     this.remember(target);
     return this.hub.backupInventory.read();
+  }
+
+  /** The relay's latest drift report (null before any), and the newest deployment when it stopped on drift. */
+  async drift(target: string): Promise<{ drift: DriftView | null; stoppedOnDrift: string | null }> {
+    this.remember(target);
+    return { drift: this.hub.driftReports.read(), stoppedOnDrift: newestStoppedOnDrift(this.hub)?.id ?? null };
   }
 
   async history(target: string, options: { status?: DeploymentStatus; limit: number; before?: string }): Promise<DeploymentView[]> {

@@ -17,7 +17,8 @@ import { firstLine } from '../../shared/commit.ts';
 import { RAN_STATUSES } from '../../shared/deployment.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import { description, type GithubDeploymentRequest, type GithubState, type GithubStatusRequest } from './github.ts';
-import { notificationEvent, type NotificationEvent } from './notification.ts';
+import type { PullRequestPayload } from './capture-pull.ts';
+import { notificationEvent, type OutwardEvent } from './notification.ts';
 import { deploymentPageUrl, type OutwardSettings } from './settings.ts';
 import { slackMessage, type SlackMessage } from './slack.ts';
 
@@ -31,8 +32,10 @@ export type OutboxMessage =
       /** `githubOf`: the deployment whose GitHub deployment gets the status, when not `deploymentId` itself. */
       payload: { repo: string; request: GithubStatusRequest; githubOf?: string };
     }
+  /** A capture's pull request (capture-pull.ts); `deploymentId` holds the capture's id. */
+  | { channel: 'github'; kind: 'github.pull'; deploymentId: string; what: string; payload: PullRequestPayload }
   | { channel: 'slack'; kind: 'slack.message'; deploymentId: string; what: string; payload: { message: SlackMessage } }
-  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: NotificationEvent } };
+  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } };
 
 export type OutboxKind = OutboxMessage['kind'];
 

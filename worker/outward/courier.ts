@@ -6,8 +6,10 @@
 // audit trail and shown in the status, and neither ever touches the deployment itself.
 import type { AuditEntry } from '../hub/audit.ts';
 import type { Attempt } from './attempt.ts';
+import type { PullRequestPayload } from './capture-pull.ts';
+import { openOrUpdatePull } from './github-pulls.ts';
 import { createDeployment, createStatus, findDeployment, type GithubDeploymentRequest, type GithubStatusRequest } from './github.ts';
-import type { NotificationEvent } from './notification.ts';
+import type { OutwardEvent } from './notification.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 import { DEFAULT_RETRY, type OutwardSettings, type RetryPolicy } from './settings.ts';
 import { postSlack, type SlackMessage } from './slack.ts';
@@ -24,6 +26,8 @@ export interface CourierContext {
   audit: (entry: AuditEntry) => void;
   /** Wake the hub at this time (the hub keeps its earliest alarm). */
   wakeAt: (at: number) => void;
+  /** A capture's pull request was opened or updated at this URL. */
+  pulled?: (captureId: string, url: string) => void;
 }
 
 type Outcome = { ok: true } | Extract<Attempt, { ok: false }>;
@@ -63,7 +67,7 @@ async function deliverOne(context: CourierContext, settings: OutwardSettings | n
   let outcome: Outcome;
   try {
     // No settings: TARGETS is invalid right now or lost this target; a fixed configuration resumes.
-    outcome = settings ? await send(outbox, settings, e) : { ok: false, retry: true, error: 'the edge cannot read this target\'s configuration', retryAfterMs: null };
+    outcome = settings ? await send(context, settings, e) : { ok: false, retry: true, error: 'the edge cannot read this target\'s configuration', retryAfterMs: null };
   } catch (error) {
     outcome = { ok: false, retry: true, error: `unexpected: ${error instanceof Error ? error.message : String(error)}`, retryAfterMs: null };
   }
@@ -91,7 +95,8 @@ async function deliverOne(context: CourierContext, settings: OutwardSettings | n
   console.warn(`outward ${e.what} for ${e.deploymentId} failed (attempt ${e.attempts}), retrying: ${outcome.error}`);
 }
 
-async function send(outbox: Outbox, settings: OutwardSettings, e: OutboxEntry): Promise<Outcome> {
+async function send(context: CourierContext, settings: OutwardSettings, e: OutboxEntry): Promise<Outcome> {
+  const { outbox } = context;
   switch (e.kind) {
     case 'github.deployment': {
       if (!settings.github) return { ok: false, retry: false, error: 'no GitHub token is configured any more', retryAfterMs: null };
@@ -117,13 +122,21 @@ async function send(outbox: Outbox, settings: OutwardSettings, e: OutboxEntry): 
       if (githubId === null) return { ok: false, retry: false, error: 'GitHub has no deployment for it (creating one failed)', retryAfterMs: null };
       return createStatus(settings.github, repo, githubId, request);
     }
+    case 'github.pull': {
+      if (!settings.github) return { ok: false, retry: false, error: 'no GitHub token is configured any more', retryAfterMs: null };
+      const payload = e.payload as PullRequestPayload;
+      const pulled = await openOrUpdatePull(settings.github, payload);
+      if (!pulled.ok) return pulled;
+      context.pulled?.(payload.captureId, pulled.value);
+      return { ok: true };
+    }
     case 'slack.message': {
       if (!settings.slack) return { ok: false, retry: false, error: 'SLACK_WEBHOOK_URL is not set any more', retryAfterMs: null };
       return postSlack(settings.slack.url, (e.payload as { message: SlackMessage }).message);
     }
     case 'webhook.event': {
       if (!settings.webhook) return { ok: false, retry: false, error: 'NOTIFY_WEBHOOK_URL or NOTIFY_WEBHOOK_SECRET is not set any more', retryAfterMs: null };
-      return postWebhook(settings.webhook.url, settings.webhook.secret, (e.payload as { event: NotificationEvent }).event, Date.now());
+      return postWebhook(settings.webhook.url, settings.webhook.secret, (e.payload as { event: OutwardEvent }).event, Date.now());
     }
     default: {
       const unreachable: never = e.kind;

@@ -2,6 +2,7 @@
 // rollbacks always; successes when the target (or NOTIFY_ON_SUCCESS) asks for them. The JSON
 // webhook's body is this object plus `timestamp`, so its shape is part of Lanyard's public surface.
 import type { DeploymentView } from '../../shared/api.ts';
+import type { DriftNotificationEvent } from './drift-notice.ts';
 
 export const NOTIFICATION_EVENTS = ['deployment.succeeded', 'deployment.failed', 'deployment.rolled_back'] as const;
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];
@@ -38,6 +39,9 @@ export interface NotificationEvent {
     drift: string[];
   };
 }
+
+/** Everything the signed webhook carries: a deployment's end, or new drift on the host (drift-notice.ts). */
+export type OutwardEvent = NotificationEvent | DriftNotificationEvent;
 
 export function notificationEvent(d: DeploymentView, context: { repo: string; environment: string; url: string | null; corrected: boolean; deliveryId: string }): NotificationEvent {
   const event: NotificationEventName = d.status === 'succeeded' ? 'deployment.succeeded' : d.status === 'rolled_back' ? 'deployment.rolled_back' : 'deployment.failed';

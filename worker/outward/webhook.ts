@@ -5,7 +5,7 @@
 // receiver checks all three. The body is built at each attempt, so a retry carries a fresh timestamp.
 import { attempt, type Attempt } from './attempt.ts';
 import { USER_AGENT } from './github.ts';
-import type { NotificationEvent } from './notification.ts';
+import type { OutwardEvent } from './notification.ts';
 
 export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
   const encoder = new TextEncoder();
@@ -19,7 +19,7 @@ export interface SignedWebhook {
   headers: Record<string, string>;
 }
 
-export async function signedWebhook(secret: string, event: NotificationEvent, now: number): Promise<SignedWebhook> {
+export async function signedWebhook(secret: string, event: OutwardEvent, now: number): Promise<SignedWebhook> {
   const timestamp = Math.floor(now / 1000);
   const body = JSON.stringify({ ...event, timestamp });
   return {
@@ -35,7 +35,7 @@ export async function signedWebhook(secret: string, event: NotificationEvent, no
   };
 }
 
-export async function postWebhook(url: string, secret: string, event: NotificationEvent, now: number): Promise<Attempt> {
+export async function postWebhook(url: string, secret: string, event: OutwardEvent, now: number): Promise<Attempt> {
   const signed = await signedWebhook(secret, event, now);
   return attempt(url, { method: 'POST', headers: signed.headers, body: signed.body });
 }

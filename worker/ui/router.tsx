@@ -14,6 +14,7 @@ import { newNonce } from './headers.ts';
 import { page, visit } from './page-context.tsx';
 import { actions } from './routes/actions.tsx';
 import { audit } from './routes/audit.tsx';
+import { captureActions } from './routes/capture.tsx';
 import { pages } from './routes/pages.tsx';
 import { signIn } from './routes/sign-in.tsx';
 import { MessagePage } from './views/forms.tsx';
@@ -27,6 +28,7 @@ ui.route('/', pages);
 ui.route('/', signIn);
 ui.route('/', actions);
 ui.route('/', audit);
+ui.route('/', captureActions);
 
 // ---- errors ---------------------------------------------------------------------------------------
 

@@ -62,6 +62,13 @@ tr.selected td{background:var(--run-bg)}
 .actions{display:flex;flex-wrap:wrap;gap:.1rem .8rem;margin-top:.2rem}
 details summary{cursor:pointer}
 ul.files{margin:.3rem 0 0;padding-left:1.1rem;overflow-wrap:anywhere}
+ul.drift-files{margin:.3rem 0 0;padding-left:1.1rem;overflow-wrap:anywhere}
+ul.drift-files li{margin:.35rem 0}
+pre.diff{overflow-x:auto;font:.8rem/1.35 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.5rem .6rem;margin:.3rem 0;white-space:pre}
+pre.diff .add{color:var(--ok)}
+pre.diff .del{color:var(--bad)}
+pre.diff .hunk{color:var(--muted)}
+.drift-ways{border-left:4px solid var(--warn);background:var(--warn-bg);padding:.5rem .8rem;border-radius:4px;margin:.5rem 0}
 ol.steps{list-style:none;padding:0;margin:0}
 ol.steps li{display:grid;grid-template-columns:6.2rem 6.5rem minmax(0,1fr) auto;gap:.2rem .6rem;align-items:baseline;padding:.4rem 0;border-top:1px solid var(--line)}
 ol.steps li:first-child{border-top:none}

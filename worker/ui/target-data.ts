@@ -3,6 +3,7 @@
 import type { DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent, TargetStatus } from '../../shared/api.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
+import type { CaptureView } from '../hub/capture-store.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { unwrap, type HubResult } from '../hub/hub-result.ts';
 
@@ -34,6 +35,8 @@ export interface TargetPage extends TargetSummary {
   /** True when `selected` is what the reader asked for with `?deployment=`. */
   pinned: boolean;
   metrics: Metrics;
+  /** Recent captures of host edits (issue 17), newest first. */
+  captures: CaptureView[];
 }
 
 /**
@@ -62,10 +65,11 @@ export async function loadTargetPage(
   now: number,
 ): Promise<TargetPage> {
   const hub = hubFor(env, target.name);
-  const [status, history, metrics] = await Promise.all([
+  const [status, history, metrics, captures] = await Promise.all([
     hub.status(target.name),
     hub.history(target.name, options.before ? { limit: HISTORY_PAGE, before: options.before } : { limit: HISTORY_PAGE }),
     hub.metrics(target.name, now, METRICS_DAYS),
+    hub.captures(target.name, 10),
   ]);
   const selectedId = options.deploymentId ?? status.current?.id ?? status.queued[0]?.id ?? (options.before ? null : history[0]?.id) ?? null;
   // An id the reader asked for that does not exist is a 404 page, as the API answers.
@@ -87,5 +91,6 @@ export async function loadTargetPage(
     selected,
     pinned: options.deploymentId !== null,
     metrics,
+    captures,
   };
 }

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DeploymentView, TargetStatus } from '../../../shared/api.ts';
-import { DeployRequest } from '../../../shared/api.ts';
+import { DeployRequest, RetryDriftChoice } from '../../../shared/api.ts';
 import { findTarget, type TargetConfig } from '../../config/targets.ts';
 import { requireRole, type AppContext } from '../../http/access.ts';
 import { ApiError } from '../../http/errors.ts';
@@ -18,6 +18,7 @@ import { manualDeploy } from '../../hub/requests.ts';
 import { byteSize, describeDeployment, firstLine, shortSha } from '../format.ts';
 import { checkedPost, page, redirect, signInFirst, visit, type UiContext, type Visit } from '../page-context.tsx';
 import { deploymentDetail } from '../target-data.ts';
+import { driftChoiceWords } from '../views/drift.tsx';
 import { ConfirmPage, MessagePage, type Confirmation } from '../views/forms.tsx';
 import { Time } from '../views/parts.tsx';
 
@@ -191,6 +192,12 @@ actions.post('/targets/:name/rollback', async (c) => {
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(id)}`);
 });
 
+/** A way on from drift as a link or a form names it (`drift=overwrite|keep`); none when empty; anything else is refused. */
+function driftChoiceOf(value: string | null | undefined): RetryDriftChoice | undefined {
+  if (!value) return undefined;
+  return validate(RetryDriftChoice, value, 'drift');
+}
+
 actions.get('/targets/:name/retry', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('name'));
   const v = await operatorVisit(c, target);
@@ -198,10 +205,31 @@ actions.get('/targets/:name/retry', async (c) => {
   const base = `/targets/${target.name}`;
   const id = c.req.query('deploymentId') ?? '';
   if (!id) return refusal(c, v, 400, 'invalid_request', 'Which deployment?', 'Name the failed deployment to try again.', base);
+  const drift = driftChoiceOf(c.req.query('drift'));
   // The hub decides as it will for the POST: only the newest deploy, and only one that failed or was rolled back.
-  const plan = await hubFor(c.env, target.name).retryPlan(target.name, id);
+  const plan = await hubFor(c.env, target.name).retryPlan(target.name, id, drift);
   if (!plan.ok) return refusal(c, v, plan.status, plan.code, 'Cannot try that again', plan.message, base);
   const d = plan.value;
+  if (drift) {
+    const words = driftChoiceWords(drift, d.sha);
+    return confirm(c, v, {
+      title: `Deploy to ${target.name} past drift`,
+      question: `Deploy ${describeDeployment(d)} to ${target.name} again, ${words.question}?`,
+      details: (
+        <ul class="small" data-drift-choice={drift}>
+          <li>It stopped on drift: {d.reason ?? 'files changed on the host since the last deploy'}</li>
+          {words.details.map((line) => (
+            <li>{line}</li>
+          ))}
+        </ul>
+      ),
+      action: `${base}/retry`,
+      fields: { deploymentId: d.id, drift },
+      button: words.button,
+      danger: drift === 'overwrite',
+      back: `${base}?deployment=${encodeURIComponent(d.id)}`,
+    });
+  }
   return confirm(c, v, {
     title: `Try a deploy to ${target.name} again`,
     question: `Deploy ${describeDeployment(d)} to ${target.name} again?`,
@@ -224,7 +252,8 @@ actions.post('/targets/:name/retry', async (c) => {
   const who = requireRole(c, 'operator', target);
   const id = form.get('deploymentId') ?? '';
   if (!id) throw new ApiError(400, 'invalid_request', 'Name the failed deployment to try again.');
-  const { deploymentId } = unwrap(await hubFor(c.env, target.name).retry(target.name, id, who.name, requestSource(c.req.raw)));
+  const drift = driftChoiceOf(form.get('drift'));
+  const { deploymentId } = unwrap(await hubFor(c.env, target.name).retry(target.name, id, who.name, requestSource(c.req.raw), drift));
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(deploymentId)}`);
 });
 

@@ -3,6 +3,7 @@
 // One deployment: its progress step by step with durations (live while it runs), what it changed,
 // and its log: the step events the relay reported, and where the hub dropped some (it keeps the
 // first and the latest within a budget), how many and how big.
+import type { Child } from 'hono/jsx';
 import { isFinal, pathCount } from '../../../shared/deployment.ts';
 import type { DroppedSteps, StepEvent } from '../../../shared/api.ts';
 import { activationLabel, byteSize, duration, deploymentDuration, shortSha } from '../format.ts';
@@ -12,9 +13,10 @@ import { Badge, Commit, PathItems, Time } from './parts.tsx';
 
 /**
  * `retryHref`: where an operator tries this deployment again (the newest, a deploy that failed or was
- * rolled back), once what stopped it has changed; null where that is not offered.
+ * rolled back), once what stopped it has changed; null where that is not offered. `driftWaysOn`: the
+ * ways on when it stopped on drift (drift.tsx).
  */
-export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; retryHref: string | null; now: number }) {
+export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; retryHref: string | null; driftWaysOn?: Child; now: number }) {
   const { deployment: d, steps, droppedSteps } = props.detail;
   // The dropped events were between the first ones kept and the latest.
   const cut = droppedSteps?.after ?? steps.length;
@@ -61,6 +63,20 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
               </a>{' '}
               <span class="muted small">after you changed what stopped it, e.g. the line the reason names</span>
             </dd>
+          </>
+        ) : null}
+        {d.driftChoice ? (
+          <>
+            <dt>Way on from drift</dt>
+            <dd data-fact="drift-choice">
+              {d.driftChoice === 'overwrite' ? 'overwrite the host\'s edits (after backup), for this deployment only' : 'keep the host\'s versions, for this deployment only'}
+            </dd>
+          </>
+        ) : null}
+        {props.driftWaysOn ? (
+          <>
+            <dt>Stopped on drift</dt>
+            <dd>{props.driftWaysOn}</dd>
           </>
         ) : null}
         {took !== null ? (

@@ -28,7 +28,10 @@ export function TargetFacts(props: { repo: string; status: TargetStatus; current
   const { status, repo, now } = props;
   const doing = activity(status, props.currentSteps);
   const last = status.lastFinished;
-  const drift = last?.summary?.drift ?? [];
+  // What the relay's drift watch saw last, when it reports; else what the last deploy's plan found.
+  const watched = status.drift ?? null;
+  const drift = watched ? watched.files.map((f) => f.path) : (last?.summary?.drift ?? []);
+  const driftCount = watched ? watched.total : drift.length;
   return (
     <dl class="facts">
       <dt>State</dt>
@@ -64,8 +67,11 @@ export function TargetFacts(props: { repo: string; status: TargetStatus; current
         <>
           <dt>Drift</dt>
           <dd data-fact="drift">
-            <Badge state="drift" text={`${drift.length} file${drift.length === 1 ? '' : 's'} changed on the host`} />{' '}
-            <span class="message">{drift.join(', ')}</span>
+            <Badge state="drift" text={`${driftCount} file${driftCount === 1 ? '' : 's'} changed on the host`} />{' '}
+            <span class="message">
+              {drift.slice(0, 20).join(', ')}
+              {driftCount > Math.min(drift.length, 20) ? ` … and ${driftCount - Math.min(drift.length, 20)} more` : ''}
+            </span>
           </dd>
         </>
       ) : null}

@@ -9,8 +9,10 @@ import type { DeploymentView } from '../../../shared/api.ts';
 import { roleAllows } from '../../http/auth.ts';
 import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
+import { CaptureControl, CapturesPanel } from './capture.tsx';
 import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
+import { DriftPanel, DriftWaysOn } from './drift.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
 import { MetricsPanel } from './metrics.tsx';
@@ -62,8 +64,19 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
           </>
         ) : null}
       </section>
-      {page.selected ? <DeploymentPanel repo={target.repo} detail={page.selected} pinned={page.pinned} retryHref={retryHref(props, page.selected.deployment)} now={now} /> : null}
+      <DriftPanel target={target.name} repo={target.repo} drift={status.drift ?? null} stoppedOnDrift={status.stoppedOnDrift ?? null} operator={props.operator} now={now} />
+      {page.selected ? (
+        <DeploymentPanel
+          repo={target.repo}
+          detail={page.selected}
+          pinned={page.pinned}
+          retryHref={retryHref(props, page.selected.deployment)}
+          driftWaysOn={status.stoppedOnDrift === page.selected.deployment.id ? <DriftWaysOn target={target.name} deploymentId={page.selected.deployment.id} operator={props.operator} /> : null}
+          now={now}
+        />
+      ) : null}
       <DeliveriesPanel target={target.name} deliveries={props.deliveries} now={now} />
+      <CapturesPanel repo={target.repo} captures={page.captures} now={now} />
       <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
       <BackupsPanel target={target.name} repo={target.repo} inventory={inventory} operator={props.operator} now={now} />
       <HistoryTable
@@ -116,6 +129,7 @@ export function TargetPageView(props: {
             <form method="get" action={`${base}/rollback`} data-control="rollback">
               <button type="submit">Roll back to the previous deployment…</button>
             </form>
+            <CaptureControl target={target.name} />
           </div>
           <p class="muted small">
             Every action asks for a confirmation first. To go back to a particular deployment or backup, use its row in the history or in Backups.

@@ -149,6 +149,21 @@ export const DeployConfig = z
   })
   .strict();
 
+// ---- the drift watch (relay/watch/) ----
+export const WatchConfig = z
+  .object({
+    intervalSeconds: z
+      .number()
+      .min(0)
+      .max(86400)
+      .refine((seconds) => seconds === 0 || seconds >= 1, 'at least 1 second, or 0 to turn the watch off')
+      .default(300)
+      .describe(
+        'Seconds between two looks of the drift watch at the host (it also looks right after every job). Each look walks the config folder by `stat` and hashes only deployed files whose size, times or inode changed, so an unchanged house costs one listing; protected paths are never read. `0` turns the watch off.',
+      ),
+  })
+  .strict();
+// ---- end of the drift watch ----
 // ---- capture (issue 17): host edits pushed as a branch for a pull request ----
 export const CaptureConfig = z
   .object({
@@ -174,6 +189,7 @@ export const RelayConfig = z
     host: HostConfig.prefault({}).describe('How the relay reaches the Home Assistant host.'),
     homeAssistant: HomeAssistantConfig.prefault({}).describe('Home Assistant\'s REST API: check, reload, restart, verify, sensor, notifications.'),
     deploy: DeployConfig.prefault({}).describe('What is deployed and how it is backed up.'),
+    watch: WatchConfig.prefault({}).describe('The drift watch: how often the relay looks for files changed on the host between deploys.'),
     capture: CaptureConfig.optional().describe('Capture host edits as a branch and a pull request. Absent: the relay does not capture (and does not say it can).'),
   })
   .strict();

@@ -4,11 +4,12 @@
 // After the edge's welcome and after every job, the edge hears which backups the host keeps.
 // The edge is not trusted beyond the protocol's shapes: a job for another target is refused, and
 // nothing a message sets off may end the process (every promise started here is caught).
-import type { CaptureMessage, CapturedMessage } from '../shared/drift.ts';
+import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
 import { BackupInventory } from './backup-inventory.ts';
+import type { HostLock } from './host-lock.ts';
 import type { JournalEntry } from './journal.ts';
 import { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
@@ -24,8 +25,18 @@ export interface JobExecutor {
   idle?(): Promise<void>;
   /** The backups kept on the host, for the edge's inventory. Without it the edge is never told (as an older relay). */
   backups?(): Promise<KeptBackupRecord[]>;
+  /** One look of the drift watch (relay/watch/): what differs on the host from the last deploy. */
+  lookForDrift?(): Promise<DriftReportMessage>;
   /** Host edits made into a pushed branch (relay/capture/); absent when the relay is not set up to capture. Must not throw. */
   capture?(message: CaptureMessage): Promise<CapturedMessage>;
+}
+
+/** What the runner shares with the drift watch (relay/watch/drift-watch.ts). */
+export interface JobRunnerHooks {
+  /** Held for the whole of each job: the watch never looks at the host while a job runs. */
+  hostLock?: HostLock;
+  /** After each job's result went out (and the lock is free): the watch looks again at once. */
+  afterJob?: () => void;
 }
 
 export interface Channel {
@@ -46,6 +57,7 @@ export class JobRunner {
     private readonly logger: Logger,
     /** The target this relay serves (`edge.target`): the only one it takes jobs for. */
     private readonly target: string,
+    private readonly hooks: JobRunnerHooks = {},
   ) {
     const list = executor.backups?.bind(executor);
     this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
@@ -139,7 +151,9 @@ export class JobRunner {
       if (!capture) return failed('this relay is not set up to capture host edits: add a `capture:` section to its relay.yaml (docs/drift.md)');
       if (message.target !== this.target) return failed(`the capture is for target "${message.target}", but this relay serves "${this.target}"; nothing was read`);
       this.logger.info(`capture ${message.captureId} for ${message.target}, asked by ${message.requestedBy}`);
-      return capture(message).catch((error: unknown) => failed(`unexpected error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 4000)));
+      // On the host one at a time with the drift watch's looks too (relay/host-lock.ts).
+      const run = () => capture(message).catch((error: unknown) => failed(`unexpected error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 4000)));
+      return this.hooks.hostLock ? this.hooks.hostLock.run(run) : run();
     })();
     const done = work.then(() => undefined, () => undefined);
     this.capturing = done;
@@ -189,7 +203,8 @@ export class JobRunner {
       try {
         if (!resumed) await this.journal.write({ job, step: 'fetch', startedAt, context: {} });
         journaled();
-        outcome = await work(steps);
+        const lock = this.hooks.hostLock;
+        outcome = lock ? await lock.run(() => work(steps)) : await work(steps);
       } catch (error) {
         outcome = { status: 'failed', reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}`, summary: {} };
       } finally {
@@ -213,6 +228,7 @@ export class JobRunner {
       this.channel.send(result);
       // Jobs take and prune backups. After the result, and not awaited: it can never delay or fail the job.
       void this.reportBackups();
+      this.hooks.afterJob?.();
     })();
     this.running = { jobId: job.jobId, done };
     this.settle(`job ${job.jobId}`, done);

@@ -53,3 +53,24 @@ export function pathInside(folder: string, shape: NameShape, name: unknown, suff
   }
   return full;
 }
+
+/**
+ * The absolute path of `relative` (a path as the manifest and the host's listing spell it, such as
+ * `packages/lights.yaml`) under the config folder `root`. Throws UnsafeName, having touched nothing,
+ * for an absolute path, an empty, `.` or `..` part, a control character, or anything that would
+ * resolve outside `root`.
+ */
+export function pathUnderRoot(root: string, relative: unknown): string {
+  if (typeof relative !== 'string' || relative === '' || relative.startsWith('/') || CONTROL_CHARACTER.test(relative)) {
+    throw new UnsafeName(`${typeof relative === 'string' ? quoted(relative) : String(relative)} is not a path inside the config folder; refused before it named any file`);
+  }
+  if (relative.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new UnsafeName(`${quoted(relative)} has an empty, "." or ".." part; refused before it named any file`);
+  }
+  if (!posix.isAbsolute(root) || CONTROL_CHARACTER.test(root)) throw new UnsafeName(`${quoted(root)} is not an absolute folder`);
+  const base = posix.resolve(root);
+  const full = posix.resolve(base, relative);
+  const prefix = base === '/' ? '/' : `${base}/`;
+  if (!full.startsWith(prefix) || full.length <= prefix.length) throw new UnsafeName(`${quoted(relative)} resolves to ${full}, outside ${base}; refused`);
+  return full;
+}

@@ -48,6 +48,8 @@ export class DeploymentSensor {
   private latest: SensorReading | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The drift watch's attributes (driftAttributes in house-outward.ts), carried by every reading. */
+  private drift: Record<string, unknown> = {};
 
   constructor(private readonly options: DeploymentSensorOptions) {
     this.entityId = sensorEntityId(options.target);
@@ -56,13 +58,24 @@ export class DeploymentSensor {
   /** Publishes a reading and waits for the first attempt (bounded by the HA client's timeout). */
   async publish(reading: SensorReading): Promise<void> {
     const version = ++this.version;
-    this.latest = reading;
-    await this.save(reading);
+    this.latest = { state: reading.state, attributes: { ...reading.attributes, ...this.drift } };
+    await this.save(this.latest);
     if (!(await this.attempt(version))) this.retryLater(version, 1);
   }
 
   /** The last reading published (from disk after a relay restart), or `idle`; used when nothing runs. */
   async republish(): Promise<void> {
+    const reading = this.latest ?? (await this.load()) ?? { state: 'idle' as const, attributes: this.baseAttributes('idle') };
+    await this.publish(reading);
+  }
+
+  /**
+   * The drift watch saw the host: the same state with these drift attributes, published again only
+   * when they changed (a look every few minutes must not write to Home Assistant every few minutes).
+   */
+  async setDrift(attributes: Record<string, unknown>): Promise<void> {
+    if (JSON.stringify(attributes) === JSON.stringify(this.drift)) return;
+    this.drift = attributes;
     const reading = this.latest ?? (await this.load()) ?? { state: 'idle' as const, attributes: this.baseAttributes('idle') };
     await this.publish(reading);
   }

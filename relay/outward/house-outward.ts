@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { firstLine, shortSha } from '../../shared/commit.ts';
 import type { DeploymentSummary } from '../../shared/deployment.ts';
+import type { DriftReportMessage } from '../../shared/drift.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { RelayConfig } from '../config.ts';
 import type { HomeAssistantClient } from '../home-assistant/client.ts';
@@ -27,6 +28,25 @@ export interface HouseOutward {
   around(job: JobMessage, startedAt: number, run: () => Promise<JobOutcome>): Promise<JobOutcome>;
   /** The relay is connected and idle: publish the last known state again (HA may have restarted). */
   idle(): Promise<void>;
+  /** The drift watch looked: the sensor's drift attributes follow (published only when they changed). */
+  drift(report: DriftReportMessage): Promise<void>;
+}
+
+/** How many drifted paths the sensor names; `drift_count` counts them all. */
+export const SENSOR_DRIFT_PATHS = 10;
+
+/**
+ * The sensor's drift attributes from a drift report: `drift_count`, `drift_paths` (the first
+ * SENSOR_DRIFT_PATHS, in path order), `drift_since` (when the oldest of them was first seen, ISO).
+ * Apart from `drift`, which stays what the last deploy stopped on or kept.
+ */
+export function driftAttributes(report: DriftReportMessage): Record<string, unknown> {
+  const since = report.files.reduce<number | null>((oldest, f) => (oldest === null || f.since < oldest ? f.since : oldest), null);
+  return {
+    drift_count: report.total,
+    drift_paths: report.files.slice(0, SENSOR_DRIFT_PATHS).map((f) => f.path),
+    drift_since: iso(since),
+  };
 }
 
 /** The notification id: a new notice for a target replaces the last one instead of piling up. */
@@ -185,6 +205,9 @@ export function houseOutward(options: HouseOutwardOptions): HouseOutward {
     async idle() {
       await sensor?.republish().catch(() => undefined);
     },
+    async drift(report) {
+      await sensor?.setDrift(driftAttributes(report)).catch(() => undefined);
+    },
   };
 }
 
@@ -195,5 +218,15 @@ export function withHouseOutward<P extends JobExecutor>(pipeline: P, outward: Ho
     execute: (job: JobMessage, steps: StepRunner) => outward.around(job, Date.now(), () => pipeline.execute(job, steps)),
     recover: (entry: JournalEntry, steps: StepRunner) => outward.around(entry.job, entry.startedAt, () => pipeline.recover(entry, steps)),
     idle: () => outward.idle(),
+    // The sensor follows each look, not awaited: a hung Home Assistant must not hold the host lock.
+    ...(pipeline.lookForDrift
+      ? {
+          lookForDrift: async () => {
+            const report = await pipeline.lookForDrift!();
+            void outward.drift(report);
+            return report;
+          },
+        }
+      : {}),
   };
 }

@@ -33,6 +33,7 @@ import { LiveHashCache } from './live-tree.ts';
 import { ManifestStore } from './manifest-store.ts';
 import type { DeployContext, PipelineParts } from './pipeline-parts.ts';
 import { restoreKept, rollBack } from './rollback.ts';
+import { DriftLook } from '../watch/drift-look.ts';
 
 /** Steps after which the host may differ from the backup: a crash here means restore. */
 const WRITING_STEPS: readonly StepName[] = ['apply', 'check', 'activate', 'verify', 'rollback', 'restore'];
@@ -71,6 +72,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     host,
   };
   const { manifests, backupDir } = parts;
+  // The drift watch's looks share the pipeline's host connection, git cache and live hash cache.
+  const driftLook = new DriftLook(parts);
 
   async function execute(job: JobMessage, steps: StepRunner): Promise<JobOutcome> {
     try {
@@ -140,6 +143,12 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
     ...(config.capture ? { capture: (message: CaptureMessage) => captureHostEdits(parts, message) } : {}),
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.
     backups: async () => listBackups(await host(), backupDir),
+    lookForDrift: async () => {
+      const report = await driftLook.look();
+      const stats = driftLook.last;
+      if (stats && stats.hashed > 0) logger.info(`drift watch: listed ${stats.listed} files, hashed ${stats.hashed}, read ${stats.diffReads} for diffs`);
+      return report;
+    },
     async warmUp() {
       const started = Date.now();
       try {

@@ -89,6 +89,22 @@ function readShaLine(line: string, sha: Map<string, string>, unlistable: Set<str
   else unlistable.add(line.replace(/^\\?[0-9a-f]{64} [ *]/, ''));
 }
 
+/** A file or symlink listed (stat only) but not read, because `select` left it out. */
+export interface ListedOnlyFile {
+  path: string;
+  type: 'file' | 'symlink';
+  size: number;
+}
+
+export interface HashLiveTreeOptions {
+  /**
+   * Which listed paths to hash; the others are listed (in `listedOnly`) and never read, nor named in
+   * any command: the drift watch hashes deployed files only, and never a protected one. Needs a
+   * cache (a selection is always hashed by list). Their cache entries still valid are kept.
+   */
+  select?: (path: string) => boolean;
+}
+
 /**
  * Hashes every file and symlink under `root`: one remote command, or with a cache, one that lists
  * and one that hashes only the files written since the last time. Paths come back relative to
@@ -96,7 +112,13 @@ function readShaLine(line: string, sha: Map<string, string>, unlistable: Set<str
  * `unhashed` names the databases and logs (UNHASHED_NAMES) outside the pruned folders, unread:
  * never deployed, but a link to the folder that holds one must be seen to expose it.
  */
-export async function hashLiveTree(host: TargetHost, root: string, cache?: LiveHashCache): Promise<{ files: LiveFile[]; unlistable: string[]; unhashed: string[] }> {
+export async function hashLiveTree(
+  host: TargetHost,
+  root: string,
+  cache?: LiveHashCache,
+  options: HashLiveTreeOptions = {},
+): Promise<{ files: LiveFile[]; unlistable: string[]; unhashed: string[]; listedOnly: ListedOnlyFile[]; hashed: number }> {
+  const { select } = options;
   const prune = prunedFolders();
   const skipNames = UNHASHED_NAMES.map((n) => `! -name ${shellQuote(n)}`).join(' ');
   const hashEverything = `find . \\( ${prune} \\) -prune -o -type f ${skipNames} -exec sha256sum {} +`;
@@ -150,6 +172,20 @@ echo '@@end'
       unhashed.push(line.slice(2));
     }
   }
+  if (select && !cache) throw new Error('hashLiveTree: a selection needs a cache');
+  const listedOnly: ListedOnlyFile[] = [];
+  // Signatures of left-out files whose cached hash is still good: kept in the cache, never returned.
+  const keptUnselected: { path: string; signature: string; ctime: number; sha256: string }[] = [];
+  if (select) {
+    for (const [path, s] of stat) {
+      if (select(path)) continue;
+      stat.delete(path);
+      listedOnly.push({ path, type: s.type, size: s.size });
+      const known = s.type === 'file' ? cache!.lookup(root, path, s.signature) : undefined;
+      if (known) keptUnselected.push({ path, signature: s.signature, ctime: s.ctime, sha256: known });
+    }
+  }
+  let hashed = cache ? 0 : sha.size;
   if (cache) {
     const toHash: string[] = [];
     for (const [path, s] of stat) {
@@ -158,7 +194,8 @@ echo '@@end'
       if (known) sha.set(path, known);
       else toHash.push(path);
     }
-    if (toHash.length > stat.size / 2) {
+    hashed = toHash.length;
+    if (!select && toHash.length > stat.size / 2) {
       // Most of the tree changed (a first deploy): one pass over everything is cheaper than a list.
       for (const line of (await runHashing(host, root, `set -e\ncd ${shellQuote(root)}\n${hashEverything}\n`)).split('\n')) if (line) readShaLine(line, sha, unlistable);
     } else if (toHash.length) {
@@ -174,7 +211,7 @@ if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
       const hashed = await runHashing(host, root, batch, toHash.map((p) => `./${p}\n`).join(''));
       for (const line of hashed.split('\n')) if (line) readShaLine(line, sha, unlistable);
     }
-    const seen: { path: string; signature: string; ctime: number; sha256: string }[] = [];
+    const seen: { path: string; signature: string; ctime: number; sha256: string }[] = [...keptUnselected];
     for (const [path, s] of stat) {
       const hash = sha.get(path);
       if (s.type === 'file' && hash) seen.push({ path, signature: s.signature, ctime: s.ctime, sha256: hash });
@@ -197,7 +234,7 @@ if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
     }
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, unlistable: [...unlistable], unhashed };
+  return { files, unlistable: [...unlistable], unhashed, listedOnly, hashed };
 }
 
 /** The paths `find`, `stat` or `sha256sum` said "Permission denied" about, relative to the root. */

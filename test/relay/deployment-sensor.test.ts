@@ -5,12 +5,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DriftReportMessage } from '../../shared/drift.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import { RelayConfig } from '../../relay/config.ts';
 import { HomeAssistantClient } from '../../relay/home-assistant/client.ts';
 import type { Logger } from '../../relay/log.ts';
 import { DeploymentSensor, sensorEntityId } from '../../relay/outward/deployment-sensor.ts';
-import { houseOutward, noticeFor, statusPageUrl } from '../../relay/outward/house-outward.ts';
+import { houseOutward, noticeFor, SENSOR_DRIFT_PATHS, statusPageUrl } from '../../relay/outward/house-outward.ts';
 import type { JobOutcome } from '../../relay/step-runner.ts';
 import { startHomeAssistantStandIn, type HomeAssistantStandIn } from '../support/home-assistant-standin.ts';
 import { waitFor } from '../support/ports.ts';
@@ -195,6 +196,36 @@ describe('the deployment sensor', () => {
     const restarted = houseOutward({ ha: client, config: relayConfig(stateDir), logger });
     await restarted.idle();
     expect(ha.entity('sensor.lanyard_home')).toMatchObject({ state: 'succeeded', attributes: { deployment_id: 'dep_01sensor' } });
+  });
+});
+
+describe('the deployment sensor’s drift attributes', () => {
+  const driftReport = (paths: string[], since = 1_764_000_000_000): DriftReportMessage => ({
+    type: 'drift',
+    at: since + 60_000,
+    deployedSha: 'a'.repeat(40),
+    files: paths.map((path, i) => ({ path, change: 'modified' as const, since: since + i * 1000, diff: null, diffNote: null })),
+    total: paths.length,
+  });
+
+  it('the drift watch’s count, first paths and since ride on the sensor; published again only when they change, and kept through the next job', async () => {
+    const { ha, client, stateDir, logger } = await setup();
+    const outward = houseOutward({ ha: client, config: relayConfig(stateDir), logger });
+    await outward.around(job(), Date.now(), async () => succeeded);
+    const paths = Array.from({ length: 12 }, (_, i) => `packages/p${String(i).padStart(2, '0')}.yaml`);
+    await outward.drift(driftReport(paths));
+    expect(ha.entity('sensor.lanyard_home')).toMatchObject({
+      state: 'succeeded',
+      attributes: { drift_count: 12, drift_paths: paths.slice(0, SENSOR_DRIFT_PATHS), drift_since: new Date(1_764_000_000_000).toISOString(), deployment_id: 'dep_01sensor' },
+    });
+    const writes = ha.stateHistory('sensor.lanyard_home').length;
+    // The same drift at the next look: Home Assistant is not written to again.
+    await outward.drift({ ...driftReport(paths), at: 1_764_000_999_000 });
+    expect(ha.stateHistory('sensor.lanyard_home')).toHaveLength(writes);
+    await outward.around(job({ jobId: 'dep_02' }), Date.now(), async () => succeeded);
+    expect(ha.entity('sensor.lanyard_home')!.attributes).toMatchObject({ deployment_id: 'dep_02', drift_count: 12 });
+    await outward.drift(driftReport([]));
+    expect(ha.entity('sensor.lanyard_home')!.attributes).toMatchObject({ drift_count: 0, drift_paths: [], drift_since: null });
   });
 });
 

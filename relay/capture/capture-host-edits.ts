@@ -7,12 +7,11 @@ import { GitCli } from '../pipeline/git-cli.ts';
 import { readLanyardFile } from '../pipeline/commit-texts.ts';
 import { readHostFile } from '../pipeline/host-files.ts';
 import { hashLiveTree } from '../pipeline/live-tree.ts';
-import { normaliseRepoPath, globMatcher } from '../pipeline/path-safety.ts';
+import { normaliseRepoPath } from '../pipeline/path-safety.ts';
 import type { PipelineParts } from '../pipeline/pipeline-parts.ts';
-import { protectedPathMatcher } from '../pipeline/protected-paths.ts';
 import { captureBranchName } from './capture-branch.ts';
 import { makeCaptureCommit, pushCaptureBranch, type CapturedEdit } from './capture-commit.ts';
-import { driftedFiles } from './drifted-files.ts';
+import { compareWithManifest, driftRulesOf, hashSelection } from '../watch/drift-comparison.ts';
 
 /** The author and committer of every capture: the relay, named by its target. */
 export function captureIdentity(target: string): { name: string; email: string } {
@@ -52,11 +51,14 @@ export async function captureHostEdits(parts: PipelineParts, message: CaptureMes
     await parts.git.fetchCommit(base);
     const subfolder = config.git.subfolder;
     const lanyard = await readLanyardFile(parts, base, subfolder);
-    const protection = protectedPathMatcher([...config.deploy.protect, ...lanyard.protect]);
-    const excluded = globMatcher([...config.deploy.exclude, ...lanyard.exclude]);
-    const live = await hashLiveTree(host, parts.root, parts.liveHashes);
-    // Protected and excluded paths are never named, and a path the protocol cannot carry is not captured.
-    const drifted = driftedFiles(manifest.files, live.files, (path) => protection(path) !== null || excluded(path) || !ConfigPath.safeParse(path).success);
+    // The drift watch's rules and comparison: what the page shows as drift is what is captured. Only
+    // deployed files and candidates for `added` are hashed; a protected path is never read.
+    const rules = driftRulesOf(config, lanyard);
+    const live = await hashLiveTree(host, parts.root, parts.liveHashes, { select: hashSelection(manifest.files, rules) });
+    const liveByPath = new Map(live.files.map((f) => [f.path, f]));
+    // A path the protocol cannot carry is not captured.
+    const capturable = { isProtected: (path: string) => rules.isProtected(path) || !ConfigPath.safeParse(path).success, isLeftOut: rules.isLeftOut };
+    const drifted = compareWithManifest(manifest.files, live.files, capturable).map((f) => ({ path: f.path, change: f.change, live: f.live ? (liveByPath.get(f.path) ?? null) : null }));
     if (!drifted.length) return answer({ outcome: 'nothing_to_capture', base, reason: `the host matches the deployed commit ${base.slice(0, 7)}` });
     const edits: CapturedEdit[] = [];
     for (const file of drifted) {

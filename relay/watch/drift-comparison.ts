@@ -12,6 +12,10 @@
 // selects what it hashes with `wantsHash`, so it never reads them in the first place.
 import { comparePaths, type FileEntry } from '../pipeline/manifest.ts';
 import type { DriftChange } from '../../shared/drift.ts';
+import type { RelayConfig } from '../config.ts';
+import { LANYARD_FILE_NAME, type LanyardFile } from '../pipeline/lanyard-file.ts';
+import { globMatcher } from '../pipeline/path-safety.ts';
+import { protectedPathMatcher } from '../pipeline/protected-paths.ts';
 
 /** What the rules say about a path, from the relay config and the deployed commit's lanyard.yaml. */
 export interface DriftRules {
@@ -19,6 +23,21 @@ export interface DriftRules {
   isProtected: (path: string) => boolean;
   /** Left out by include, exclude or lanyard.yaml: never deployed, so never `added`. */
   isLeftOut: (path: string) => boolean;
+}
+
+/**
+ * The rules of a deployed commit: the relay's globs with its lanyard.yaml's. The drift watch and a
+ * capture both judge by these, so what the page shows as drift is what a capture pushes.
+ */
+export function driftRulesOf(config: Pick<RelayConfig, 'deploy'>, lanyard: Pick<LanyardFile, 'protect' | 'include' | 'exclude'>): DriftRules {
+  const protect = protectedPathMatcher([...config.deploy.protect, ...lanyard.protect]);
+  const relayInclude = config.deploy.include.length ? globMatcher(config.deploy.include) : () => true;
+  const repoInclude = lanyard.include.length ? globMatcher(lanyard.include) : () => true;
+  const excluded = globMatcher([...config.deploy.exclude, ...lanyard.exclude]);
+  return {
+    isProtected: (path) => protect(path) !== null,
+    isLeftOut: (path) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || excluded(path),
+  };
 }
 
 /** A file as the host's listing gives it: hashed (sha256) or only listed (null). */

@@ -12,11 +12,9 @@ import type { GitSource } from '../pipeline/git-source.ts';
 import { DEFAULT_LANYARD_FILE, LANYARD_FILE_NAME, parseLanyardFile, type LanyardFile } from '../pipeline/lanyard-file.ts';
 import { hashLiveTree, type LiveHashCache } from '../pipeline/live-tree.ts';
 import type { ManifestStore } from '../pipeline/manifest-store.ts';
-import { globMatcher } from '../pipeline/path-safety.ts';
-import { protectedPathMatcher } from '../pipeline/protected-paths.ts';
 import type { RelayConfig } from '../config.ts';
 import type { TargetHost } from '../transport/target-host.ts';
-import { compareWithManifest, hashSelection, type DriftRules } from './drift-comparison.ts';
+import { compareWithManifest, driftRulesOf, hashSelection, type DriftRules } from './drift-comparison.ts';
 import { buildDriftReport, DiffCache } from './drift-report.ts';
 import { FirstSeen } from './first-seen.ts';
 import { readHostVersion } from './host-version.ts';
@@ -96,14 +94,7 @@ export class DriftLook {
     if (this.rules?.sha === sha) return this.rules.rules;
     const { config } = this.parts;
     const lanyard = await this.lanyardFileOf(sha);
-    const protect = protectedPathMatcher([...config.deploy.protect, ...lanyard.protect]);
-    const relayInclude = config.deploy.include.length ? globMatcher(config.deploy.include) : () => true;
-    const repoInclude = lanyard.include.length ? globMatcher(lanyard.include) : () => true;
-    const excluded = globMatcher([...config.deploy.exclude, ...lanyard.exclude]);
-    const rules: DriftRules = {
-      isProtected: (path) => protect(path) !== null,
-      isLeftOut: (path) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || excluded(path),
-    };
+    const rules = driftRulesOf(config, lanyard);
     this.rules = { sha, rules };
     return rules;
   }

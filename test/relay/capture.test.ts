@@ -1,4 +1,4 @@
-// The relay's side of a capture, in parts: which files count as drifted (pure), the branch guard
+// The relay's side of a capture, in parts: which files count as drifted (pure, the watch's rules), the branch guard
 // that runs before git, the commit built with plumbing in a real bare repository (modified, added,
 // deleted, under a subfolder), and the one-at-a-time rule shared with jobs.
 import { execFile } from 'node:child_process';
@@ -9,14 +9,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureBranchName, captureRef } from '../../relay/capture/capture-branch.ts';
 import { makeCaptureCommit, pushCaptureBranch } from '../../relay/capture/capture-commit.ts';
-import { driftedFiles } from '../../relay/capture/drifted-files.ts';
+import { compareWithManifest, driftRulesOf } from '../../relay/watch/drift-comparison.ts';
 import { JobRunner, type JobExecutor } from '../../relay/job-runner.ts';
 import { Journal } from '../../relay/journal.ts';
 import { relayCapabilities } from '../../relay/version.ts';
 import type { Logger } from '../../relay/log.ts';
 import { GitCli } from '../../relay/pipeline/git-cli.ts';
 import type { FileEntry } from '../../relay/pipeline/manifest.ts';
-import { isProtected } from '../../relay/pipeline/protected-paths.ts';
 import type { CaptureMessage } from '../../shared/drift.ts';
 import type { RelayMessage } from '../../shared/protocol.ts';
 import { testJobId } from '../support/wire-ids.ts';
@@ -25,6 +24,11 @@ const run = promisify(execFile);
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const sha = (c: string) => c.repeat(64);
 const file = (path: string, hash: string): FileEntry => ({ path, sha256: sha(hash), mode: 0o644, size: 1, type: 'file' });
+
+// A capture judges by the drift watch's rules and comparison (relay/watch/drift-comparison.ts).
+const noGlobs = { protect: [], include: [], exclude: [] };
+const drifted = (deployed: FileEntry[], live: FileEntry[], protect: string[] = []) =>
+  compareWithManifest(deployed, live, driftRulesOf({ deploy: { protect, include: [], exclude: [] } } as never, noGlobs)).map(({ path, change }) => `${change} ${path}`);
 
 describe('what a capture counts as drifted', () => {
   const deployed = [file('automations.yaml', 'a'), file('packages/garden.yaml', 'b'), file('packages/pool.yaml', 'c'), file('secrets.yaml', 'd'), { ...file('www/link', 'e'), type: 'symlink' as const, linkTarget: 'a.txt' }];
@@ -39,9 +43,9 @@ describe('what a capture counts as drifted', () => {
       file('.storage/auth', '7'),
       file('home-assistant_v2.db', '6'),
       file('.HA_VERSION', '5'),
-      { ...file('www/link', 'e'), type: 'symlink' as const, linkTarget: 'b.txt' },
+      { ...file('www/link', 'f'), type: 'symlink' as const, linkTarget: 'b.txt' },
     ];
-    expect(driftedFiles(deployed, live, (p) => isProtected(p)).map(({ path, change }) => `${change} ${path}`)).toEqual([
+    expect(drifted(deployed, live)).toEqual([
       'modified automations.yaml',
       'added packages/new.yaml',
       'deleted packages/pool.yaml',
@@ -51,11 +55,11 @@ describe('what a capture counts as drifted', () => {
 
   it('leaves out a new file in a folder Lanyard deploys nothing to, and one the owner protects', () => {
     const live = [...deployed, file('custom_components/x/__init__.py', '1'), file('packages/private.yaml', '2')];
-    expect(driftedFiles(deployed, live, (p) => isProtected(p, ['packages/private.yaml']))).toEqual([]);
+    expect(drifted(deployed, live, ['packages/private.yaml'])).toEqual([]);
   });
 
   it('is empty when the host matches', () => {
-    expect(driftedFiles(deployed, deployed, () => false)).toEqual([]);
+    expect(drifted(deployed, deployed)).toEqual([]);
   });
 });
 

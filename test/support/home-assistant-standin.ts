@@ -1,8 +1,9 @@
 // A stand-in for Home Assistant's REST API, for tests: a node:http server on 127.0.0.1 that answers
 // the endpoints the relay uses with the shapes real Home Assistant sends (bearer auth, /api/config,
-// check_config that really reads the YAML in its config dir, service calls, states), records what
-// the relay asked for, and misbehaves on demand: restarts that refuse connections like a real
-// restart, a restart that never comes back, 500s, requests that hang.
+// check_config that really reads the YAML in its config dir, service calls, states, the UI's
+// automation editor rewriting automations.yaml as HA does), records what the relay asked for, and
+// misbehaves on demand: restarts that refuse connections like a real restart, a restart that
+// never comes back, 500s, requests that hang.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { checkConfigDir } from './home-assistant-config-check.ts';
 import { coreConfigJson } from './home-assistant-core-config.ts';
 import { contextId, isRecord, listenOn, matches, readBody, sendJson, sendText } from './home-assistant-http.ts';
 import { closeServer } from './ports.ts';
+import { automationConfigRequest } from './home-assistant-ui-editor.ts';
 import type { CoreState, EntityState, RecordedServiceCall, StateWrite, ShownNotification, InitialEntity, HomeAssistantStandInOptions, CheckConfigResult } from './home-assistant-standin-types.ts';
 
 export { checkConfigDir } from './home-assistant-config-check.ts';
@@ -283,6 +285,8 @@ export class HomeAssistantStandIn {
       if (only('GET')) sendJson(res, 200, [...this.entities.values()]);
       return;
     }
+    const automationMatch = /^\/api\/config\/automation\/config\/([^/]+)$/.exec(path);
+    if (automationMatch) return this.routeAutomationEditor(method, decodeURIComponent(automationMatch[1]!), body, res);
     const stateMatch = /^\/api\/states\/([^/]+)$/.exec(path);
     if (stateMatch) return this.routeState(method, decodeURIComponent(stateMatch[1]!), body, res);
     const serviceMatch = /^\/api\/services\/([^/]+)\/([^/]+)$/.exec(path);
@@ -291,6 +295,13 @@ export class HomeAssistantStandIn {
       return;
     }
     sendText(res, 404, '404: Not Found');
+  }
+
+  /** The UI's automation editor (home-assistant-ui-editor.ts); a save or delete reloads automations, as HA's hook does. */
+  private routeAutomationEditor(method: string, id: string, body: string, res: ServerResponse): void {
+    const answer = automationConfigRequest(this.options.configDir, method, id, body);
+    if (answer.wrote) this.serviceCalls.push({ domain: 'automation', service: 'reload', data: { id }, at: new Date() });
+    sendJson(res, answer.status, answer.body);
   }
 
   private routeState(method: string, entityId: string, body: string, res: ServerResponse): void {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { describeZodError } from '../shared/protocol.ts';
 import { supervisorFallback } from './home-assistant/endpoint.ts';
 import { UPLOAD_COMPRESSIONS } from './pipeline/upload-compression.ts';
+import { DEFAULT_MERGE_FILES, MERGE_FILE_NAME } from './pipeline/merge-candidates.ts';
 
 const SecretFields = {
   token: z.string().min(1).optional().describe('The secret itself. Prefer `tokenFile`.'),
@@ -145,6 +146,12 @@ export const DeployConfig = z
       .default(false)
       .describe(
         'Let the edge overwrite files changed on the host since the last deploy: a target\'s `driftPolicy: overwrite` (set at the edge), or an operator\'s `overwrite` for one deployment stopped on drift. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant.',
+      ),
+    mergeFiles: z
+      .array(z.string().regex(MERGE_FILE_NAME, 'a YAML file name in the config folder, such as automations.yaml'))
+      .default([...DEFAULT_MERGE_FILES])
+      .describe(
+        'Files of the config folder that a deploy merges, by automation/scene `id` or script key, when both Home Assistant\'s UI and the commit changed them: a clean merge is deployed (after Home Assistant\'s check), a conflict stops the deploy as drift. Protected paths are never merged. Empty: never merge.',
       ),
   })
   .strict();

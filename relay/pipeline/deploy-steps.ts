@@ -12,6 +12,10 @@ import { newBackupId, pruneBackups, takeBackup } from './backups.ts';
 import { checkCommit } from './commit-checks.ts';
 import { configurationTexts, readLanyardFile } from './commit-texts.ts';
 import { driftApiNote, driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
+import { mergeCandidates } from './merge-candidates.ts';
+import { mergedTextsToWrite, mergeOnHost, stageMergedTexts } from './host-merges.ts';
+import { describeConflicts } from '../merge/merge-conflict.ts';
+import type { MergeResult } from '../merge/three-way-merge.ts';
 import { hashLiveTree } from './live-tree.ts';
 import type { Manifest } from './manifest.ts';
 import { checkWritable, describeMoved, MOVE_CHUNK, moveIntoPlace, stageArchive } from './move-into-place.ts';
@@ -47,6 +51,8 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   // Reached only once the commit itself passed: a commit refused for what it holds alone never
   // touches the host, not even to connect.
   let target!: TargetHost;
+  // Three-way merges of files changed on both sides (host-merges.ts); the plan decides with them.
+  let merges = new Map<string, MergeResult>();
   const plan: Plan = await steps.step(
     'plan',
     async () => {
@@ -66,13 +72,17 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
       target = await parts.host();
       const [live, previous] = await Promise.all([hashLiveTree(target, root, liveHashes), manifests.read(target)]);
       previousManifest = previous;
-      const planned = planOnHost(commit, {
-        commitSha: job.sha,
-        liveFiles: live.files,
-        unhashedLivePaths: live.unhashed,
-        previousManifest: previous,
-        driftPolicy,
-      });
+      const hostInput = { commitSha: job.sha, liveFiles: live.files, unhashedLivePaths: live.unhashed, previousManifest: previous, driftPolicy };
+      let planned = planOnHost(commit, hostInput);
+      // Drift the commit also changed, in a file Home Assistant's UI writes: merged if it can be,
+      // then planned again with the merges. Only where the deploy would otherwise stop.
+      const candidates = driftPolicy === 'stop' && !planned.refused.length
+        ? mergeCandidates({ drift: planned.drift, deploySet: commit.deploySet, previousManifest: previous, mergeFiles: config.deploy.mergeFiles, protection: commit.protection })
+        : [];
+      if (candidates.length && previous) {
+        merges = await mergeOnHost(candidates, { git, host: target, root, subfolder, baseSha: previous.sha, commitSha: job.sha, liveFiles: live.files });
+        planned = planOnHost(commit, { ...hostInput, merges });
+      }
       // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.
       if (planned.error?.code === 'PathRefused') throw new StepFailure('plan', 'path_refused', planned.error.message);
       // A read-only folder is found before the backup, not halfway through the moves.
@@ -82,15 +92,19 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
     (p) =>
       `${plural(p.toWrite.length, 'file')} to write, ${plural(p.toDelete.length, 'file')} to delete, ${p.unchanged.length} unchanged` +
       (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : '') +
+      (p.merged.length ? `; merged with the host's edits: ${p.merged.join(', ')}` : '') +
       (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(', ')}` : '') +
       (p.submodules.length ? `; submodules, not deployed: ${p.submodules.join(', ')}` : ''),
   );
   summary.drift = plan.drift.map((d) => d.path);
+  if (plan.merged.length) summary.merged = plan.merged;
 
   await steps.step('drift', async () => {
     if (plan.error) {
       const ways = `${driftApiNote(job.target, job.jobId)}${driftCeilingNote(job.driftPolicy, config.deploy.allowDriftOverwrite, loaded.path)}`;
-      throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${ways}`);
+      // Files that would not merge show why, with both versions of each conflicting item.
+      const conflicts = plan.mergeConflicts.map((c) => describeConflicts(c.path, c.conflicts)).join('\n');
+      throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${ways}${conflicts ? `\nNot merged:\n${conflicts}` : ''}`);
     }
     return plan.drift;
   }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
@@ -140,6 +154,7 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
       const staging = stagingDirOf(parts, job.jobId);
       await stageArchive(target, staging, upload.archive, compression);
       const archiveBytes = await upload.finished;
+      await stageMergedTexts(target, staging, mergedTextsToWrite(merges, plan.merged, plan.toWrite));
       const moved = await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
         if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
         if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);

@@ -28,6 +28,14 @@
 //   version is a UI edit rather than an older copy of the repository, and the repository is what
 //   the homeowner asked to deploy. The same applies later to a new repository file that replaces
 //   a host file Lanyard never deployed. Nothing is deleted on a first deploy.
+// - Merge (under `stop` only): a drifted file the commit also changed, whose three-way merge the
+//   pipeline found clean (`merges`, relay/merge/), is not drift: the merged file is written (or,
+//   when the host already holds the merge, left as it is) and listed in `merged`. Its manifest
+//   entry is the COMMIT's hash, not the merged file's: the host keeps differing from git until its
+//   side is captured into the repository, so the next plan and the edge's drift watch keep seeing
+//   the host's edits as host edits rather than as something Lanyard deployed (and the next deploy
+//   merges again against this commit's file). A merge that is not clean stays drift and stops the
+//   deploy, its conflicts in `mergeConflicts`.
 // - Modes: git records only whether a file is executable, so only the executable bit is compared;
 //   a host whose umask gives 0664 instead of 0644 does not rewrite every file on every deploy.
 import type { DriftPolicy } from '../../shared/deployment.ts';
@@ -37,6 +45,7 @@ import { LinkTree, refuseUnsafeLinks } from './link-resolution.ts';
 import { PathRefused } from './path-safety.ts';
 import { globOfPath } from './way-out.ts';
 import { folderAncestors } from './path-ancestry.ts';
+import type { MergeConflict, MergeResult } from '../merge/three-way-merge.ts';
 
 export { DEFAULT_CONFIG_ROOT, type ProtectedSkip } from './commit-checks.ts';
 
@@ -53,6 +62,8 @@ export interface HostInput {
   driftPolicy: DriftPolicy;
   /** Recorded in the new manifest; default now. */
   deployedAt?: number | undefined;
+  /** Three-way merges of drifted files the commit also changed (merge-candidates.ts), by path; used under `stop` only. */
+  merges?: ReadonlyMap<string, MergeResult> | undefined;
 }
 
 export interface PlanInput extends CommitInput, HostInput {}
@@ -92,6 +103,13 @@ export interface Plan {
   adopted: string[];
   /** Host files Lanyard had not deployed that the commit replaces with different content (after backup). */
   adoptDiffers: string[];
+  /**
+   * Drifted files merged cleanly with the commit: deployed merged (those in `toWrite` with the
+   * merged content the pipeline holds), recorded with the commit's hash, still to be captured.
+   */
+  merged: string[];
+  /** Drifted files whose merge was not clean: why, item by item, with both versions. */
+  mergeConflicts: { path: string; conflicts: MergeConflict[] }[];
   /** Live files the deploy overwrites or deletes: the minimum a backup must hold. */
   mustBackup: string[];
   /** Every live path, for a full backup and for telling created files from replaced ones. */
@@ -197,6 +215,8 @@ export function planOnHost(commit: CheckedCommit, input: HostInput): Plan {
   const mustBackup: string[] = [];
   const released: string[] = [];
   const manifestFiles: FileEntry[] = [];
+  const merged: string[] = [];
+  const mergeConflicts: Plan['mergeConflicts'] = [];
 
   const driftAction: Drift['action'] = input.driftPolicy === 'stop' ? 'stop' : input.driftPolicy === 'overwrite' ? 'overwrite' : 'keep';
 
@@ -238,6 +258,17 @@ export function planOnHost(commit: CheckedCommit, input: HostInput): Plan {
 
     if (before) {
       const hostChanged = liveEntry === undefined || !sameContent(liveEntry, before);
+      const merge = driftAction === 'stop' && hostChanged && !identical && liveEntry ? input.merges?.get(path) : undefined;
+      if (merge?.clean) {
+        // The merge is the file now: written unless the host already holds it (`theirs`); when it
+        // is the commit's own text (`ours`: the host's edits were formatting only) nothing is left
+        // to capture. The manifest records the commit's entry either way (see the top of this file).
+        if (merge.from !== 'ours') merged.push(path);
+        if (merge.from === 'theirs') manifestFiles.push(entry);
+        else write(entry, liveEntry);
+        continue;
+      }
+      if (merge) mergeConflicts.push({ path, conflicts: merge.conflicts });
       if (hostChanged && !identical) {
         drift.push({ path, change: liveEntry ? 'modified' : 'deleted', deployWants: 'write', action: driftAction });
         if (driftAction === 'keep') {
@@ -309,6 +340,8 @@ export function planOnHost(commit: CheckedCommit, input: HostInput): Plan {
     drift: drift.sort((a, b) => comparePaths(a.path, b.path)),
     adopted,
     adoptDiffers,
+    merged,
+    mergeConflicts,
     mustBackup: mustBackup.sort(comparePaths),
     livePaths: input.liveFiles.map((f) => f.path),
     manifest: {

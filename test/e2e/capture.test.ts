@@ -77,7 +77,9 @@ beforeAll(async () => {
     OUTBOX_RETRY_BASE_MS: '300',
   });
   // The push remote is the config repository itself (a local path: no key needed).
-  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd), relayOverrides: { capture: {} } });
+  // The host edits here and the commits' changes would merge (docs/drift.md#merging-ui-edits);
+  // these tests are about drift that stops a deploy, so this relay merges nothing.
+  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd), relayOverrides: { capture: {}, deploy: { mergeFiles: [] } } });
   relay = startRelayProcess(house.relayConfigPath);
   await relay.waitForLog(/edge ready/);
   api = apiClient(edge.url, TEST_SECRETS.operatorToken);

@@ -56,7 +56,9 @@ beforeAll(async () => {
     ]),
     SESSION_SECRET: 'drift-panel-test-session-secret-0123456789',
   });
-  house = await createHouse({ edgeUrl: edge.url });
+  // The UI edit here and the commit's change would merge (docs/drift.md#merging-ui-edits); these
+  // tests are about drift that stops a deploy, so this relay merges nothing.
+  house = await createHouse({ edgeUrl: edge.url, relayOverrides: { deploy: { mergeFiles: [] } } });
   relay = startRelayProcess(house.relayConfigPath);
   await relay.waitForLog(/edge ready/);
   api = apiClient(edge.url, TEST_SECRETS.operatorToken);

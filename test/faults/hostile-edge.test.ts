@@ -190,7 +190,9 @@ describe.each<Transport>(TRANSPORTS)('a compromised edge against a relay on the 
 
   it.runIf(transport === 'local')('a job asking to overwrite drift is run as stop unless the relay allows it, and then overwrites after backing it up', async () => {
     const path = join(sandbox.house.configRoot, 'automations.yaml');
-    const uiEdit = `${await readFile(path, 'utf8')}- id: made_in_the_ui\n  alias: Made in the UI\n  trigger: []\n  action: []\n`;
+    // The UI renamed an automation the commit deletes: a conflict, so no merge (docs/drift.md).
+    const renamed = (await readFile(path, 'utf8')).replace(/alias: .*/, 'alias: Renamed in the UI');
+    const uiEdit = `${renamed}- id: made_in_the_ui\n  alias: Made in the UI\n  trigger: []\n  action: []\n`;
     await writeFile(path, uiEdit);
     const sha = await sandbox.house.commit({ 'automations.yaml': '[]\n' }, 'Replace automations');
     outside = await sandbox.outside();

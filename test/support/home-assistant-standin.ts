@@ -1,96 +1,21 @@
 // A stand-in for Home Assistant's REST API, for tests: a node:http server on 127.0.0.1 that answers
 // the endpoints the relay uses with the shapes real Home Assistant sends (bearer auth, /api/config,
-// check_config that really reads the YAML in its config dir, service calls, states), records what
-// the relay asked for, and misbehaves on demand: restarts that refuse connections like a real
-// restart, a restart that never comes back, 500s, requests that hang.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// check_config that really reads the YAML in its config dir, service calls, states, the UI's
+// automation editor rewriting automations.yaml as HA does), records what the relay asked for, and
+// misbehaves on demand: restarts that refuse connections like a real restart, a restart that
+// never comes back, 500s, requests that hang.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { checkConfigDir } from './home-assistant-config-check.ts';
+import { coreConfigJson } from './home-assistant-core-config.ts';
+import { contextId, isRecord, listenOn, matches, readBody, sendJson, sendText } from './home-assistant-http.ts';
 import { closeServer } from './ports.ts';
-import { LineCounter, parseDocument, type ScalarTag } from 'yaml';
+import { automationConfigRequest } from './home-assistant-ui-editor.ts';
+import type { CoreState, EntityState, RecordedServiceCall, StateWrite, ShownNotification, InitialEntity, HomeAssistantStandInOptions, CheckConfigResult } from './home-assistant-standin-types.ts';
 
-/** Home Assistant's CoreState values, as `/api/config` reports them in `state`. */
-export type CoreState = 'NOT_RUNNING' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'FINAL_WRITE' | 'STOPPED';
-
-export interface EntityState {
-  entity_id: string;
-  state: string;
-  attributes: Record<string, unknown>;
-  last_changed: string;
-  last_reported: string;
-  last_updated: string;
-  context: { id: string; parent_id: null; user_id: string | null };
-}
-
-export interface RecordedServiceCall {
-  domain: string;
-  service: string;
-  /** The JSON body, `{}` when there was none. */
-  data: Record<string, unknown>;
-  at: Date;
-}
-
-export interface StateWrite {
-  state: string;
-  attributes: Record<string, unknown>;
-  at: Date;
-  /** `api`: written through POST /api/states (what the relay does); `test`: set by the test itself. */
-  by: 'api' | 'test';
-}
-
-/** A persistent notification shown in HA, whether the relay created it or HA did (invalid config). */
-export interface ShownNotification {
-  title: string | undefined;
-  message: string;
-  notificationId: string | undefined;
-  at: Date;
-}
-
-export interface InitialEntity {
-  entity_id: string;
-  state: string;
-  attributes?: Record<string, unknown>;
-}
-
-export interface HomeAssistantStandInOptions {
-  /** The config folder `check_config` reads (`configuration.yaml` and whatever it includes). */
-  configDir: string;
-  /** The only bearer token accepted (a long-lived access token in real life). */
-  token: string;
-  /** How long a restart keeps the API down. Default 300 ms. */
-  restartDelayMs?: number;
-  /**
-   * How long the old instance keeps answering, still saying RUNNING, after a restart was asked for.
-   * A real HA (notably under the Supervisor) does this for a moment; clients must not take it for
-   * "already back". Default 0.
-   */
-  lingerAfterRestartMs?: number;
-  /** After coming back, how long `/api/config` says `STARTING` before `RUNNING`. Default 0. */
-  startingMs?: number;
-  /**
-   * What "down" looks like. `refuse` (default): the port is closed, like HA Core restarting on a
-   * plain install. `bad_gateway`: every request answers 502, like the Supervisor's proxy
-   * (`http://supervisor/core`) while Core restarts.
-   */
-  whileDown?: 'refuse' | 'bad_gateway';
-  /** Like HA, refuse `homeassistant.restart` (500) when the config is invalid. Default true. */
-  restartChecksConfig?: boolean;
-  entities?: InitialEntity[];
-  version?: string;
-  locationName?: string;
-  /** Start misbehaving right away; same meaning as the methods of the same name. */
-  failCheckConfig?: string | true;
-  neverComeBack?: boolean;
-  answer500?: RegExp | true;
-  hang?: RegExp | true;
-}
-
-export interface CheckConfigResult {
-  result: 'valid' | 'invalid';
-  errors: string | null;
-  warnings: string | null;
-}
+export { checkConfigDir } from './home-assistant-config-check.ts';
+export type { CoreState, EntityState, RecordedServiceCall, StateWrite, ShownNotification, InitialEntity, HomeAssistantStandInOptions, CheckConfigResult } from './home-assistant-standin-types.ts';
 
 const DEFAULT_FORCED_ERROR =
   "Invalid config for 'automation' at automations.yaml, line 3: required key 'triggers' not provided";
@@ -349,7 +274,7 @@ export class HomeAssistantStandIn {
       return;
     }
     if (path === '/api/config') {
-      if (only('GET')) sendJson(res, 200, this.configJson());
+      if (only('GET')) sendJson(res, 200, coreConfigJson({ configDir: this.options.configDir, locationName: this.options.locationName, version: this.options.version, state: this.coreState }));
       return;
     }
     if (path === '/api/config/core/check_config') {
@@ -360,6 +285,8 @@ export class HomeAssistantStandIn {
       if (only('GET')) sendJson(res, 200, [...this.entities.values()]);
       return;
     }
+    const automationMatch = /^\/api\/config\/automation\/config\/([^/]+)$/.exec(path);
+    if (automationMatch) return this.routeAutomationEditor(method, decodeURIComponent(automationMatch[1]!), body, res);
     const stateMatch = /^\/api\/states\/([^/]+)$/.exec(path);
     if (stateMatch) return this.routeState(method, decodeURIComponent(stateMatch[1]!), body, res);
     const serviceMatch = /^\/api\/services\/([^/]+)\/([^/]+)$/.exec(path);
@@ -368,6 +295,13 @@ export class HomeAssistantStandIn {
       return;
     }
     sendText(res, 404, '404: Not Found');
+  }
+
+  /** The UI's automation editor (home-assistant-ui-editor.ts); a save or delete reloads automations, as HA's hook does. */
+  private routeAutomationEditor(method: string, id: string, body: string, res: ServerResponse): void {
+    const answer = automationConfigRequest(this.options.configDir, method, id, body);
+    if (answer.wrote) this.serviceCalls.push({ domain: 'automation', service: 'reload', data: { id }, at: new Date() });
+    sendJson(res, answer.status, answer.body);
   }
 
   private routeState(method: string, entityId: string, body: string, res: ServerResponse): void {
@@ -467,269 +401,4 @@ export class HomeAssistantStandIn {
     return entity;
   }
 
-  private configJson(): Record<string, unknown> {
-    return {
-      allowlist_external_dirs: ['/media', join(this.options.configDir, 'www')],
-      allowlist_external_urls: [],
-      components: ['api', 'automation', 'config', 'frontend', 'homeassistant', 'http', 'persistent_notification', 'script', 'sun'],
-      config_dir: this.options.configDir,
-      config_source: 'yaml',
-      country: 'NL',
-      currency: 'EUR',
-      debug: false,
-      elevation: 2,
-      external_url: null,
-      internal_url: null,
-      language: 'en',
-      latitude: 52.37,
-      location_name: this.options.locationName ?? 'Home',
-      longitude: 4.89,
-      radius: 100,
-      recovery_mode: false,
-      safe_mode: false,
-      state: this.coreState,
-      time_zone: 'Europe/Amsterdam',
-      unit_system: {
-        length: 'km',
-        accumulated_precipitation: 'mm',
-        area: 'm²',
-        mass: 'g',
-        pressure: 'Pa',
-        temperature: '°C',
-        volume: 'L',
-        wind_speed: 'm/s',
-      },
-      version: this.options.version ?? '2025.6.1',
-      whitelist_external_dirs: ['/media', join(this.options.configDir, 'www')],
-    };
-  }
-}
-
-// ---- HTTP plumbing ----
-
-function listenOn(port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-  // After a restart the port must be the same one the client knows; if the kernel has not let go of
-  // it yet, try again for a while rather than moving to another port.
-  const deadline = Date.now() + 5_000;
-  return new Promise((resolvePromise, reject) => {
-    const attempt = () => {
-      const server = createServer(handler);
-      server.keepAliveTimeout = 1_000;
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EADDRINUSE' && port !== 0 && Date.now() < deadline) setTimeout(attempt, 25);
-        else reject(error);
-      });
-      server.listen(port, '127.0.0.1', () => resolvePromise(server));
-    };
-    attempt();
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolvePromise(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, done?: () => void): void {
-  if (res.destroyed) return;
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body), done);
-}
-
-function sendText(res: ServerResponse, status: number, body: string): void {
-  if (res.destroyed) return;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(body);
-}
-
-function matches(pattern: RegExp | undefined, path: string): boolean {
-  if (!pattern) return false;
-  pattern.lastIndex = 0;
-  return pattern.test(path);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function contextId(): string {
-  return crypto.randomUUID().replaceAll('-', '').slice(0, 26).toUpperCase();
-}
-
-// ---- check_config: HA's YAML loader, enough of it to find what HA would refuse ----
-
-interface LoadContext {
-  configDir: string;
-  errors: string[];
-  /** Files being loaded, outermost first: an include of one of them is a cycle. */
-  stack: string[];
-  secrets: Map<string, Record<string, unknown> | null>;
-}
-
-/** Problems HA's config check would report for this config folder; empty when it is valid. */
-export function checkConfigDir(configDir: string): string[] {
-  const root = join(configDir, 'configuration.yaml');
-  if (!isFile(root)) return ['File configuration.yaml not found.'];
-  const context: LoadContext = { configDir, errors: [], stack: [], secrets: new Map() };
-  const config = loadYamlFile(root, context);
-  if (context.errors.length === 0) {
-    if (!isRecord(config)) {
-      context.errors.push(`Configuration file ${root} does not contain a mapping at the top level.`);
-    } else {
-      const core = config.homeassistant;
-      if (isRecord(core) && core.packages !== undefined && core.packages !== null && !isRecord(core.packages)) {
-        context.errors.push("Invalid config for 'homeassistant': 'packages' must be a mapping of package names to package configs.");
-      }
-    }
-  }
-  // HA's check names the top-level file it was loading and then the underlying problem.
-  return context.errors.map((error) => `Error loading ${root}: ${error}`);
-}
-
-function loadYamlFile(file: string, context: LoadContext): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    context.errors.push(`Unable to read file ${file}.`);
-    return null;
-  }
-  const lineCounter = new LineCounter();
-  context.stack.push(file);
-  try {
-    // HA reads YAML with PyYAML: YAML 1.1 (merge keys, yes/no booleans), duplicate keys allowed.
-    const doc = parseDocument(text, { lineCounter, prettyErrors: false, customTags: haTags(file, context), uniqueKeys: false, version: '1.1' });
-    const where = (offset: number) => {
-      const { line, col } = lineCounter.linePos(offset);
-      return `in "${file}", line ${line}, column ${col}`;
-    };
-    for (const error of doc.errors) context.errors.push(`${where(error.pos[0])}: ${error.message}`);
-    // PyYAML has no fallback for tags it does not know; HA fails the whole file.
-    for (const warning of doc.warnings) {
-      if (warning.code !== 'TAG_RESOLVE_FAILED') continue;
-      const tag = warning.message.replace(/^Unresolved tag: /, '');
-      context.errors.push(`${where(warning.pos[0])}: could not determine a constructor for the tag '${tag}'`);
-    }
-    // HA turns an empty file into an empty mapping.
-    return doc.toJS() ?? {};
-  } finally {
-    context.stack.pop();
-  }
-}
-
-function haTags(file: string, context: LoadContext): ScalarTag[] {
-  const here = dirname(file);
-  const include = (target: string, onError: (message: string) => void): unknown => {
-    const path = resolve(here, target.trim());
-    let problem: string | undefined;
-    if (!target.trim()) problem = '!include needs a file name';
-    else if (context.stack.includes(path)) {
-      // HA itself would recurse until Python gives up; naming the loop is kinder.
-      const loop = [...context.stack.slice(context.stack.indexOf(path)), path].map((p) => relative(context.configDir, p));
-      problem = `Include cycle: ${loop.join(' -> ')}`;
-    } else if (!isFile(path)) problem = `Unable to read file ${path}.`;
-    if (problem === undefined) return loadYamlFile(path, context);
-    onError(problem);
-    return null;
-  };
-  const dirFiles = (target: string): string[] => yamlFilesUnder(resolve(here, target.trim())).filter((p) => !context.stack.includes(p));
-  return [
-    { tag: '!include', resolve: include },
-    { tag: '!include_dir_list', resolve: (target) => dirFiles(target).map((path) => loadYamlFile(path, context)) },
-    {
-      tag: '!include_dir_named',
-      resolve: (target) => Object.fromEntries(dirFiles(target).map((path) => [basename(path, extname(path)), loadYamlFile(path, context)])),
-    },
-    {
-      tag: '!include_dir_merge_list',
-      resolve: (target) => dirFiles(target).flatMap((path) => {
-        const loaded = loadYamlFile(path, context);
-        return Array.isArray(loaded) ? loaded : [];
-      }),
-    },
-    {
-      tag: '!include_dir_merge_named',
-      resolve: (target) => {
-        const merged: Record<string, unknown> = {};
-        for (const path of dirFiles(target)) {
-          const loaded = loadYamlFile(path, context);
-          if (isRecord(loaded)) Object.assign(merged, loaded);
-        }
-        return merged;
-      },
-    },
-    {
-      tag: '!secret',
-      resolve: (name, onError) => {
-        const value = lookUpSecret(here, name.trim(), context);
-        if (value === undefined) onError(`Secret ${name.trim()} not defined`);
-        return value ?? null;
-      },
-    },
-    {
-      tag: '!env_var',
-      resolve: (value) => {
-        const [name = '', ...fallback] = value.trim().split(/\s+/);
-        return process.env[name] ?? (fallback.length > 0 ? fallback.join(' ') : '');
-      },
-    },
-    // Blueprints use !input; HA accepts it when loading the files that hold them.
-    { tag: '!input', resolve: (value) => ({ __input: value }) },
-  ];
-}
-
-/** HA looks for secrets.yaml next to the file, then in each parent up to the config folder. */
-function lookUpSecret(fromDir: string, name: string, context: LoadContext): unknown {
-  let dir = fromDir;
-  for (;;) {
-    const secrets = readSecrets(dir, context);
-    if (secrets && Object.hasOwn(secrets, name)) return secrets[name];
-    if (dir === context.configDir || !dir.startsWith(context.configDir) || dirname(dir) === dir) return undefined;
-    dir = dirname(dir);
-  }
-}
-
-function readSecrets(dir: string, context: LoadContext): Record<string, unknown> | null {
-  if (context.secrets.has(dir)) return context.secrets.get(dir)!;
-  const file = join(dir, 'secrets.yaml');
-  let secrets: Record<string, unknown> | null = null;
-  if (isFile(file)) {
-    const errors: string[] = [];
-    const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
-    for (const error of doc.errors) errors.push(`in "${file}": ${error.message}`);
-    const value: unknown = doc.toJS();
-    if (errors.length > 0) context.errors.push(...errors);
-    else if (value !== null && !isRecord(value)) context.errors.push(`Secrets file ${file} is not a mapping.`);
-    else secrets = isRecord(value) ? value : {};
-  }
-  context.secrets.set(dir, secrets);
-  return secrets;
-}
-
-/** Like HA's _find_files: every *.yaml below a folder, sorted, skipping dot-files and secrets.yaml. */
-function yamlFilesUnder(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    // HA walks a missing folder as an empty one: no error, nothing included.
-    return [];
-  }
-  const files: string[] = [];
-  for (const name of names) {
-    if (name.startsWith('.')) continue;
-    const path = join(dir, name);
-    const stat = statSync(path, { throwIfNoEntry: false });
-    if (stat?.isDirectory()) files.push(...yamlFilesUnder(path));
-    else if (stat?.isFile() && name.endsWith('.yaml') && name !== 'secrets.yaml') files.push(path);
-  }
-  return files;
-}
-
-function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }

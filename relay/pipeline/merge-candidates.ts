@@ -1,6 +1,9 @@
 // Which drifted files a deploy may try to merge rather than stop on: a file Lanyard deployed, edited
-// on the host (by Home Assistant's UI, most often), that this commit changed too, named in
-// `deploy.mergeFiles`, and never a protected path. A pure function of the first plan.
+// on the host (by Home Assistant's UI, most often), named in `deploy.mergeFiles`, and never a
+// protected path. A pure function of the first plan. A file the commit left as it was merges to the
+// host's version (ours = base): the deploy goes on and leaves it alone, so a UI edit no longer
+// blocks every push until it reaches git; it is still drift to the watch, and `merged` asks the
+// edge to capture it.
 import type { FileEntry, Manifest } from './manifest.ts';
 import type { Drift } from './plan.ts';
 import type { ProtectionMatch } from './protected-paths.ts';
@@ -20,7 +23,7 @@ export interface MergeCandidateInput {
   protection: (path: string) => ProtectionMatch | null;
 }
 
-/** Paths worth a three-way merge: modified on the host, changed by the commit, mergeable, not protected. */
+/** Paths worth a three-way merge: modified on the host, deployed and wanted as plain files, mergeable, not protected. */
 export function mergeCandidates({ drift, deploySet, previousManifest, mergeFiles, protection }: MergeCandidateInput): string[] {
   if (!previousManifest) return [];
   const mergeable = new Set(mergeFiles.filter((name) => MERGE_FILE_NAME.test(name)));
@@ -30,8 +33,7 @@ export function mergeCandidates({ drift, deploySet, previousManifest, mergeFiles
     .filter((d) => {
       const wanted = deploySet.get(d.path);
       const deployed = before.get(d.path);
-      // A file the commit left as it was is the host's edit alone: drift, to be captured or kept.
-      return wanted?.type === 'file' && deployed?.type === 'file' && wanted.sha256 !== deployed.sha256;
+      return wanted?.type === 'file' && deployed?.type === 'file';
     })
     .map((d) => d.path);
 }

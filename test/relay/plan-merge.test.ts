@@ -59,10 +59,14 @@ describe('planning a merge', () => {
     expect(plan.mergeConflicts).toMatchObject([{ path: 'automations.yaml', conflicts: [{ id: 'hall' }] }]);
   });
 
-  it('does not merge a file the commit left as it was: that is the host\'s edit alone', () => {
-    const { candidates, plan } = planWith(UI_EDIT, BASE);
-    expect(candidates).toEqual([]);
-    expect(plan.error?.code).toBe('DriftDetected');
+  it('lets a push that left the file as it was go on, keeping the host\'s edit and naming it merged (to be captured)', () => {
+    const { first, candidates, plan } = planWith(UI_EDIT, BASE);
+    expect(first.error?.code).toBe('DriftDetected');
+    expect(candidates).toEqual(['automations.yaml']);
+    expect(plan.error).toBeNull();
+    expect(plan.toWrite).toEqual([]);
+    expect(plan.merged).toEqual(['automations.yaml']);
+    expect(plan.manifest.files.find((f) => f.path === 'automations.yaml')!.sha256).toBe(sha256(BASE));
   });
 
   it('never merges a protected path, whatever deploy.mergeFiles says', () => {

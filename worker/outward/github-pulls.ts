@@ -5,36 +5,25 @@
 import { z } from 'zod';
 import { attempt } from './attempt.ts';
 import type { PullRequestPayload } from './capture-pull.ts';
-import { GITHUB_API_VERSION, USER_AGENT, type GithubApi, type GithubOutcome } from './github.ts';
+import { githubHeaders, repoPath, type GithubApi, type GithubOutcome } from './github.ts';
 
 const PullRequest = z.object({ number: z.number().int(), html_url: z.string() });
 
-function headers(api: GithubApi): Record<string, string> {
-  return {
-    Authorization: `Bearer ${api.token}`,
-    Accept: 'application/vnd.github+json',
-    'X-GitHub-Api-Version': GITHUB_API_VERSION,
-    'User-Agent': USER_AGENT,
-    'Content-Type': 'application/json',
-  };
-}
-
 function pullsPath(api: GithubApi, repo: string): string {
-  const [owner = '', name = ''] = repo.split('/');
-  return `${api.apiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/pulls`;
+  return `${api.apiUrl}${repoPath(repo)}/pulls`;
 }
 
 async function findOpen(api: GithubApi, p: PullRequestPayload): Promise<GithubOutcome<z.infer<typeof PullRequest> | null>> {
   const owner = p.repo.split('/')[0] ?? '';
   const query = new URLSearchParams({ head: `${owner}:${p.head}`, state: 'open', per_page: '10' });
-  const answer = await attempt(`${pullsPath(api, p.repo)}?${query}`, { method: 'GET', headers: headers(api) });
+  const answer = await attempt(`${pullsPath(api, p.repo)}?${query}`, { method: 'GET', headers: githubHeaders(api) });
   if (!answer.ok) return answer;
   const listed = z.array(PullRequest).safeParse(answer.body);
   return { ok: true, value: listed.success ? (listed.data[0] ?? null) : null };
 }
 
 async function update(api: GithubApi, p: PullRequestPayload, number: number): Promise<GithubOutcome<string>> {
-  const answer = await attempt(`${pullsPath(api, p.repo)}/${number}`, { method: 'PATCH', headers: headers(api), body: JSON.stringify({ title: p.title, body: p.body }) });
+  const answer = await attempt(`${pullsPath(api, p.repo)}/${number}`, { method: 'PATCH', headers: githubHeaders(api), body: JSON.stringify({ title: p.title, body: p.body }) });
   if (!answer.ok) return answer;
   const parsed = PullRequest.safeParse(answer.body);
   return { ok: true, value: parsed.success ? parsed.data.html_url : '' };
@@ -47,7 +36,7 @@ export async function openOrUpdatePull(api: GithubApi, p: PullRequestPayload): P
   if (open.value) return update(api, p, open.value.number);
   const created = await attempt(pullsPath(api, p.repo), {
     method: 'POST',
-    headers: headers(api),
+    headers: githubHeaders(api),
     body: JSON.stringify({ title: p.title, head: p.head, base: p.base, body: p.body, maintainer_can_modify: false }),
   });
   if (!created.ok) {

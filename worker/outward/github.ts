@@ -38,7 +38,8 @@ export interface GithubApi {
   token: string;
 }
 
-function headers(api: GithubApi): Record<string, string> {
+/** The headers of every GitHub REST call the edge makes (deployments, statuses, pull requests). */
+export function githubHeaders(api: GithubApi): Record<string, string> {
   return {
     Authorization: `Bearer ${api.token}`,
     Accept: 'application/vnd.github+json',
@@ -48,7 +49,8 @@ function headers(api: GithubApi): Record<string, string> {
   };
 }
 
-function repoPath(repo: string): string {
+/** `/repos/<owner>/<name>`, each part encoded. */
+export function repoPath(repo: string): string {
   const [owner = '', name = ''] = repo.split('/');
   return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
 }
@@ -65,7 +67,7 @@ export function description(text: string): string {
 }
 
 export async function createDeployment(api: GithubApi, repo: string, request: GithubDeploymentRequest): Promise<GithubOutcome<number>> {
-  const answer = await attempt(`${api.apiUrl}${repoPath(repo)}/deployments`, { method: 'POST', headers: headers(api), body: JSON.stringify(request) });
+  const answer = await attempt(`${api.apiUrl}${repoPath(repo)}/deployments`, { method: 'POST', headers: githubHeaders(api), body: JSON.stringify(request) });
   if (!answer.ok) return answer;
   // 202 means GitHub merged the default branch into the ref instead of deploying: not with auto_merge false.
   const parsed = CreatedDeployment.safeParse(answer.body);
@@ -82,7 +84,7 @@ export async function createDeployment(api: GithubApi, repo: string, request: Gi
  */
 export async function findDeployment(api: GithubApi, repo: string, request: GithubDeploymentRequest): Promise<GithubOutcome<number | null>> {
   const query = new URLSearchParams({ sha: request.ref, environment: request.environment, task: request.task, per_page: '100' });
-  const answer = await attempt(`${api.apiUrl}${repoPath(repo)}/deployments?${query}`, { method: 'GET', headers: headers(api) });
+  const answer = await attempt(`${api.apiUrl}${repoPath(repo)}/deployments?${query}`, { method: 'GET', headers: githubHeaders(api) });
   if (!answer.ok) return answer;
   const parsed = ListedDeployments.safeParse(answer.body);
   if (!parsed.success) return { ok: true, value: null };
@@ -94,7 +96,7 @@ export async function findDeployment(api: GithubApi, repo: string, request: Gith
 }
 
 export async function createStatus(api: GithubApi, repo: string, githubId: number, request: GithubStatusRequest): Promise<GithubOutcome<null>> {
-  const answer = await attempt(`${api.apiUrl}${repoPath(repo)}/deployments/${githubId}/statuses`, { method: 'POST', headers: headers(api), body: JSON.stringify(request) });
+  const answer = await attempt(`${api.apiUrl}${repoPath(repo)}/deployments/${githubId}/statuses`, { method: 'POST', headers: githubHeaders(api), body: JSON.stringify(request) });
   return answer.ok ? { ok: true, value: null } : answer;
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideActivation } from '../../relay/pipeline/activation-map.ts';
 import type { FileEntry } from '../../relay/pipeline/manifest.ts';
-import { DriftDetected, PathsRefused, planDeployment, summariseTextDiff, type PlanInput } from '../../relay/pipeline/plan.ts';
+import { DriftDetected, PathsRefused, planDeployment, type PlanInput } from '../../relay/pipeline/plan.ts';
 import { isProtected } from '../../relay/pipeline/protected-paths.ts';
 import { COMMIT_A, COMMIT_B, file, files, manifestOf, symlink } from '../support/file-entries.ts';
 
@@ -232,13 +232,6 @@ describe('drift: files changed on the host since the last deploy', () => {
 
     expect(result.error?.code).toBe('DriftDetected');
     expect(result.drift).toEqual([{ path: 'scripts.yaml', change: 'modified', deployWants: 'delete', action: 'stop' }]);
-  });
-
-  it('summarises a text change in lines', () => {
-    expect(summariseTextDiff('a\nb\nc\n', 'a\nB\nc\nd\ne\n')).toBe('+3 −1 lines');
-    expect(summariseTextDiff('same\n', 'same\n')).toBe('+0 −0 lines');
-    expect(summariseTextDiff('', 'one\ntwo\n')).toBe('+2 −0 lines');
-    expect(summariseTextDiff('x\ny\n', '')).toBe('+0 −2 lines');
   });
 });
 

@@ -159,6 +159,19 @@ describe('capture requests at the edge', () => {
     expect(await captureOf('home', capture.captureId)).toMatchObject({ status: 'failed', trigger: 'merged', reason: 'push refused' });
     relay.close();
   });
+
+  it('a relay that cannot capture gets no capture after a merge, and the trail no failed one', async () => {
+    const relay = await connectRelay('home', 'relay-token-home', true);
+    await drainJobs(relay);
+    const before = (await apiCall('/deployments/home/captures', 'viewer')).body.captures.length;
+    const id = await startJob(relay, 'merged-without-capture');
+    relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: { merged: ['automations.yaml'] } as never });
+    // The edge says `recorded` once it has handled the result, the capture decision included.
+    expect(await relay.next('recorded')).toMatchObject({ type: 'recorded', jobId: id });
+    expect((await apiCall(`/deployments/home/logs?deploymentId=${id}`, 'viewer')).body.deployment.status).toBe('succeeded');
+    expect((await apiCall('/deployments/home/captures', 'viewer')).body.captures.length).toBe(before);
+    relay.close();
+  });
 });
 
 describe('capture: auto', () => {

@@ -171,8 +171,14 @@ export function captureOnDrift(hub: Hub, report: DriftReportMessage): void {
   }
 }
 
-/** A deploy that merged host edits into its files: the host's side of them still has to reach git. */
+/**
+ * A deploy that merged host edits into its files: the host's side of them still has to reach git.
+ * Only from a relay that can capture: one that cannot would turn every such deploy into a failed
+ * capture in the trail (an owner who never set capture up still sees the drift on the page).
+ */
 export function captureAfterMerge(hub: Hub, deployment: DeploymentView): void {
   if (deployment.status !== 'succeeded' || !deployment.summary?.merged?.length) return;
+  const relay = liveRelay(hub);
+  if (!relay || !attachmentOf(relay)?.hello?.capabilities.includes(CAPTURE_CAPABILITY)) return;
   queueCapture(hub, { actor: `edge (after ${deployment.id} merged host edits)`, source: null, trigger: 'merged' });
 }

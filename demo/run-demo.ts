@@ -3,7 +3,8 @@
 // relay with the local transport against a demo config folder, the Home Assistant stand-in, and a
 // stand-in of GitHub's Deployments API that shows the statuses the edge sends.
 // It sends a signed push and shows the deploy, then pushes an invalid config and shows the
-// automatic rollback, then keeps running (status page URL and token printed) until Ctrl-C.
+// automatic rollback, then brings a UI edit back to git through a capture, a pull request, a merge
+// and a deploy (demo/ui-edit-loop.ts), then keeps running (status page URL and token printed) until Ctrl-C.
 // Ctrl-C (or SIGTERM) at any moment stops it and removes everything it made; a second one quits at once.
 //
 // Nothing here talks to anything but 127.0.0.1.
@@ -23,6 +24,7 @@ import { createPipeline } from '../relay/pipeline/deploy-pipeline.ts';
 import { startGithubStandIn } from '../test/support/github-standin.ts';
 import { startHomeAssistantStandIn } from '../test/support/home-assistant-standin.ts';
 import { startLocalEdge } from './local-edge.ts';
+import { runUiEditLoop, type DemoDeployment } from './ui-edit-loop.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -63,12 +65,7 @@ async function choosePort(wanted: number): Promise<number> {
   });
 }
 
-interface DeploymentView {
-  id: string;
-  status: string;
-  reason: string | null;
-  summary: { activation?: string; filesChanged?: string[]; backupId?: string | null } | null;
-}
+type DeploymentView = DemoDeployment;
 
 export async function runDemo(options: { port: number; once: boolean; dir: string }): Promise<number> {
   const dir = options.dir;
@@ -159,6 +156,10 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
       git: { remote: bare, branch: 'main' },
       host: { transport: 'local', configRoot, backupDir },
       homeAssistant: { url: ha.url, token: secrets.ha, verifyTimeoutSeconds: 60 },
+      // Looks at the host every 2 s (300 by default), so the UI edit shows on the edge at once.
+      watch: { intervalSeconds: 2 },
+      // Captures go to the demo's own repository (a local path: no key needed).
+      capture: { pushRemote: bare },
     };
     await writeFile(relayConfigPath, stringify(relayConfig));
     const loaded = await resolveRelayConfig(relayConfig, relayConfigPath, {});
@@ -171,15 +172,17 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     });
     await waitUntil('the relay to connect', async () => relay.connection.current === 'ready', 30_000);
 
-    const api = async (path: string) => {
-      const response = await fetch(`${edge.url}/api${path}`, { headers: { Authorization: `Bearer ${secrets.operator}` } });
-      return (await response.json()) as Record<string, unknown>;
+    const call = async (path: string, init?: { method: 'POST'; body: unknown }) => {
+      const response = await fetch(`${edge.url}/api${path}`, {
+        method: init?.method ?? 'GET',
+        headers: { Authorization: `Bearer ${secrets.operator}`, ...(init ? { 'Content-Type': 'application/json' } : {}) },
+        body: init ? JSON.stringify(init.body) : undefined,
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const push = async (files: Record<string, string>, message: string): Promise<string> => {
-      for (const [path, content] of Object.entries(files)) await writeFile(join(work, path), content);
-      await git(work, 'commit', '--quiet', '-am', message);
-      await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
-      const sha = await git(work, 'rev-parse', 'HEAD');
+    const api = async (path: string) => (await call(path)).body;
+    /** GitHub's signed push webhook for a commit already on main; the deployment it queued. */
+    const deliverPush = async (sha: string, message: string): Promise<string> => {
       const body = JSON.stringify({
         ref: 'refs/heads/main',
         before: '0'.repeat(40),
@@ -203,6 +206,12 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
       const id = answer.deployments?.[0]?.deploymentId;
       if (!id) throw new Error('the edge did not queue the push');
       return id;
+    };
+    const push = async (files: Record<string, string>, message: string): Promise<string> => {
+      for (const [path, content] of Object.entries(files)) await writeFile(join(work, path), content);
+      await git(work, 'commit', '--quiet', '-am', message);
+      await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
+      return deliverPush(await git(work, 'rev-parse', 'HEAD'), message);
     };
     const finished = async (id: string): Promise<DeploymentView> => {
       let view: DeploymentView | null = null;
@@ -234,10 +243,12 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     const onHost = await readFile(join(configRoot, 'configuration.yaml'), 'utf8');
     console.log(`  configuration.yaml on the host is ${onHost.includes('sensors.yaml') ? 'STILL CHANGED (bug!)' : 'back to what it was'}`);
 
-    const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml');
-    say(ok ? 'Deployed, then rolled back by itself.' : 'The demo did not go as expected; see the logs above.');
+    const uiEdit = await runUiEditLoop({ work, git, homeAssistant: { url: ha.url, token: secrets.ha }, github, api: call, deliverPush, finished, waitUntil, step });
+
+    const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml') && uiEdit.ok;
+    say(ok ? 'Deployed, rolled back by itself, and a UI edit came back to git and deployed.' : 'The demo did not go as expected; see the logs above.');
     console.log(`  status page: ${edge.url}/  (sign in with the API token below)\n  API token:   ${secrets.operator}\n  try:        curl -H "Authorization: Bearer ${secrets.operator}" ${edge.url}/api/deployments/home/history`);
-    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}`);
+    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}, ${uiEdit.result}`);
 
     if (!options.once) {
       console.log('\nRunning until Ctrl-C.');

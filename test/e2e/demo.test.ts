@@ -1,5 +1,5 @@
-// The newcomer's first command: `npm run demo` deploys a change and rolls back an invalid one, on
-// 127.0.0.1 only; its status page, opened in real headless Chromium and signed in with the token
+// The newcomer's first command: `npm run demo` deploys a change and rolls back an invalid one, then
+// brings a UI edit back to git (drift, capture, pull request, merge, deploy), on 127.0.0.1 only; its status page, opened in real headless Chromium and signed in with the token
 // it prints, shows that deploy and that rollback; Ctrl-C stops it and it cleans up after itself.
 // A screenshot for a person to look at goes to test-output/demo/.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,9 +13,11 @@ import { freePort } from '../support/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCREENSHOTS = join(ROOT, 'test-output', 'demo');
-/** The demo's two pushes, as demo/run-demo.ts makes them. */
+/** The demo's pushes, as demo/run-demo.ts and demo/ui-edit-loop.ts make them. */
 const FIRST = 'Close the garage at night';
 const INVALID = 'Add sensors (forgot the file)';
+const REVERT = `Revert "${INVALID}"`;
+const MERGE = /Merge pull request #(\d+) from demo-owner\/(lanyard\/host-edits\/home\/\d{4}-\d{2}-\d{2})/;
 
 interface Demo {
   child: ChildProcess;
@@ -106,7 +108,7 @@ describe('npm run demo', () => {
     demo = startDemo(port, dir);
     // Warnings (a failed step) go to stderr, the rest to stdout; a person sees both.
     output = await waitForOutput(demo, /DEMO RESULT: .*\n/, 200_000);
-    expect(output).toContain('DEMO RESULT: deploy succeeded, invalid config rolled_back');
+    expect(output).toContain('DEMO RESULT: deploy succeeded, invalid config rolled_back, UI edit merged succeeded, files changed 0, drift cleared');
     expect(output).toMatch(/check: failed after .*Unable to read file .*sensors\.yaml/);
     expect(output).toMatch(/rollback: restored 1 file/);
     expect(output).toContain('configuration.yaml on the host is back to what it was');
@@ -119,13 +121,63 @@ describe('npm run demo', () => {
     for (const step of ['fetch', 'plan', 'backup', 'apply', 'check', 'activate', 'verify', 'record']) expect(output).toMatch(new RegExp(`${step}: .*\\(\\d+ ms\\)`));
   }, 210_000);
 
-  it('shows that deploy and that rollback on its status page, in Chromium, signed in with the printed token', async () => {
+  it('brings a UI edit back to git: drift on the edge, a pull request at GitHub, merged and deployed with nothing rewritten', async () => {
+    expect(output, 'the demo did not get to its result').toContain('DEMO RESULT:');
+    const url = /status page: (\S+)\//.exec(output)![1]!;
+    const token = /API token: +(\S+)/.exec(output)![1]!;
+    const api = async (path: string) => {
+      const response = await fetch(`${url}/api${path}`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(response.status, path).toBe(200);
+      return (await response.json()) as Record<string, any>;
+    };
+    // The UI edit went through Home Assistant's automation editor, and the edge showed it as drift.
+    expect(output).toContain('POST /api/config/automation/config/porch_light_at_sunset → HTTP 200');
+    expect(output).toMatch(/GET \/api\/deployments\/home\/drift\)\S*\n(?:.*\n)*? {2}modified: automations\.yaml\n {6}[-+] {2}alias: Porch light/);
+    expect(output).toContain('+  alias: Porch light 15 minutes before sunset');
+
+    // The pull request the GitHub stand-in received (printed from its record), and the same one on the edge.
+    const [, branch] = /\n {2}branch (lanyard\/host-edits\/home\/\d{4}-\d{2}-\d{2})\n/.exec(output)!;
+    const githubUrl = /Deployments API: .*\n {2}(http:\/\/127\.0\.0\.1:\d+)\n/.exec(output)![1]!;
+    const printed = /pull request #(\d+) (\S+) \((\S+) → (\S+)\): "(.*)"\n((?: {4}.*\n)+)/.exec(output)!;
+    expect(printed, 'the pull request line').not.toBeNull();
+    const [, number, pullUrl, head, base, title, body] = printed;
+    expect({ head, base }).toEqual({ head: branch, base: 'main' });
+    expect(pullUrl).toBe(`${githubUrl}/demo-owner/home-assistant-config/pull/${number}`);
+    expect(title).toContain('home');
+    expect(body).toContain('**home**');
+    const captures = (await api('/deployments/home/captures')).captures as Record<string, any>[];
+    expect(captures.map((c) => ({ status: c.status, branch: c.branch, files: c.files, pullRequestUrl: c.pullRequestUrl }))).toEqual([
+      { status: 'pushed', branch, files: [{ path: 'automations.yaml', change: 'modified' }], pullRequestUrl: pullUrl },
+    ]);
+
+    // Merged as GitHub would and deployed: nothing rewritten, no drift at the deploy, none left on the edge.
+    const merge = MERGE.exec(output)!;
+    expect({ number: merge[1], branch: merge[2] }).toEqual({ number, branch });
+    const history = (await api('/deployments/home/history?limit=10')).deployments as Record<string, any>[];
+    expect(history.map((d) => [d.message.split('\n')[0], d.status])).toEqual([
+      [merge[0], 'succeeded'],
+      [REVERT, 'succeeded'],
+      [INVALID, 'rolled_back'],
+      [FIRST, 'succeeded'],
+    ]);
+    const [merged, reverted] = history;
+    expect(merged!.summary).toMatchObject({ filesChanged: [], filesDeleted: [], drift: [] });
+    expect(reverted!.summary).toMatchObject({ filesChanged: [], filesDeleted: [] });
+    expect(output).toContain('→ succeeded: files changed: none, drift: none');
+    expect((await api('/deployments/home/drift')).drift?.files ?? []).toEqual([]);
+    expect(output).toContain('drift on the edge: none');
+  }, 30_000);
+
+  it('shows those deploys and that rollback on its status page, in Chromium, signed in with the printed token', async () => {
     expect(output, 'the demo did not get to its result').toContain('DEMO RESULT:');
     // What a person reads off the terminal: the page, the token, the two commits pushed.
     const url = /status page: (\S+)\//.exec(output)![1]!;
     const token = /API token: +(\S+)/.exec(output)![1]!;
     const firstSha = new RegExp(`signed push of ([0-9a-f]{7}) "${FIRST}"`).exec(output)![1]!;
     const invalidSha = new RegExp(`signed push of ([0-9a-f]{7}) "${INVALID.replace(/[()]/g, '\\$&')}"`).exec(output)![1]!;
+    const revertSha = new RegExp(`signed push of ([0-9a-f]{7}) "${REVERT.replace(/[()]/g, '\\$&')}"`).exec(output)![1]!;
+    const mergeSha = new RegExp(`signed push of ([0-9a-f]{7}) "${MERGE.source}"`).exec(output)![1]!;
+    const mergeMessage = MERGE.exec(output)![0];
     const printedReason = /→ rolled_back: (.*)/.exec(output)![1]!.trim();
     expect(url).toBe(`http://127.0.0.1:${port}`);
 
@@ -140,21 +192,17 @@ describe('npm run demo', () => {
     await signIn(page, url, token, '/');
     await expect(page.locator('[data-signed-in]').getAttribute('data-signed-in')).resolves.toBe('demo');
 
-    // `/`: the target, idle, its relay connected, the first push deployed, the rollback as its last result.
+    // `/`: the target, idle, its relay connected, the merged UI edit deployed as its last result.
     await expect(page.locator('[data-target]').evaluateAll((els) => els.map((e) => e.getAttribute('data-target')))).resolves.toEqual(['home']);
     const home = page.locator('[data-target="home"]');
     await expect(home.locator('[data-fact="state"]').getAttribute('data-state')).resolves.toBe('idle');
     await expect(home.locator('[data-fact="relay"]').getAttribute('data-connected')).resolves.toBe('true');
-    await expect(home.locator('[data-fact="deployed"]').getAttribute('data-sha')).resolves.toMatch(new RegExp(`^${firstSha}[0-9a-f]{33}$`));
-    await expect(home.locator('[data-fact="deployed"] [data-commit-message]').textContent()).resolves.toBe(FIRST);
-    await expect(home.locator('[data-fact="last-result"]').getAttribute('data-status')).resolves.toBe('rolled_back');
-    const lastResult = (await home.locator('[data-fact="last-result"]').innerText()).replace(/\s+/g, ' ');
-    expect(lastResult).toContain('rolled back');
-    expect(lastResult).toContain(invalidSha);
-    expect(lastResult).toContain('sensors.yaml');
+    await expect(home.locator('[data-fact="deployed"]').getAttribute('data-sha')).resolves.toMatch(new RegExp(`^${mergeSha}[0-9a-f]{33}$`));
+    await expect(home.locator('[data-fact="deployed"] [data-commit-message]').textContent()).resolves.toBe(mergeMessage);
+    await expect(home.locator('[data-fact="last-result"]').getAttribute('data-status')).resolves.toBe('succeeded');
     await screenshot(page, 'overview', SCREENSHOTS);
 
-    // `/targets/home`: the history holds exactly the demo's two pushes, newest first.
+    // `/targets/home`: the history holds exactly the demo's four pushes, newest first.
     await Promise.all([page.waitForURL(`${url}/targets/home`), home.locator('h2 a').click()]);
     const rows = await page.locator('#history tbody tr').evaluateAll((trs) =>
       trs.map((tr) => ({
@@ -164,6 +212,8 @@ describe('npm run demo', () => {
       })),
     );
     expect(rows).toEqual([
+      { status: 'succeeded', sha: mergeSha, message: mergeMessage },
+      { status: 'succeeded', sha: revertSha, message: REVERT },
       { status: 'rolled_back', sha: invalidSha, message: INVALID },
       { status: 'succeeded', sha: firstSha, message: FIRST },
     ]);
@@ -187,7 +237,7 @@ describe('npm run demo', () => {
 
     // The first push's page: deployed, what it changed.
     await page.goto(`${url}/targets/home`);
-    await Promise.all([page.waitForURL(/\/targets\/home\?deployment=dep_/), page.locator('#history tr[data-status="succeeded"] td.id > a').click()]);
+    await Promise.all([page.waitForURL(/\/targets\/home\?deployment=dep_/), page.locator('#history tr[data-status="succeeded"]').filter({ hasText: FIRST }).locator('td.id > a').click()]);
     await expect(deployment.getAttribute('data-status')).resolves.toBe('succeeded');
     await expect(deployment.locator('[data-commit-message]').textContent()).resolves.toBe(FIRST);
     await expect(deployment.locator('[data-fact="files-changed"] code').allTextContents()).resolves.toEqual(['automations.yaml']);

@@ -1,22 +1,19 @@
 // Drift on the status page, in headless Chromium against the Worker under `wrangler dev`, with a
-// real relay deploying to the Home Assistant stand-in. An automation added in Home Assistant's UI
-// stops the next deploy on drift; asking to overwrite it is capped by the relay (its relay.yaml does
-// not allow the edge to overwrite host edits), so that deploy stops again with nothing written; the
-// drift panel shows the file and its diff (folded until opened) with the ways on, and "keep the
-// host's versions" from the page deploys the rest of the commit and leaves the UI edit where it is.
-// Slack and the signed webhook (receivers on 127.0.0.1) hear of each new drift once.
-//
-// The drift report itself comes from a connection that speaks the relay protocol as the relay's
-// drift watch does (the watch is built alongside this): the page shows what a report carries.
+// real relay deploying to the Home Assistant stand-in. An automation saved in Home Assistant's UI
+// (the stand-in's automation editor) is seen by the relay's drift watch within one interval and
+// held by the edge; it stops the next deploy on drift; asking to overwrite it is capped by the relay
+// (its relay.yaml does not allow the edge to overwrite host edits), so that deploy stops again with
+// nothing written; the drift panel shows the file and the watch's diff (folded until opened) with
+// the ways on, and "keep the host's versions" from the page deploys the rest of the commit and
+// leaves the UI edit where it is. secrets.yaml, changed on the host at the same time, is never
+// named or shown. Slack and the signed webhook (receivers on 127.0.0.1) hear of each new drift the
+// watch reports once, however many looks repeat it.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify } from '@octokit/webhooks-methods';
-import WebSocket from 'ws';
-import type { DriftReportMessage } from '../../shared/drift.ts';
-import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import { DESKTOP, guardedContext, launchBrowser, screenshot, signIn, type GuardedContext } from '../support/browser.ts';
 import { startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.ts';
 import { apiClient, createHouse, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
@@ -27,12 +24,13 @@ import { startRelayProcess, type RelayProcess } from '../support/relay-process.t
 const VIEWER_TOKEN = 'drift-viewer-token-0123456789';
 const FINAL = ['succeeded', 'failed', 'rolled_back'];
 const NOTIFY_SECRET = 'drift-notify-secret-0123456789';
-const UI_EDIT = '- id: made_in_the_ui\n  alias: Made in the <UI> & kept\n  trigger: []\n  action: []\n';
+const UI_EDIT = { alias: 'Made in the <UI> & kept', triggers: [], actions: [] };
+const MARKER = 'LANYARD-DRIFT-PANEL-SECRET-MARKER-7c2e51';
 
 let dir: string;
 let edge: TestEdge;
 let house: House;
-let relay: RelayProcess | null = null;
+let relay: RelayProcess;
 let api: ApiClient;
 let admin: ApiClient;
 let browser: Browser;
@@ -57,8 +55,9 @@ beforeAll(async () => {
     SESSION_SECRET: 'drift-panel-test-session-secret-0123456789',
   });
   // The UI edit here and the commit's change would merge (docs/drift.md#merging-ui-edits); these
-  // tests are about drift that stops a deploy, so this relay merges nothing.
-  house = await createHouse({ edgeUrl: edge.url, relayOverrides: { deploy: { mergeFiles: [] } } });
+  // tests are about drift that stops a deploy, so this relay merges nothing. Its drift watch looks
+  // every second, so a UI edit reaches the edge without waiting for the next job.
+  house = await createHouse({ edgeUrl: edge.url, relayOverrides: { deploy: { mergeFiles: [] }, watch: { intervalSeconds: 1 } } });
   relay = startRelayProcess(house.relayConfigPath);
   await relay.waitForLog(/edge ready/);
   api = apiClient(edge.url, TEST_SECRETS.operatorToken);
@@ -82,19 +81,14 @@ async function deploy(files: Record<string, string>, message: string): Promise<R
   return (await waitForDeployment(api, id, FINAL, 90_000)).deployment;
 }
 
-/** Speaks the relay protocol for one drift report, as the relay's drift watch does, then hangs up. */
-async function reportDrift(report: DriftReportMessage): Promise<void> {
-  const socket = new WebSocket(`${edge.url.replace(/^http/, 'ws')}/relay/connect?target=home`, { headers: { Authorization: `Bearer ${TEST_SECRETS.relayToken}` } });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
+/** Saves an automation through Home Assistant's config API, as its UI does. */
+async function saveInTheUi(id: string, config: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${house.ha.url}/api/config/automation/config/${id}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TEST_SECRETS.haToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(config),
   });
-  const welcomed = new Promise<void>((resolve) => socket.on('message', (data) => JSON.parse(String(data)).type === 'welcome' && resolve()));
-  socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, relayId: 'drift-watch-speaker', version: '0.0.0', capabilities: ['deploy'], inFlight: null }));
-  await welcomed;
-  socket.send(JSON.stringify(report));
-  await waitFor('the edge to keep the drift report', async () => (await api.get('/deployments/home/drift')).drift?.at === report.at);
-  socket.close(1000, 'report sent');
+  expect(response.status, await response.text()).toBe(200);
 }
 
 describe('drift on the status page', () => {
@@ -102,9 +96,21 @@ describe('drift on the status page', () => {
     const first = await deploy({ 'scenes.yaml': '[]\n' }, 'Adopt the house');
     expect(first.status).toBe('succeeded');
     const automations = join(house.configRoot, 'automations.yaml');
-    const deployedAutomations = await readFile(automations, 'utf8');
-    const hostVersion = `${deployedAutomations}${UI_EDIT}`;
-    await writeFile(automations, hostVersion);
+    const secrets = join(house.configRoot, 'secrets.yaml');
+    await saveInTheUi('made_in_the_ui', UI_EDIT);
+    await writeFile(secrets, `weather_api_key: "${MARKER}"\n`);
+    const hostVersion = await readFile(automations, 'utf8');
+    expect(hostVersion).toContain('- id: made_in_the_ui\n  alias: Made in the <UI> & kept\n');
+
+    // The watch sees the UI edit between deploys and the edge holds its report; secrets.yaml,
+    // changed at the same time, is never in it.
+    const seen = await waitFor('the edge to hold the watch\'s report of the UI edit', async () => {
+      const answer = await api.get('/deployments/home/drift');
+      return answer.drift?.files.some((f: any) => f.path === 'automations.yaml' && f.diff?.includes('made_in_the_ui')) ? answer : null;
+    });
+    expect(seen.drift).toMatchObject({ deployedSha: first.sha, total: 1, files: [{ path: 'automations.yaml', change: 'modified' }] });
+    expect(JSON.stringify(seen)).not.toContain('secrets.yaml');
+    expect(JSON.stringify(seen)).not.toContain(MARKER);
 
     const stopped = await deploy({ 'automations.yaml': '[]\n', 'scripts.yaml': 'good_night:\n  sequence: []\n' }, 'Tidy automations, add a script');
     expect(stopped).toMatchObject({ status: 'failed', summary: { drift: ['automations.yaml'] } });
@@ -118,13 +124,6 @@ describe('drift on the status page', () => {
     expect(capped.reason).toContain('The edge asked to overwrite them, but this relay does not let the edge overwrite changes made on the host');
     expect(await readFile(automations, 'utf8')).toBe(hostVersion);
     expect((await api.get('/deployments/home/status')).stoppedOnDrift).toBe(capped.id);
-
-    // The drift watch's report, as the relay would send it between deploys.
-    await relay!.kill('SIGTERM');
-    relay = null;
-    const diff = `--- automations.yaml\n+++ automations.yaml\n@@ -9,0 +10,4 @@\n${UI_EDIT.trimEnd().split('\n').map((l) => `+${l}`).join('\n')}\n`;
-    const since = Date.now() - 60_000;
-    await reportDrift({ type: 'drift', at: Date.now(), deployedSha: first.sha, files: [{ path: 'automations.yaml', change: 'modified', since, diff, diffNote: null }], total: 1 });
 
     const operator = await guardedContext(browser, DESKTOP);
     contexts.push(operator);
@@ -141,6 +140,11 @@ describe('drift on the status page', () => {
     expect(await panel.locator('pre.diff .add').allTextContents()).toContain('+  alias: Made in the <UI> & kept\n');
     expect(await panel.locator('a[data-action="drift-overwrite"]').textContent()).toContain('Overwrite them (after backup)');
     expect(await panel.locator('a[data-action="drift-keep"]').textContent()).toContain("Keep the host's versions");
+    expect(await panel.locator('a[data-action="drift-capture"]').textContent()).toContain('Capture these edits first…');
+    expect(await panel.locator('[data-drift-ways]').getAttribute('data-drift-ways')).toBe(capped.id);
+    expect(await panel.locator('li[data-drift-path]').evaluateAll((items) => items.map((li) => li.getAttribute('data-drift-path')))).toEqual(['automations.yaml']);
+    expect(await panel.textContent()).not.toContain('secrets.yaml');
+    expect(await page.content()).not.toContain(MARKER);
     await screenshot(page, 'drift-panel');
 
     await panel.locator('a[data-action="drift-keep"]').click();
@@ -150,11 +154,14 @@ describe('drift on the status page', () => {
     await Promise.all([page.waitForURL((url) => url.pathname === '/targets/home' && url.searchParams.has('deployment')), page.click('[data-confirm-button]')]);
     const keptId = new URL(page.url()).searchParams.get('deployment')!;
 
-    relay = startRelayProcess(house.relayConfigPath);
     const kept = (await waitForDeployment(api, keptId, FINAL, 90_000)).deployment;
     expect(kept).toMatchObject({ status: 'succeeded', trigger: 'retry', driftChoice: 'keep', summary: { drift: ['automations.yaml'] } });
     expect(await readFile(automations, 'utf8')).toBe(hostVersion);
     expect(await readFile(join(house.configRoot, 'scripts.yaml'), 'utf8')).toBe('good_night:\n  sequence: []\n');
+    expect(await readFile(secrets, 'utf8')).toBe(`weather_api_key: "${MARKER}"\n`);
+    const afterKeep = await api.get('/deployments/home/drift');
+    expect(afterKeep.drift.files.map((f: any) => f.path)).toEqual(['automations.yaml']);
+    expect(JSON.stringify(afterKeep)).not.toContain(MARKER);
     const trail = (await admin.get('/deployments/home/audit?action=deploy.retried')).entries;
     expect(trail.map((e: any) => [e.actor, e.detail.drift, e.detail.retryOf])).toEqual([
       ['otto', 'keep', capped.id],
@@ -173,38 +180,43 @@ describe('drift on the status page', () => {
   });
 
   it('tells Slack and the signed webhook of each new drift once, not of every look at the host', async () => {
-    await relay?.kill('SIGTERM');
-    relay = null;
     const drifts = () => hook.deliveredTo('/hook').filter((r) => r.headers['x-lanyard-event'] === 'drift.detected');
     const slackDrifts = () => slack.deliveredTo('/slack').filter((r) => JSON.stringify(r.body).includes(':warning:'));
     const settled = async () => waitFor('the outbox to drain', async () => (await api.get('/deployments/home/status')).outward?.pending === 0, 30_000, 200);
-    const deployedSha = (await api.get('/deployments/home/status')).deployed.sha as string;
-    const file = (path: string, change: 'modified' | 'added') => ({ path, change, since: Date.now(), diff: null, diffNote: 'no diff in this test' });
-    const look = async (files: ReturnType<typeof file>[]) => {
-      await reportDrift({ type: 'drift', at: Date.now(), deployedSha, files, total: files.length });
+    const garden = join(house.configRoot, 'packages/garden.yaml');
+    const deployedGarden = await readFile(garden, 'utf8');
+    /** Waits for the watch to report exactly these drifted paths, then for the notices to go out. */
+    const watchReports = async (paths: string[]) => {
+      await waitFor(`the watch to report ${paths.join(', ') || 'no drift but the UI edit'}`, async () => {
+        const { drift } = await api.get('/deployments/home/drift');
+        return JSON.stringify(drift?.files.map((f: any) => f.path)) === JSON.stringify(paths);
+      });
       await settled();
     };
-    // The report of the first test named automations.yaml: one notice each, with its files.
-    await settled();
+    // The watch of the first test reported automations.yaml at every look since: one notice each, with its files.
+    await watchReports(['automations.yaml']);
     expect(drifts()).toHaveLength(1);
     expect(slackDrifts()).toHaveLength(1);
     const first = drifts()[0]!;
     expect(await verify(NOTIFY_SECRET, first.rawBody, String(first.headers['x-lanyard-signature']))).toBe(true);
     expect(first.body).toMatchObject({ event: 'drift.detected', target: 'home', drift: { total: 1, files: [{ path: 'automations.yaml', change: 'modified', new: true }] } });
 
-    await look([file('automations.yaml', 'modified')]);
-    expect(drifts()).toHaveLength(1);
-    await look([file('automations.yaml', 'modified'), file('scenes.yaml', 'added')]);
+    await writeFile(garden, `${deployedGarden}  pool_pump:\n    name: Pool pump\n`);
+    await watchReports(['automations.yaml', 'packages/garden.yaml']);
     expect(drifts()).toHaveLength(2);
     expect(slackDrifts()).toHaveLength(2);
     expect((drifts()[1]!.body as any).drift.files.map((f: any) => [f.path, f.new])).toEqual([
       ['automations.yaml', false],
-      ['scenes.yaml', true],
+      ['packages/garden.yaml', true],
     ]);
-    await look([]);
-    await look([file('scenes.yaml', 'added')]);
+    // Put back as deployed, the file's drift clears; edited again, it is new again.
+    await writeFile(garden, deployedGarden);
+    await watchReports(['automations.yaml']);
+    expect(drifts()).toHaveLength(2);
+    await writeFile(garden, `${deployedGarden}  pool_heater:\n    name: Pool heater\n`);
+    await watchReports(['automations.yaml', 'packages/garden.yaml']);
     expect(drifts()).toHaveLength(3);
     const seen = (await admin.get('/deployments/home/audit?action=drift.seen')).entries;
-    expect(seen.map((e: any) => e.detail.new.map((f: any) => f.path))).toEqual([['scenes.yaml'], ['scenes.yaml'], ['automations.yaml']]);
+    expect(seen.map((e: any) => e.detail.new.map((f: any) => f.path))).toEqual([['packages/garden.yaml'], ['packages/garden.yaml'], ['automations.yaml']]);
   });
 });

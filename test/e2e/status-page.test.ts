@@ -479,15 +479,16 @@ describe('reconnecting', () => {
 
 describe('screenshots for a person to look at', () => {
   it('writes the overview and a target page in light and dark, on a desktop and a phone, while a deploy runs', async () => {
-    // Drift for the overview to show: the host's automations.yaml edited in the UI.
-    const hostFile = join(house.configRoot, 'automations.yaml');
+    // Drift for the overview to show: the host's configuration.yaml edited by hand. (A UI edit to
+    // automations.yaml would merge with this commit, which leaves that file alone: no stop.)
+    const hostFile = join(house.configRoot, 'configuration.yaml');
     const original = await readFile(hostFile, 'utf8');
-    await writeFile(hostFile, `${original}# edited in the Home Assistant UI\n`);
+    await writeFile(hostFile, `${original}# edited on the host\n`);
     const drifted = await house.commit({ 'scenes.yaml': '- id: movie\n  name: Movie night\n  entities: {}\n' }, 'Add a movie night scene');
     const driftId = await sendPush(edge.url, drifted, 'Add a movie night scene');
     const drift = await finished(driftId);
-    expect(drift.deployment.status).toBe('failed');
-    expect(drift.deployment.summary.drift).toEqual(['automations.yaml']);
+    expect(drift.deployment.status, JSON.stringify(drift)).toBe('failed');
+    expect(drift.deployment.summary.drift).toEqual(['configuration.yaml']);
     await writeFile(hostFile, original);
 
     house.ha.hang(/check_config/);

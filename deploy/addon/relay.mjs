@@ -746,7 +746,7 @@ var require_Scalar = __commonJS({
     var Node = require_Node();
     var toJS = require_toJS();
     var isScalarValue = (value) => !value || typeof value !== "function" && typeof value !== "object";
-    var Scalar = class extends Node.NodeBase {
+    var Scalar2 = class extends Node.NodeBase {
       constructor(value) {
         super(identity.SCALAR);
         this.value = value;
@@ -758,12 +758,12 @@ var require_Scalar = __commonJS({
         return String(this.value);
       }
     };
-    Scalar.BLOCK_FOLDED = "BLOCK_FOLDED";
-    Scalar.BLOCK_LITERAL = "BLOCK_LITERAL";
-    Scalar.PLAIN = "PLAIN";
-    Scalar.QUOTE_DOUBLE = "QUOTE_DOUBLE";
-    Scalar.QUOTE_SINGLE = "QUOTE_SINGLE";
-    exports.Scalar = Scalar;
+    Scalar2.BLOCK_FOLDED = "BLOCK_FOLDED";
+    Scalar2.BLOCK_LITERAL = "BLOCK_LITERAL";
+    Scalar2.PLAIN = "PLAIN";
+    Scalar2.QUOTE_DOUBLE = "QUOTE_DOUBLE";
+    Scalar2.QUOTE_SINGLE = "QUOTE_SINGLE";
+    exports.Scalar = Scalar2;
     exports.isScalarValue = isScalarValue;
   }
 });
@@ -774,7 +774,7 @@ var require_createNode = __commonJS({
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
     function findTagObject(value, tagName, tags) {
       if (tagName) {
@@ -819,7 +819,7 @@ var require_createNode = __commonJS({
           value = value.toJSON();
         }
         if (!value || typeof value !== "object") {
-          const node3 = new Scalar.Scalar(value);
+          const node3 = new Scalar2.Scalar(value);
           if (ref)
             ref.node = node3;
           return node3;
@@ -830,7 +830,7 @@ var require_createNode = __commonJS({
         onTagObj(tagObj);
         delete ctx.onTagObj;
       }
-      const node2 = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      const node2 = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar2.Scalar(value);
       if (tagName)
         node2.tag = tagName;
       else if (!tagObj.default)
@@ -991,12 +991,12 @@ var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, "#");
-    function indentComment(comment, indent) {
+    function indentComment(comment, indent2) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
-      return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
+      return indent2 ? comment.replace(/^(?! *$)/gm, indent2) : comment;
     }
-    var lineComment = (str, indent, comment) => str.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str, indent2, comment) => str.endsWith("\n") ? indentComment(comment, indent2) : comment.includes("\n") ? "\n" + indentComment(comment, indent2) : (str.endsWith(" ") ? "" : " ") + comment;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -1010,17 +1010,17 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text, indent2, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
         return text;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
-      const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
+      const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent2.length);
       if (text.length <= endStep)
         return text;
       const folds = [];
       const escapedFolds = {};
-      let end = lineWidth - indent.length;
+      let end = lineWidth - indent2.length;
       if (typeof indentAtStart === "number") {
         if (indentAtStart > lineWidth - Math.max(2, minContentWidth))
           folds.push(0);
@@ -1034,7 +1034,7 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
+        i = consumeMoreIndentedLines(text, i, indent2.length);
         if (i !== -1)
           end = i + endStep;
       }
@@ -1058,8 +1058,8 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
-          end = i + indent.length + endStep;
+            i = consumeMoreIndentedLines(text, i, indent2.length);
+          end = i + indent2.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
@@ -1104,22 +1104,22 @@ var require_foldFlowLines = __commonJS({
         const end2 = folds[i2 + 1] || text.length;
         if (fold === 0)
           res = `
-${indent}${text.slice(0, end2)}`;
+${indent2}${text.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
             res += `${text[fold]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent2}${text.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i, indent) {
+    function consumeMoreIndentedLines(text, i, indent2) {
       let end = i;
       let start = i + 1;
       let ch = text[start];
       while (ch === " " || ch === "	") {
-        if (i < start + indent) {
+        if (i < start + indent2) {
           ch = text[++i];
         } else {
           do {
@@ -1143,7 +1143,7 @@ ${indent}${text.slice(fold + 1, end2)}`;
 var require_stringifyString = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
     var getFoldOptions = (ctx, isBlock) => ({
       indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -1175,7 +1175,7 @@ var require_stringifyString = __commonJS({
         return json2;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
+      const indent2 = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       let str = "";
       let start = 0;
       for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
@@ -1235,7 +1235,7 @@ var require_stringifyString = __commonJS({
                   str += "\n";
                   i += 2;
                 }
-                str += indent;
+                str += indent2;
                 if (json2[i + 2] === " ")
                   str += "\\";
                 i += 1;
@@ -1247,15 +1247,15 @@ var require_stringifyString = __commonJS({
           }
       }
       str = start ? str + json2.slice(start) : json2;
-      return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent2, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
         return doubleQuotedString(value, ctx);
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
+      const indent2 = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&
-${indent}`) + "'";
-      return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+${indent2}`) + "'";
+      return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent2, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function quotedString(value, ctx) {
       const { singleQuote } = ctx.options;
@@ -1285,8 +1285,8 @@ ${indent}`) + "'";
       if (!blockQuote || /\n[\t ]+$/.test(value)) {
         return quotedString(value, ctx);
       }
-      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const indent2 = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
       if (!value)
         return literal2 ? "|\n" : ">\n";
       let chomp;
@@ -1311,7 +1311,7 @@ ${indent}`) + "'";
         value = value.slice(0, -end.length);
         if (end[end.length - 1] === "\n")
           end = end.slice(0, -1);
-        end = end.replace(blockEndNewlines, `$&${indent}`);
+        end = end.replace(blockEndNewlines, `$&${indent2}`);
       }
       let startWithSpace = false;
       let startEnd;
@@ -1328,9 +1328,9 @@ ${indent}`) + "'";
       let start = value.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
       if (start) {
         value = value.substring(start.length);
-        start = start.replace(/\n+/g, `$&${indent}`);
+        start = start.replace(/\n+/g, `$&${indent2}`);
       }
-      const indentSize = indent ? "2" : "1";
+      const indentSize = indent2 ? "2" : "1";
       let header = (startWithSpace ? indentSize : "") + chomp;
       if (comment) {
         header += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
@@ -1338,71 +1338,71 @@ ${indent}`) + "'";
           onComment();
       }
       if (!literal2) {
-        const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
+        const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent2}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
+        if (blockQuote !== "folded" && type !== Scalar2.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
           };
         }
-        const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
+        const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent2, foldFlowLines.FOLD_BLOCK, foldOptions);
         if (!literalFallback)
           return `>${header}
-${indent}${body}`;
+${indent2}${body}`;
       }
-      value = value.replace(/\n+/g, `$&${indent}`);
+      value = value.replace(/\n+/g, `$&${indent2}`);
       return `|${header}
-${indent}${start}${value}${end}`;
+${indent2}${start}${value}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
       const { type, value } = item;
-      const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
+      const { actualString, implicitKey, indent: indent2, indentStep, inFlow } = ctx;
       if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
         return quotedString(value, ctx);
       }
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
         return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar2.Scalar.PLAIN && value.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
-        if (indent === "") {
+        if (indent2 === "") {
           ctx.forceBlockIndent = true;
           return blockString(item, ctx, onComment, onChompKeep);
-        } else if (implicitKey && indent === indentStep) {
+        } else if (implicitKey && indent2 === indentStep) {
           return quotedString(value, ctx);
         }
       }
       const str = value.replace(/\n+/g, `$&
-${indent}`);
+${indent2}`);
       if (actualString) {
         const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent2, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
       const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
-      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+      if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
         if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
-          type = Scalar.Scalar.QUOTE_DOUBLE;
+          type = Scalar2.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
-          case Scalar.Scalar.BLOCK_FOLDED:
-          case Scalar.Scalar.BLOCK_LITERAL:
+          case Scalar2.Scalar.BLOCK_FOLDED:
+          case Scalar2.Scalar.BLOCK_LITERAL:
             return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
-          case Scalar.Scalar.QUOTE_DOUBLE:
+          case Scalar2.Scalar.QUOTE_DOUBLE:
             return doubleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.QUOTE_SINGLE:
+          case Scalar2.Scalar.QUOTE_SINGLE:
             return singleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.PLAIN:
+          case Scalar2.Scalar.PLAIN:
             return plainString(ss, ctx, onComment, onChompKeep);
           default:
             return null;
@@ -1551,11 +1551,11 @@ var require_stringifyPair = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
-      const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
+      const { allNullValues, doc, indent: indent2, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
       let keyComment = identity.isNode(key) && key.comment || null;
       if (simpleKeys) {
         if (keyComment) {
@@ -1566,11 +1566,11 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar2.Scalar.BLOCK_FOLDED || key.type === Scalar2.Scalar.BLOCK_LITERAL : typeof key === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
-        indent: indent + indentStep
+        indent: indent2 + indentStep
       });
       let keyCommentDone = false;
       let chompKeep = false;
@@ -1600,7 +1600,7 @@ var require_stringifyPair = __commonJS({
         if (keyComment)
           str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
         str = `? ${str}
-${indent}:`;
+${indent2}:`;
       } else {
         str = `${str}:`;
         if (keyComment)
@@ -1706,19 +1706,19 @@ var require_merge = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var MERGE_KEY = "<<";
     var merge2 = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
       test: /^<<$/,
-      resolve: () => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
+      resolve: () => Object.assign(new Scalar2.Scalar(Symbol(MERGE_KEY)), {
         addToJSMap: addMergeToJSMap
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar2.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
     function addMergeToJSMap(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -1836,9 +1836,9 @@ var require_Pair = __commonJS({
     function createPair(key, value, ctx) {
       const k = createNode.createNode(key, void 0, ctx);
       const v = createNode.createNode(value, void 0, ctx);
-      return new Pair(k, v);
+      return new Pair2(k, v);
     }
-    var Pair = class _Pair {
+    var Pair2 = class _Pair {
       constructor(key, value = null) {
         Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
         this.key = key;
@@ -1860,7 +1860,7 @@ var require_Pair = __commonJS({
         return ctx?.doc ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep) : JSON.stringify(this);
       }
     };
-    exports.Pair = Pair;
+    exports.Pair = Pair2;
     exports.createPair = createPair;
   }
 });
@@ -1878,7 +1878,7 @@ var require_stringifyCollection = __commonJS({
       return stringify2(collection, ctx, options);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
-      const { indent, options: { commentString } } = ctx;
+      const { indent: indent2, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
@@ -1915,11 +1915,11 @@ var require_stringifyCollection = __commonJS({
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
           str += line ? `
-${indent}${line}` : "\n";
+${indent2}${line}` : "\n";
         }
       }
       if (comment) {
-        str += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str += "\n" + stringifyComment.indentComment(commentString(comment), indent2);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
@@ -1927,7 +1927,7 @@ ${indent}${line}` : "\n";
       return str;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
-      const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
+      const { indent: indent2, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
       itemIndent += indentStep;
       const itemCtx = Object.assign({}, ctx, {
         indent: itemIndent,
@@ -1996,19 +1996,19 @@ ${indent}${line}` : "\n";
           let str = start;
           for (const line of lines)
             str += line ? `
-${indentStep}${indent}${line}` : "\n";
+${indentStep}${indent2}${line}` : "\n";
           return `${str}
-${indent}${end}`;
+${indent2}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
+    function addCommentBefore({ indent: indent2, options: { commentString } }, lines, comment, chompKeep) {
       if (comment && chompKeep)
         comment = comment.replace(/^\n+/, "");
       if (comment) {
-        const ic = stringifyComment.indentComment(commentString(comment), indent);
+        const ic = stringifyComment.indentComment(commentString(comment), indent2);
         lines.push(ic.trimStart());
       }
     }
@@ -2024,8 +2024,8 @@ var require_YAMLMap = __commonJS({
     var addPairToJSMap = require_addPairToJSMap();
     var Collection = require_Collection();
     var identity = require_identity();
-    var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Pair2 = require_Pair();
+    var Scalar2 = require_Scalar();
     function findPair(items, key) {
       const k = identity.isScalar(key) ? key.value : key;
       for (const it of items) {
@@ -2038,7 +2038,7 @@ var require_YAMLMap = __commonJS({
       }
       return void 0;
     }
-    var YAMLMap = class extends Collection.Collection {
+    var YAMLMap2 = class extends Collection.Collection {
       static get tagName() {
         return "tag:yaml.org,2002:map";
       }
@@ -2059,7 +2059,7 @@ var require_YAMLMap = __commonJS({
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
-            map2.items.push(Pair.createPair(key, value, ctx));
+            map2.items.push(Pair2.createPair(key, value, ctx));
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
@@ -2084,15 +2084,15 @@ var require_YAMLMap = __commonJS({
         if (identity.isPair(pair))
           _pair = pair;
         else if (!pair || typeof pair !== "object" || !("key" in pair)) {
-          _pair = new Pair.Pair(pair, pair?.value);
+          _pair = new Pair2.Pair(pair, pair?.value);
         } else
-          _pair = new Pair.Pair(pair.key, pair.value);
+          _pair = new Pair2.Pair(pair.key, pair.value);
         const prev = findPair(this.items, _pair.key);
         const sortEntries = this.schema?.sortMapEntries;
         if (prev) {
           if (!overwrite)
             throw new Error(`Key ${_pair.key} already set`);
-          if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
+          if (identity.isScalar(prev.value) && Scalar2.isScalarValue(_pair.value))
             prev.value.value = _pair.value;
           else
             prev.value = _pair.value;
@@ -2122,7 +2122,7 @@ var require_YAMLMap = __commonJS({
         return !!findPair(this.items, key);
       }
       set(key, value) {
-        this.add(new Pair.Pair(key, value), true);
+        this.add(new Pair2.Pair(key, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -2155,7 +2155,7 @@ var require_YAMLMap = __commonJS({
         });
       }
     };
-    exports.YAMLMap = YAMLMap;
+    exports.YAMLMap = YAMLMap2;
     exports.findPair = findPair;
   }
 });
@@ -2165,18 +2165,18 @@ var require_map = __commonJS({
   "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var map2 = {
       collection: "map",
       default: true,
-      nodeClass: YAMLMap.YAMLMap,
+      nodeClass: YAMLMap2.YAMLMap,
       tag: "tag:yaml.org,2002:map",
       resolve(map3, onError) {
         if (!identity.isMap(map3))
           onError("Expected a mapping for this tag");
         return map3;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLMap2.YAMLMap.from(schema, obj, ctx)
     };
     exports.map = map2;
   }
@@ -2190,9 +2190,9 @@ var require_YAMLSeq = __commonJS({
     var stringifyCollection = require_stringifyCollection();
     var Collection = require_Collection();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var toJS = require_toJS();
-    var YAMLSeq = class extends Collection.Collection {
+    var YAMLSeq2 = class extends Collection.Collection {
       static get tagName() {
         return "tag:yaml.org,2002:seq";
       }
@@ -2247,7 +2247,7 @@ var require_YAMLSeq = __commonJS({
         if (typeof idx !== "number")
           throw new Error(`Expected a valid index, not ${key}.`);
         const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
+        if (identity.isScalar(prev) && Scalar2.isScalarValue(value))
           prev.value = value;
         else
           this.items[idx] = value;
@@ -2294,7 +2294,7 @@ var require_YAMLSeq = __commonJS({
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
     }
-    exports.YAMLSeq = YAMLSeq;
+    exports.YAMLSeq = YAMLSeq2;
   }
 });
 
@@ -2303,18 +2303,18 @@ var require_seq = __commonJS({
   "node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var YAMLSeq = require_YAMLSeq();
+    var YAMLSeq2 = require_YAMLSeq();
     var seq = {
       collection: "seq",
       default: true,
-      nodeClass: YAMLSeq.YAMLSeq,
+      nodeClass: YAMLSeq2.YAMLSeq,
       tag: "tag:yaml.org,2002:seq",
       resolve(seq2, onError) {
         if (!identity.isSeq(seq2))
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLSeq2.YAMLSeq.from(schema, obj, ctx)
     };
     exports.seq = seq;
   }
@@ -2343,14 +2343,14 @@ var require_string = __commonJS({
 var require_null = __commonJS({
   "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var nullTag = {
       identify: (value) => value == null,
-      createNode: () => new Scalar.Scalar(null),
+      createNode: () => new Scalar2.Scalar(null),
       default: true,
       tag: "tag:yaml.org,2002:null",
       test: /^(?:~|[Nn]ull|NULL)?$/,
-      resolve: () => new Scalar.Scalar(null),
+      resolve: () => new Scalar2.Scalar(null),
       stringify: ({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr
     };
     exports.nullTag = nullTag;
@@ -2361,13 +2361,13 @@ var require_null = __commonJS({
 var require_bool = __commonJS({
   "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var boolTag = {
       identify: (value) => typeof value === "boolean",
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str) => new Scalar.Scalar(str[0] === "t" || str[0] === "T"),
+      resolve: (str) => new Scalar2.Scalar(str[0] === "t" || str[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2412,7 +2412,7 @@ var require_stringifyNumber = __commonJS({
 var require_float = __commonJS({
   "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -2440,7 +2440,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
       resolve(str) {
-        const node2 = new Scalar.Scalar(parseFloat(str));
+        const node2 = new Scalar2.Scalar(parseFloat(str));
         const dot = str.indexOf(".");
         if (dot !== -1 && str[str.length - 1] === "0")
           node2.minFractionDigits = str.length - dot - 1;
@@ -2531,7 +2531,7 @@ var require_schema = __commonJS({
 var require_schema2 = __commonJS({
   "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var map2 = require_map();
     var seq = require_seq();
     function intIdentify(value) {
@@ -2548,7 +2548,7 @@ var require_schema2 = __commonJS({
       },
       {
         identify: (value) => value == null,
-        createNode: () => new Scalar.Scalar(null),
+        createNode: () => new Scalar2.Scalar(null),
         default: true,
         tag: "tag:yaml.org,2002:null",
         test: /^null$/,
@@ -2599,7 +2599,7 @@ var require_binary = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyString = require_stringifyString();
     var binary = {
       identify: (value) => value instanceof Uint8Array,
@@ -2643,15 +2643,15 @@ var require_binary = __commonJS({
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
-        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
-        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+        type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
             lines[i] = str.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -2665,9 +2665,9 @@ var require_pairs = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Pair = require_Pair();
-    var Scalar = require_Scalar();
-    var YAMLSeq = require_YAMLSeq();
+    var Pair2 = require_Pair();
+    var Scalar2 = require_Scalar();
+    var YAMLSeq2 = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity.isSeq(seq)) {
         for (let i = 0; i < seq.items.length; ++i) {
@@ -2677,7 +2677,7 @@ var require_pairs = __commonJS({
           else if (identity.isMap(item)) {
             if (item.items.length > 1)
               onError("Each pair must have its own sequence indicator");
-            const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
+            const pair = item.items[0] || new Pair2.Pair(new Scalar2.Scalar(null));
             if (item.commentBefore)
               pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
 ${pair.key.commentBefore}` : item.commentBefore;
@@ -2688,7 +2688,7 @@ ${cn.comment}` : item.comment;
             }
             item = pair;
           }
-          seq.items[i] = identity.isPair(item) ? item : new Pair.Pair(item);
+          seq.items[i] = identity.isPair(item) ? item : new Pair2.Pair(item);
         }
       } else
         onError("Expected a sequence for this tag");
@@ -2696,7 +2696,7 @@ ${cn.comment}` : item.comment;
     }
     function createPairs(schema, iterable, ctx) {
       const { replacer } = ctx;
-      const pairs2 = new YAMLSeq.YAMLSeq(schema);
+      const pairs2 = new YAMLSeq2.YAMLSeq(schema);
       pairs2.tag = "tag:yaml.org,2002:pairs";
       let i = 0;
       if (iterable && Symbol.iterator in Object(iterable))
@@ -2721,7 +2721,7 @@ ${cn.comment}` : item.comment;
           } else {
             key = it;
           }
-          pairs2.items.push(Pair.createPair(key, value, ctx));
+          pairs2.items.push(Pair2.createPair(key, value, ctx));
         }
       return pairs2;
     }
@@ -2744,17 +2744,17 @@ var require_omap = __commonJS({
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
+    var YAMLMap2 = require_YAMLMap();
+    var YAMLSeq2 = require_YAMLSeq();
     var pairs = require_pairs();
-    var YAMLOMap = class _YAMLOMap extends YAMLSeq.YAMLSeq {
+    var YAMLOMap = class _YAMLOMap extends YAMLSeq2.YAMLSeq {
       constructor() {
         super();
-        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
-        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
-        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
-        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
-        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
+        this.add = YAMLMap2.YAMLMap.prototype.add.bind(this);
+        this.delete = YAMLMap2.YAMLMap.prototype.delete.bind(this);
+        this.get = YAMLMap2.YAMLMap.prototype.get.bind(this);
+        this.has = YAMLMap2.YAMLMap.prototype.has.bind(this);
+        this.set = YAMLMap2.YAMLMap.prototype.set.bind(this);
         this.tag = _YAMLOMap.tag;
       }
       /**
@@ -2820,7 +2820,7 @@ var require_omap = __commonJS({
 var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function boolStringify({ value, source }, ctx) {
       const boolObj = value ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
@@ -2832,7 +2832,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
-      resolve: () => new Scalar.Scalar(true),
+      resolve: () => new Scalar2.Scalar(true),
       stringify: boolStringify
     };
     var falseTag = {
@@ -2840,7 +2840,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
-      resolve: () => new Scalar.Scalar(false),
+      resolve: () => new Scalar2.Scalar(false),
       stringify: boolStringify
     };
     exports.falseTag = falseTag;
@@ -2852,7 +2852,7 @@ var require_bool2 = __commonJS({
 var require_float2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -2880,7 +2880,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
       resolve(str) {
-        const node2 = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
+        const node2 = new Scalar2.Scalar(parseFloat(str.replace(/_/g, "")));
         const dot = str.indexOf(".");
         if (dot !== -1) {
           const f = str.substring(dot + 1).replace(/_/g, "");
@@ -2981,9 +2981,9 @@ var require_set = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
+    var Pair2 = require_Pair();
+    var YAMLMap2 = require_YAMLMap();
+    var YAMLSet = class _YAMLSet extends YAMLMap2.YAMLMap {
       constructor(schema) {
         super(schema);
         this.tag = _YAMLSet.tag;
@@ -2993,10 +2993,10 @@ var require_set = __commonJS({
         if (identity.isPair(key))
           pair = key;
         else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
-          pair = new Pair.Pair(key.key, null);
+          pair = new Pair2.Pair(key.key, null);
         else
-          pair = new Pair.Pair(key, null);
-        const prev = YAMLMap.findPair(this.items, pair.key);
+          pair = new Pair2.Pair(key, null);
+        const prev = YAMLMap2.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
       }
@@ -3005,17 +3005,17 @@ var require_set = __commonJS({
        * Otherwise, returns the value of that Pair's key.
        */
       get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
+        const pair = YAMLMap2.findPair(this.items, key);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
       set(key, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
+        const prev = YAMLMap2.findPair(this.items, key);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key));
+          this.items.push(new Pair2.Pair(key));
         }
       }
       toJSON(_, ctx) {
@@ -3036,7 +3036,7 @@ var require_set = __commonJS({
           for (let value of iterable) {
             if (typeof replacer === "function")
               value = replacer.call(iterable, value, value);
-            set3.items.push(Pair.createPair(value, null, ctx));
+            set3.items.push(Pair2.createPair(value, null, ctx));
           }
         return set3;
       }
@@ -3410,7 +3410,7 @@ var require_Document = __commonJS({
     var Alias = require_Alias();
     var Collection = require_Collection();
     var identity = require_identity();
-    var Pair = require_Pair();
+    var Pair2 = require_Pair();
     var toJS = require_toJS();
     var Schema = require_Schema();
     var stringifyDocument = require_stringifyDocument();
@@ -3418,7 +3418,7 @@ var require_Document = __commonJS({
     var applyReviver = require_applyReviver();
     var createNode = require_createNode();
     var directives = require_directives();
-    var Document = class _Document {
+    var Document2 = class _Document {
       constructor(value, replacer, options) {
         this.commentBefore = null;
         this.comment = null;
@@ -3545,7 +3545,7 @@ var require_Document = __commonJS({
       createPair(key, value, options = {}) {
         const k = this.createNode(key, null, options);
         const v = this.createNode(value, null, options);
-        return new Pair.Pair(k, v);
+        return new Pair2.Pair(k, v);
       }
       /**
        * Removes a value from the document.
@@ -3708,7 +3708,7 @@ var require_Document = __commonJS({
         return true;
       throw new Error("Expected a YAML collection as document contents");
     }
-    exports.Document = Document;
+    exports.Document = Document2;
   }
 });
 
@@ -3958,10 +3958,10 @@ var require_util_flow_indent_check = __commonJS({
   "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
-    function flowIndentCheck(indent, fc, onError) {
+    function flowIndentCheck(indent2, fc, onError) {
       if (fc?.type === "flow-collection") {
         const end = fc.end[0];
-        if (end.indent === indent && (end.source === "]" || end.source === "}") && utilContainsNewline.containsNewline(fc)) {
+        if (end.indent === indent2 && (end.source === "]" || end.source === "}") && utilContainsNewline.containsNewline(fc)) {
           const msg = "Flow end indicator should be more indented than parent";
           onError(end, "BAD_INDENT", msg, true);
         }
@@ -3991,15 +3991,15 @@ var require_util_map_includes = __commonJS({
 var require_resolve_block_map = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
-    var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
+    var Pair2 = require_Pair();
+    var YAMLMap2 = require_YAMLMap();
     var resolveProps = require_resolve_props();
     var utilContainsNewline = require_util_contains_newline();
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
     function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
+      const NodeClass = tag?.nodeClass ?? YAMLMap2.YAMLMap;
       const map2 = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4067,7 +4067,7 @@ var require_resolve_block_map = __commonJS({
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
-          const pair = new Pair.Pair(keyNode, valueNode);
+          const pair = new Pair2.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map2.items.push(pair);
@@ -4080,7 +4080,7 @@ var require_resolve_block_map = __commonJS({
             else
               keyNode.comment = valueProps.comment;
           }
-          const pair = new Pair.Pair(keyNode);
+          const pair = new Pair2.Pair(keyNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map2.items.push(pair);
@@ -4099,11 +4099,11 @@ var require_resolve_block_map = __commonJS({
 var require_resolve_block_seq = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
-    var YAMLSeq = require_YAMLSeq();
+    var YAMLSeq2 = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
     function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
+      const NodeClass = tag?.nodeClass ?? YAMLSeq2.YAMLSeq;
       const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4194,9 +4194,9 @@ var require_resolve_flow_collection = __commonJS({
   "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
+    var Pair2 = require_Pair();
+    var YAMLMap2 = require_YAMLMap();
+    var YAMLSeq2 = require_YAMLSeq();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
     var utilContainsNewline = require_util_contains_newline();
@@ -4206,7 +4206,7 @@ var require_resolve_flow_collection = __commonJS({
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
       const isMap2 = fc.start.source === "{";
       const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap2.YAMLMap : YAMLSeq2.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4334,7 +4334,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               keyNode.comment = valueProps.comment;
           }
-          const pair = new Pair.Pair(keyNode, valueNode);
+          const pair = new Pair2.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap2) {
@@ -4343,7 +4343,7 @@ var require_resolve_flow_collection = __commonJS({
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
             map2.items.push(pair);
           } else {
-            const map2 = new YAMLMap.YAMLMap(ctx.schema);
+            const map2 = new YAMLMap2.YAMLMap(ctx.schema);
             map2.flow = true;
             map2.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
@@ -4388,9 +4388,9 @@ var require_compose_collection = __commonJS({
   "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
+    var Scalar2 = require_Scalar();
+    var YAMLMap2 = require_YAMLMap();
+    var YAMLSeq2 = require_YAMLSeq();
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
@@ -4417,7 +4417,7 @@ var require_compose_collection = __commonJS({
         }
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
-      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
+      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap2.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq2.YAMLSeq.tagName && expType === "seq") {
         return resolveCollection(CN, ctx, token, onError, tagName);
       }
       let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
@@ -4437,7 +4437,7 @@ var require_compose_collection = __commonJS({
       }
       const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
       const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
-      const node2 = identity.isNode(res) ? res : new Scalar.Scalar(res);
+      const node2 = identity.isNode(res) ? res : new Scalar2.Scalar(res);
       node2.range = coll.range;
       node2.tag = tagName;
       if (tag?.format)
@@ -4452,14 +4452,14 @@ var require_compose_collection = __commonJS({
 var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
       const start = scalar.offset;
       const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
+      const type = header.mode === ">" ? Scalar2.Scalar.BLOCK_FOLDED : Scalar2.Scalar.BLOCK_LITERAL;
+      const lines = scalar.source ? splitLines2(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
         const content = lines[i][1];
@@ -4479,17 +4479,17 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+        const [indent2, content] = lines[i];
         if (content === "" || content === "\r") {
-          if (header.indent === 0 && indent.length > trimIndent)
-            trimIndent = indent.length;
+          if (header.indent === 0 && indent2.length > trimIndent)
+            trimIndent = indent2.length;
         } else {
-          if (indent.length < trimIndent) {
+          if (indent2.length < trimIndent) {
             const message2 = "Block scalars with more-indented leading empty lines must use an explicit indentation indicator";
-            onError(offset + indent.length, "MISSING_CHAR", message2);
+            onError(offset + indent2.length, "MISSING_CHAR", message2);
           }
           if (header.indent === 0)
-            trimIndent = indent.length;
+            trimIndent = indent2.length;
           contentStart = i;
           if (trimIndent === 0 && !ctx.atRoot) {
             const message2 = "Block scalar values in collections must be indented";
@@ -4497,7 +4497,7 @@ var require_resolve_block_scalar = __commonJS({
           }
           break;
         }
-        offset += indent.length + content.length + 1;
+        offset += indent2.length + content.length + 1;
       }
       for (let i = lines.length - 1; i >= chompStart; --i) {
         if (lines[i][0].length > trimIndent)
@@ -4509,26 +4509,26 @@ var require_resolve_block_scalar = __commonJS({
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
-        offset += indent.length + content.length + 1;
+        let [indent2, content] = lines[i];
+        offset += indent2.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
           content = content.slice(0, -1);
-        if (content && indent.length < trimIndent) {
+        if (content && indent2.length < trimIndent) {
           const src = header.indent ? "explicit indentation indicator" : "first line";
           const message2 = `Block scalar lines must not be less indented than their ${src}`;
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message2);
-          indent = "";
+          indent2 = "";
         }
-        if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
+        if (type === Scalar2.Scalar.BLOCK_LITERAL) {
+          value += sep2 + indent2.slice(trimIndent) + content;
           sep2 = "\n";
-        } else if (indent.length > trimIndent || content[0] === "	") {
+        } else if (indent2.length > trimIndent || content[0] === "	") {
           if (sep2 === " ")
             sep2 = "\n";
           else if (!prevMoreIndented && sep2 === "\n")
             sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
+          value += sep2 + indent2.slice(trimIndent) + content;
           sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
@@ -4564,7 +4564,7 @@ var require_resolve_block_scalar = __commonJS({
       }
       const { source } = props[0];
       const mode = source[0];
-      let indent = 0;
+      let indent2 = 0;
       let chomp = "";
       let error62 = -1;
       for (let i = 1; i < source.length; ++i) {
@@ -4573,8 +4573,8 @@ var require_resolve_block_scalar = __commonJS({
           chomp = ch;
         else {
           const n = Number(ch);
-          if (!indent && n)
-            indent = n;
+          if (!indent2 && n)
+            indent2 = n;
           else if (error62 === -1)
             error62 = offset + i;
         }
@@ -4615,9 +4615,9 @@ var require_resolve_block_scalar = __commonJS({
           }
         }
       }
-      return { mode, indent, chomp, comment, length };
+      return { mode, indent: indent2, chomp, comment, length };
     }
-    function splitLines(source) {
+    function splitLines2(source) {
       const split = source.split(/\n( *)/);
       const first = split[0];
       const m = first.match(/^( *)/);
@@ -4635,7 +4635,7 @@ var require_resolve_block_scalar = __commonJS({
 var require_resolve_flow_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveEnd = require_resolve_end();
     function resolveFlowScalar(scalar, strict, onError) {
       const { offset, type, source, end } = scalar;
@@ -4644,15 +4644,15 @@ var require_resolve_flow_scalar = __commonJS({
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
       switch (type) {
         case "scalar":
-          _type = Scalar.Scalar.PLAIN;
+          _type = Scalar2.Scalar.PLAIN;
           value = plainValue(source, _onError);
           break;
         case "single-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_SINGLE;
+          _type = Scalar2.Scalar.QUOTE_SINGLE;
           value = singleQuotedValue(source, _onError);
           break;
         case "double-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_DOUBLE;
+          _type = Scalar2.Scalar.QUOTE_DOUBLE;
           value = doubleQuotedValue(source, _onError);
           break;
         /* istanbul ignore next should not happen */
@@ -4857,7 +4857,7 @@ var require_compose_scalar = __commonJS({
   "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
@@ -4875,11 +4875,11 @@ var require_compose_scalar = __commonJS({
       let scalar;
       try {
         const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar = identity.isScalar(res) ? res : new Scalar2.Scalar(res);
       } catch (error62) {
         const msg = error62 instanceof Error ? error62.message : String(error62);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar = new Scalar.Scalar(value);
+        scalar = new Scalar2.Scalar(value);
       }
       scalar.range = range;
       scalar.source = value;
@@ -5073,13 +5073,13 @@ var require_compose_node = __commonJS({
 var require_compose_doc = __commonJS({
   "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
-    var Document = require_Document();
+    var Document2 = require_Document();
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
     function composeDoc(options, directives, { offset, start, value, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
-      const doc = new Document.Document(void 0, opts);
+      const doc = new Document2.Document(void 0, opts);
       const ctx = {
         atKey: false,
         atRoot: true,
@@ -5118,7 +5118,7 @@ var require_composer = __commonJS({
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
-    var Document = require_Document();
+    var Document2 = require_Document();
     var errors = require_errors();
     var identity = require_identity();
     var composeDoc = require_compose_doc();
@@ -5307,7 +5307,7 @@ ${end.comment}` : end.comment;
           this.doc = null;
         } else if (forceDoc) {
           const opts = Object.assign({ _directives: this.directives }, this.options);
-          const doc = new Document.Document(void 0, opts);
+          const doc = new Document2.Document(void 0, opts);
           if (this.atDirectives)
             this.onError(endOffset, "MISSING_CHAR", "Missing directives-end indicator line");
           doc.range = [0, endOffset, endOffset];
@@ -5349,15 +5349,15 @@ var require_cst_scalar = __commonJS({
       return null;
     }
     function createScalarToken(value, context) {
-      const { implicitKey = false, indent, inFlow = false, offset = -1, type = "PLAIN" } = context;
+      const { implicitKey = false, indent: indent2, inFlow = false, offset = -1, type = "PLAIN" } = context;
       const source = stringifyString.stringifyString({ type, value }, {
         implicitKey,
-        indent: indent > 0 ? " ".repeat(indent) : "",
+        indent: indent2 > 0 ? " ".repeat(indent2) : "",
         inFlow,
         options: { blockQuote: true, lineWidth: -1 }
       });
       const end = context.end ?? [
-        { type: "newline", offset: -1, indent, source: "\n" }
+        { type: "newline", offset: -1, indent: indent2, source: "\n" }
       ];
       switch (source[0]) {
         case "|":
@@ -5366,25 +5366,25 @@ var require_cst_scalar = __commonJS({
           const head = source.substring(0, he);
           const body = source.substring(he + 1) + "\n";
           const props = [
-            { type: "block-scalar-header", offset, indent, source: head }
+            { type: "block-scalar-header", offset, indent: indent2, source: head }
           ];
           if (!addEndtoBlockProps(props, end))
-            props.push({ type: "newline", offset: -1, indent, source: "\n" });
-          return { type: "block-scalar", offset, indent, props, source: body };
+            props.push({ type: "newline", offset: -1, indent: indent2, source: "\n" });
+          return { type: "block-scalar", offset, indent: indent2, props, source: body };
         }
         case '"':
-          return { type: "double-quoted-scalar", offset, indent, source, end };
+          return { type: "double-quoted-scalar", offset, indent: indent2, source, end };
         case "'":
-          return { type: "single-quoted-scalar", offset, indent, source, end };
+          return { type: "single-quoted-scalar", offset, indent: indent2, source, end };
         default:
-          return { type: "scalar", offset, indent, source, end };
+          return { type: "scalar", offset, indent: indent2, source, end };
       }
     }
     function setScalarValue(token, value, context = {}) {
       let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
-      let indent = "indent" in token ? token.indent : null;
-      if (afterKey && typeof indent === "number")
-        indent += 2;
+      let indent2 = "indent" in token ? token.indent : null;
+      if (afterKey && typeof indent2 === "number")
+        indent2 += 2;
       if (!type)
         switch (token.type) {
           case "single-quoted-scalar":
@@ -5404,8 +5404,8 @@ var require_cst_scalar = __commonJS({
             type = "PLAIN";
         }
       const source = stringifyString.stringifyString({ type, value }, {
-        implicitKey: implicitKey || indent === null,
-        indent: indent !== null && indent > 0 ? " ".repeat(indent) : "",
+        implicitKey: implicitKey || indent2 === null,
+        indent: indent2 !== null && indent2 > 0 ? " ".repeat(indent2) : "",
         inFlow,
         options: { blockQuote: true, lineWidth: -1 }
       });
@@ -5436,16 +5436,16 @@ var require_cst_scalar = __commonJS({
         token.source = body;
       } else {
         const { offset } = token;
-        const indent = "indent" in token ? token.indent : -1;
+        const indent2 = "indent" in token ? token.indent : -1;
         const props = [
-          { type: "block-scalar-header", offset, indent, source: head }
+          { type: "block-scalar-header", offset, indent: indent2, source: head }
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
-          props.push({ type: "newline", offset: -1, indent, source: "\n" });
+          props.push({ type: "newline", offset: -1, indent: indent2, source: "\n" });
         for (const key of Object.keys(token))
           if (key !== "type" && key !== "offset")
             delete token[key];
-        Object.assign(token, { type: "block-scalar", indent, props, source: body });
+        Object.assign(token, { type: "block-scalar", indent: indent2, props, source: body });
       }
     }
     function addEndtoBlockProps(props, end) {
@@ -5490,12 +5490,12 @@ var require_cst_scalar = __commonJS({
           break;
         }
         default: {
-          const indent = "indent" in token ? token.indent : -1;
+          const indent2 = "indent" in token ? token.indent : -1;
           const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
           for (const key of Object.keys(token))
             if (key !== "type" && key !== "offset")
               delete token[key];
-          Object.assign(token, { type, indent, source, end });
+          Object.assign(token, { type, indent: indent2, source, end });
         }
       }
     }
@@ -5801,15 +5801,15 @@ var require_lexer = __commonJS({
       continueScalar(offset) {
         let ch = this.buffer[offset];
         if (this.indentNext > 0) {
-          let indent = 0;
+          let indent2 = 0;
           while (ch === " ")
-            ch = this.buffer[++indent + offset];
+            ch = this.buffer[++indent2 + offset];
           if (ch === "\r") {
-            const next = this.buffer[indent + offset + 1];
+            const next = this.buffer[indent2 + offset + 1];
             if (next === "\n" || !next && !this.atEnd)
-              return offset + indent + 1;
+              return offset + indent2 + 1;
           }
-          return ch === "\n" || indent >= this.indentNext || !ch && !this.atEnd ? offset + indent : -1;
+          return ch === "\n" || indent2 >= this.indentNext || !ch && !this.atEnd ? offset + indent2 : -1;
         }
         if (ch === "-" || ch === ".") {
           const dt = this.buffer.substr(offset, 3);
@@ -5978,12 +5978,12 @@ var require_lexer = __commonJS({
       }
       *parseFlowCollection() {
         let nl, sp;
-        let indent = -1;
+        let indent2 = -1;
         do {
           nl = yield* this.pushNewline();
           if (nl > 0) {
             sp = yield* this.pushSpaces(false);
-            this.indentValue = indent = sp;
+            this.indentValue = indent2 = sp;
           } else {
             sp = 0;
           }
@@ -5992,8 +5992,8 @@ var require_lexer = __commonJS({
         const line = this.getLine();
         if (line === null)
           return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
-          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
+        if (indent2 !== -1 && indent2 < this.indentNext && line[0] !== "#" || indent2 === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
+          const atFlowEndMarker = indent2 === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
             yield cst.FLOW_END;
@@ -6101,16 +6101,16 @@ var require_lexer = __commonJS({
       }
       *parseBlockScalar() {
         let nl = this.pos - 1;
-        let indent = 0;
+        let indent2 = 0;
         let ch;
         loop: for (let i2 = this.pos; ch = this.buffer[i2]; ++i2) {
           switch (ch) {
             case " ":
-              indent += 1;
+              indent2 += 1;
               break;
             case "\n":
               nl = i2;
-              indent = 0;
+              indent2 = 0;
               break;
             case "\r": {
               const next = this.buffer[i2 + 1];
@@ -6126,9 +6126,9 @@ var require_lexer = __commonJS({
         }
         if (!ch && !this.atEnd)
           return this.setNext("block-scalar");
-        if (indent >= this.indentNext) {
+        if (indent2 >= this.indentNext) {
           if (this.blockScalarIndent === -1)
-            this.indentNext = indent;
+            this.indentNext = indent2;
           else {
             this.indentNext = this.blockScalarIndent + (this.indentNext === 0 ? 1 : this.indentNext);
           }
@@ -6161,7 +6161,7 @@ var require_lexer = __commonJS({
             const lastChar = i2;
             while (ch2 === " ")
               ch2 = this.buffer[--i2];
-            if (ch2 === "\n" && i2 >= this.pos && i2 + 1 + indent > lastChar)
+            if (ch2 === "\n" && i2 >= this.pos && i2 + 1 + indent2 > lastChar)
               nl = i2;
             else
               break;
@@ -7177,10 +7177,10 @@ var require_parser = __commonJS({
         }
         return null;
       }
-      atIndentedComment(start, indent) {
+      atIndentedComment(start, indent2) {
         if (this.type !== "comment")
           return false;
-        if (this.indent <= indent)
+        if (this.indent <= indent2)
           return false;
         return start.every((st) => st.type === "newline" || st.type === "space");
       }
@@ -7229,7 +7229,7 @@ var require_public_api = __commonJS({
   "node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
-    var Document = require_Document();
+    var Document2 = require_Document();
     var errors = require_errors();
     var log = require_log();
     var identity = require_identity();
@@ -7254,7 +7254,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument3(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7280,7 +7280,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument3(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7302,8 +7302,8 @@ var require_public_api = __commonJS({
       if (typeof options === "string")
         options = options.length;
       if (typeof options === "number") {
-        const indent = Math.round(options);
-        options = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
+        const indent2 = Math.round(options);
+        options = indent2 < 1 ? void 0 : indent2 > 8 ? { indent: 8 } : { indent: indent2 };
       }
       if (value === void 0) {
         const { keepUndefined } = options ?? replacer ?? {};
@@ -7312,11 +7312,11 @@ var require_public_api = __commonJS({
       }
       if (identity.isDocument(value) && !_replacer)
         return value.toString(options);
-      return new Document.Document(value, _replacer, options).toString(options);
+      return new Document2.Document(value, _replacer, options).toString(options);
     }
     exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument3;
+    exports.parseDocument = parseDocument4;
     exports.stringify = stringify;
   }
 });
@@ -7326,15 +7326,15 @@ var require_dist = __commonJS({
   "node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
-    var Document = require_Document();
+    var Document2 = require_Document();
     var Schema = require_Schema();
     var errors = require_errors();
     var Alias = require_Alias();
     var identity = require_identity();
-    var Pair = require_Pair();
-    var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
+    var Pair2 = require_Pair();
+    var Scalar2 = require_Scalar();
+    var YAMLMap2 = require_YAMLMap();
+    var YAMLSeq2 = require_YAMLSeq();
     var cst = require_cst();
     var lexer = require_lexer();
     var lineCounter = require_line_counter();
@@ -7342,7 +7342,7 @@ var require_dist = __commonJS({
     var publicApi = require_public_api();
     var visit2 = require_visit();
     exports.Composer = composer.Composer;
-    exports.Document = Document.Document;
+    exports.Document = Document2.Document;
     exports.Schema = Schema.Schema;
     exports.YAMLError = errors.YAMLError;
     exports.YAMLParseError = errors.YAMLParseError;
@@ -7356,10 +7356,10 @@ var require_dist = __commonJS({
     exports.isPair = identity.isPair;
     exports.isScalar = identity.isScalar;
     exports.isSeq = identity.isSeq;
-    exports.Pair = Pair.Pair;
-    exports.Scalar = Scalar.Scalar;
-    exports.YAMLMap = YAMLMap.YAMLMap;
-    exports.YAMLSeq = YAMLSeq.YAMLSeq;
+    exports.Pair = Pair2.Pair;
+    exports.Scalar = Scalar2.Scalar;
+    exports.YAMLMap = YAMLMap2.YAMLMap;
+    exports.YAMLSeq = YAMLSeq2.YAMLSeq;
     exports.CST = cst;
     exports.Lexer = lexer.Lexer;
     exports.LineCounter = lineCounter.LineCounter;
@@ -28291,6 +28291,26 @@ var init_upload_compression = __esm({
   }
 });
 
+// relay/pipeline/merge-candidates.ts
+function mergeCandidates({ drift, deploySet, previousManifest, mergeFiles, protection }) {
+  if (!previousManifest) return [];
+  const mergeable = new Set(mergeFiles.filter((name) => MERGE_FILE_NAME.test(name)));
+  const before = new Map(previousManifest.files.map((f) => [f.path, f]));
+  return drift.filter((d) => d.change === "modified" && d.deployWants === "write" && mergeable.has(d.path) && protection(d.path) === null).filter((d) => {
+    const wanted = deploySet.get(d.path);
+    const deployed = before.get(d.path);
+    return wanted?.type === "file" && deployed?.type === "file";
+  }).map((d) => d.path);
+}
+var DEFAULT_MERGE_FILES, MERGE_FILE_NAME;
+var init_merge_candidates = __esm({
+  "relay/pipeline/merge-candidates.ts"() {
+    "use strict";
+    DEFAULT_MERGE_FILES = ["automations.yaml", "scenes.yaml", "scripts.yaml"];
+    MERGE_FILE_NAME = /^(?!\.)[A-Za-z0-9_.-]+\.ya?ml$/;
+  }
+});
+
 // relay/config.ts
 import { readFile } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
@@ -28349,7 +28369,7 @@ async function resolveRelayConfig(raw, path, env = process.env) {
   if (config2.capture?.pushKeyPath) config2.capture.pushKeyPath = resolve(base, config2.capture.pushKeyPath);
   return { config: config2, secrets: { edgeToken, homeAssistantToken, gitToken }, path };
 }
-var import_yaml, SecretFields, EdgeConfig, DEFAULT_HOME_ASSISTANT_CONFIG_PATHS, DEFAULT_HOME_ASSISTANT_HOST, SshConfig, HostConfig, HomeAssistantConfig, GitConfig, DeployConfig, CaptureConfig, RelayConfig, ConfigError;
+var import_yaml, SecretFields, EdgeConfig, DEFAULT_HOME_ASSISTANT_CONFIG_PATHS, DEFAULT_HOME_ASSISTANT_HOST, SshConfig, HostConfig, HomeAssistantConfig, GitConfig, DeployConfig, WatchConfig, CaptureConfig, RelayConfig, ConfigError;
 var init_config = __esm({
   "relay/config.ts"() {
     "use strict";
@@ -28358,6 +28378,7 @@ var init_config = __esm({
     init_protocol();
     init_endpoint();
     init_upload_compression();
+    init_merge_candidates();
     SecretFields = {
       token: external_exports.string().min(1).optional().describe("The secret itself. Prefer `tokenFile`."),
       tokenFile: external_exports.string().min(1).optional().describe("A file holding the secret (first line, trimmed).")
@@ -28426,6 +28447,14 @@ var init_config = __esm({
       ),
       allowDriftOverwrite: external_exports.boolean().default(false).describe(
         "Let the edge overwrite files changed on the host since the last deploy: a target's `driftPolicy: overwrite` (set at the edge), or an operator's `overwrite` for one deployment stopped on drift. Off: the relay runs such a deploy as `stop`, so the edge alone can never overwrite edits made in Home Assistant."
+      ),
+      mergeFiles: external_exports.array(external_exports.string().regex(MERGE_FILE_NAME, "a YAML file name in the config folder, such as automations.yaml")).default([...DEFAULT_MERGE_FILES]).describe(
+        "Files of the config folder that a deploy merges, by automation/scene `id` or script key, when both Home Assistant's UI and the commit changed them: a clean merge is deployed (after Home Assistant's check), a conflict stops the deploy as drift. Protected paths are never merged. Empty: never merge."
+      )
+    }).strict();
+    WatchConfig = external_exports.object({
+      intervalSeconds: external_exports.number().min(0).max(86400).refine((seconds) => seconds === 0 || seconds >= 1, "at least 1 second, or 0 to turn the watch off").default(300).describe(
+        "Seconds between two looks of the drift watch at the host (it also looks right after every job). Each look walks the config folder by `stat` and hashes only deployed files whose size, times or inode changed, so an unchanged house costs one listing; protected paths are never read. `0` turns the watch off."
       )
     }).strict();
     CaptureConfig = external_exports.object({
@@ -28440,6 +28469,7 @@ var init_config = __esm({
       host: HostConfig.prefault({}).describe("How the relay reaches the Home Assistant host."),
       homeAssistant: HomeAssistantConfig.prefault({}).describe("Home Assistant's REST API: check, reload, restart, verify, sensor, notifications."),
       deploy: DeployConfig.prefault({}).describe("What is deployed and how it is backed up."),
+      watch: WatchConfig.prefault({}).describe("The drift watch: how often the relay looks for files changed on the host between deploys."),
       capture: CaptureConfig.optional().describe("Capture host edits as a branch and a pull request. Absent: the relay does not capture (and does not say it can).")
     }).strict();
     ConfigError = class extends Error {
@@ -30706,7 +30736,7 @@ var require_websocket = __commonJS({
     var net = __require("net");
     var querystring = __require("querystring");
     var tls = __require("tls");
-    var { randomBytes: randomBytes2, createHash: createHash5 } = __require("crypto");
+    var { randomBytes: randomBytes2, createHash: createHash6 } = __require("crypto");
     var { Duplex, Readable: Readable3 } = __require("stream");
     var { URL: URL2 } = __require("url");
     var PerMessageDeflate2 = require_permessage_deflate();
@@ -31397,7 +31427,7 @@ var require_websocket = __commonJS({
           abortHandshake(websocket, socket, "Invalid Upgrade header");
           return;
         }
-        const digest = createHash5("sha1").update(key + GUID).digest("base64");
+        const digest = createHash6("sha1").update(key + GUID).digest("base64");
         if (res.headers["sec-websocket-accept"] !== digest) {
           abortHandshake(websocket, socket, "Invalid Sec-WebSocket-Accept header");
           return;
@@ -31782,7 +31812,7 @@ var require_websocket_server = __commonJS({
     var EventEmitter = __require("events");
     var http = __require("http");
     var { Duplex } = __require("stream");
-    var { createHash: createHash5 } = __require("crypto");
+    var { createHash: createHash6 } = __require("crypto");
     var extension2 = require_extension();
     var PerMessageDeflate2 = require_permessage_deflate();
     var subprotocol2 = require_subprotocol();
@@ -32092,7 +32122,7 @@ var require_websocket_server = __commonJS({
           );
         }
         if (this._state > RUNNING) return abortHandshake(socket, 503);
-        const digest = createHash5("sha1").update(key + GUID).digest("base64");
+        const digest = createHash6("sha1").update(key + GUID).digest("base64");
         const headers = [
           "HTTP/1.1 101 Switching Protocols",
           "Upgrade: websocket",
@@ -32767,6 +32797,35 @@ var init_start_check = __esm({
   }
 });
 
+// relay/host-lock.ts
+var HostLock;
+var init_host_lock = __esm({
+  "relay/host-lock.ts"() {
+    "use strict";
+    HostLock = class {
+      tail = Promise.resolve();
+      holders = 0;
+      /** True while someone holds the host or waits for it. */
+      get busy() {
+        return this.holders > 0;
+      }
+      /** Runs `work` once every earlier holder is done; the next one waits for it, whatever it ends in. */
+      run(work) {
+        this.holders += 1;
+        const result = this.tail.then(work);
+        this.tail = result.then(
+          () => void 0,
+          () => void 0
+        );
+        void this.tail.then(() => {
+          this.holders -= 1;
+        });
+        return result;
+      }
+    };
+  }
+});
+
 // relay/backup-inventory.ts
 function inventoryMessage(records, at) {
   const backups = [];
@@ -32872,6 +32931,20 @@ function pathInside(folder, shape, name, suffix = "") {
   if (!full.startsWith(prefix) || full.length <= prefix.length || posix.dirname(full) !== base) {
     throw new UnsafeName(`${quoted(entry)} resolves to ${full}, outside ${base}; refused`);
   }
+  return full;
+}
+function pathUnderRoot(root, relative) {
+  if (typeof relative !== "string" || relative === "" || relative.startsWith("/") || CONTROL_CHARACTER.test(relative)) {
+    throw new UnsafeName(`${typeof relative === "string" ? quoted(relative) : String(relative)} is not a path inside the config folder; refused before it named any file`);
+  }
+  if (relative.split("/").some((part) => part === "" || part === "." || part === "..")) {
+    throw new UnsafeName(`${quoted(relative)} has an empty, "." or ".." part; refused before it named any file`);
+  }
+  if (!posix.isAbsolute(root) || CONTROL_CHARACTER.test(root)) throw new UnsafeName(`${quoted(root)} is not an absolute folder`);
+  const base = posix.resolve(root);
+  const full = posix.resolve(base, relative);
+  const prefix = base === "/" ? "/" : `${base}/`;
+  if (!full.startsWith(prefix) || full.length <= prefix.length) throw new UnsafeName(`${quoted(relative)} resolves to ${full}, outside ${base}; refused`);
   return full;
 }
 var JOB_ID_SHAPE, BACKUP_ID_SHAPE, UnsafeName, CONTROL_CHARACTER;
@@ -33029,7 +33102,7 @@ var init_step_runner = __esm({
         Object.assign(this.context, values);
         await this.journal.write({ job: this.job, step: this.current, startedAt: this.startedAt, context: this.context });
       }
-      async step(name, work, describe4 = () => "done") {
+      async step(name, work, describe5 = () => "done") {
         this.current = name;
         await this.journal.write({ job: this.job, step: name, startedAt: this.startedAt, context: this.context });
         const began = performance.now();
@@ -33039,7 +33112,7 @@ var init_step_runner = __esm({
           const value = await work();
           const ms = performance.now() - began;
           this.durations[name] = (this.durations[name] ?? 0) + ms;
-          const text = describe4(value);
+          const text = describe5(value);
           this.emit(name, "succeeded", text, ms);
           this.logger.info(`${this.job.jobId} ${name}: ${text} (${formatMs(ms)})`);
           return value;
@@ -33081,12 +33154,13 @@ var init_job_runner = __esm({
     init_journal();
     init_step_runner();
     JobRunner = class {
-      constructor(journal, executor, channel, logger, target) {
+      constructor(journal, executor, channel, logger, target, hooks = {}) {
         this.journal = journal;
         this.executor = executor;
         this.channel = channel;
         this.logger = logger;
         this.target = target;
+        this.hooks = hooks;
         const list = executor.backups?.bind(executor);
         this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
       }
@@ -33175,7 +33249,8 @@ var init_job_runner = __esm({
           if (!capture) return failed("this relay is not set up to capture host edits: add a `capture:` section to its relay.yaml (docs/drift.md)");
           if (message2.target !== this.target) return failed(`the capture is for target "${message2.target}", but this relay serves "${this.target}"; nothing was read`);
           this.logger.info(`capture ${message2.captureId} for ${message2.target}, asked by ${message2.requestedBy}`);
-          return capture(message2).catch((error62) => failed(`unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3)));
+          const run = () => capture(message2).catch((error62) => failed(`unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3)));
+          return this.hooks.hostLock ? this.hooks.hostLock.run(run) : run();
         })();
         const done = work.then(() => void 0, () => void 0);
         this.capturing = done;
@@ -33216,7 +33291,8 @@ var init_job_runner = __esm({
           try {
             if (!resumed) await this.journal.write({ job, step: "fetch", startedAt, context: {} });
             journaled();
-            outcome = await work(steps);
+            const lock = this.hooks.hostLock;
+            outcome = lock ? await lock.run(() => work(steps)) : await work(steps);
           } catch (error62) {
             outcome = { status: "failed", reason: `unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`, summary: {} };
           } finally {
@@ -33238,6 +33314,7 @@ var init_job_runner = __esm({
           this.running = null;
           this.channel.send(result);
           void this.reportBackups();
+          this.hooks.afterJob?.();
         })();
         this.running = { jobId: job.jobId, done };
         this.settle(`job ${job.jobId}`, done);
@@ -33269,6 +33346,95 @@ var init_version = __esm({
   }
 });
 
+// relay/watch/drift-watch.ts
+function driftFingerprint(report) {
+  return JSON.stringify([report.deployedSha, report.total, report.files.map((f) => [f.path, f.change, f.diff, f.diffNote])]);
+}
+function describe3(report) {
+  if (report.deployedSha === null && report.total === 0) return "nothing deployed yet, so nothing can drift";
+  if (report.total === 0) return `the host matches the last deploy${report.deployedSha ? ` (${report.deployedSha.slice(0, 7)})` : ""}`;
+  const named2 = report.files.slice(0, 10).map((f) => `${f.path} (${f.change})`);
+  const more = report.total > named2.length ? ` and ${report.total - named2.length} more` : "";
+  return `${report.total === 1 ? "1 file differs" : `${report.total} files differ`} from the last deploy: ${named2.join(", ")}${more}`;
+}
+var DriftWatch;
+var init_drift_watch = __esm({
+  "relay/watch/drift-watch.ts"() {
+    "use strict";
+    DriftWatch = class {
+      constructor(options) {
+        this.options = options;
+      }
+      timer = null;
+      pending = null;
+      last = null;
+      lastFailure = null;
+      stopped = false;
+      /** The latest report, null before the first look succeeded. */
+      get latest() {
+        return this.last?.report ?? null;
+      }
+      /** Looks at once (after any job in flight), then every interval. */
+      start() {
+        this.stopped = false;
+        this.schedule(0);
+      }
+      async stop() {
+        this.stopped = true;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        await this.pending;
+      }
+      /** The edge welcomed the relay: it hears the latest report (a look on its way sends its own). */
+      onReady() {
+        if (this.last) this.options.send(this.last.report);
+      }
+      /** A job ended: look again as soon as the host is free. */
+      afterJob() {
+        if (!this.stopped) void this.lookNow();
+      }
+      /** One look now (or the one already waiting for the host); resolves with its report, null when it failed. */
+      lookNow() {
+        if (this.pending) return this.pending;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        const look = this.options.lock.run(() => this.options.look()).then(
+          (report) => this.settled(report),
+          (error62) => {
+            const reason = error62 instanceof Error ? error62.message : String(error62);
+            if (reason !== this.lastFailure) this.options.logger.warn(`drift watch: could not look at the host: ${reason}`);
+            this.lastFailure = reason;
+            return null;
+          }
+        ).finally(() => {
+          this.pending = null;
+          this.schedule(this.options.intervalMs);
+        });
+        this.pending = look;
+        return look;
+      }
+      settled(report) {
+        if (this.lastFailure !== null) this.options.logger.info("drift watch: looking at the host again");
+        this.lastFailure = null;
+        const fingerprint = driftFingerprint(report);
+        if (fingerprint !== this.last?.fingerprint) this.options.logger.info(`drift watch: ${describe3(report)}`);
+        this.last = { report, fingerprint };
+        this.options.send(report);
+        return report;
+      }
+      schedule(delayMs) {
+        if (this.stopped || this.pending) return;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          void this.lookNow();
+        }, delayMs);
+        this.timer.unref();
+      }
+    };
+  }
+});
+
 // relay/daemon.ts
 var daemon_exports = {};
 __export(daemon_exports, {
@@ -33282,7 +33448,20 @@ async function startRelay(loaded, executor, logger) {
   let connection = null;
   let homeAssistant = null;
   const checked = checkHomeAssistantAtStart(loaded).then((result) => homeAssistant = result);
-  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config2.edge.target);
+  const hostLock = new HostLock();
+  const look = executor.lookForDrift?.bind(executor);
+  const watch = look && config2.watch.intervalSeconds > 0 ? new DriftWatch({
+    look,
+    lock: hostLock,
+    // Only once welcomed: before that the edge would drop it; the welcome sends the latest.
+    send: (report) => connection?.current === "ready" && connection.send(report),
+    intervalMs: config2.watch.intervalSeconds * 1e3,
+    logger
+  }) : null;
+  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config2.edge.target, {
+    hostLock,
+    afterJob: () => watch?.afterJob()
+  });
   connection = new EdgeConnection({
     edgeUrl: config2.edge.url,
     target: config2.edge.target,
@@ -33297,17 +33476,23 @@ async function startRelay(loaded, executor, logger) {
     inFlight: () => runner.inFlight(),
     onMessage: (m) => runner.onMessage(m),
     homeAssistantCheck: () => homeAssistant,
-    onReady: () => void runner.onReady().catch((error62) => logger.error(`could not resend the results the edge has not confirmed: ${error62 instanceof Error ? error62.message : String(error62)}`))
+    onReady: () => {
+      void runner.onReady().catch((error62) => logger.error(`could not resend the results the edge has not confirmed: ${error62 instanceof Error ? error62.message : String(error62)}`));
+      watch?.onReady();
+    }
   });
   logger.info(`lanyard relay ${RELAY_VERSION} (${config2.relayId}) for target ${config2.edge.target}; state in ${config2.stateDir}`);
   await runner.recover();
   await Promise.race([checked, new Promise((resolve4) => setTimeout(resolve4, 3e3).unref())]);
   connection.start();
+  watch?.start();
   return {
     runner,
     connection,
+    watch,
     async stop() {
       connection?.stop();
+      await watch?.stop();
       await runner.idle();
     }
   };
@@ -33317,9 +33502,11 @@ var init_daemon = __esm({
     "use strict";
     init_edge_connection();
     init_start_check();
+    init_host_lock();
     init_job_runner();
     init_journal();
     init_version();
+    init_drift_watch();
   }
 });
 
@@ -35535,7 +35722,7 @@ function decideActivation(changedPaths, deletedPaths = [], overrides = {}, texts
   const reasons = [];
   const domains = /* @__PURE__ */ new Set();
   let mustRestart = false;
-  const decide = (path, deleted) => {
+  const decide2 = (path, deleted) => {
     const override = overrideRules.find((o) => o.matches(path));
     if (override) {
       if (typeof override.need === "string") return { need: restart, why: `lanyard.yaml activation "${override.glob}": ${override.need}; restarting to be safe` };
@@ -35548,7 +35735,7 @@ function decideActivation(changedPaths, deletedPaths = [], overrides = {}, texts
     return builtInNeed(path);
   };
   const consider = (path, deleted) => {
-    const { need, why } = decide(path, deleted);
+    const { need, why } = decide2(path, deleted);
     reasons.push({ path, need: formatNeed(need), why: deleted ? `deleted: ${why}` : why });
     if (need.kind === "restart") mustRestart = true;
     else if (need.kind === "reload") for (const d of need.domains) domains.add(d);
@@ -35828,7 +36015,8 @@ function readShaLine(line, sha, unlistable) {
   if (match) sha.set(match[2], match[1]);
   else unlistable.add(line.replace(/^\\?[0-9a-f]{64} [ *]/, ""));
 }
-async function hashLiveTree(host, root, cache) {
+async function hashLiveTree(host, root, cache, options = {}) {
+  const { select } = options;
   const prune = prunedFolders();
   const skipNames = UNHASHED_NAMES.map((n) => `! -name ${shellQuote(n)}`).join(" ");
   const hashEverything = `find . \\( ${prune} \\) -prune -o -type f ${skipNames} -exec sha256sum {} +`;
@@ -35883,6 +36071,19 @@ echo '@@end'
       unhashed.push(line.slice(2));
     }
   }
+  if (select && !cache) throw new Error("hashLiveTree: a selection needs a cache");
+  const listedOnly = [];
+  const keptUnselected = [];
+  if (select) {
+    for (const [path, s] of stat2) {
+      if (select(path)) continue;
+      stat2.delete(path);
+      listedOnly.push({ path, type: s.type, size: s.size });
+      const known2 = s.type === "file" ? cache.lookup(root, path, s.signature) : void 0;
+      if (known2) keptUnselected.push({ path, signature: s.signature, ctime: s.ctime, sha256: known2 });
+    }
+  }
+  let hashed = cache ? 0 : sha.size;
   if (cache) {
     const toHash = [];
     for (const [path, s] of stat2) {
@@ -35891,7 +36092,8 @@ echo '@@end'
       if (known2) sha.set(path, known2);
       else toHash.push(path);
     }
-    if (toHash.length > stat2.size / 2) {
+    hashed = toHash.length;
+    if (!select && toHash.length > stat2.size / 2) {
       for (const line of (await runHashing(host, root, `set -e
 cd ${shellQuote(root)}
 ${hashEverything}
@@ -35905,11 +36107,11 @@ while IFS= read -r p; do
   if [ $# -ge 100 ]; then sha256sum "$@"; set --; fi
 done
 if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
-      const hashed = await runHashing(host, root, batch, toHash.map((p) => `./${p}
+      const hashed2 = await runHashing(host, root, batch, toHash.map((p) => `./${p}
 `).join(""));
-      for (const line of hashed.split("\n")) if (line) readShaLine(line, sha, unlistable);
+      for (const line of hashed2.split("\n")) if (line) readShaLine(line, sha, unlistable);
     }
-    const seen = [];
+    const seen = [...keptUnselected];
     for (const [path, s] of stat2) {
       const hash2 = sha.get(path);
       if (s.type === "file" && hash2) seen.push({ path, signature: s.signature, ctime: s.ctime, sha256: hash2 });
@@ -35932,7 +36134,7 @@ if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
     }
   }
   files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  return { files, unlistable: [...unlistable], unhashed };
+  return { files, unlistable: [...unlistable], unhashed, listedOnly, hashed };
 }
 function deniedPaths(stderr) {
   const paths = /* @__PURE__ */ new Set();
@@ -35943,8 +36145,8 @@ function deniedPaths(stderr) {
   return [...paths];
 }
 async function sha256Text(text) {
-  const { createHash: createHash5 } = await import("node:crypto");
-  return createHash5("sha256").update(text).digest("hex");
+  const { createHash: createHash6 } = await import("node:crypto");
+  return createHash6("sha256").update(text).digest("hex");
 }
 var UNHASHED_FOLDERS, UNHASHED_FOLDER_NAMES, UNHASHED_NAMES, LiveHashCache;
 var init_live_tree = __esm({
@@ -35972,63 +36174,6 @@ var init_live_tree = __esm({
         for (const file2 of files) if (file2.ctime < startedAt) this.entries.set(ownCopy(file2.path), ownCopy(`${file2.signature} ${file2.sha256}`));
       }
     };
-  }
-});
-
-// relay/pipeline/protected-paths.ts
-function protectedPathMatcher(extra = []) {
-  const configured = extra.map((glob) => ({ glob, matches: globMatcher([glob]) }));
-  const anyConfigured = globMatcher(extra);
-  return (path) => {
-    if (anyBuiltIn(path)) {
-      for (const { entry, matches } of builtIn) {
-        if (matches(path)) return { source: "built-in", name: entry.name, reason: entry.reason, secret: entry.secret ?? true };
-      }
-    }
-    if (!anyConfigured(path)) return null;
-    for (const { glob, matches } of configured) {
-      if (matches(path)) return { source: "configured", glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}`, secret: true };
-    }
-    return null;
-  };
-}
-var PROTECTED_PATHS, builtIn, anyBuiltIn;
-var init_protected_paths = __esm({
-  "relay/pipeline/protected-paths.ts"() {
-    "use strict";
-    init_path_safety();
-    PROTECTED_PATHS = Object.freeze([
-      {
-        name: "secrets.yaml (any folder)",
-        globs: ["**/secrets.yaml"],
-        reason: "holds the real passwords and tokens; a repository copy is a placeholder at best (HA also reads secrets.yaml in subfolders, and so does ESPHome)"
-      },
-      { name: ".storage/", globs: [".storage/**"], reason: "Home Assistant's UI-managed state: integrations, devices, entities, users and auth tokens" },
-      {
-        name: "*.db, *.db-shm, *.db-wal, *.db.* (any folder)",
-        globs: ["**/*.db", "**/*.db-*", "**/*.db.*"],
-        reason: "live databases (home-assistant_v2.db, zigbee.db) and their journals or corrupt copies; overwriting one loses history or corrupts it"
-      },
-      { name: ".cloud/", globs: [".cloud/**"], reason: "the Home Assistant Cloud (Nabu Casa) link and its keys" },
-      { name: ".HA_VERSION", globs: [".HA_VERSION"], reason: "written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them", secret: false },
-      { name: ".uuid", globs: [".uuid"], reason: "the installation's identity" },
-      {
-        name: "*.log, *.log.1 (any folder)",
-        globs: ["**/*.log", "**/*.log.*"],
-        reason: "logs written by Home Assistant and add-ons (rotated ones too); never configuration"
-      },
-      { name: "ip_bans.yaml", globs: ["ip_bans.yaml"], reason: "written by Home Assistant when it bans an address; a deploy must not lift bans" },
-      { name: "known_devices.yaml", globs: ["known_devices.yaml"], reason: "written by legacy device trackers as they discover devices" },
-      { name: "deps/", globs: ["deps/**"], reason: "Python packages Home Assistant installed for itself", secret: false },
-      { name: "tts/", globs: ["tts/**"], reason: "the text-to-speech cache" },
-      { name: "backups/", globs: ["backups/**"], reason: "Home Assistant's own backups" },
-      { name: ".ha_run.lock", globs: [".ha_run.lock"], reason: "the lock of the running Home Assistant instance", secret: false },
-      { name: ".git/ (any folder)", globs: ["**/.git/**"], reason: "a git checkout on the host (some people pull there) is not Lanyard's to change" },
-      { name: ".lanyard/", globs: [".lanyard/**"], reason: "Lanyard's own record on the host: the deployment manifest and the staging folder" },
-      { name: "__pycache__/ (any folder)", globs: ["**/__pycache__/**"], reason: "Python bytecode that Home Assistant generates for custom components", secret: false }
-    ]);
-    builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs, { ignoreCase: true }) }));
-    anyBuiltIn = globMatcher(PROTECTED_PATHS.flatMap((entry) => entry.globs), { ignoreCase: true });
   }
 });
 
@@ -36318,37 +36463,124 @@ var init_manifest = __esm({
   }
 });
 
-// relay/capture/drifted-files.ts
+// relay/pipeline/protected-paths.ts
+function protectedPathMatcher(extra = []) {
+  const configured = extra.map((glob) => ({ glob, matches: globMatcher([glob]) }));
+  const anyConfigured = globMatcher(extra);
+  return (path) => {
+    if (anyBuiltIn(path)) {
+      for (const { entry, matches } of builtIn) {
+        if (matches(path)) return { source: "built-in", name: entry.name, reason: entry.reason, secret: entry.secret ?? true };
+      }
+    }
+    if (!anyConfigured(path)) return null;
+    for (const { glob, matches } of configured) {
+      if (matches(path)) return { source: "configured", glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}`, secret: true };
+    }
+    return null;
+  };
+}
+var PROTECTED_PATHS, builtIn, anyBuiltIn;
+var init_protected_paths = __esm({
+  "relay/pipeline/protected-paths.ts"() {
+    "use strict";
+    init_path_safety();
+    PROTECTED_PATHS = Object.freeze([
+      {
+        name: "secrets.yaml (any folder)",
+        globs: ["**/secrets.yaml"],
+        reason: "holds the real passwords and tokens; a repository copy is a placeholder at best (HA also reads secrets.yaml in subfolders, and so does ESPHome)"
+      },
+      { name: ".storage/", globs: [".storage/**"], reason: "Home Assistant's UI-managed state: integrations, devices, entities, users and auth tokens" },
+      {
+        name: "*.db, *.db-shm, *.db-wal, *.db.* (any folder)",
+        globs: ["**/*.db", "**/*.db-*", "**/*.db.*"],
+        reason: "live databases (home-assistant_v2.db, zigbee.db) and their journals or corrupt copies; overwriting one loses history or corrupts it"
+      },
+      { name: ".cloud/", globs: [".cloud/**"], reason: "the Home Assistant Cloud (Nabu Casa) link and its keys" },
+      { name: ".HA_VERSION", globs: [".HA_VERSION"], reason: "written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them", secret: false },
+      { name: ".uuid", globs: [".uuid"], reason: "the installation's identity" },
+      {
+        name: "*.log, *.log.1 (any folder)",
+        globs: ["**/*.log", "**/*.log.*"],
+        reason: "logs written by Home Assistant and add-ons (rotated ones too); never configuration"
+      },
+      { name: "ip_bans.yaml", globs: ["ip_bans.yaml"], reason: "written by Home Assistant when it bans an address; a deploy must not lift bans" },
+      { name: "known_devices.yaml", globs: ["known_devices.yaml"], reason: "written by legacy device trackers as they discover devices" },
+      { name: "deps/", globs: ["deps/**"], reason: "Python packages Home Assistant installed for itself", secret: false },
+      { name: "tts/", globs: ["tts/**"], reason: "the text-to-speech cache" },
+      { name: "backups/", globs: ["backups/**"], reason: "Home Assistant's own backups" },
+      { name: ".ha_run.lock", globs: [".ha_run.lock"], reason: "the lock of the running Home Assistant instance", secret: false },
+      { name: ".git/ (any folder)", globs: ["**/.git/**"], reason: "a git checkout on the host (some people pull there) is not Lanyard's to change" },
+      { name: ".lanyard/", globs: [".lanyard/**"], reason: "Lanyard's own record on the host: the deployment manifest and the staging folder" },
+      { name: "__pycache__/ (any folder)", globs: ["**/__pycache__/**"], reason: "Python bytecode that Home Assistant generates for custom components", secret: false }
+    ]);
+    builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs, { ignoreCase: true }) }));
+    anyBuiltIn = globMatcher(PROTECTED_PATHS.flatMap((entry) => entry.globs), { ignoreCase: true });
+  }
+});
+
+// relay/watch/drift-comparison.ts
+function driftRulesOf(config2, lanyard) {
+  const protect = protectedPathMatcher([...config2.deploy.protect, ...lanyard.protect]);
+  const relayInclude = config2.deploy.include.length ? globMatcher(config2.deploy.include) : () => true;
+  const repoInclude = lanyard.include.length ? globMatcher(lanyard.include) : () => true;
+  const excluded = globMatcher([...config2.deploy.exclude, ...lanyard.exclude]);
+  return {
+    isProtected: (path) => protect(path) !== null,
+    isLeftOut: (path) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || excluded(path)
+  };
+}
+function deployedFolders(manifestFiles) {
+  const folders = /* @__PURE__ */ new Set();
+  for (const file2 of manifestFiles) {
+    const slash = file2.path.lastIndexOf("/");
+    if (slash > 0) folders.add(file2.path.slice(0, slash));
+  }
+  return folders;
+}
 function folderOf(path) {
   const slash = path.lastIndexOf("/");
-  return slash < 0 ? "" : path.slice(0, slash);
+  return slash > 0 ? path.slice(0, slash) : "";
 }
-function sameContent(deployed, live) {
-  if (deployed.type !== live.type) return false;
-  if (deployed.type === "symlink") return deployed.linkTarget === live.linkTarget;
-  return deployed.sha256 === live.sha256;
+function hashSelection(manifestFiles, rules) {
+  const deployed = new Set(manifestFiles.map((f) => f.path));
+  const folders = deployedFolders(manifestFiles);
+  return (path) => !rules.isProtected(path) && (deployed.has(path) || isAddedCandidate(path, folders, rules));
 }
-function driftedFiles(deployed, live, isProtected) {
-  const liveByPath = new Map(live.map((f) => [f.path, f]));
-  const deployedPaths = new Set(deployed.map((f) => f.path));
-  const deployedFolders = new Set(deployed.map((f) => folderOf(f.path)));
-  const drifted = [];
-  for (const file2 of deployed) {
-    if (isProtected(file2.path)) continue;
-    const now = liveByPath.get(file2.path);
-    if (!now) drifted.push({ path: file2.path, change: "deleted", live: null });
-    else if (!sameContent(file2, now)) drifted.push({ path: file2.path, change: "modified", live: now });
+function isAddedCandidate(path, folders, rules) {
+  const folder = folderOf(path);
+  return folder !== "" && folders.has(folder) && !rules.isLeftOut(path);
+}
+function sameContent(live, deployed) {
+  return live.type === deployed.type && live.sha256 === deployed.sha256;
+}
+function compareWithManifest(manifestFiles, liveFiles, rules) {
+  const live = /* @__PURE__ */ new Map();
+  for (const file2 of liveFiles) if (!rules.isProtected(file2.path)) live.set(file2.path, file2);
+  const folders = deployedFolders(manifestFiles);
+  const deployed = /* @__PURE__ */ new Set();
+  const findings = [];
+  for (const entry of manifestFiles) {
+    deployed.add(entry.path);
+    if (rules.isProtected(entry.path)) continue;
+    const now = live.get(entry.path);
+    if (!now) findings.push({ path: entry.path, change: "deleted", deployed: entry, live: null });
+    else if (now.sha256 !== null && !sameContent(now, entry)) findings.push({ path: entry.path, change: "modified", deployed: entry, live: now });
   }
-  for (const file2 of live) {
-    if (deployedPaths.has(file2.path) || isProtected(file2.path)) continue;
-    if (deployedFolders.has(folderOf(file2.path))) drifted.push({ path: file2.path, change: "added", live: file2 });
+  for (const file2 of live.values()) {
+    if (deployed.has(file2.path) || !isAddedCandidate(file2.path, folders, rules)) continue;
+    findings.push({ path: file2.path, change: "added", deployed: null, live: file2 });
   }
-  return drifted.sort((a, b) => comparePaths(a.path, b.path));
+  return findings.sort((a, b) => comparePaths(a.path, b.path));
 }
-var init_drifted_files = __esm({
-  "relay/capture/drifted-files.ts"() {
+var init_drift_comparison = __esm({
+  "relay/watch/drift-comparison.ts"() {
     "use strict";
     init_manifest();
+    init_lanyard_file();
+    init_path_safety();
+    init_protected_paths();
   }
 });
 
@@ -36393,10 +36625,11 @@ async function captureHostEdits(parts, message2, now = Date.now) {
     await parts.git.fetchCommit(base);
     const subfolder = config2.git.subfolder;
     const lanyard = await readLanyardFile(parts, base, subfolder);
-    const protection = protectedPathMatcher([...config2.deploy.protect, ...lanyard.protect]);
-    const excluded = globMatcher([...config2.deploy.exclude, ...lanyard.exclude]);
-    const live = await hashLiveTree(host, parts.root, parts.liveHashes);
-    const drifted = driftedFiles(manifest.files, live.files, (path) => protection(path) !== null || excluded(path) || !ConfigPath.safeParse(path).success);
+    const rules = driftRulesOf(config2, lanyard);
+    const live = await hashLiveTree(host, parts.root, parts.liveHashes, { select: hashSelection(manifest.files, rules) });
+    const liveByPath = new Map(live.files.map((f) => [f.path, f]));
+    const capturable = { isProtected: (path) => rules.isProtected(path) || !ConfigPath.safeParse(path).success, isLeftOut: rules.isLeftOut };
+    const drifted = compareWithManifest(manifest.files, live.files, capturable).map((f) => ({ path: f.path, change: f.change, live: f.live ? liveByPath.get(f.path) ?? null : null }));
     if (!drifted.length) return answer({ outcome: "nothing_to_capture", base, reason: `the host matches the deployed commit ${base.slice(0, 7)}` });
     const edits = [];
     for (const file2 of drifted) {
@@ -36441,10 +36674,9 @@ var init_capture_host_edits = __esm({
     init_host_files();
     init_live_tree();
     init_path_safety();
-    init_protected_paths();
     init_capture_branch();
     init_capture_commit();
-    init_drifted_files();
+    init_drift_comparison();
   }
 });
 
@@ -36491,15 +36723,27 @@ var init_deployment_sensor = __esm({
       latest = null;
       queue = Promise.resolve();
       timers = /* @__PURE__ */ new Set();
+      /** The drift watch's attributes (driftAttributes in house-outward.ts), carried by every reading. */
+      drift = {};
       /** Publishes a reading and waits for the first attempt (bounded by the HA client's timeout). */
       async publish(reading) {
         const version2 = ++this.version;
-        this.latest = reading;
-        await this.save(reading);
+        this.latest = { state: reading.state, attributes: { ...reading.attributes, ...this.drift } };
+        await this.save(this.latest);
         if (!await this.attempt(version2)) this.retryLater(version2, 1);
       }
       /** The last reading published (from disk after a relay restart), or `idle`; used when nothing runs. */
       async republish() {
+        const reading = this.latest ?? await this.load() ?? { state: "idle", attributes: this.baseAttributes("idle") };
+        await this.publish(reading);
+      }
+      /**
+       * The drift watch saw the host: the same state with these drift attributes, published again only
+       * when they changed (a look every few minutes must not write to Home Assistant every few minutes).
+       */
+      async setDrift(attributes) {
+        if (JSON.stringify(attributes) === JSON.stringify(this.drift)) return;
+        this.drift = attributes;
         const reading = this.latest ?? await this.load() ?? { state: "idle", attributes: this.baseAttributes("idle") };
         await this.publish(reading);
       }
@@ -36563,6 +36807,14 @@ var init_deployment_sensor = __esm({
 
 // relay/outward/house-outward.ts
 import { join as join4 } from "node:path";
+function driftAttributes(report) {
+  const since = report.files.reduce((oldest, f) => oldest === null || f.since < oldest ? f.since : oldest, null);
+  return {
+    drift_count: report.total,
+    drift_paths: report.files.slice(0, SENSOR_DRIFT_PATHS).map((f) => f.path),
+    drift_since: iso(since)
+  };
+}
 function noticeId(target) {
   return `lanyard_${target.replace(/[^a-z0-9]+/g, "_")}`;
 }
@@ -36577,7 +36829,7 @@ function sensorStateOf(job, outcome) {
 function subjectOf(job) {
   return firstLine(job.commitMessage ?? "").trim();
 }
-function describe3(job, outcome) {
+function describe4(job, outcome) {
   const summary = outcome.summary;
   if (outcome.status === "succeeded") {
     if (job.kind === "rollback") return `Rolled back to ${shortSha(job.sha)}${job.backupId ? ` (backup ${job.backupId})` : ""}`;
@@ -36679,15 +36931,18 @@ function houseOutward(options) {
         outcome = await run();
       } catch (error62) {
         const failed = { status: "failed", reason: error62 instanceof Error ? error62.message : String(error62), summary: {} };
-        await Promise.allSettled([sensor?.publish({ state: "failed", attributes: attributes("failed", job, startedAt, Date.now(), describe3(job, failed), failed) }), notice(job, failed)]);
+        await Promise.allSettled([sensor?.publish({ state: "failed", attributes: attributes("failed", job, startedAt, Date.now(), describe4(job, failed), failed) }), notice(job, failed)]);
         throw error62;
       }
       const state = sensorStateOf(job, outcome);
-      await Promise.allSettled([sensor?.publish({ state, attributes: attributes(state, job, startedAt, Date.now(), describe3(job, outcome), outcome) }), notice(job, outcome)]);
+      await Promise.allSettled([sensor?.publish({ state, attributes: attributes(state, job, startedAt, Date.now(), describe4(job, outcome), outcome) }), notice(job, outcome)]);
       return outcome;
     },
     async idle() {
       await sensor?.republish().catch(() => void 0);
+    },
+    async drift(report) {
+      await sensor?.setDrift(driftAttributes(report)).catch(() => void 0);
     }
   };
 }
@@ -36696,14 +36951,24 @@ function withHouseOutward(pipeline, outward) {
     ...pipeline,
     execute: (job, steps) => outward.around(job, Date.now(), () => pipeline.execute(job, steps)),
     recover: (entry, steps) => outward.around(entry.job, entry.startedAt, () => pipeline.recover(entry, steps)),
-    idle: () => outward.idle()
+    idle: () => outward.idle(),
+    // The sensor follows each look, not awaited: a hung Home Assistant must not hold the host lock.
+    ...pipeline.lookForDrift ? {
+      lookForDrift: async () => {
+        const report = await pipeline.lookForDrift();
+        void outward.drift(report);
+        return report;
+      }
+    } : {}
   };
 }
+var SENSOR_DRIFT_PATHS;
 var init_house_outward = __esm({
   "relay/outward/house-outward.ts"() {
     "use strict";
     init_commit();
     init_deployment_sensor();
+    SENSOR_DRIFT_PATHS = 10;
   }
 });
 
@@ -37363,6 +37628,342 @@ var init_drift_policy = __esm({
   }
 });
 
+// relay/merge/home-assistant-yaml.ts
+function asPyYaml(tags) {
+  return tags.map((tag) => {
+    if (typeof tag === "string" || !("test" in tag) || !tag.test) return tag;
+    if (tag.tag === BOOL_TAG) return { ...tag, test: tag.test.test("true") ? PY_TRUE : PY_FALSE };
+    if (tag.tag === FLOAT_TAG && tag.format === "EXP") return { ...tag, test: PY_FLOAT_EXP };
+    if (tag.tag === FLOAT_TAG && tag.test.test("1.5")) return { ...tag, test: PY_FLOAT };
+    return tag;
+  });
+}
+function readHaYaml(text) {
+  try {
+    const doc = (0, import_yaml4.parseDocument)(text, { ...SCHEMA_OPTIONS, uniqueKeys: true, prettyErrors: false });
+    const [error62] = doc.errors;
+    if (error62) return { ok: false, reason: error62.message.split("\n")[0] };
+    const unknownTag = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+    if (unknownTag) return { ok: false, reason: `${unknownTag.message} (Home Assistant does not know it either)` };
+    return { ok: true, value: doc.toJS({ mapAsMap: true, maxAliasCount: 100 }) };
+  } catch (error62) {
+    return { ok: false, reason: error62 instanceof Error ? error62.message : String(error62) };
+  }
+}
+function toNode(value) {
+  if (value instanceof Map) {
+    const map2 = new import_yaml4.YAMLMap();
+    for (const [key, item] of value) map2.items.push(new import_yaml4.Pair(toNode(key), toNode(item)));
+    return map2;
+  }
+  if (Array.isArray(value)) {
+    const seq = new import_yaml4.YAMLSeq();
+    for (const item of value) seq.items.push(toNode(item));
+    return seq;
+  }
+  if (value instanceof TaggedText) {
+    const scalar = new import_yaml4.Scalar(value.text);
+    scalar.tag = value.tag;
+    return scalar;
+  }
+  return new import_yaml4.Scalar(value);
+}
+function emitHaYaml(value) {
+  const doc = new import_yaml4.Document(null, SCHEMA_OPTIONS);
+  doc.contents = toNode(value);
+  return doc.toString({ indent: 2, indentSeq: false, lineWidth: 80, minContentWidth: 20, singleQuote: true, nullStr: "", directives: false });
+}
+var import_yaml4, TaggedText, HOME_ASSISTANT_TAGS, BOOL_TAG, FLOAT_TAG, PY_TRUE, PY_FALSE, PY_FLOAT_EXP, PY_FLOAT, homeAssistantTags, SCHEMA_OPTIONS;
+var init_home_assistant_yaml = __esm({
+  "relay/merge/home-assistant-yaml.ts"() {
+    "use strict";
+    import_yaml4 = __toESM(require_dist(), 1);
+    TaggedText = class {
+      constructor(tag, text) {
+        this.tag = tag;
+        this.text = text;
+      }
+    };
+    HOME_ASSISTANT_TAGS = [
+      "!secret",
+      "!include",
+      "!include_dir_list",
+      "!include_dir_named",
+      "!include_dir_merge_list",
+      "!include_dir_merge_named",
+      "!env_var",
+      "!input"
+    ];
+    BOOL_TAG = "tag:yaml.org,2002:bool";
+    FLOAT_TAG = "tag:yaml.org,2002:float";
+    PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+    PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+    PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|\.[0-9][0-9_]*[eE][-+][0-9]+)$/;
+    PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/;
+    homeAssistantTags = HOME_ASSISTANT_TAGS.map((tag) => ({
+      tag,
+      identify: (value) => value instanceof TaggedText && value.tag === tag,
+      resolve: (text) => new TaggedText(tag, text)
+    }));
+    SCHEMA_OPTIONS = {
+      version: "1.1",
+      customTags: (tags) => [...asPyYaml(tags), ...homeAssistantTags]
+      // Lists and mappings are read into arrays and Maps: a Map keeps keys that are not strings (YAML
+      // 1.1's `on:` is the key `true`) and their order.
+    };
+  }
+});
+
+// relay/merge/keyed-items.ts
+function nameOf(key) {
+  if (typeof key === "string") return key;
+  if (typeof key === "number" && Number.isFinite(key)) return String(key);
+  return null;
+}
+function keyedItemsOf(value, which) {
+  const items = /* @__PURE__ */ new Map();
+  const keys = /* @__PURE__ */ new Map();
+  if (value === null || value === void 0) return { ok: true, keyed: { shape: null, items, keys } };
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const id = item instanceof Map ? nameOf(item.get("id")) : null;
+      if (id === null) return { ok: false, reason: `item ${index + 1} of ${which} has no \`id\`, so it cannot be matched with the other version` };
+      if (items.has(id)) return { ok: false, reason: `${which} has two items with the id ${id}` };
+      items.set(id, item);
+    }
+    return { ok: true, keyed: { shape: "list", items, keys } };
+  }
+  if (value instanceof Map) {
+    for (const [key, item] of value) {
+      const name = nameOf(key);
+      if (name === null) return { ok: false, reason: `${which} has a key that is not a name (${String(key)})` };
+      if (items.has(name)) return { ok: false, reason: `${which} has the key ${name} twice` };
+      items.set(name, item);
+      keys.set(name, key);
+    }
+    return { ok: true, keyed: { shape: "mapping", items, keys } };
+  }
+  return { ok: false, reason: `${which} is neither a list of items with ids nor a mapping` };
+}
+var init_keyed_items = __esm({
+  "relay/merge/keyed-items.ts"() {
+    "use strict";
+  }
+});
+
+// relay/merge/merge-conflict.ts
+function conflictExcerpt(item) {
+  let text;
+  try {
+    text = emitHaYaml(item).trimEnd();
+  } catch {
+    text = String(item);
+  }
+  const lines = text.split("\n");
+  let excerpt2 = lines.slice(0, EXCERPT_LINES).join("\n");
+  if (excerpt2.length > EXCERPT_CHARS) excerpt2 = `${excerpt2.slice(0, EXCERPT_CHARS)}\u2026`;
+  else if (lines.length > EXCERPT_LINES) excerpt2 += "\n\u2026";
+  return excerpt2;
+}
+function describeConflicts(path, conflicts) {
+  return conflicts.map((c) => {
+    if (c.id === null) return `${path} cannot be merged: ${c.reason}.`;
+    const side = (label, excerpt2) => `${label}:${excerpt2 === null ? " (none)" : `
+${indent(excerpt2)}`}`;
+    return `${path}, item ${c.id}: ${c.reason}.
+${side("host", c.theirs)}
+${side("commit", c.ours)}`;
+  }).join("\n");
+}
+function indent(text) {
+  return text.split("\n").map((line) => `    ${line}`).join("\n");
+}
+var EXCERPT_LINES, EXCERPT_CHARS;
+var init_merge_conflict = __esm({
+  "relay/merge/merge-conflict.ts"() {
+    "use strict";
+    init_home_assistant_yaml();
+    EXCERPT_LINES = 6;
+    EXCERPT_CHARS = 300;
+  }
+});
+
+// relay/merge/yaml-equality.ts
+function sameYamlValue(a, b) {
+  if (a === b) return true;
+  if (typeof a === "number" && typeof b === "number") return Number.isNaN(a) && Number.isNaN(b);
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof TaggedText && b instanceof TaggedText) return a.tag === b.tag && a.text === b.text;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameYamlValue(item, b[i]));
+  if (a instanceof Map && b instanceof Map) {
+    if (a.size !== b.size) return false;
+    for (const [key, value] of a) {
+      if (!b.has(key) || !sameYamlValue(value, b.get(key))) return false;
+    }
+    return true;
+  }
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b));
+  return false;
+}
+var init_yaml_equality = __esm({
+  "relay/merge/yaml-equality.ts"() {
+    "use strict";
+    init_home_assistant_yaml();
+  }
+});
+
+// relay/merge/three-way-merge.ts
+function wholeFile(reason) {
+  return { clean: false, conflicts: [{ id: null, reason, theirs: null, ours: null }] };
+}
+function mergeHaYaml(input2) {
+  try {
+    return mergeTexts(input2);
+  } catch (error62) {
+    return wholeFile(`the merge failed: ${error62 instanceof Error ? error62.message : String(error62)}`);
+  }
+}
+function mergeTexts({ base, theirs, ours }) {
+  const versions = { base: base ?? "", theirs, ours };
+  const names = { base: "the deployed version", theirs: "the host's version", ours: "the commit's version" };
+  const values = { base: null, theirs: null, ours: null };
+  const keyed = {};
+  for (const side of ["base", "theirs", "ours"]) {
+    const read = readHaYaml(versions[side]);
+    if (!read.ok) return wholeFile(`${names[side]} is not YAML Home Assistant can read: ${read.reason}`);
+    values[side] = read.value;
+    const items = keyedItemsOf(read.value, names[side]);
+    if (!items.ok) return wholeFile(items.reason);
+    keyed[side] = items.keyed;
+  }
+  if (sameYamlValue(values.theirs, values.ours)) return { clean: true, text: ours, from: "ours" };
+  const shapes = new Set([keyed.base.shape, keyed.theirs.shape, keyed.ours.shape].filter((s) => s !== null));
+  if (shapes.size > 1) return wholeFile("one version is a list and another a mapping");
+  const shape = shapes.values().next().value ?? "list";
+  const merged = /* @__PURE__ */ new Map();
+  const conflicts = [];
+  const oursIds = [...keyed.ours.items.keys()];
+  const theirsIds = [...keyed.theirs.items.keys()];
+  const orderKept = oursIds.join("\0") === [...keyed.base.items.keys()].join("\0");
+  const [first, then] = orderKept ? [theirsIds, keyed.ours.items] : [oursIds, keyed.theirs.items];
+  const firstSet = new Set(first);
+  const order = [...first, ...[...then.keys()].filter((id) => !firstSet.has(id))];
+  for (const id of order) {
+    const b = keyed.base.items.get(id);
+    const t = keyed.theirs.items.get(id);
+    const o = keyed.ours.items.get(id);
+    const pick2 = decide(b, t, o);
+    if (pick2 === "conflict") {
+      conflicts.push({ id, reason: conflictReason(b, t, o), theirs: t === void 0 ? null : conflictExcerpt(t), ours: o === void 0 ? null : conflictExcerpt(o) });
+      continue;
+    }
+    const value2 = pick2 === "ours" ? o : t;
+    if (value2 !== void 0) merged.set(id, value2);
+  }
+  if (conflicts.length) return { clean: false, conflicts };
+  let value;
+  if (shape === "list") value = [...merged.values()];
+  else value = new Map([...merged].map(([id, item]) => [keyed.ours.keys.get(id) ?? keyed.theirs.keys.get(id) ?? id, item]));
+  if (sameYamlValue(value, values.ours)) return { clean: true, text: ours, from: "ours" };
+  if (sameYamlValue(value, values.theirs)) return { clean: true, text: theirs, from: "theirs" };
+  const text = emitHaYaml(value);
+  const check2 = readHaYaml(text);
+  if (!check2.ok || !sameYamlValue(check2.value, value)) {
+    return wholeFile(`the merged file could not be written so that it reads back the same${check2.ok ? "" : ` (${check2.reason})`}`);
+  }
+  return { clean: true, text, from: "merged" };
+}
+function decide(base, theirs, ours) {
+  const same = (a, b) => a === void 0 || b === void 0 ? a === b : sameYamlValue(a, b);
+  if (same(theirs, ours)) return "ours";
+  if (same(theirs, base)) return "ours";
+  if (same(ours, base)) return "theirs";
+  return "conflict";
+}
+function conflictReason(base, theirs, ours) {
+  if (base === void 0) return "added on the host and in the commit, differently";
+  if (theirs === void 0) return "deleted on the host, changed in the commit";
+  if (ours === void 0) return "changed on the host, deleted in the commit";
+  return "changed on the host and in the commit, differently";
+}
+var init_three_way_merge = __esm({
+  "relay/merge/three-way-merge.ts"() {
+    "use strict";
+    init_home_assistant_yaml();
+    init_keyed_items();
+    init_merge_conflict();
+    init_yaml_equality();
+  }
+});
+
+// relay/pipeline/host-merges.ts
+import { createHash as createHash2 } from "node:crypto";
+function conflict(reason) {
+  return { clean: false, conflicts: [{ id: null, reason, theirs: null, ours: null }] };
+}
+function textOf(bytes) {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+async function mergeOnHost(candidates, sources) {
+  const live = new Map(sources.liveFiles.map((f) => [f.path, f]));
+  const merges = /* @__PURE__ */ new Map();
+  for (const path of candidates) {
+    const repoPath = sources.subfolder ? `${sources.subfolder}/${path}` : path;
+    const [hostBytes, baseBytes, ourBytes] = await Promise.all([
+      readHostFile(sources.host, pathInside(sources.root, MERGE_FILE_SHAPE, path)),
+      sources.git.readCommitFile(sources.baseSha, repoPath).catch(() => null),
+      sources.git.readCommitFile(sources.commitSha, repoPath)
+    ]);
+    if (!hostBytes || createHash2("sha256").update(hostBytes).digest("hex") !== live.get(path)?.sha256) {
+      merges.set(path, conflict("it changed on the host again while the deploy was being planned"));
+      continue;
+    }
+    if (!baseBytes) {
+      merges.set(path, conflict(`the deployed commit ${sources.baseSha.slice(0, 7)} is no longer in the repository, so there is no common version to merge from`));
+      continue;
+    }
+    const [base, theirs, ours] = [textOf(baseBytes), textOf(hostBytes), ourBytes ? textOf(ourBytes) : null];
+    if (base === null || theirs === null || ours === null) {
+      merges.set(path, conflict("one of its versions is not UTF-8 text"));
+      continue;
+    }
+    merges.set(path, mergeHaYaml({ base, theirs, ours }));
+  }
+  return merges;
+}
+function mergedTextsToWrite(merges, merged, toWrite) {
+  const writing = new Set(toWrite.map((f) => f.path));
+  const texts = /* @__PURE__ */ new Map();
+  for (const path of merged) {
+    const merge2 = merges.get(path);
+    if (merge2?.clean && merge2.from === "merged" && writing.has(path)) texts.set(path, merge2.text);
+  }
+  return texts;
+}
+async function stageMergedTexts(host, stagingDir, texts) {
+  for (const [path, text] of texts) {
+    const staged = pathInside(stagingDir, MERGE_FILE_SHAPE, path);
+    await runChecked(host, `staging the merged ${path}`, `set -e; [ -f ${shellQuote(staged)} ] && [ ! -L ${shellQuote(staged)} ]; cat > ${shellQuote(staged)}`, text);
+  }
+}
+var MERGE_FILE_SHAPE, utf8;
+var init_host_merges = __esm({
+  "relay/pipeline/host-merges.ts"() {
+    "use strict";
+    init_three_way_merge();
+    init_safe_path();
+    init_target_host();
+    init_host_files();
+    init_merge_candidates();
+    MERGE_FILE_SHAPE = { what: "a YAML file in the config folder (deploy.mergeFiles)", pattern: MERGE_FILE_NAME };
+    utf8 = new TextDecoder("utf-8", { fatal: true });
+  }
+});
+
 // relay/pipeline/emptied-folders.ts
 function foldersAbove(path) {
   const out = [];
@@ -37813,6 +38414,8 @@ function planOnHost(commit, input2) {
   const mustBackup = [];
   const released = [];
   const manifestFiles = [];
+  const merged = [];
+  const mergeConflicts = [];
   const driftAction = input2.driftPolicy === "stop" ? "stop" : input2.driftPolicy === "overwrite" ? "overwrite" : "keep";
   const write = (entry, liveEntry) => {
     toWrite.push(entry);
@@ -37849,6 +38452,14 @@ function planOnHost(commit, input2) {
     const current = identical && sameExecutableBit(liveEntry, entry);
     if (before) {
       const hostChanged = liveEntry === void 0 || !sameContent2(liveEntry, before);
+      const merge2 = driftAction === "stop" && hostChanged && !identical && liveEntry ? input2.merges?.get(path) : void 0;
+      if (merge2?.clean) {
+        if (merge2.from !== "ours") merged.push(path);
+        if (merge2.from === "theirs") manifestFiles.push(entry);
+        else write(entry, liveEntry);
+        continue;
+      }
+      if (merge2) mergeConflicts.push({ path, conflicts: merge2.conflicts });
       if (hostChanged && !identical) {
         drift.push({ path, change: liveEntry ? "modified" : "deleted", deployWants: "write", action: driftAction });
         if (driftAction === "keep") {
@@ -37909,6 +38520,8 @@ function planOnHost(commit, input2) {
     drift: drift.sort((a, b) => comparePaths(a.path, b.path)),
     adopted,
     adoptDiffers,
+    merged,
+    mergeConflicts,
     mustBackup: mustBackup.sort(comparePaths),
     livePaths: input2.liveFiles.map((f) => f.path),
     manifest: {
@@ -46305,7 +46918,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash5,
+      createHash: createHash6,
       createHmac,
       createSign,
       createVerify,
@@ -46993,11 +47606,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash6("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash6("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -47162,8 +47775,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash6("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash6("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -47203,7 +47816,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash6("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac3) {
           if (encrypted) {
@@ -49525,7 +50138,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash5,
+      createHash: createHash6,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -49951,7 +50564,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash2 = createHash5(this.hashName);
+          const hash2 = createHash6(this.hashName);
           hashString(hash2, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash2, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash2, isServer ? this._remoteKexinit : this._kexinit);
@@ -50959,9 +51572,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash6(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash6(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended2 = Buffer.allocUnsafe(digest.length + chunk.length);
           extended2.set(digest, 0);
           extended2.set(chunk, digest.length);
@@ -56396,7 +57009,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash5,
+      createHash: createHash6,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -56618,7 +57231,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash5(hashAlgo).update(key).digest("hex");
+              key = createHash6(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -60578,12 +61191,12 @@ var init_esm3 = __esm({
 });
 
 // relay/transport/ssh-host.ts
-import { createHash as createHash2, timingSafeEqual } from "node:crypto";
+import { createHash as createHash3, timingSafeEqual } from "node:crypto";
 import { readFile as readFile5, writeFile } from "node:fs/promises";
 import { constants as constants2 } from "node:os";
 import { Readable as Readable2 } from "node:stream";
 function fingerprintOf(key) {
-  return `SHA256:${createHash2("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
+  return `SHA256:${createHash3("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 function keyTypeOf(key) {
   const length = key.length >= 4 ? key.readUInt32BE(0) : 0;
@@ -60626,7 +61239,7 @@ async function connectSshHost(input2) {
       // No hostHash: ssh2 then hands over the raw key blob, which is what ssh-keygen fingerprints.
       hostVerifier: (key) => {
         presented = { fingerprint: fingerprintOf(key), type: keyTypeOf(key) };
-        const digest = createHash2("sha256").update(key).digest();
+        const digest = createHash3("sha256").update(key).digest();
         refused = !(digest.length === pinned.length && timingSafeEqual(digest, pinned));
         return !refused;
       }
@@ -61113,6 +61726,7 @@ async function deployInto(parts, job, steps, summary) {
   const lanyard = await readLanyardFile(parts, job.sha, subfolder);
   let previousManifest = null;
   let target;
+  let merges = /* @__PURE__ */ new Map();
   const plan = await steps.step(
     "plan",
     async () => {
@@ -61130,24 +61744,28 @@ async function deployInto(parts, job, steps, summary) {
       target = await parts.host();
       const [live, previous] = await Promise.all([hashLiveTree(target, root, liveHashes), manifests.read(target)]);
       previousManifest = previous;
-      const planned = planOnHost(commit, {
-        commitSha: job.sha,
-        liveFiles: live.files,
-        unhashedLivePaths: live.unhashed,
-        previousManifest: previous,
-        driftPolicy
-      });
+      const hostInput = { commitSha: job.sha, liveFiles: live.files, unhashedLivePaths: live.unhashed, previousManifest: previous, driftPolicy };
+      let planned = planOnHost(commit, hostInput);
+      const candidates = driftPolicy === "stop" && !planned.refused.length ? mergeCandidates({ drift: planned.drift, deploySet: commit.deploySet, previousManifest: previous, mergeFiles: config2.deploy.mergeFiles, protection: commit.protection }) : [];
+      if (candidates.length && previous) {
+        merges = await mergeOnHost(candidates, { git, host: target, root, subfolder, baseSha: previous.sha, commitSha: job.sha, liveFiles: live.files });
+        planned = planOnHost(commit, { ...hostInput, merges });
+      }
       if (planned.error?.code === "PathRefused") throw new StepFailure("plan", "path_refused", planned.error.message);
       await checkWritable(target, root, planned.toWrite.map((f) => f.path), planned.toDelete);
       return planned;
     },
-    (p) => `${plural2(p.toWrite.length, "file")} to write, ${plural2(p.toDelete.length, "file")} to delete, ${p.unchanged.length} unchanged` + (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : "") + (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(", ")}` : "") + (p.submodules.length ? `; submodules, not deployed: ${p.submodules.join(", ")}` : "")
+    (p) => `${plural2(p.toWrite.length, "file")} to write, ${plural2(p.toDelete.length, "file")} to delete, ${p.unchanged.length} unchanged` + (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : "") + (p.merged.length ? `; merged with the host's edits: ${p.merged.join(", ")}` : "") + (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(", ")}` : "") + (p.submodules.length ? `; submodules, not deployed: ${p.submodules.join(", ")}` : "")
   );
   summary.drift = plan.drift.map((d) => d.path);
+  if (plan.merged.length) summary.merged = plan.merged;
   await steps.step("drift", async () => {
     if (plan.error) {
       const ways = `${driftApiNote(job.target, job.jobId)}${driftCeilingNote(job.driftPolicy, config2.deploy.allowDriftOverwrite, loaded.path)}`;
-      throw new StepFailure("drift", "drift_detected", `${plan.error.message}${ways}`);
+      const conflicts = plan.mergeConflicts.map((c) => describeConflicts(c.path, c.conflicts)).join("\n");
+      throw new StepFailure("drift", "drift_detected", `${plan.error.message}${ways}${conflicts ? `
+Not merged:
+${conflicts}` : ""}`);
     }
     return plan.drift;
   }, (drift) => drift.length ? `${plural2(drift.length, "file")} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(", ")}` : "no drift");
@@ -61191,6 +61809,7 @@ async function deployInto(parts, job, steps, summary) {
       const staging = stagingDirOf(parts, job.jobId);
       await stageArchive(target, staging, upload.archive, compression);
       const archiveBytes = await upload.finished;
+      await stageMergedTexts(target, staging, mergedTextsToWrite(merges, plan.merged, plan.toWrite));
       const moved = await moveIntoPlace(target, root, staging, writes, plan.toDelete, (done, total) => {
         if (total > MOVE_CHUNK) steps.heartbeat(`apply: ${done} of ${total} files in place`);
         if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
@@ -61238,6 +61857,9 @@ var init_deploy_steps = __esm({
     init_commit_checks();
     init_commit_texts();
     init_drift_policy();
+    init_merge_candidates();
+    init_host_merges();
+    init_merge_conflict();
     init_live_tree();
     init_move_into_place();
     init_pipeline_parts();
@@ -61362,7 +61984,7 @@ var init_commit_export = __esm({
 });
 
 // relay/pipeline/git-source.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { mkdir as mkdir4, stat } from "node:fs/promises";
 import { join as join6 } from "node:path";
 function gitSourceFor({ config: config2, secrets }) {
@@ -61503,7 +62125,7 @@ var init_git_source = __esm({
           else unknown2.push(oid);
         }
         await streamBlobs(this.cli, unknown2, (oid, size) => {
-          const hash2 = createHash3("sha256");
+          const hash2 = createHash4("sha256");
           const kept = [];
           return {
             write(chunk) {
@@ -61546,7 +62168,7 @@ var init_git_source = __esm({
 });
 
 // relay/pipeline/manifest-store.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { mkdir as mkdir5, readFile as readFile6 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 var sha256Of, ManifestStore;
@@ -61557,7 +62179,7 @@ var init_manifest_store = __esm({
     init_target_host();
     init_host_files();
     init_manifest();
-    sha256Of = (text) => createHash4("sha256").update(text).digest("hex");
+    sha256Of = (text) => createHash5("sha256").update(text).digest("hex");
     ManifestStore = class {
       constructor(localDir, target, configRoot) {
         this.localDir = localDir;
@@ -61657,6 +62279,826 @@ ${this.serialized.text}`);
   }
 });
 
+// node_modules/diff/libesm/diff/base.js
+var Diff;
+var init_base = __esm({
+  "node_modules/diff/libesm/diff/base.js"() {
+    Diff = class {
+      diff(oldStr, newStr, options = {}) {
+        let callback;
+        if (typeof options === "function") {
+          callback = options;
+          options = {};
+        } else if ("callback" in options) {
+          callback = options.callback;
+        }
+        const oldString = this.castInput(oldStr, options);
+        const newString = this.castInput(newStr, options);
+        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
+        const newTokens = this.removeEmpty(this.tokenize(newString, options));
+        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
+      }
+      diffWithOptionsObj(oldTokens, newTokens, options, callback) {
+        var _a3;
+        const done = (value) => {
+          value = this.postProcess(value, options);
+          if (callback) {
+            setTimeout(function() {
+              callback(value);
+            }, 0);
+            return void 0;
+          } else {
+            return value;
+          }
+        };
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let editLength = 1;
+        let maxEditLength = newLen + oldLen;
+        if (options.maxEditLength != null) {
+          maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+        }
+        const maxExecutionTime = (_a3 = options.timeout) !== null && _a3 !== void 0 ? _a3 : Infinity;
+        const abortAfterTimestamp = Date.now() + maxExecutionTime;
+        const bestPath = [{ oldPos: -1, lastComponent: void 0 }];
+        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
+        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+          return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+        }
+        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+        const execEditLength = () => {
+          for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+            let basePath;
+            const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+            if (removePath) {
+              bestPath[diagonalPath - 1] = void 0;
+            }
+            let canAdd = false;
+            if (addPath) {
+              const addPathNewPos = addPath.oldPos - diagonalPath;
+              canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+            }
+            const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+            if (!canAdd && !canRemove) {
+              bestPath[diagonalPath] = void 0;
+              continue;
+            }
+            if (!canRemove || canAdd && removePath.oldPos < addPath.oldPos) {
+              basePath = this.addToPath(addPath, true, false, 0, options);
+            } else {
+              basePath = this.addToPath(removePath, false, true, 1, options);
+            }
+            newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
+            if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+              return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+            } else {
+              bestPath[diagonalPath] = basePath;
+              if (basePath.oldPos + 1 >= oldLen) {
+                maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+              }
+              if (newPos + 1 >= newLen) {
+                minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+              }
+            }
+          }
+          editLength++;
+        };
+        if (callback) {
+          (function exec() {
+            setTimeout(function() {
+              if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+                return callback(void 0);
+              }
+              if (!execEditLength()) {
+                exec();
+              }
+            }, 0);
+          })();
+        } else {
+          while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+            const ret = execEditLength();
+            if (ret) {
+              return ret;
+            }
+          }
+        }
+      }
+      addToPath(path, added, removed, oldPosInc, options) {
+        const last = path.lastComponent;
+        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
+          return {
+            oldPos: path.oldPos + oldPosInc,
+            lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
+          };
+        } else {
+          return {
+            oldPos: path.oldPos + oldPosInc,
+            lastComponent: { count: 1, added, removed, previousComponent: last }
+          };
+        }
+      }
+      extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
+          newPos++;
+          oldPos++;
+          commonCount++;
+          if (options.oneChangePerToken) {
+            basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+          }
+        }
+        if (commonCount && !options.oneChangePerToken) {
+          basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+        }
+        basePath.oldPos = oldPos;
+        return newPos;
+      }
+      equals(left, right, options) {
+        if (options.comparator) {
+          return options.comparator(left, right);
+        } else {
+          return left === right || !!options.ignoreCase && left.toLowerCase() === right.toLowerCase();
+        }
+      }
+      removeEmpty(array2) {
+        const ret = [];
+        for (let i = 0; i < array2.length; i++) {
+          if (array2[i]) {
+            ret.push(array2[i]);
+          }
+        }
+        return ret;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      castInput(value, options) {
+        return value;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      tokenize(value, options) {
+        return Array.from(value);
+      }
+      join(chars) {
+        return chars.join("");
+      }
+      postProcess(changeObjects, options) {
+        return changeObjects;
+      }
+      get useLongestToken() {
+        return false;
+      }
+      buildValues(lastComponent, newTokens, oldTokens) {
+        const components = [];
+        let nextComponent;
+        while (lastComponent) {
+          components.push(lastComponent);
+          nextComponent = lastComponent.previousComponent;
+          delete lastComponent.previousComponent;
+          lastComponent = nextComponent;
+        }
+        components.reverse();
+        const componentLen = components.length;
+        let componentPos = 0, newPos = 0, oldPos = 0;
+        for (; componentPos < componentLen; componentPos++) {
+          const component = components[componentPos];
+          if (!component.removed) {
+            if (!component.added && this.useLongestToken) {
+              let value = newTokens.slice(newPos, newPos + component.count);
+              value = value.map(function(value2, i) {
+                const oldValue = oldTokens[oldPos + i];
+                return oldValue.length > value2.length ? oldValue : value2;
+              });
+              component.value = this.join(value);
+            } else {
+              component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+            }
+            newPos += component.count;
+            if (!component.added) {
+              oldPos += component.count;
+            }
+          } else {
+            component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+            oldPos += component.count;
+          }
+        }
+        return components;
+      }
+    };
+  }
+});
+
+// node_modules/diff/libesm/diff/line.js
+function diffLines(oldStr, newStr, options) {
+  return lineDiff.diff(oldStr, newStr, options);
+}
+function tokenize(value, options) {
+  if (options.stripTrailingCr) {
+    value = value.replace(/\r\n/g, "\n");
+  }
+  const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+    linesAndNewlines.pop();
+  }
+  for (let i = 0; i < linesAndNewlines.length; i++) {
+    const line = linesAndNewlines[i];
+    if (i % 2 && !options.newlineIsToken) {
+      retLines[retLines.length - 1] += line;
+    } else {
+      retLines.push(line);
+    }
+  }
+  return retLines;
+}
+var LineDiff, lineDiff;
+var init_line = __esm({
+  "node_modules/diff/libesm/diff/line.js"() {
+    init_base();
+    LineDiff = class extends Diff {
+      constructor() {
+        super(...arguments);
+        this.tokenize = tokenize;
+      }
+      equals(left, right, options) {
+        if (options.ignoreWhitespace) {
+          if (!options.newlineIsToken || !left.includes("\n")) {
+            left = left.trim();
+          }
+          if (!options.newlineIsToken || !right.includes("\n")) {
+            right = right.trim();
+          }
+        } else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
+          if (left.endsWith("\n")) {
+            left = left.slice(0, -1);
+          }
+          if (right.endsWith("\n")) {
+            right = right.slice(0, -1);
+          }
+        }
+        return super.equals(left, right, options);
+      }
+    };
+    lineDiff = new LineDiff();
+  }
+});
+
+// node_modules/diff/libesm/patch/create.js
+function needsQuoting(s) {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] < " " || s[i] > "~" || s[i] === '"' || s[i] === "\\") {
+      return true;
+    }
+  }
+  return false;
+}
+function quoteFileNameIfNeeded(s) {
+  if (!needsQuoting(s)) {
+    return s;
+  }
+  let result = '"';
+  const bytes = new TextEncoder().encode(s);
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b === 7) {
+      result += "\\a";
+    } else if (b === 8) {
+      result += "\\b";
+    } else if (b === 9) {
+      result += "\\t";
+    } else if (b === 10) {
+      result += "\\n";
+    } else if (b === 11) {
+      result += "\\v";
+    } else if (b === 12) {
+      result += "\\f";
+    } else if (b === 13) {
+      result += "\\r";
+    } else if (b === 34) {
+      result += '\\"';
+    } else if (b === 92) {
+      result += "\\\\";
+    } else if (b >= 32 && b <= 126) {
+      result += String.fromCharCode(b);
+    } else {
+      result += "\\" + b.toString(8).padStart(3, "0");
+    }
+    i++;
+  }
+  result += '"';
+  return result;
+}
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  let optionsObj;
+  if (!options) {
+    optionsObj = {};
+  } else if (typeof options === "function") {
+    optionsObj = { callback: options };
+  } else {
+    optionsObj = options;
+  }
+  if (typeof optionsObj.context === "undefined") {
+    optionsObj.context = 4;
+  }
+  const context = optionsObj.context;
+  if (optionsObj.newlineIsToken) {
+    throw new Error("newlineIsToken may not be used with patch-generation functions, only with diffing functions");
+  }
+  if (!optionsObj.callback) {
+    return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+  } else {
+    const { callback } = optionsObj;
+    diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+      const patch = diffLinesResultToPatch(diff);
+      callback(patch);
+    } }));
+  }
+  function diffLinesResultToPatch(diff) {
+    if (!diff) {
+      return;
+    }
+    diff.push({ value: "", lines: [] });
+    function contextLines(lines) {
+      return lines.map(function(entry) {
+        return " " + entry;
+      });
+    }
+    const hunks = [];
+    let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
+    for (let i = 0; i < diff.length; i++) {
+      const current = diff[i], lines = current.lines || splitLines(current.value);
+      current.lines = lines;
+      if (current.added || current.removed) {
+        if (!oldRangeStart) {
+          const prev = diff[i - 1];
+          oldRangeStart = oldLine;
+          newRangeStart = newLine;
+          if (prev) {
+            curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
+            oldRangeStart -= curRange.length;
+            newRangeStart -= curRange.length;
+          }
+        }
+        for (const line of lines) {
+          curRange.push((current.added ? "+" : "-") + line);
+        }
+        if (current.added) {
+          newLine += lines.length;
+        } else {
+          oldLine += lines.length;
+        }
+      } else {
+        if (oldRangeStart) {
+          if (lines.length <= context * 2 && i < diff.length - 2) {
+            for (const line of contextLines(lines)) {
+              curRange.push(line);
+            }
+          } else {
+            const contextSize = Math.min(lines.length, context);
+            for (const line of contextLines(lines.slice(0, contextSize))) {
+              curRange.push(line);
+            }
+            const hunk = {
+              oldStart: oldRangeStart,
+              oldLines: oldLine - oldRangeStart + contextSize,
+              newStart: newRangeStart,
+              newLines: newLine - newRangeStart + contextSize,
+              lines: curRange
+            };
+            hunks.push(hunk);
+            oldRangeStart = 0;
+            newRangeStart = 0;
+            curRange = [];
+          }
+        }
+        oldLine += lines.length;
+        newLine += lines.length;
+      }
+    }
+    for (const hunk of hunks) {
+      for (let i = 0; i < hunk.lines.length; i++) {
+        if (hunk.lines[i].endsWith("\n")) {
+          hunk.lines[i] = hunk.lines[i].slice(0, -1);
+        } else {
+          hunk.lines.splice(i + 1, 0, "\\ No newline at end of file");
+          i++;
+        }
+      }
+    }
+    return {
+      oldFileName,
+      newFileName,
+      oldHeader,
+      newHeader,
+      hunks
+    };
+  }
+}
+function formatPatch(patch, headerOptions) {
+  var _a3, _b, _c, _d, _e, _f;
+  if (!headerOptions) {
+    headerOptions = INCLUDE_HEADERS;
+  }
+  if (Array.isArray(patch)) {
+    if (patch.length > 1 && !headerOptions.includeFileHeaders && !patch.every((p) => p.isGit)) {
+      throw new Error("Cannot omit file headers on a multi-file patch. (The result would be unparseable; how would a tool trying to apply the patch know which changes are to which file?)");
+    }
+    return patch.map((p) => formatPatch(p, headerOptions)).join("\n");
+  }
+  const ret = [];
+  if (patch.isGit) {
+    headerOptions = INCLUDE_HEADERS;
+    if (!patch.oldFileName) {
+      throw new Error("oldFileName must be specified for Git patches");
+    }
+    if (!patch.newFileName) {
+      throw new Error("newFileName must be specified for Git patches");
+    }
+    let gitOldName = patch.oldFileName;
+    let gitNewName = patch.newFileName;
+    if (patch.isCreate && gitOldName === "/dev/null") {
+      gitOldName = gitNewName.replace(/^b\//, "a/");
+    } else if (patch.isDelete && gitNewName === "/dev/null") {
+      gitNewName = gitOldName.replace(/^a\//, "b/");
+    }
+    ret.push("diff --git " + quoteFileNameIfNeeded(gitOldName) + " " + quoteFileNameIfNeeded(gitNewName));
+    if (patch.isDelete) {
+      ret.push("deleted file mode " + ((_a3 = patch.oldMode) !== null && _a3 !== void 0 ? _a3 : "100644"));
+    }
+    if (patch.isCreate) {
+      ret.push("new file mode " + ((_b = patch.newMode) !== null && _b !== void 0 ? _b : "100644"));
+    }
+    if (patch.oldMode && patch.newMode && !patch.isDelete && !patch.isCreate) {
+      ret.push("old mode " + patch.oldMode);
+      ret.push("new mode " + patch.newMode);
+    }
+    if (patch.isRename) {
+      ret.push("rename from " + quoteFileNameIfNeeded(((_c = patch.oldFileName) !== null && _c !== void 0 ? _c : "").replace(/^a\//, "")));
+      ret.push("rename to " + quoteFileNameIfNeeded(((_d = patch.newFileName) !== null && _d !== void 0 ? _d : "").replace(/^b\//, "")));
+    }
+    if (patch.isCopy) {
+      ret.push("copy from " + quoteFileNameIfNeeded(((_e = patch.oldFileName) !== null && _e !== void 0 ? _e : "").replace(/^a\//, "")));
+      ret.push("copy to " + quoteFileNameIfNeeded(((_f = patch.newFileName) !== null && _f !== void 0 ? _f : "").replace(/^b\//, "")));
+    }
+  } else {
+    if (headerOptions.includeIndex && patch.oldFileName == patch.newFileName && patch.oldFileName !== void 0) {
+      ret.push("Index: " + patch.oldFileName);
+    }
+    if (headerOptions.includeUnderline) {
+      ret.push("===================================================================");
+    }
+  }
+  const hasHunks = patch.hunks.length > 0;
+  if (headerOptions.includeFileHeaders && patch.oldFileName !== void 0 && patch.newFileName !== void 0 && (!patch.isGit || hasHunks)) {
+    ret.push("--- " + quoteFileNameIfNeeded(patch.oldFileName) + (patch.oldHeader ? "	" + patch.oldHeader : ""));
+    ret.push("+++ " + quoteFileNameIfNeeded(patch.newFileName) + (patch.newHeader ? "	" + patch.newHeader : ""));
+  }
+  for (let i = 0; i < patch.hunks.length; i++) {
+    const hunk = patch.hunks[i];
+    const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
+    const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
+    ret.push("@@ -" + oldStart + "," + hunk.oldLines + " +" + newStart + "," + hunk.newLines + " @@");
+    for (const line of hunk.lines) {
+      ret.push(line);
+    }
+  }
+  return ret.join("\n") + "\n";
+}
+function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  if (typeof options === "function") {
+    options = { callback: options };
+  }
+  if (!(options === null || options === void 0 ? void 0 : options.callback)) {
+    const patchObj = structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options);
+    if (!patchObj) {
+      return;
+    }
+    return formatPatch(patchObj, options === null || options === void 0 ? void 0 : options.headerOptions);
+  } else {
+    const { callback } = options;
+    structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, Object.assign(Object.assign({}, options), { callback: (patchObj) => {
+      if (!patchObj) {
+        callback(void 0);
+      } else {
+        callback(formatPatch(patchObj, options.headerOptions));
+      }
+    } }));
+  }
+}
+function splitLines(text) {
+  const hasTrailingNl = text.endsWith("\n");
+  const result = text.split("\n").map((line) => line + "\n");
+  if (hasTrailingNl) {
+    result.pop();
+  } else {
+    result.push(result.pop().slice(0, -1));
+  }
+  return result;
+}
+var INCLUDE_HEADERS;
+var init_create = __esm({
+  "node_modules/diff/libesm/patch/create.js"() {
+    init_line();
+    INCLUDE_HEADERS = {
+      includeIndex: true,
+      includeUnderline: true,
+      includeFileHeaders: true
+    };
+  }
+});
+
+// node_modules/diff/libesm/index.js
+var init_libesm = __esm({
+  "node_modules/diff/libesm/index.js"() {
+    init_create();
+  }
+});
+
+// relay/watch/drift-diff.ts
+function textOf2(bytes) {
+  if (bytes.includes(0)) return null;
+  try {
+    return utf82.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+function cutAtLine(text, max) {
+  if (text.length <= max) return text;
+  const end = text.lastIndexOf("\n", max - 1);
+  return end > 0 ? text.slice(0, end + 1) : text.slice(0, max);
+}
+function kib(chars) {
+  return `${Math.round(chars / 1024)} KiB`;
+}
+function fileDiff(path, change, deployed, host) {
+  if (change === "deleted" || host === null) return { diff: null, diffNote: "deleted on the host" };
+  const before = deployed === null ? "" : textOf2(deployed);
+  const after = textOf2(host);
+  if (before === null || after === null) return { diff: null, diffNote: "binary file: not diffed" };
+  const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, void 0, void 0, {
+    context: 3,
+    maxEditLength: MAX_DIFF_EDIT_LENGTH,
+    headerOptions: { includeIndex: false, includeUnderline: false, includeFileHeaders: true }
+  });
+  if (patch === void 0) return { diff: null, diffNote: `more than ${MAX_DIFF_EDIT_LENGTH} lines changed: not diffed` };
+  if (patch.length <= MAX_DRIFT_DIFF_CHARS) return { diff: patch, diffNote: null };
+  return { diff: cutAtLine(patch, MAX_DRIFT_DIFF_CHARS), diffNote: `diff cut at ${kib(MAX_DRIFT_DIFF_CHARS)} of ${kib(patch.length)}` };
+}
+var MAX_DIFFED_FILE_BYTES, MAX_DIFF_EDIT_LENGTH, utf82;
+var init_drift_diff = __esm({
+  "relay/watch/drift-diff.ts"() {
+    "use strict";
+    init_libesm();
+    init_drift();
+    MAX_DIFFED_FILE_BYTES = 512 * 1024;
+    MAX_DIFF_EDIT_LENGTH = 4e3;
+    utf82 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  }
+});
+
+// relay/watch/drift-report.ts
+function oneLine3(text, max = 200) {
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
+}
+function contentKey(finding) {
+  return `${finding.path}\0${finding.deployed?.type ?? ""}:${finding.deployed?.sha256 ?? ""}\0${finding.live?.type ?? ""}:${finding.live?.sha256 ?? ""}`;
+}
+async function buildDriftReport(input2) {
+  const { at, findings, since, source, diffs } = input2;
+  const deployedSha = input2.deployedSha !== null && /^[0-9a-f]{40}$/.test(input2.deployedSha) ? input2.deployedSha : null;
+  const nameable = findings.filter((f) => ConfigPath.safeParse(f.path).success);
+  const fresh = /* @__PURE__ */ new Map();
+  const files = [];
+  let budget = MAX_DRIFT_DIFFS_CHARS;
+  for (const finding of nameable.slice(0, MAX_DRIFT_FILES)) {
+    let diff;
+    if (budget <= 0 && finding.change !== "deleted") diff = { diff: null, diffNote: spentNote() };
+    else {
+      diff = await diffs.diffOf(finding, source, fresh);
+      if (diff.diff !== null && diff.diff.length > budget) {
+        diff = { diff: null, diffNote: spentNote() };
+        budget = 0;
+      }
+    }
+    budget -= diff.diff?.length ?? 0;
+    files.push({ path: finding.path, change: finding.change, since: since.get(finding.path) ?? at, diff: diff.diff, diffNote: diff.diffNote });
+  }
+  diffs.replace(fresh);
+  return fitFrame(DriftReportMessage.parse({ type: "drift", at, deployedSha, files, total: findings.length }));
+}
+function spentNote() {
+  return `left out: this report's diffs reached ${MAX_DRIFT_DIFFS_CHARS / 1024} KiB`;
+}
+function fitFrame(report) {
+  const bytes = (value) => Buffer.byteLength(JSON.stringify(value));
+  let size = bytes(report);
+  const dropped = "left out: the report would not fit in one frame";
+  for (let i = report.files.length - 1; i >= 0 && size > FRAME_BUDGET_BYTES; i -= 1) {
+    const file2 = report.files[i];
+    if (file2.diff === null) continue;
+    const lighter = { ...file2, diff: null, diffNote: dropped };
+    size += bytes(lighter) - bytes(file2);
+    report.files[i] = lighter;
+  }
+  while (report.files.length && size > FRAME_BUDGET_BYTES) size -= bytes(report.files.pop()) + 1;
+  return report;
+}
+var FRAME_BUDGET_BYTES, DiffCache;
+var init_drift_report = __esm({
+  "relay/watch/drift-report.ts"() {
+    "use strict";
+    init_drift();
+    init_protocol();
+    init_drift_diff();
+    FRAME_BUDGET_BYTES = Math.floor(MAX_RELAY_FRAME_BYTES * 0.85);
+    DiffCache = class {
+      kept = /* @__PURE__ */ new Map();
+      /** How many files were read to diff, since the relay started (tests and the log). */
+      reads = 0;
+      async diffOf(finding, source, fresh) {
+        const key = contentKey(finding);
+        const known2 = this.kept.get(key) ?? await this.make(finding, source);
+        fresh.set(key, known2);
+        return known2;
+      }
+      /** Keeps only what this look used. */
+      replace(fresh) {
+        this.kept = fresh;
+      }
+      async make(finding, source) {
+        const { path, change, deployed, live } = finding;
+        if (change === "deleted") return fileDiff(path, change, null, null);
+        if (live?.type === "symlink" || deployed?.type === "symlink") return { diff: null, diffNote: "symbolic link: not diffed" };
+        const largest = Math.max(live?.size ?? 0, deployed?.size ?? 0);
+        if (largest > MAX_DIFFED_FILE_BYTES) return { diff: null, diffNote: `larger than ${MAX_DIFFED_FILE_BYTES / 1024} KiB: not diffed` };
+        let before = null;
+        if (deployed) {
+          try {
+            before = await source.deployed(path);
+          } catch (error62) {
+            return { diff: null, diffNote: oneLine3(`the deployed version could not be read: ${error62 instanceof Error ? error62.message : String(error62)}`) };
+          }
+          if (before === null) return { diff: null, diffNote: "the deployed version is not in the deployed commit" };
+        }
+        let after;
+        try {
+          this.reads += 1;
+          after = await source.host(path);
+        } catch (error62) {
+          return { diff: null, diffNote: oneLine3(`the host's version could not be read: ${error62 instanceof Error ? error62.message : String(error62)}`) };
+        }
+        if (after === null) return { diff: null, diffNote: "gone from the host while it was read" };
+        return fileDiff(path, change, before, after);
+      }
+    };
+  }
+});
+
+// relay/watch/first-seen.ts
+var FirstSeen;
+var init_first_seen = __esm({
+  "relay/watch/first-seen.ts"() {
+    "use strict";
+    FirstSeen = class {
+      since = /* @__PURE__ */ new Map();
+      /** The `since` of each path differing now (the first time seen, or `now`); forgets the others. */
+      update(paths, now) {
+        const current = /* @__PURE__ */ new Map();
+        for (const path of paths) current.set(path, this.since.get(path) ?? now);
+        this.since.clear();
+        for (const [path, at] of current) this.since.set(path, at);
+        return current;
+      }
+    };
+  }
+});
+
+// relay/watch/host-version.ts
+async function readHostVersion(host, root, path, isProtected) {
+  if (isProtected(path)) throw new HostVersionRefused("protected_path", `${path} is protected: the drift watch never reads it`);
+  const full = pathUnderRoot(root, path);
+  const slash = path.lastIndexOf("/");
+  const folder = slash > 0 ? path.slice(0, slash) : "";
+  const script = [
+    `root=$(cd -P -- ${shellQuote(root)} 2>/dev/null && pwd) || exit 44`,
+    `dir=$(cd -P -- ${shellQuote(folder ? `${root}/${folder}` : root)} 2>/dev/null && pwd) || exit 44`,
+    // Where the folder really is must be where the listing saw it: not through a link made since.
+    `[ "$dir" = "$root"${shellQuote(folder ? `/${folder}` : "")} ] || exit 46`,
+    `if [ -f ${shellQuote(full)} ] && [ ! -L ${shellQuote(full)} ]; then head -c ${MAX_DIFFED_FILE_BYTES + 1} -- ${shellQuote(full)}; else exit 44; fi`
+  ].join("\n");
+  const result = await host.run(script);
+  if (result.code === 44) return null;
+  if (result.code === 46) throw new HostVersionRefused("moved_through_link", `a folder above ${path} is now a link; not read`);
+  if (result.code !== 0) throw new HostVersionRefused("host_command_failed", `reading ${path} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 200)}`);
+  if (result.stdout.length > MAX_DIFFED_FILE_BYTES) throw new HostVersionRefused("too_large", `${path} grew past ${MAX_DIFFED_FILE_BYTES / 1024} KiB; not diffed`);
+  return result.stdout;
+}
+var HostVersionRefused;
+var init_host_version = __esm({
+  "relay/watch/host-version.ts"() {
+    "use strict";
+    init_coded_error();
+    init_safe_path();
+    init_target_host();
+    init_drift_diff();
+    HostVersionRefused = class extends CodedError {
+    };
+  }
+});
+
+// relay/watch/drift-look.ts
+var DriftLook;
+var init_drift_look = __esm({
+  "relay/watch/drift-look.ts"() {
+    "use strict";
+    init_git_error();
+    init_git_objects();
+    init_lanyard_file();
+    init_live_tree();
+    init_drift_comparison();
+    init_drift_report();
+    init_first_seen();
+    init_host_version();
+    DriftLook = class {
+      constructor(parts, now = Date.now) {
+        this.parts = parts;
+        this.now = now;
+      }
+      firstSeen = new FirstSeen();
+      diffs = new DiffCache();
+      rules = null;
+      /** Deployed commits fetched once because the cache lacked them: never fetched again each look. */
+      fetched = /* @__PURE__ */ new Set();
+      last = null;
+      async look() {
+        const { manifests, root, liveHashes } = this.parts;
+        const host = await this.parts.host();
+        const at = this.now();
+        const manifest = await manifests.read(host);
+        if (!manifest) {
+          this.firstSeen.update([], at);
+          this.last = { listed: 0, hashed: 0, diffReads: 0 };
+          return { type: "drift", at, deployedSha: null, files: [], total: 0 };
+        }
+        const rules = await this.rulesOf(manifest.sha);
+        const listing = await hashLiveTree(host, root, liveHashes, { select: hashSelection(manifest.files, rules) });
+        const live = listing.files.map((f) => ({ path: f.path, type: f.type, size: f.size, sha256: f.sha256 }));
+        const findings = compareWithManifest(manifest.files, live, rules);
+        const since = this.firstSeen.update(
+          findings.map((f) => f.path),
+          at
+        );
+        const readsBefore = this.diffs.reads;
+        const subfolder = normaliseFolder(this.parts.config.git.subfolder);
+        const report = await buildDriftReport({
+          at,
+          deployedSha: manifest.sha,
+          findings,
+          since,
+          diffs: this.diffs,
+          source: {
+            deployed: (path) => this.parts.git.readCommitFile(manifest.sha, subfolder ? `${subfolder}/${path}` : path),
+            host: (path) => readHostVersion(host, root, path, rules.isProtected)
+          }
+        });
+        this.last = { listed: listing.files.length + listing.listedOnly.length, hashed: listing.hashed, diffReads: this.diffs.reads - readsBefore };
+        return report;
+      }
+      /** The rules of the deployed commit: the relay's globs with its lanyard.yaml's, read once per commit. */
+      async rulesOf(sha) {
+        if (this.rules?.sha === sha) return this.rules.rules;
+        const { config: config2 } = this.parts;
+        const lanyard = await this.lanyardFileOf(sha);
+        const rules = driftRulesOf(config2, lanyard);
+        this.rules = { sha, rules };
+        return rules;
+      }
+      /**
+       * The deployed commit's lanyard.yaml: its protect globs count as the owner's, so a look that
+       * cannot read it does not look at all (rather than read what it might protect).
+       */
+      async lanyardFileOf(sha) {
+        const { git, config: config2 } = this.parts;
+        const subfolder = normaliseFolder(config2.git.subfolder);
+        const path = subfolder ? `${subfolder}/${LANYARD_FILE_NAME}` : LANYARD_FILE_NAME;
+        let text;
+        try {
+          text = await git.readCommitFile(sha, path);
+        } catch (error62) {
+          if (!(error62 instanceof GitError) || error62.code !== "unknown_commit" || this.fetched.has(sha)) throw error62;
+          this.fetched.add(sha);
+          await git.fetchCommit(sha);
+          text = await git.readCommitFile(sha, path);
+        }
+        if (!text) return DEFAULT_LANYARD_FILE;
+        const parsed = parseLanyardFile(text.toString("utf8"));
+        if (!parsed.ok) throw new Error(`the deployed commit's ${LANYARD_FILE_NAME} cannot be read (${parsed.error.message}), so the drift watch does not know what it protects`);
+        return parsed.value;
+      }
+    };
+  }
+});
+
 // relay/pipeline/deploy-pipeline.ts
 var deploy_pipeline_exports = {};
 __export(deploy_pipeline_exports, {
@@ -61686,6 +63128,7 @@ async function createPipeline(loaded, logger) {
     host
   };
   const { manifests, backupDir } = parts;
+  const driftLook = new DriftLook(parts);
   async function execute(job, steps) {
     try {
       if (job.kind === "rollback" && job.backupId) return await restoreKept(parts, job, job.backupId, steps);
@@ -61749,6 +63192,12 @@ async function createPipeline(loaded, logger) {
     ...config2.capture ? { capture: (message2) => captureHostEdits(parts, message2) } : {},
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.
     backups: async () => listBackups(await host(), backupDir),
+    lookForDrift: async () => {
+      const report = await driftLook.look();
+      const stats = driftLook.last;
+      if (stats && stats.hashed > 0) logger.info(`drift watch: listed ${stats.listed} files, hashed ${stats.hashed}, read ${stats.diffReads} for diffs`);
+      return report;
+    },
     async warmUp() {
       const started = Date.now();
       try {
@@ -61783,6 +63232,7 @@ var init_deploy_pipeline = __esm({
     init_live_tree();
     init_manifest_store();
     init_rollback();
+    init_drift_look();
     WRITING_STEPS = ["apply", "check", "activate", "verify", "rollback", "restore"];
   }
 });

@@ -6,16 +6,16 @@
 // into main and deployed, the host and the commit agree: no drift, and no file rewritten.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGithubStandIn, type GithubStandIn } from '../support/github-standin.ts';
-import { apiClient, createHouse, git, sshTransportOf, startTestEdge, TEST_REPO, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
+import { git, TEST_REPO, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
-import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
+import type { RelayProcess } from '../support/relay-process.ts';
+import type { Sshd } from '../support/sshd.ts';
+import { startSshHouse, stopSshHouse } from '../support/ssh-house.ts';
 
 const run = promisify(execFile);
 const GITHUB_TOKEN = 'github_pat_lanyard_capture_0123456789';
@@ -68,29 +68,24 @@ async function waitForCapture(id: string, done: (c: Record<string, any>) => bool
 }
 
 beforeAll(async () => {
-  sshd = await startSshd();
   github = await startGithubStandIn({ token: GITHUB_TOKEN });
-  edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-capture-')), {
-    TARGETS: JSON.stringify([{ name: 'home', repo: TEST_REPO, branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', capture: 'manual' }]),
-    GITHUB_API_URL: github.url,
-    GITHUB_TOKEN,
-    OUTBOX_RETRY_BASE_MS: '300',
-  });
-  // The push remote is the config repository itself (a local path: no key needed).
-  // The host edits here and the commits' changes would merge (docs/drift.md#merging-ui-edits);
-  // these tests are about drift that stops a deploy, so this relay merges nothing.
-  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd), relayOverrides: { capture: {}, deploy: { mergeFiles: [] } } });
-  relay = startRelayProcess(house.relayConfigPath);
-  await relay.waitForLog(/edge ready/);
-  api = apiClient(edge.url, TEST_SECRETS.operatorToken);
+  ({ sshd, edge, house, relay, api } = await startSshHouse({
+    edgeVars: {
+      TARGETS: JSON.stringify([{ name: 'home', repo: TEST_REPO, branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', capture: 'manual' }]),
+      GITHUB_API_URL: github.url,
+      GITHUB_TOKEN,
+      OUTBOX_RETRY_BASE_MS: '300',
+    },
+    // The push remote is the config repository itself (a local path: no key needed).
+    // The host edits here and the commits' changes would merge (docs/drift.md#merging-ui-edits);
+    // these tests are about drift that stops a deploy, so this relay merges nothing.
+    relayOverrides: { capture: {}, deploy: { mergeFiles: [] } },
+  }));
 });
 
 afterAll(async () => {
-  await relay?.kill('SIGTERM');
-  await edge?.stop();
+  await stopSshHouse({ relay, edge, house, sshd });
   await github?.close();
-  await house?.close();
-  await sshd?.stop();
 });
 
 describe('capture: host edits become a pull request', () => {

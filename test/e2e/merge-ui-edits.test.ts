@@ -2,15 +2,15 @@
 // automation editor) changes one automation, a push changes another, and the deploy merges the two
 // instead of stopping on drift; a conflicting edit stops with both versions shown and nothing
 // written; a merge Home Assistant's check refuses is rolled back with the UI's edit intact.
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { apiClient, createHouse, snapshotTree, sshTransportOf, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
+import { snapshotTree, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
-import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
+import type { RelayProcess } from '../support/relay-process.ts';
+import type { Sshd } from '../support/sshd.ts';
+import { startSshHouse, stopSshHouse } from '../support/ssh-house.ts';
 
 let sshd: Sshd;
 let edge: TestEdge;
@@ -68,22 +68,12 @@ async function aliasesOnTheHost(): Promise<Record<string, string>> {
 const porchFromTheUi = (alias: string) => ({ alias, triggers: [{ trigger: 'sun', event: 'sunset' }], actions: [{ action: 'light.turn_on', target: { entity_id: 'light.porch' } }], mode: 'single' });
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
-  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd) });
-  relay = startRelayProcess(house.relayConfigPath);
-  await relay.waitForLog(/edge ready/);
-  api = apiClient(edge.url, TEST_SECRETS.operatorToken);
+  ({ sshd, edge, house, relay, api } = await startSshHouse());
   const first = await deploy({ 'automations.yaml': `${PORCH}${garage('Close the garage at night')}` }, 'Close the garage at night');
   expect(first.deployment.status, JSON.stringify(first.steps)).toBe('succeeded');
 });
 
-afterAll(async () => {
-  await relay?.kill('SIGTERM');
-  await edge?.stop();
-  await house?.close();
-  await sshd?.stop();
-});
+afterAll(() => stopSshHouse({ relay, edge, house, sshd }));
 
 describe('merging UI edits into a deploy', () => {
   it('a UI edit to one automation and a push changing another deploy together, checked by Home Assistant', async () => {

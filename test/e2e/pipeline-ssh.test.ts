@@ -1,14 +1,14 @@
 // The pipeline over SSH against a real OpenSSH sshd on 127.0.0.1: what happens to the house for
 // each kind of change and each kind of failure. After every failure the host is compared with a
 // full listing (hashes and modes) taken before it.
-import { lstat, mkdtemp, readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, createHouse, git, HOST_ONLY_FILES, snapshotTree, sshTransportOf, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
+import { git, HOST_ONLY_FILES, snapshotTree, waitForDeployment, type ApiClient, type House, type TestEdge } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
 import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
+import type { Sshd } from '../support/sshd.ts';
+import { startSshHouse, stopSshHouse } from '../support/ssh-house.ts';
 
 let sshd: Sshd;
 let edge: TestEdge;
@@ -27,20 +27,10 @@ async function deploy(files: Record<string, string | null>, message: string): Pr
 }
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
-  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd), relayOverrides: { deploy: { keepBackups: 3 } } });
-  relay = startRelayProcess(house.relayConfigPath);
-  await relay.waitForLog(/edge ready/);
-  api = apiClient(edge.url, TEST_SECRETS.operatorToken);
+  ({ sshd, edge, house, relay, api } = await startSshHouse({ relayOverrides: { deploy: { keepBackups: 3 } } }));
 });
 
-afterAll(async () => {
-  await relay?.kill('SIGTERM');
-  await edge?.stop();
-  await house?.close();
-  await sshd?.stop();
-});
+afterAll(() => stopSshHouse({ relay, edge, house, sshd }));
 
 describe('the pipeline over ssh', () => {
   it('a configuration.yaml change restarts Home Assistant and waits until it runs again', async () => {

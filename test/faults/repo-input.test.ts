@@ -12,15 +12,15 @@
 // refusing paths outside its folder (test/relay/git-source.test.ts). A NUL cannot be in a name at
 // all: it ends a name in git's tree format.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushCraftedCommit, type CraftedEntry } from '../support/crafted-commit.ts';
-import { apiClient, createHouse, git, HOST_ONLY_FILES, snapshotTree, sshTransportOf, startTestEdge, TEST_SECRETS, waitForDeployment, type ApiClient, type House, type TestEdge, type TreeEntry } from '../support/house.ts';
+import { git, HOST_ONLY_FILES, snapshotTree, waitForDeployment, type ApiClient, type House, type TestEdge, type TreeEntry } from '../support/house.ts';
 import { sendPush } from '../support/push.ts';
-import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
+import type { RelayProcess } from '../support/relay-process.ts';
+import type { Sshd } from '../support/sshd.ts';
+import { startSshHouse, stopSshHouse } from '../support/ssh-house.ts';
 
 let sshd: Sshd;
 let edge: TestEdge;
@@ -94,22 +94,12 @@ async function expectRefused(push: () => Promise<Outcome>, named: RegExp, cleanU
 }
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
-  house = await createHouse({ edgeUrl: edge.url, transport: sshTransportOf(sshd) });
-  relay = startRelayProcess(house.relayConfigPath);
-  await relay.waitForLog(/edge ready/);
-  api = apiClient(edge.url, TEST_SECRETS.operatorToken);
+  ({ sshd, edge, house, relay, api } = await startSshHouse());
   // The first deploy adopts the host; every case below starts from a deployed house.
   await expectNextGoodCommitDeploys();
 });
 
-afterAll(async () => {
-  await relay?.kill('SIGTERM');
-  await edge?.stop();
-  await house?.close();
-  await sshd?.stop();
-});
+afterAll(() => stopSshHouse({ relay, edge, house, sshd }));
 
 describe('symlinks', () => {
   it('refuses a link to an absolute path outside the config folder, naming link and target', async () => {

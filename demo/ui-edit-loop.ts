@@ -8,6 +8,7 @@
 // Before that, the bad commit the demo pushed (and the edge rolled back) is reverted, as a person
 // would: the pull request is then merged into a main that deploys.
 import type { GithubStandIn } from '../test/support/github-standin.ts';
+import { saveAutomationInTheUi } from '../test/support/home-assistant-ui-editor.ts';
 
 export interface DemoDeployment {
   id: string;
@@ -78,11 +79,7 @@ export async function runUiEditLoop(ctx: UiEditLoopContext): Promise<UiEditLoopR
   console.log(`  → ${revert.status}: files changed: ${revert.summary?.filesChanged?.join(', ') || 'none'}`);
 
   ctx.step('A UI edit comes back to git: an automation saved in Home Assistant\'s UI editor');
-  const saved = await fetch(`${ctx.homeAssistant.url}/api/config/automation/config/${UI_EDIT_ID}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ctx.homeAssistant.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(UI_EDIT),
-  });
+  const saved = await saveAutomationInTheUi(ctx.homeAssistant, UI_EDIT_ID, UI_EDIT);
   console.log(`  POST /api/config/automation/config/${UI_EDIT_ID} → HTTP ${saved.status} (HA rewrites automations.yaml its own way)`);
   if (!saved.ok) throw new Error(`the Home Assistant stand-in refused the UI edit: ${await saved.text()}`);
 

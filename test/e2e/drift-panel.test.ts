@@ -20,6 +20,7 @@ import { apiClient, createHouse, startTestEdge, TEST_SECRETS, waitForDeployment,
 import { waitFor } from '../support/ports.ts';
 import { sendPush } from '../support/push.ts';
 import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
+import { saveAutomationInTheUi } from '../support/home-assistant-ui-editor.ts';
 
 const VIEWER_TOKEN = 'drift-viewer-token-0123456789';
 const FINAL = ['succeeded', 'failed', 'rolled_back'];
@@ -83,11 +84,7 @@ async function deploy(files: Record<string, string>, message: string): Promise<R
 
 /** Saves an automation through Home Assistant's config API, as its UI does. */
 async function saveInTheUi(id: string, config: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${house.ha.url}/api/config/automation/config/${id}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${TEST_SECRETS.haToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(config),
-  });
+  const response = await saveAutomationInTheUi({ url: house.ha.url, token: TEST_SECRETS.haToken }, id, config);
   expect(response.status, await response.text()).toBe(200);
 }
 

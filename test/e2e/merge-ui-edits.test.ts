@@ -11,6 +11,7 @@ import { sendPush } from '../support/push.ts';
 import type { RelayProcess } from '../support/relay-process.ts';
 import type { Sshd } from '../support/sshd.ts';
 import { startSshHouse, stopSshHouse } from '../support/ssh-house.ts';
+import { saveAutomationInTheUi } from '../support/home-assistant-ui-editor.ts';
 
 let sshd: Sshd;
 let edge: TestEdge;
@@ -52,11 +53,7 @@ async function deploy(files: Record<string, string | null>, message: string) {
 
 /** Saves an automation through Home Assistant's config API, as its UI does. */
 async function saveInTheUi(id: string, config: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${house.ha.url}/api/config/automation/config/${id}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${TEST_SECRETS.haToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(config),
-  });
+  const response = await saveAutomationInTheUi({ url: house.ha.url, token: TEST_SECRETS.haToken }, id, config);
   expect(response.status, await response.text()).toBe(200);
 }
 

@@ -105,3 +105,12 @@ function writeLikeHomeAssistant(path: string, doc: Document): void {
   if (before) chownSync(temporary, before.uid, before.gid);
   renameSync(temporary, path);
 }
+
+/** Saves an automation the way Home Assistant's UI does: a POST to the config API of `ha`, with its bearer token. */
+export function saveAutomationInTheUi(ha: { url: string; token: string }, id: string, config: Record<string, unknown>): Promise<Response> {
+  return fetch(`${ha.url}/api/config/automation/config/${encodeURIComponent(id)}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ha.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(config),
+  });
+}

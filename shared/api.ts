@@ -5,8 +5,6 @@ import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStat
 import { DriftChoice, DriftedFile } from './drift.ts';
 import { KeptBackup } from './protocol.ts';
 
-const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
-
 /** A commit as a person types it: the full sha, or the start of one (7 or more hex digits) the target knows. */
 const CommitRef = z
   .string()

@@ -5,9 +5,8 @@
 // Nothing here carries a protected path's content: the relay never reads protected paths for drift,
 // so a report can only name files Lanyard deployed (or files added in folders it deploys to).
 import { z } from 'zod';
+import { CommitSha, oneLine } from './wire-text.ts';
 import { CAPTURE_ID_PATTERN, TARGET_NAME_PATTERN } from './ids.ts';
-
-const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
 
 /** A path relative to the config folder, as the manifest spells it: no control characters, bounded. */
 export const ConfigPath = z
@@ -16,11 +15,6 @@ export const ConfigPath = z
   .max(4096)
   .regex(/^[^\u0000-\u001f\u007f]*$/, 'a path without control characters')
   .refine((p) => !p.startsWith('/') && !p.split('/').some((part) => part === '' || part === '.' || part === '..'), 'a relative path inside the config folder, without empty, "." or ".." parts');
-
-/** One line of free text: bounded, no control characters. */
-function oneLine(max: number) {
-  return z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'one line of text, without control characters');
-}
 
 /** How a file differs from what Lanyard deployed last. */
 export const DriftChange = z.enum(['modified', 'added', 'deleted']);
@@ -57,7 +51,7 @@ export const DriftReportMessage = z.object({
   /** When the relay looked (its clock). */
   at: z.number().int().nonnegative(),
   /** The commit the manifest says is deployed; null before the first deploy (then nothing can drift). */
-  deployedSha: Sha.nullable(),
+  deployedSha: CommitSha.nullable(),
   files: z.array(DriftedFile).max(MAX_DRIFT_FILES),
   /** How many files differ in all, when `files` names only the first. */
   total: z.number().int().nonnegative(),
@@ -106,9 +100,9 @@ export const CapturedMessage = z.object({
     .refine((b) => b.startsWith(CAPTURE_BRANCH_PREFIX) && /^[A-Za-z0-9._/-]+$/.test(b) && !b.includes('..'), `a branch under ${CAPTURE_BRANCH_PREFIX}`)
     .nullable(),
   /** The commit pushed, whose parent is `base`. */
-  commit: Sha.nullable(),
+  commit: CommitSha.nullable(),
   /** The deployed commit the host edits were put on top of. */
-  base: Sha.nullable(),
+  base: CommitSha.nullable(),
   files: z.array(z.object({ path: ConfigPath, change: DriftChange })).max(MAX_DRIFT_FILES),
   total: z.number().int().nonnegative(),
   /** Why it failed or had nothing to do, in a sentence a user can act on. */

@@ -2,6 +2,7 @@
 // TargetHub at the edge. One discriminated union per direction; both sides parse with these and
 // nothing else, so a message either fits the schema or is answered with an `error` message.
 import { z } from 'zod';
+import { CommitSha, oneLine } from './wire-text.ts';
 import { DeploymentSummary, DriftPolicy, StepName, StepStatus } from './deployment.ts';
 import { isBranchOrTagRef } from './git-ref.ts';
 import { CaptureMessage, CapturedMessage, DriftReportMessage } from './drift.ts';
@@ -46,16 +47,10 @@ export const BackupId = z.string().regex(BACKUP_ID_PATTERN, 'a backup id: lanyar
 export const TargetName = z.string().regex(TARGET_NAME_PATTERN, 'a target name: lowercase letters, digits and dashes, starting with a letter or digit, at most 63');
 /** The branch or tag a deployment came from, as git would spell it. */
 export const GitRef = z.string().refine(isBranchOrTagRef, 'refs/heads/<branch> or refs/tags/<tag>, a name git would take, at most 255 bytes');
-const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character lowercase hex commit sha');
 /** How many times the hub has sent a job: far below anything a relay could misread. */
 const Attempt = z.number().int().positive().max(1_000_000);
 /** The longest lease or timeout a hub may give: a day, well below what a timer can hold (2^31 ms). */
 const Duration = z.number().int().positive().max(86_400_000);
-
-/** Free text a peer shows on one line (a log line, a notification): bounded, no control characters. */
-function oneLine(max: number) {
-  return z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'one line of text, without control characters');
-}
 
 /** The longest `requestedBy` a job carries; the hub cuts a longer actor to it. */
 export const MAX_REQUESTED_BY_CHARS = 256;
@@ -72,7 +67,7 @@ export const JobMessage = z.object({
   attempt: Attempt,
   kind: JobKind,
   target: TargetName,
-  sha: Sha,
+  sha: CommitSha,
   ref: GitRef,
   /** For a rollback: the backup to restore; null means "deploy `sha` through the pipeline". */
   backupId: BackupId.nullable(),
@@ -208,7 +203,7 @@ export const KeptBackup = z.object({
   /** The job (deployment) that took it, when its record names one. */
   deploymentId: JobId.nullable(),
   /** The commit deployed on the host before it was taken, when known. */
-  sha: Sha.nullable(),
+  sha: CommitSha.nullable(),
   /** How many files it holds. */
   files: z.number().int().nonnegative(),
   /** The archive's size in bytes. */

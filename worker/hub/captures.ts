@@ -5,7 +5,7 @@
 // the `capture` drift choice, the retry of the deploy that stopped on drift, keeping the host's
 // versions. Audited: capture.requested, then capture.pushed, capture.nothing or capture.failed.
 import type { DeploymentView } from '../../shared/api.ts';
-import { CAPTURE_CAPABILITY, type CapturedMessage, type DriftReportMessage } from '../../shared/drift.ts';
+import { CAPTURE_CAPABILITY, type CapturedMessage } from '../../shared/drift.ts';
 import { newId } from '../../shared/ids.ts';
 import { MAX_REQUESTED_BY_CHARS } from '../../shared/protocol.ts';
 import { capturePullRequest } from '../outward/capture-pull.ts';
@@ -157,13 +157,13 @@ function retryKeepingHostEdits(hub: Hub, capture: CaptureView, now: number): voi
   hub.audit.record({ at: now, actor, action: 'deploy.drift_choice', detail: { deploymentId: retried.value.deploymentId, retryOf: capture.retryOf, drift: 'capture', captureId: capture.id, driftPolicy: 'report-only' }, source: null });
 }
 
-/** `capture: auto`: a drift report that names a file the last one did not queues a capture. */
-export function captureOnDrift(hub: Hub, report: DriftReportMessage): void {
+/**
+ * `capture: auto`: new drift (drift-watch.ts decides what is new, for the notice as for this)
+ * queues a capture.
+ */
+export function captureOnNewDrift(hub: Hub): void {
   try {
-    const paths = report.files.map((f) => f.path);
-    const seenBefore = new Set<string>(JSON.parse(hub.meta.get('capture_auto_seen') ?? '[]') as string[]);
-    hub.meta.set('capture_auto_seen', JSON.stringify(paths));
-    if (hub.config().capture !== 'auto' || !paths.some((p) => !seenBefore.has(p))) return;
+    if (hub.config().capture !== 'auto') return;
     queueCapture(hub, { actor: 'edge (capture: auto)', source: null, trigger: 'auto' });
     hub.pump();
   } catch (error) {

@@ -1,6 +1,7 @@
 // The relay's drift watch, as the hub hears it: each `drift` report replaces the last one (the
 // status and GET …/drift show it), and drift that is new (a file, by path and change, the previous
-// report did not name) is notified once through the outbox and written to the audit trail. A report
+// report did not name) is notified once through the outbox, written to the audit trail, and captured
+// where the target says `capture: auto`. A report
 // that repeats the last one changes nothing anyone is told; drift that cleared (a report without
 // the file) and comes back is new again.
 import type { DriftView } from '../../shared/api.ts';
@@ -8,6 +9,7 @@ import type { DriftReportMessage } from '../../shared/drift.ts';
 import { newId } from '../../shared/ids.ts';
 import { driftNotices } from '../outward/drift-notice.ts';
 import { outwardSettings } from '../outward/settings.ts';
+import { captureOnNewDrift } from './captures.ts';
 import { implausibleReport, newDrift } from './drift-report.ts';
 import type { Hub } from './hub.ts';
 import { queueOutward } from './outward.ts';
@@ -37,6 +39,7 @@ export function onDrift(hub: Hub, ws: WebSocket, report: DriftReportMessage): vo
       source: null,
     });
     notify(hub, noticeId, kept, fresh, now);
+    captureOnNewDrift(hub);
   }
   hub.changed();
 }

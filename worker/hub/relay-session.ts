@@ -10,7 +10,7 @@ import { LANYARD_VERSION } from '../../shared/release-version.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import { onDrift } from './drift-watch.ts';
 import type { Hub } from './hub.ts';
-import { captureAfterMerge, captureOnDrift, onCaptured, requeueSentCaptures } from './captures.ts';
+import { captureAfterMerge, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
 
@@ -58,7 +58,6 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
       ws.send(PONG_TEXT);
       break;
     case 'drift':
-      captureOnDrift(hub, message);
       onDrift(hub, ws, message);
       break;
     case 'captured':

@@ -1,5 +1,6 @@
 // The questions of `npm run setup`, in the order they are asked; each is also a flag (--<flag>).
 import { isAbsolute } from 'node:path';
+import { DEFAULT_HOME_ASSISTANT_HOST } from '../../relay/config.ts';
 import { TARGET_NAME_PATTERN } from '../../shared/ids.ts';
 import type { Question } from './questions.ts';
 
@@ -22,7 +23,7 @@ export const SETUP_QUESTIONS: Question[] = [
   { flag: 'github-api-url', ask: 'GitHub API', fallback: () => 'https://api.github.com' },
   { flag: 'git-remote', ask: 'Git URL the relay fetches from', fallback: (a) => `https://github.com/${a.repo}.git` },
   { flag: 'git-token', ask: 'A read-only token for a private repository ("Contents: Read"), kept in the relay\'s folder', fallback: () => '', secret: true },
-  { flag: 'ssh-host', ask: 'Home Assistant host the relay logs in to over SSH', fallback: () => '192.168.1.155' },
+  { flag: 'ssh-host', ask: 'Home Assistant host the relay logs in to over SSH', fallback: () => DEFAULT_HOME_ASSISTANT_HOST },
   { flag: 'ssh-port', ask: 'Its SSH port', fallback: () => '22', check: (v) => (/^\d{1,5}$/.test(v) ? undefined : 'a port number') },
   { flag: 'ssh-user', ask: 'The user the relay logs in as (see docs/production.md: a user, a key)', fallback: () => 'lanyard' },
   { flag: 'config-root', ask: 'Home Assistant\'s configuration folder on the host', fallback: () => '/config', check: (v) => (isAbsolute(v) ? undefined : 'an absolute path') },

@@ -115,6 +115,15 @@ export const HomeAssistantConfig = z
     requiredEntities: z.array(z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/)).default([]).describe('Entities that must exist and not be unavailable after a deploy.'),
     notify: z.boolean().default(true).describe('Post a persistent notification in HA on failure or rollback.'),
     sensor: z.boolean().default(true).describe('Publish `sensor.lanyard_<target>` with the deployment state.'),
+    backup: z
+      .object({
+        enabled: z.boolean().default(false).describe('Before a deploy that restarts Home Assistant, ask it for a partial backup of its configuration (Supervisor `/backups/new/partial` on HA OS and Supervised), named after the deployment, and wait for it.'),
+        onFailure: z.enum(['stop', 'continue']).default('stop').describe('When Home Assistant cannot make the backup: `stop` the deploy before anything is written, or `continue` with Lanyard\'s own backup only.'),
+        timeoutSeconds: z.number().min(10).max(7200).default(900).describe('How long the backup may take.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Home Assistant\'s own backups, which its Backups page can restore; Lanyard\'s archive stays the rollback source. In the add-on this needs `hassio_api` and the `backup` role (set in its manifest).'),
   })
   .strict();
 
@@ -125,6 +134,10 @@ export const GitConfig = z
     ...SecretFields,
     deployKeyPath: z.string().optional().describe('Private deploy key, for ssh remotes.'),
     subfolder: z.string().default('').describe('Deploy only this folder of the repository (empty: the whole repository).'),
+    tagBranches: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Release branches a tag\'s commit may be on, besides `branch`: a `refs/tags/…` job whose commit is on none of them is refused before anything is fetched into the host.'),
   })
   .strict();
 
@@ -187,6 +200,17 @@ export const CaptureConfig = z
   })
   .strict();
 
+// ---- alerts (issue 18): the edge's alerts passed to Home Assistant notify services ----
+export const AlertsConfig = z
+  .object({
+    notify: z
+      .array(z.string().regex(/^notify\.[a-z0-9_]+$/, 'a notify service, e.g. notify.mobile_app_pixel_8'))
+      .max(10)
+      .default([])
+      .describe('Home Assistant `notify.*` services the edge\'s alerts go to (e.g. `notify.mobile_app_<phone>`, with a tap that opens the status page). Only these: the edge cannot name another service. Empty: no alerts in the house.'),
+  })
+  .strict();
+
 export const RelayConfig = z
   .object({
     relayId: z.string().min(1).max(128).default(hostname()).describe('Names this relay in the edge\'s audit trail.'),
@@ -197,6 +221,7 @@ export const RelayConfig = z
     homeAssistant: HomeAssistantConfig.prefault({}).describe('Home Assistant\'s REST API: check, reload, restart, verify, sensor, notifications.'),
     deploy: DeployConfig.prefault({}).describe('What is deployed and how it is backed up.'),
     watch: WatchConfig.prefault({}).describe('The drift watch: how often the relay looks for files changed on the host between deploys.'),
+    alerts: AlertsConfig.prefault({}).describe('Where the edge\'s alerts (failures, rollbacks, drift, freezes) reach you in the house.'),
     capture: CaptureConfig.optional().describe('Capture host edits as a branch and a pull request. Absent: the relay does not capture (and does not say it can).'),
   })
   .strict();

@@ -248,6 +248,17 @@ export const AuditAction = z.enum([
   'capture.nothing',
   'capture.failed',
   'deploy.drift_choice',
+  // Issue 18: a deploy that needs a restart held for the restart window, the window opening, an operator's "restart now".
+  'deploy.waiting_for_window',
+  'deploy.window_opened',
+  'deploy.restart_now',
+  // Issue 18: freezes (set by an operator, lifted by one, or ended by their own time) and an admin's rollback through one.
+  'freeze.set',
+  'freeze.lifted',
+  'freeze.expired',
+  'rollback.break_glass',
+  // Issue 18: a pushed release tag not deployed (lower than the one deployed, not a semantic version, or not matching).
+  'tag.ignored',
   // The relay's drift watch named a file (path and change) its previous report did not: notified once.
   'drift.seen',
   // Written by edges before a refused relay token went to the access log; such entries age out.

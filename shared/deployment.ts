@@ -6,6 +6,8 @@ export const DEPLOYMENT_STATUSES = [
   'queued',
   'dispatched',
   'running',
+  /** Planned, written, checked by Home Assistant and put back: it needs a restart, and waits for the target's restart window (worker/hub/restart-windows.ts). */
+  'waiting_for_window',
   'succeeded',
   'failed',
   'rolled_back',
@@ -27,8 +29,11 @@ export function isFinal(status: DeploymentStatus): boolean {
 export const DeploymentKind = z.enum(['deploy', 'rollback']);
 export type DeploymentKind = z.infer<typeof DeploymentKind>;
 
-/** `retry`: an operator tried a failed or rolled-back deploy again, the same commit (worker/hub/retry.ts). */
-export const TriggerKind = z.enum(['push', 'workflow_run', 'dispatch', 'manual', 'retry', 'rollback']);
+/**
+ * `retry`: an operator tried a failed or rolled-back deploy again, the same commit (worker/hub/retry.ts).
+ * `tag`: a pushed release tag matching the target's `{ type: "tag", pattern }` trigger.
+ */
+export const TriggerKind = z.enum(['push', 'workflow_run', 'dispatch', 'manual', 'retry', 'rollback', 'tag']);
 export type TriggerKind = z.infer<typeof TriggerKind>;
 
 /** The relay's pipeline, in order. `rollback` and `restore` only run when something failed or was asked for. */
@@ -36,6 +41,8 @@ export const STEP_NAMES = [
   'fetch',
   'plan',
   'drift',
+  /** A backup Home Assistant itself keeps (Supervisor partial backup), before a deploy that restarts it. */
+  'ha_backup',
   'backup',
   'apply',
   'check',
@@ -78,6 +85,19 @@ export const DeploymentSummary = z.object({
    * older relay's summary still parses.
    */
   merged: z.array(z.string()).optional(),
+  /**
+   * The backup Home Assistant took of its configuration before this deploy restarted it (its
+   * Backups page lists it by `slug`); null when none was taken. Optional so an older relay's summary still parses.
+   */
+  homeAssistantBackup: z
+    .object({
+      slug: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'a backup slug as Home Assistant names it, e.g. 1a2b3c4d'),
+      name: z.string().max(200),
+    })
+    .nullable()
+    .optional(),
+  /** The plan needed a restart that the edge held for the target's restart window; the files were put back. */
+  restartHeld: z.boolean().optional(),
 });
 export type DeploymentSummary = z.infer<typeof DeploymentSummary>;
 

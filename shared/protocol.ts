@@ -6,7 +6,21 @@ import { CommitSha, oneLine } from './wire-text.ts';
 import { DeploymentSummary, DriftPolicy, StepName, StepStatus } from './deployment.ts';
 import { isBranchOrTagRef } from './git-ref.ts';
 import { CaptureMessage, CapturedMessage, DriftReportMessage } from './drift.ts';
+import { AlertedMessage, AlertMessage } from './alert.ts';
+import { TargetStateMessage } from './freeze.ts';
 import { BACKUP_ID_PATTERN, DEPLOYMENT_ID_PATTERN, TARGET_NAME_PATTERN } from './ids.ts';
+
+/** W3C trace context, version 00: trace id and parent span id, neither all zeros (checked where it is read). */
+export const TRACEPARENT_PATTERN = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * Capabilities a relay names in `hello` for what this protocol gained after it first shipped; the hub
+ * asks them only of a relay that names them.
+ *   - `restart-window`: honours `job.mayRestart: false` (an older relay would restart at once);
+ *   - `release-tags`: verifies a `refs/tags/…` job's tag peels to its commit on an allowed branch;
+ *   - `alerts`: delivers `alert` messages to Home Assistant `notify.*` services and answers `alerted`.
+ */
+export const RELAY_CAPABILITIES = { restartWindow: 'restart-window', releaseTags: 'release-tags', alerts: 'alerts' } as const;
 
 /** Bumped on any change a peer of the previous version could misread. */
 export const PROTOCOL_VERSION = 1;
@@ -76,6 +90,15 @@ export const JobMessage = z.object({
   requestedBy: oneLine(MAX_REQUESTED_BY_CHARS),
   /** The commit's message as the edge knows it (push payload), for the house's sensor; optional so an older edge's job still parses. */
   commitMessage: z.string().max(4096).optional(),
+  /**
+   * Whether the relay may restart Home Assistant in this run (the target's restart window, or an
+   * operator's "restart now"). False: a deploy whose plan needs a restart is written, checked by
+   * Home Assistant, put back as it was and reported `waiting_for_window`; one that needs only
+   * reloads runs as ever. Absent (an older edge): true.
+   */
+  mayRestart: z.boolean().optional(),
+  /** W3C trace context of the deployment's trace (`00-<32 hex>-<16 hex>-<2 hex>`): the relay's step spans join it. */
+  traceparent: z.string().regex(TRACEPARENT_PATTERN, 'a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>').optional(),
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 
@@ -116,6 +139,8 @@ export const HubMessage = z.discriminatedUnion('type', [
   PongMessage,
   RecordedMessage,
   CaptureMessage,
+  TargetStateMessage,
+  AlertMessage,
 ]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
@@ -172,7 +197,8 @@ export const ProgressMessage = z.object({
 });
 export type ProgressMessage = z.infer<typeof ProgressMessage>;
 
-export const ResultStatus = z.enum(['succeeded', 'failed', 'rolled_back']);
+/** `waiting_for_window`: the deploy needs a restart the edge held (`job.mayRestart: false`); checked, put back, nothing changed on the host. */
+export const ResultStatus = z.enum(['succeeded', 'failed', 'rolled_back', 'waiting_for_window']);
 export type ResultStatus = z.infer<typeof ResultStatus>;
 
 export const ResultMessage = z.object({
@@ -236,6 +262,7 @@ export const RelayMessage = z.discriminatedUnion('type', [
   PingMessage,
   DriftReportMessage,
   CapturedMessage,
+  AlertedMessage,
 ]);
 export type RelayMessage = z.infer<typeof RelayMessage>;
 

@@ -115,6 +115,11 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
     return { status: 'succeeded', reason: null, summary: { ...summary, activation: 'none' } };
   }
 
+  // What the change asks of Home Assistant (reloads or a restart) is known before anything is
+  // written: a restart held for the target's window (job.mayRestart) and Home Assistant's own
+  // backup both depend on it.
+  const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
+
   const backup = await steps.step('backup', async () => {
     const pendingBackupId = newBackupId(job.jobId);
     await steps.note({ pendingBackupId } satisfies DeployContext);
@@ -137,7 +142,6 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
     });
   }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
   summary.backupId = backup.id;
-  const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
   // Kept while the files go up; needed only once they have all landed (a relay killed in `record`).
   const keptManifest = manifests.writePending(job.jobId, plan.manifest);
   keptManifest.catch(() => undefined);

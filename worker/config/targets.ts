@@ -4,7 +4,9 @@
 // table keyed by target name (`[vars.TARGETS.home]`, what `npm run setup` writes), a JSON array,
 // or either as a JSON string (the older form, still read).
 import { z } from 'zod';
+import { AlertEvent } from '../../shared/alert.ts';
 import { DriftPolicy } from '../../shared/deployment.ts';
+import { RestartWindow, TimeZone } from '../../shared/restart-window.ts';
 import { isRefName } from '../../shared/git-ref.ts';
 import { TARGET_NAME_PATTERN } from '../../shared/ids.ts';
 import { describeZodError } from '../../shared/protocol.ts';
@@ -27,6 +29,18 @@ export const TargetTrigger = z.discriminatedUnion('type', [
     })
     .strict()
     .describe('Deploy when a repository_dispatch event of this type arrives.'),
+  z
+    .object({
+      type: z.literal('tag'),
+      pattern: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[A-Za-z0-9._\/*?-]+$/, 'a glob of tag names: letters, digits, ".", "_", "-", "/", "*" and "?", e.g. v*')
+        .describe('Glob of the tag names that deploy, e.g. `v*`.'),
+    })
+    .strict()
+    .describe('Deploy pushed tags (annotated or lightweight) matching the glob, in semantic-version order: a tag lower than the one deployed is recorded as ignored. The relay deploys a tag only if its commit is on `git.branch` (or one of `git.tagBranches`).'),
 ]);
 export type TargetTrigger = z.infer<typeof TargetTrigger>;
 
@@ -66,6 +80,31 @@ export const TargetConfig = z
       .enum(['manual', 'auto'])
       .default('manual')
       .describe('Capture host edits as a pull request when asked (`manual`), or also whenever the relay reports newly drifted files (`auto`). Needs a relay with a `capture:` section and a token with Pull requests: write.'),
+    restartWindows: z
+      .array(RestartWindow)
+      .max(24)
+      .default([])
+      .describe('When Home Assistant may be restarted, as `HH:MM-HH:MM` in `timeZone` (e.g. `["02:00-05:00"]`). A deploy that needs a restart is checked at once and then waits, `waiting_for_window`, until one opens (or an operator says "restart now"). Empty: restart at any time.'),
+    timeZone: TimeZone.default('UTC').describe('The IANA time zone of `restartWindows`, e.g. `Europe/Amsterdam` (daylight saving time included).'),
+    alerts: z
+      .object({
+        on: z.array(AlertEvent).default([...AlertEvent.options]).describe('What alerts: `failed`, `rolled_back`, `drift`, `frozen`, `unfrozen`.'),
+        house: z
+          .boolean()
+          .default(true)
+          .describe('Send alerts to the Home Assistant `notify.*` services the relay names (relay config `alerts.notify`); none named there, nothing is sent.'),
+        email: z
+          .object({
+            from: z.email().describe('Sender, on a domain of your Cloudflare account with Email Routing.'),
+            to: z.email().describe('Recipient: a verified destination address of Email Routing.'),
+          })
+          .strict()
+          .optional()
+          .describe('Also email alerts through the Worker\'s `ALERT_EMAIL` send_email binding.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Alerts on the phone and by email; each channel optional, retried by the outbox, never blocking a deploy.'),
     notifyOnSuccess: z
       .boolean()
       .optional()

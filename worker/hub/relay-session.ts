@@ -63,6 +63,9 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
     case 'captured':
       onCaptured(hub, message);
       break;
+    case 'alerted':
+      // Issue 18, alerts: the outbox's house channel settles the alert. Not yet wired.
+      break;
     default: {
       const unreachable: never = message;
       throw new Error(`unhandled relay message ${JSON.stringify(unreachable)}`);

@@ -72,6 +72,7 @@ export function githubState(status: DeploymentStatus, relayLost: boolean): Githu
   switch (status) {
     case 'queued':
     case 'dispatched':
+    case 'waiting_for_window':
       return 'queued';
     case 'running':
       return 'in_progress';

@@ -16,6 +16,7 @@ const ICONS: Record<NotificationEvent['deployment']['status'], string> = {
   queued: ':hourglass:',
   dispatched: ':hourglass:',
   running: ':hourglass:',
+  waiting_for_window: ':alarm_clock:',
   superseded: ':fast_forward:',
   cancelled: ':no_entry_sign:',
 };

@@ -12,7 +12,8 @@ export function waitingFor(
   queuedForSha: (sha: string) => boolean,
   verdictFor: (sha: string) => StoredVerdict | null = () => null,
 ): Waiting | null {
-  if (!head || config.trigger.type === 'push' || queuedForSha(head.sha)) return null;
+  // A tag target deploys tags, not the branch's head: it waits for no one about the head (issue 18's tags show their own state).
+  if (!head || config.trigger.type === 'push' || config.trigger.type === 'tag' || queuedForSha(head.sha)) return null;
   const short = head.sha.slice(0, 7);
   if (config.trigger.type === 'workflow_run') {
     const workflow = config.trigger.workflow;

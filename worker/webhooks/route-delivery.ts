@@ -140,6 +140,8 @@ function waitsFor(t: TargetConfig): string {
       return `${t.name} deploys on repository_dispatch "${t.trigger.eventType}"`;
     case 'push':
       return `${t.name} deploys on push`;
+    case 'tag':
+      return `${t.name} deploys pushed tags matching "${t.trigger.pattern}"`;
   }
 }
 

@@ -187,7 +187,7 @@ actions.post('/targets/:name/rollback', async (c) => {
   const backupId = form.get('backupId') || null;
   if (deploymentId && backupId) throw new ApiError(400, 'invalid_request', 'Give a deployment or a backup to roll back to, not both.');
   const { deploymentId: id } = unwrap(
-    await hubFor(c.env, target.name).enqueueRollback({ target: target.name, deploymentId, backupId, actor: who.name, source: requestSource(c.req.raw) }),
+    await hubFor(c.env, target.name).enqueueRollback({ target: target.name, deploymentId, backupId, actor: who.name, source: requestSource(c.req.raw), breakGlass: who.role === 'admin' }),
   );
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(id)}`);
 });

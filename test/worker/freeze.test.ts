@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FREEZE_MS } from '../../shared/freeze.ts';
 import { fakeSha, pushPayload } from '../support/github-payloads.ts';
-import { apiCall, deliver } from './helpers.ts';
+import { apiCall, call, deliver, TOKENS } from './helpers.ts';
 import { connectRelay, drainJobs, type TestRelay } from './relay-socket.ts';
+import { post, signIn } from './status-page.ts';
 
 async function push(seed: string, ref = 'refs/heads/main'): Promise<string> {
   const { status, body } = await deliver({ event: 'push', payload: pushPayload({ after: fakeSha(seed), message: `commit ${seed}`, ref }) });
@@ -195,5 +196,37 @@ describe('a freeze with an end', () => {
     relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: {} as never });
     await relay.next('recorded');
     relay.close();
+  });
+});
+
+describe('on the status page', () => {
+  it('a rollback while frozen: an operator is told before confirming that it needs an admin; an admin is told what the break glass does', async () => {
+    const [operator, admin] = [await signIn(TOKENS.operator), await signIn(TOKENS.admin)];
+    const form = await post('/targets/gated/freeze', operator, { csrf: operator.csrf, reason: 'Guests <again>' });
+    expect(form.status, await form.clone().text()).toBe(303);
+    expect((await status('gated')).freeze).toMatchObject({ by: 'otto', reason: 'Guests <again>', until: null });
+
+    const refusedPage = await call('/targets/gated/rollback', { headers: { Cookie: operator.cookie } });
+    expect(refusedPage.status).toBe(409);
+    const refusedHtml = await refusedPage.text();
+    expect(refusedHtml).toContain('data-refusal="frozen"');
+    expect(refusedHtml).toContain('by otto because Guests &lt;again&gt;: a rollback during a freeze needs an admin');
+    expect(refusedHtml).not.toContain('data-confirm-button');
+
+    const confirmHtml = await (await call('/targets/gated/rollback', { headers: { Cookie: admin.cookie } })).text();
+    expect(confirmHtml).toContain("data-confirm-button");
+    expect(confirmHtml).toMatch(/<li data-break-glass[^>]*>Break glass: gated is frozen until someone unfreezes it by otto because Guests &lt;again&gt;\./);
+
+    // The overview says which target is frozen, and why.
+    const overview = await (await call('/', { headers: { Cookie: operator.cookie } })).text();
+    expect(overview).toMatch(/data-target="gated"[\s\S]*data-frozen[\s\S]*by otto because Guests &lt;again&gt;/);
+
+    // A bad until from the page's form is refused with the same words as the API.
+    const bad = await post('/targets/gated/freeze', operator, { csrf: operator.csrf, reason: 'Later', until: '2030-01-01T09:00:00' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('form is invalid: until: an ISO 8601 time with its offset');
+    const lifted = await post('/targets/gated/unfreeze', operator, { csrf: operator.csrf });
+    expect(lifted.status).toBe(303);
+    expect((await status('gated')).freeze).toBeNull();
   });
 });

@@ -146,13 +146,7 @@ export function takeRollbackThroughFreeze(hub: Hub, request: EnqueueRollback): H
   const freeze = currentFreeze(hub);
   if (!freeze) return takeRollback(hub, request);
   const target = hub.meta.targetName();
-  if (!request.breakGlass) {
-    return refused(
-      409,
-      'frozen',
-      `${target} is ${describeFreeze(freeze)}: a rollback during a freeze needs an admin (an admin's rollback goes through the freeze, break glass, and is audited), or unfreeze it first (POST /api/deployments/${target}/unfreeze, or Unfreeze on its status page).`,
-    );
-  }
+  if (!request.breakGlass) return refused(409, 'frozen', frozenRollbackRefusal(target, freeze));
   const taken = takeRollback(hub, request);
   if (!taken.ok) return taken;
   const id = taken.value.deploymentId;
@@ -161,6 +155,11 @@ export function takeRollbackThroughFreeze(hub: Hub, request: EnqueueRollback): H
   hub.pump();
   hub.changed();
   return taken;
+}
+
+/** Why a rollback by someone other than an admin is refused while `freeze` holds, and the two ways on. */
+export function frozenRollbackRefusal(target: string, freeze: Freeze): string {
+  return `${target} is ${describeFreeze(freeze)}: a rollback during a freeze needs an admin (an admin's rollback goes through the freeze, break glass, and is audited), or unfreeze it first (POST /api/deployments/${target}/unfreeze, or Unfreeze on its status page).`;
 }
 
 /** hub → relay: the freeze as the house's sensor shows it. */

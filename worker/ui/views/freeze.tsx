@@ -49,6 +49,17 @@ export function FreezeBanner(props: { target: string; freeze: Freeze | null; que
   );
 }
 
+/** One line for the overview: a frozen target says so, until when, by whom and why. */
+export function FrozenLine(props: { freeze: Freeze | null }) {
+  const f = props.freeze;
+  if (!f) return null;
+  return (
+    <p class="small" data-frozen>
+      <Badge state="frozen" /> until {f.until === null ? 'someone unfreezes it' : <Time at={f.until} />} by {f.by} because {f.reason}
+    </p>
+  );
+}
+
 export function FreezeControl(props: { target: string; frozen: boolean }) {
   return (
     <form method="get" action={`/targets/${props.target}/freeze`} data-control="freeze">

@@ -5,6 +5,7 @@
 // The edge is not trusted beyond the protocol's shapes: a job for another target is refused, and
 // nothing a message sets off may end the process (every promise started here is caught).
 import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
+import type { TargetStateMessage } from '../shared/freeze.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
@@ -29,6 +30,8 @@ export interface JobExecutor {
   lookForDrift?(): Promise<DriftReportMessage>;
   /** Host edits made into a pushed branch (relay/capture/); absent when the relay is not set up to capture. Must not throw. */
   capture?(message: CaptureMessage): Promise<CapturedMessage>;
+  /** The edge's word on the target (a freeze, or none) for the house's sensor (relay/outward/). Must not throw. */
+  targetState?(message: TargetStateMessage): Promise<void>;
 }
 
 /** What the runner shares with the drift watch (relay/watch/drift-watch.ts). */
@@ -126,7 +129,8 @@ export class JobRunner {
         this.settle(`capture ${message.captureId}`, this.onCapture(message));
         break;
       case 'target_state':
-        // Issue 18, freeze: the house's sensor shows it (relay/outward/). Not yet wired.
+        // Issue 18, freeze: the house's sensor shows it (relay/outward/house-outward.ts).
+        this.settle('the target state', this.executor.targetState?.(message) ?? Promise.resolve());
         break;
       case 'alert':
         // Issue 18, alerts: passed to the notify services of `alerts.notify`. Not yet wired.

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStatus, TriggerKind } from './deployment.ts';
 import { DriftChoice, DriftedFile } from './drift.ts';
+import { Freeze } from './freeze.ts';
 import { KeptBackup } from './protocol.ts';
 
 /** A commit as a person types it: the full sha, or the start of one (7 or more hex digits) the target knows. */
@@ -219,6 +220,8 @@ export const TargetStatus = z.object({
    * a retry) applies to. Optional so a status from an older edge still parses.
    */
   stoppedOnDrift: z.string().nullable().optional(),
+  /** Issue 18: the freeze in force (nothing but an admin's rollback is dispatched); null when none. Optional so a status from an older edge still parses. */
+  freeze: Freeze.nullable().optional(),
 });
 export type TargetStatus = z.infer<typeof TargetStatus>;
 

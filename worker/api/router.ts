@@ -15,6 +15,7 @@ import { unwrap } from '../hub/hub-result.ts';
 import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { captureRoutes, captureThenRetry } from './capture-routes.ts';
+import { freezeRoutes } from './freeze-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 
 export const api = new Hono<AppContext>();
@@ -105,6 +106,8 @@ deployments.post('/rollback', async (c) => {
     backupId: body.backupId ?? null,
     actor: who.name,
     source: requestSource(c.req.raw),
+    // An admin's rollback goes through a freeze (break glass); an operator's is refused while one holds.
+    breakGlass: who.role === 'admin',
   }));
   const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
   return c.json({ deployment }, 202);
@@ -166,3 +169,4 @@ deployments.get('/audit', async (c) => {
 
 api.route('/deployments/:target', deployments);
 api.route('/deployments/:target', captureRoutes);
+api.route('/deployments/:target', freezeRoutes);

@@ -5,6 +5,7 @@ import { MAX_REQUESTED_BY_CHARS } from '../../shared/protocol.ts';
 import { dispatchCapture } from './captures.ts';
 import { driftPolicyFor } from './drift-choice.ts';
 import { ACTIVE } from './deployments.ts';
+import { mayDispatch } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { liveRelay, sendTo } from './relay-socket.ts';
 
@@ -15,7 +16,8 @@ export function dispatchNext(hub: Hub): void {
   if (dispatchCapture(hub)) return;
   const relay = liveRelay(hub);
   if (!relay) return;
-  const next = hub.deployments.withStatus(['queued'])[0];
+  // A freeze holds back all but a rollback an admin forced through it (freeze.ts).
+  const next = hub.deployments.withStatus(['queued']).find((d) => mayDispatch(hub, d));
   if (!next) return;
   const now = Date.now();
   const attempt = next.attempt + 1;

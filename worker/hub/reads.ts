@@ -8,6 +8,7 @@ import { waitingFor } from '../outward/waiting.ts';
 import { readBranchHead } from './branch-head.ts';
 import { ACTIVE } from './deployments.ts';
 import { newestStoppedOnDrift } from './drift-choice.ts';
+import { currentFreeze } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { relayView } from './relay-socket.ts';
@@ -35,6 +36,7 @@ export function statusOf(hub: Hub, target: string): TargetStatus {
     backups: hub.backupInventory.read(),
     drift: hub.driftReports.read(),
     stoppedOnDrift: newestStoppedOnDrift(hub)?.id ?? null,
+    freeze: currentFreeze(hub),
   };
 }
 

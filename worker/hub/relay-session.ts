@@ -9,6 +9,7 @@ import type { BackupsMessage, HelloMessage, HubMessage, ProgressMessage, ResultM
 import { LANYARD_VERSION } from '../../shared/release-version.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import { onDrift } from './drift-watch.ts';
+import { targetStateMessage } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { captureAfterMerge, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
@@ -107,6 +108,8 @@ function onHello(hub: Hub, ws: WebSocket, attachment: RelayAttachment, hello: He
   requeueSentCaptures(hub);
   hub.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
   sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs, edgeVersion: LANYARD_VERSION });
+  // The freeze (or none), for the house's sensor: after every welcome, so a stale one is cleared.
+  sendTo(ws, targetStateMessage(hub));
   if (hello.inFlight) {
     const d = hub.deployments.get(hello.inFlight.jobId);
     // A job never handed to a relay (attempt 0) is no relay's to claim.

@@ -44,6 +44,8 @@ export const EnqueueRollback = z.object({
   backupId: z.string().nullable(),
   actor: z.string(),
   source: z.string().nullable(),
+  /** The caller is an admin: a rollback while the target is frozen goes through the freeze (break glass, audited; freeze.ts). */
+  breakGlass: z.boolean().optional(),
 });
 export type EnqueueRollback = z.infer<typeof EnqueueRollback>;
 

@@ -7,6 +7,7 @@
 // to SQLite before anyone is answered; nothing lives only in memory, because the object may
 // hibernate or be evicted between any two events. docs/design.md has the map.
 import { DurableObject } from 'cloudflare:workers';
+import type { Freeze, FreezeRequest } from '../../shared/freeze.ts';
 import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DriftView, Metrics, RetryDriftChoice, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
@@ -24,6 +25,7 @@ import { Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
 import { newestStoppedOnDrift } from './drift-choice.ts';
 import { DriftReportStore } from './drift-report.ts';
+import { expireFreeze, nextFreezeDeadline, takeFreeze, takeRollbackThroughFreeze, takeUnfreeze, type FreezeActor } from './freeze.ts';
 import type { Hub, SocketTag } from './hub.ts';
 import type { HubResult } from './hub-result.ts';
 import { takeBranchHead, takeDeploy, takeWorkflowVerdict } from './intake.ts';
@@ -38,7 +40,6 @@ import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
 import { retryPlan, takeRetry } from './retry.ts';
-import { takeRollback } from './rollback.ts';
 import { addMissingColumns, HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings } from './timings.ts';
@@ -83,6 +84,7 @@ export class TargetHub extends DurableObject<Env> {
       (now) => nextLeaseDeadline(hub, now),
       () => nextHelloDeadline(hub),
       () => nextOutwardDeadline(hub),
+      () => nextFreezeDeadline(hub),
     ]);
     if (!meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
@@ -107,7 +109,20 @@ export class TargetHub extends DurableObject<Env> {
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(request.target);
-    return takeRollback(this.hub, request);
+    // While a freeze holds, only an admin's rollback goes (break glass, freeze.ts).
+    return takeRollbackThroughFreeze(this.hub, request);
+  }
+
+  // ---- freezes (issue 18) ----
+
+  async freeze(target: string, request: FreezeRequest, who: FreezeActor): Promise<HubResult<{ freeze: Freeze }>> {
+    this.remember(target);
+    return takeFreeze(this.hub, request, who);
+  }
+
+  async unfreeze(target: string, who: FreezeActor): Promise<HubResult<{ lifted: Freeze; dispatched: string | null }>> {
+    this.remember(target);
+    return takeUnfreeze(this.hub, who);
   }
 
   /** Whether a backup can be restored and what that brings back; the status page asks before it offers the button. */
@@ -269,6 +284,7 @@ export class TargetHub extends DurableObject<Env> {
     expireAckTimeouts(this.hub, now);
     expireLeases(this.hub, now);
     closeSilentRelays(this.hub, now);
+    expireFreeze(this.hub, now);
     this.hub.pump();
     this.schedule.rescheduleUpcoming(now);
     this.hub.changed();

@@ -35,6 +35,7 @@ code,.sha{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mon
 .badge.enqueued,.badge.ok{background:var(--ok-bg);color:var(--ok)}
 .badge.rejected,.badge.invalid,.badge.refused{background:var(--bad-bg);color:var(--bad)}
 .badge.ignored{background:var(--warn-bg);color:var(--warn)}
+.badge.frozen{background:var(--run-bg);color:var(--run)}
 .targets{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr))}
 .target-head{display:flex;flex-wrap:wrap;gap:.3rem .7rem;align-items:baseline;justify-content:space-between}
 .target-head h2{margin:0}
@@ -100,6 +101,7 @@ form.inline{display:inline}
 .controls form>div{flex:1 1 16rem;min-width:0;max-width:27rem}
 label{display:block;font-size:.85rem;color:var(--muted);margin-bottom:.2rem}
 input[type=text],input[type=password]{font:inherit;padding:.45rem .6rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);width:100%;max-width:28rem}
+select{font:inherit;padding:.45rem .6rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 input.sha-input{width:100%;max-width:27rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em}
 button,.button{font:inherit;font-weight:600;padding:.45rem .95rem;border-radius:6px;border:1px solid var(--line);background:var(--card);color:var(--fg);cursor:pointer;text-decoration:none;display:inline-block;line-height:1.3}
 button.primary,.button.primary{background:var(--primary);border-color:var(--primary);color:var(--primary-fg)}

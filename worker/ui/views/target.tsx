@@ -14,6 +14,7 @@ import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
 import { DriftPanel, DriftWaysOn } from './drift.tsx';
 import { FirstRunChecklist } from './first-run.tsx';
+import { FreezeBanner, FreezeControl } from './freeze.tsx';
 import { VersionWarning } from './version-warning.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
@@ -41,6 +42,7 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
     <>
       {/* First run and versions: their own components (first-run.tsx, version-warning.tsx). */}
       {page.history.length === 0 && !props.paged ? <FirstRunChecklist status={status} deliveries={props.deliveries} /> : null}
+      <FreezeBanner target={target.name} freeze={status.freeze ?? null} queued={status.queued.length} operator={props.operator} now={now} />
       <VersionWarning relay={status.relay} />
       <section class="card" id="now">
         <h2>Now</h2>
@@ -135,6 +137,7 @@ export function TargetPageView(props: {
               <button type="submit">Roll back to the previous deployment…</button>
             </form>
             <CaptureControl target={target.name} />
+            <FreezeControl target={target.name} frozen={Boolean(status.freeze)} />
           </div>
           <p class="muted small">
             Every action asks for a confirmation first. To go back to a particular deployment or backup, use its row in the history or in Backups.

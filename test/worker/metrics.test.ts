@@ -39,7 +39,8 @@ async function scrapeSamples(): Promise<Map<string, number>> {
 }
 
 async function waitForStatus(target: string, id: string, status: string): Promise<void> {
-  for (let i = 0; i < 100; i += 1) {
+  // Bounds for a hung test on a busy machine, not speed goals.
+  for (let i = 0; i < 500; i += 1) {
     const { body } = await apiCall(`/deployments/${target}/logs?deploymentId=${id}`, 'viewer');
     if (body.deployment?.status === status) return;
     await new Promise((r) => setTimeout(r, 20));
@@ -51,7 +52,7 @@ async function waitForStatus(target: string, id: string, status: string): Promis
 async function runDeploy(relay: TestRelay, seed: string, result: 'succeeded' | 'rolled_back'): Promise<string> {
   const { body } = await deliver({ event: 'push', payload: pushPayload({ after: fakeSha(seed), message: `commit ${seed}` }) });
   const id = body.deployments[0].deploymentId as string;
-  await relay.next('job');
+  await relay.next('job', 10_000);
   relay.send({ type: 'ack', jobId: id, attempt: 1 });
   const at = Date.now();
   relay.send({ type: 'progress', jobId: id, step: 'fetch', status: 'started', message: 'fetching', at });
@@ -72,7 +73,7 @@ describe('who may scrape /metrics', () => {
   it('a wrong token is refused and logged as the API logs refusals', async () => {
     const response = await scrape('not-a-token-anyone-knows');
     expect(response.status).toBe(401);
-    for (let i = 0; i < 50; i += 1) {
+    for (let i = 0; i < 250; i += 1) {
       const { body } = await apiCall('/access-log?limit=20', 'admin');
       if (body.entries.some((e: any) => e.path === '/metrics' && e.action === 'api.unauthorized')) return;
       await new Promise((r) => setTimeout(r, 20));
@@ -138,7 +139,7 @@ describe('what a scrape shows', () => {
     expect(lastSuccess * 1000).toBeGreaterThan(Date.now() - 60_000);
 
     relay.close();
-    for (let i = 0; i < 50; i += 1) {
+    for (let i = 0; i < 250; i += 1) {
       if ((await scrapeSamples()).get('lanyard_relay_connected{target="home"}') === 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -155,7 +156,7 @@ describe('what a scrape shows', () => {
     // The ledger is written after the answer (waitUntil).
     const rejected = (m: Map<string, number>) => m.get('lanyard_webhook_deliveries_last_day{verdict="rejected"}') ?? 0;
     let after = await scrapeSamples();
-    for (let i = 0; i < 50 && rejected(after) === rejected(before); i += 1) {
+    for (let i = 0; i < 250 && rejected(after) === rejected(before); i += 1) {
       await new Promise((r) => setTimeout(r, 20));
       after = await scrapeSamples();
     }

@@ -17,7 +17,7 @@ const STEP_TALLY_KEY = 'scrape_step_durations';
 const StepTally = z.object({
   bounds: z.array(z.number()),
   lastSeq: z.number().int(),
-  steps: z.array(z.object({ step: StepName, counts: z.array(z.number()), sumSeconds: z.number() })),
+  steps: z.array(z.object({ step: StepName, counts: z.array(z.number()), sumMs: z.number() })),
 });
 type StepTally = z.infer<typeof StepTally>;
 

@@ -37,12 +37,13 @@ export function metricFamilies(scrapes: readonly TargetScrape[], deliveries: Ver
   const steps: HistogramSeries[] = scrapes.flatMap((s) =>
     [...s.steps]
       .sort((a, b) => stepOrder(a.step) - stepOrder(b.step))
-      .map((d) => ({ labels: { target: s.target, step: d.step }, bounds: STEP_DURATION_BOUNDS, counts: d.counts, sum: d.sumSeconds })),
+      .map((d) => ({ labels: { target: s.target, step: d.step }, bounds: STEP_DURATION_BOUNDS, counts: d.counts, sum: seconds(d.sumMs) })),
   );
   const durations = scrapes.map((s) => ({
     labels: { target: s.target },
     count: s.metrics.finished,
-    sum: s.metrics.averageDurationMs === null ? 0 : seconds(s.metrics.averageDurationMs * s.metrics.finished),
+    // The average times the count is the total again; rounded to the millisecond the timings have.
+    sum: s.metrics.averageDurationMs === null ? 0 : seconds(Math.round(s.metrics.averageDurationMs * s.metrics.finished)),
   }));
 
   return [

@@ -12,7 +12,8 @@ export interface StepDurations {
   step: StepName;
   /** Per bucket of STEP_DURATION_BOUNDS, then above the last: not cumulative. */
   counts: number[];
-  sumSeconds: number;
+  /** In milliseconds, as the relay reports them (whole ones): a sum without floating-point noise. */
+  sumMs: number;
 }
 
 export interface TargetScrape {
@@ -36,17 +37,17 @@ export interface TargetScrape {
 
 /** Adds durations (ms) to per-bucket counts of `bounds` (seconds); the last count is those above every bound. */
 export function addDurations(
-  into: { counts: number[]; sumSeconds: number } | null,
+  into: { counts: number[]; sumMs: number } | null,
   durationsMs: readonly number[],
   bounds: readonly number[] = STEP_DURATION_BOUNDS,
-): { counts: number[]; sumSeconds: number } {
+): { counts: number[]; sumMs: number } {
   const counts = into ? [...into.counts] : new Array<number>(bounds.length + 1).fill(0);
-  let sumSeconds = into?.sumSeconds ?? 0;
+  let sumMs = into?.sumMs ?? 0;
   for (const ms of durationsMs) {
     const seconds = ms / 1000;
-    sumSeconds += seconds;
+    sumMs += ms;
     const index = bounds.findIndex((bound) => seconds <= bound);
     counts[index === -1 ? bounds.length : index]! += 1;
   }
-  return { counts, sumSeconds };
+  return { counts, sumMs };
 }

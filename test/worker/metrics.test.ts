@@ -38,14 +38,17 @@ async function scrapeSamples(): Promise<Map<string, number>> {
   return samples(await bodyText(response));
 }
 
-async function waitForStatus(target: string, id: string, status: string): Promise<void> {
-  // Bounds for a hung test on a busy machine, not speed goals.
+/** Polls until `done`; the bound is for a hung test on a busy machine, not a speed goal. */
+async function waitFor(done: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 500; i += 1) {
-    const { body } = await apiCall(`/deployments/${target}/logs?deploymentId=${id}`, 'viewer');
-    if (body.deployment?.status === status) return;
+    if (await done()) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`${id} never became ${status}`);
+  throw new Error(`never: ${what}`);
+}
+
+async function waitForStatus(target: string, id: string, status: string): Promise<void> {
+  await waitFor(async () => (await apiCall(`/deployments/${target}/logs?deploymentId=${id}`, 'viewer')).body.deployment?.status === status, `${id} ${status}`);
 }
 
 /** A deploy the relay runs: fetch takes 1.5 s and apply 40 ms by its own timings, then the result. */
@@ -58,6 +61,8 @@ async function runDeploy(relay: TestRelay, seed: string, result: 'succeeded' | '
   relay.send({ type: 'progress', jobId: id, step: 'fetch', status: 'started', message: 'fetching', at });
   relay.send({ type: 'progress', jobId: id, step: 'fetch', status: 'succeeded', message: 'fetched', at, durationMs: 1500 });
   relay.send({ type: 'progress', jobId: id, step: 'apply', status: 'succeeded', message: 'applied', at, durationMs: 40 });
+  // Frames of one socket are not always handled in the order sent: the result waits until the steps are in.
+  await waitFor(async () => (await apiCall(`/deployments/home/logs?deploymentId=${id}`, 'viewer')).body.steps?.length === 3, `${id}'s steps`);
   relay.send({ type: 'result', jobId: id, status: result, reason: result === 'succeeded' ? null : 'Home Assistant refused it', summary: { filesChanged: ['automations.yaml'], activation: 'reload' } as never });
   await waitForStatus('home', id, result);
   return id;
@@ -133,6 +138,10 @@ describe('what a scrape shows', () => {
     expect(delta('lanyard_step_duration_seconds_count{target="home",step="fetch"}')).toBe(2);
     expect(delta('lanyard_step_duration_seconds_sum{target="home",step="fetch"}')).toBeCloseTo(3, 6);
     expect(delta('lanyard_step_duration_seconds_bucket{target="home",step="apply",le="0.1"}')).toBe(2);
+    // Scraping again counts nothing twice: each step event is counted once.
+    const again = await scrapeSamples();
+    expect(again.get('lanyard_step_duration_seconds_count{target="home",step="fetch"}')).toBe(after.get('lanyard_step_duration_seconds_count{target="home",step="fetch"}'));
+    expect(again.get('lanyard_deployments_total{target="home",outcome="succeeded"}')).toBe(after.get('lanyard_deployments_total{target="home",outcome="succeeded"}'));
     // The success finished before the rollback: its time is the last success's.
     const lastSuccess = after.get('lanyard_last_success_timestamp_seconds{target="home"}')!;
     expect(lastSuccess * 1000).toBeLessThanOrEqual(Date.now());

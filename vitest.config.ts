@@ -36,6 +36,8 @@ export default defineConfig({
                   { name: 'ada', role: 'admin', sha256: '86d52b26889c0e27ee3d007986c91490c2609ddbabcef949a6069d983df8bbbb' },
                 ]),
                 SESSION_SECRET: 'worker-tests-session-secret-2b1f0c9d7e6a5b4c3d2e1f0a9b8c7d6e',
+                // The scraper's own token (`scrape-token-lanyard-test`), kept hashed as a secret may be.
+                METRICS_TOKEN: 'sha256:4eb96c4226a2a0b8e808001426d199728335f647ebf0b3d1a5fb17d0aeaad507',
                 RELAY_TOKEN_HOME: 'relay-token-home',
                 RELAY_TOKEN_GATED: 'sha256:48bd551b3580de628dcdd43c0e5f2a17857f222c34955bcd2ea05a81c94445a8',
                 // GitHub Deployments for the `outward` target only, against a port nothing listens

@@ -12,6 +12,8 @@ export interface Env {
   WEBHOOK_SECRET_PREVIOUS?: string;
   /** JSON array of API tokens: `[{name, role, token}]` or `[{name, role, sha256}]`. */
   API_TOKENS?: string;
+  /** A bearer token for GET /metrics only (a Prometheus scraper), or `sha256:<hex>` of it; API tokens scrape too. */
+  METRICS_TOKEN?: string;
   /** The public base URL of the status page, for links in notifications. */
   PUBLIC_URL?: string;
   /** Signs the status page's session cookies and CSRF tokens (at least 32 random characters); unset: sign-in is off. */

@@ -14,6 +14,7 @@ import { computeMetrics } from '../../shared/metrics.ts';
 import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
 import { findTarget } from '../config/targets.ts';
 import type { Env } from '../env.ts';
+import type { TargetScrape } from '../metrics/target-scrape.ts';
 import { Outbox } from '../outward/outbox.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
@@ -40,6 +41,7 @@ import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
 import { retryPlan, takeRetry } from './retry.ts';
+import { scrapeOf } from './scrape.ts';
 import { addMissingColumns, HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings } from './timings.ts';
@@ -226,6 +228,13 @@ export class TargetHub extends DurableObject<Env> {
   async auditTrail(target: string, query: AuditQuery): Promise<AuditPage> {
     this.remember(target);
     return this.hub.audit.page(query);
+  }
+
+  // ---- Prometheus (issue 20): everything GET /metrics shows of this target, in one call ----
+
+  async scrape(target: string, now: number): Promise<TargetScrape> {
+    this.remember(target);
+    return scrapeOf(this.hub, target, now);
   }
 
   // ---- relay channel ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { captureRoutes, captureThenRetry } from './capture-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
+import { restartWindowRoutes } from './restart-window-routes.ts';
 
 export const api = new Hono<AppContext>();
 
@@ -166,3 +167,4 @@ deployments.get('/audit', async (c) => {
 
 api.route('/deployments/:target', deployments);
 api.route('/deployments/:target', captureRoutes);
+api.route('/deployments/:target', restartWindowRoutes);

@@ -11,6 +11,7 @@ import { newestStoppedOnDrift } from './drift-choice.ts';
 import type { Hub } from './hub.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { relayView } from './relay-socket.ts';
+import { restartWindowView } from './restart-windows.ts';
 import { readVerdicts } from './workflow-verdicts.ts';
 
 export interface DeploymentDetail {
@@ -35,6 +36,7 @@ export function statusOf(hub: Hub, target: string): TargetStatus {
     backups: hub.backupInventory.read(),
     drift: hub.driftReports.read(),
     stoppedOnDrift: newestStoppedOnDrift(hub)?.id ?? null,
+    restartWindow: restartWindowView(hub, Date.now()),
   };
 }
 

@@ -37,6 +37,7 @@ import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
+import { reopenWaiting, nextWindowDeadline, restartNow } from './restart-windows.ts';
 import { retryPlan, takeRetry } from './retry.ts';
 import { takeRollback } from './rollback.ts';
 import { addMissingColumns, HUB_SCHEMA } from './schema.ts';
@@ -83,6 +84,7 @@ export class TargetHub extends DurableObject<Env> {
       (now) => nextLeaseDeadline(hub, now),
       () => nextHelloDeadline(hub),
       () => nextOutwardDeadline(hub),
+      (now) => nextWindowDeadline(hub, now),
     ]);
     if (!meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
@@ -145,6 +147,12 @@ export class TargetHub extends DurableObject<Env> {
   async captures(target: string, limit: number): Promise<CaptureView[]> {
     this.remember(target);
     return this.hub.captures.recent(limit);
+  }
+
+  /** An operator's "restart now" for a deployment waiting for the restart window (restart-windows.ts). */
+  async restartNow(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
+    this.remember(target);
+    return restartNow(this.hub, deploymentId, actor, source);
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
@@ -269,6 +277,7 @@ export class TargetHub extends DurableObject<Env> {
     expireAckTimeouts(this.hub, now);
     expireLeases(this.hub, now);
     closeSilentRelays(this.hub, now);
+    reopenWaiting(this.hub, now);
     this.hub.pump();
     this.schedule.rescheduleUpcoming(now);
     this.hub.changed();

@@ -33,13 +33,13 @@ function restartNowAsked(hub: Hub, deploymentId: string): boolean {
 /**
  * What dispatch tells the relay: `true` when it may restart (no windows, inside one, an operator's
  * "restart now", or a rollback, which restores and is never held); `false` to hold a restart; and
- * undefined for a relay that does not name `restart-window` (it would restart anyway: it is told
- * nothing, as before, and the status page says the windows are not kept).
+ * undefined for a relay that does not name `restart-window`: it is told nothing, as before (it would
+ * restart anyway), and the status page says the windows are not kept.
  */
 export function mayRestartFor(hub: Hub, d: DeploymentView, relay: WebSocket, now: number): boolean | undefined {
+  if (!relayKeepsWindows(relay)) return undefined;
   const { windows, timeZone } = windowsOf(hub);
-  if (d.kind === 'rollback' || windows.length === 0 || restartNowAsked(hub, d.id) || isWithinRestartWindow(windows, timeZone, now)) return true;
-  return relayKeepsWindows(relay) ? false : undefined;
+  return d.kind === 'rollback' || windows.length === 0 || restartNowAsked(hub, d.id) || isWithinRestartWindow(windows, timeZone, now);
   return undefined;
 }
 

@@ -213,7 +213,8 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
 /** The restart a change needs, as the plan's reasons say it (the first path that needs one). */
 function restartWhy(activation: ActivationDecision): string {
   const reason = activation.reasons.find((r) => r.need === 'restart');
-  return reason ? `${reason.path}: ${reason.why}` : 'a change needs it';
+  if (!reason) return 'a change needs it';
+  return reason.why.includes(reason.path) ? reason.why : `${reason.path}: ${reason.why}`;
 }
 
 /** A line for the drift step: what the change will ask of Home Assistant, told before anything is written. */

@@ -9,6 +9,14 @@ process.env.WRANGLER_SEND_METRICS ??= 'false';
 
 const migrations = await readD1Migrations('./migrations');
 
+// Restart windows (issue 18) in UTC, placed around the time the tests start: one shut for hours to
+// come, one open now (its opening is due at once, so the hub's alarm acts on it without a fake clock).
+const hhmmUtc = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+const HOUR_MS = 3_600_000;
+const testsStart = Date.now();
+const SHUT_WINDOW = `${hhmmUtc(testsStart + 6 * HOUR_MS)}-${hhmmUtc(testsStart + 7 * HOUR_MS)}`;
+const OPEN_WINDOW = `${hhmmUtc(testsStart - HOUR_MS)}-${hhmmUtc(testsStart + 3 * HOUR_MS)}`;
+
 export default defineConfig({
   test: {
     projects: [
@@ -70,6 +78,8 @@ export default defineConfig({
                     trigger: { type: 'dispatch', eventType: 'deploy-home' },
                     relayTokenSecret: 'RELAY_TOKEN_GATED',
                   },
+                  { name: 'windowed', repo: 'octo-home/windowed-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', restartWindows: [SHUT_WINDOW], timeZone: 'UTC' },
+                  { name: 'window-open', repo: 'octo-home/window-open-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', restartWindows: [OPEN_WINDOW], timeZone: 'UTC' },
                 ]),
               },
             },

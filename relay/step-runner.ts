@@ -16,7 +16,8 @@ export class StepFailure extends CodedError {
   }
 }
 
-export type JobOutcome = { status: 'succeeded' | 'failed' | 'rolled_back'; reason: string | null; summary: Partial<DeploymentSummary> };
+/** `waiting_for_window`: checked and put back; the restart it needs waits for the target's window. */
+export type JobOutcome = { status: 'succeeded' | 'failed' | 'rolled_back' | 'waiting_for_window'; reason: string | null; summary: Partial<DeploymentSummary> };
 
 export interface ProgressSink {
   (message: ProgressMessage): void;
@@ -44,7 +45,8 @@ export class StepRunner {
     await this.journal.write({ job: this.job, step: this.current, startedAt: this.startedAt, context: this.context });
   }
 
-  async step<T>(name: StepName, work: () => Promise<T>, describe: (value: T) => string = () => 'done'): Promise<T> {
+  /** `detailOf`: facts the edge acts on, sent with the step's success (e.g. `{activation: 'restart'}`). */
+  async step<T>(name: StepName, work: () => Promise<T>, describe: (value: T) => string = () => 'done', detailOf?: (value: T) => Record<string, unknown>): Promise<T> {
     this.current = name;
     await this.journal.write({ job: this.job, step: name, startedAt: this.startedAt, context: this.context });
     const began = performance.now();
@@ -55,7 +57,7 @@ export class StepRunner {
       const ms = performance.now() - began;
       this.durations[name] = (this.durations[name] ?? 0) + ms;
       const text = describe(value);
-      this.emit(name, 'succeeded', text, ms);
+      this.emit(name, 'succeeded', text, ms, detailOf?.(value));
       this.logger.info(`${this.job.jobId} ${name}: ${text} (${formatMs(ms)})`);
       return value;
     } catch (error) {

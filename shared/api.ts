@@ -196,6 +196,23 @@ export const DriftView = z.object({
 });
 export type DriftView = z.infer<typeof DriftView>;
 
+/** A target's restart windows (issue 18) as the status page shows them, with what waits for one. */
+export const RestartWindowView = z.object({
+  windows: z.array(z.string()),
+  timeZone: z.string(),
+  /** Whether a window is open now. */
+  open: z.boolean(),
+  /** When the next one opens (null while one is open, or none opens within eight days). */
+  nextOpening: z.number().nullable(),
+  /** The same on the house's clock, e.g. `Fri 4 Dec, 02:00`. */
+  nextOpeningLocal: z.string().nullable(),
+  /** Deployments checked and put back, waiting for a window (status `waiting_for_window`). */
+  waiting: z.array(DeploymentView),
+  /** False when the connected relay is too old to hold a restart (no `restart-window` capability): it restarts at any hour. Null: no relay connected. */
+  relayKeepsWindows: z.boolean().nullable(),
+});
+export type RestartWindowView = z.infer<typeof RestartWindowView>;
+
 export const TargetStatus = z.object({
   target: z.string(),
   current: DeploymentView.nullable(),
@@ -222,6 +239,8 @@ export const TargetStatus = z.object({
   stoppedOnDrift: z.string().nullable().optional(),
   /** Issue 18: the freeze in force (nothing but an admin's rollback is dispatched); null when none. Optional so a status from an older edge still parses. */
   freeze: Freeze.nullable().optional(),
+  /** The target's restart windows; null when it has none. Optional so a status from an older edge still parses. */
+  restartWindow: RestartWindowView.nullable().optional(),
 });
 export type TargetStatus = z.infer<typeof TargetStatus>;
 

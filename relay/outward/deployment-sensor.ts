@@ -9,7 +9,7 @@ import type { HomeAssistantClient } from '../home-assistant/client.ts';
 import { writeFileAtomic } from '../journal.ts';
 import type { Logger } from '../log.ts';
 
-export const SENSOR_STATES = ['idle', 'deploying', 'succeeded', 'rolled_back', 'failed'] as const;
+export const SENSOR_STATES = ['idle', 'deploying', 'succeeded', 'rolled_back', 'failed', 'waiting_for_window'] as const;
 export type SensorState = (typeof SENSOR_STATES)[number];
 
 export const SENSOR_ICONS: Record<SensorState, string> = {
@@ -18,6 +18,7 @@ export const SENSOR_ICONS: Record<SensorState, string> = {
   succeeded: 'mdi:check-circle',
   rolled_back: 'mdi:backup-restore',
   failed: 'mdi:alert-circle',
+  waiting_for_window: 'mdi:clock-outline',
 };
 
 /** `home` → `sensor.lanyard_home`, `beach-house` → `sensor.lanyard_beach_house` (a valid HA object id). */

@@ -95,6 +95,7 @@ function describe(job: JobMessage, outcome: JobOutcome): string {
     const activation = summary.activation === 'restart' ? ', restarted' : summary.activation === 'reload' ? `, reloaded ${(summary.reloadedDomains ?? []).join(', ')}` : '';
     return `Deployed ${shortSha(job.sha)}: ${files} file${files === 1 ? '' : 's'} changed${deleted ? `, ${deleted} deleted` : ''}${activation}`;
   }
+  if (outcome.status === 'waiting_for_window') return `Waiting for the restart window: ${outcome.reason ?? 'it needs a restart'}`;
   return `${outcome.status === 'rolled_back' ? 'Rolled back' : 'Failed'}: ${outcome.reason ?? 'a step failed'}`;
 }
 
@@ -133,6 +134,9 @@ export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { 
         title: `Lanyard: ${what} failed`,
         message: [`**Reason:** ${reason}`, ...lines].join('\n'),
       };
+    case 'waiting_for_window':
+      // Nothing went wrong and nothing changed: the page says when it goes ahead.
+      return null;
     case 'succeeded':
       return job.kind === 'rollback'
         ? { title: `Lanyard: rolled back to ${shortSha(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join('\n') }

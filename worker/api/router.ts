@@ -17,6 +17,7 @@ import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { captureRoutes, captureThenRetry } from './capture-routes.ts';
 import { freezeRoutes } from './freeze-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
+import { restartWindowRoutes } from './restart-window-routes.ts';
 
 export const api = new Hono<AppContext>();
 
@@ -170,3 +171,4 @@ deployments.get('/audit', async (c) => {
 api.route('/deployments/:target', deployments);
 api.route('/deployments/:target', captureRoutes);
 api.route('/deployments/:target', freezeRoutes);
+api.route('/deployments/:target', restartWindowRoutes);

@@ -8,6 +8,7 @@ import { ACTIVE } from './deployments.ts';
 import { mayDispatch } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { liveRelay, sendTo } from './relay-socket.ts';
+import { mayRestartFor } from './restart-windows.ts';
 
 /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
 export function dispatchNext(hub: Hub): void {
@@ -37,8 +38,14 @@ export function dispatchNext(hub: Hub): void {
     // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
     requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
     commitMessage: next.message.slice(0, 4096),
+    // Issue 18: whether a restart may happen now (restart-windows.ts); absent for a relay that cannot hold one.
+    ...withMayRestart(mayRestartFor(hub, next, relay, now)),
   });
   // The ack is now owed (leases.ts).
   hub.reschedule();
   hub.changed();
+}
+
+function withMayRestart(mayRestart: boolean | undefined): { mayRestart?: boolean } {
+  return mayRestart === undefined ? {} : { mayRestart };
 }

@@ -12,6 +12,7 @@ import { currentFreeze } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { relayView } from './relay-socket.ts';
+import { restartWindowView } from './restart-windows.ts';
 import { readVerdicts } from './workflow-verdicts.ts';
 
 export interface DeploymentDetail {
@@ -37,6 +38,7 @@ export function statusOf(hub: Hub, target: string): TargetStatus {
     drift: hub.driftReports.read(),
     stoppedOnDrift: newestStoppedOnDrift(hub)?.id ?? null,
     freeze: currentFreeze(hub),
+    restartWindow: restartWindowView(hub, Date.now()),
   };
 }
 

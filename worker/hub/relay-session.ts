@@ -13,6 +13,7 @@ import { targetStateMessage } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { captureAfterMerge, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
+import { recordWaiting } from './restart-windows.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
 
 /** One frame from the relay's socket. */
@@ -168,6 +169,14 @@ function onResult(hub: Hub, ws: WebSocket, r: ResultMessage): void {
   // of what happened is the truth and replaces it.
   if (isFinal(d.status) && d.reason !== RELAY_LOST) return sendTo(ws, { type: 'recorded', jobId: d.id });
   const now = Date.now();
+  // Issue 18: checked and put back, the restart held for the window (restart-windows.ts).
+  if (r.status === 'waiting_for_window') {
+    if (d.status !== 'waiting_for_window') recordWaiting(hub, d, r, now);
+    sendTo(ws, { type: 'recorded', jobId: d.id });
+    hub.pump();
+    hub.changed();
+    return;
+  }
   hub.deployments.update(d.id, {
     status: r.status,
     reason: r.reason,

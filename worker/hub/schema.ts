@@ -102,8 +102,13 @@ CREATE TABLE IF NOT EXISTS github_deployments (deployment_id TEXT PRIMARY KEY, g
  * Columns added to tables an older edge made, once each (ALTER TABLE has no IF NOT EXISTS).
  * deployments.drift_choice: the way on from drift an operator chose for that deployment only
  * (`overwrite` or `keep`; worker/hub/retry.ts), null for the target's own drift policy.
+ * deployments.restart_now: 1 when an operator said "restart now" for a deployment waiting for the
+ * restart window (worker/hub/restart-windows.ts): it may restart whatever the hour.
  */
-const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [{ table: 'deployments', column: 'drift_choice', definition: 'TEXT' }];
+const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
+  { table: 'deployments', column: 'drift_choice', definition: 'TEXT' },
+  { table: 'deployments', column: 'restart_now', definition: 'INTEGER NOT NULL DEFAULT 0' },
+];
 
 export function addMissingColumns(sql: SqlStorage): void {
   for (const { table, column, definition } of ADDED_COLUMNS) {

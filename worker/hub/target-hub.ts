@@ -40,6 +40,7 @@ import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
+import { reopenWaiting, nextWindowDeadline, restartNow } from './restart-windows.ts';
 import { retryPlan, takeRetry } from './retry.ts';
 import { scrapeOf } from './scrape.ts';
 import { addMissingColumns, HUB_SCHEMA } from './schema.ts';
@@ -87,6 +88,7 @@ export class TargetHub extends DurableObject<Env> {
       () => nextHelloDeadline(hub),
       () => nextOutwardDeadline(hub),
       () => nextFreezeDeadline(hub),
+      (now) => nextWindowDeadline(hub, now),
     ]);
     if (!meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
@@ -162,6 +164,12 @@ export class TargetHub extends DurableObject<Env> {
   async captures(target: string, limit: number): Promise<CaptureView[]> {
     this.remember(target);
     return this.hub.captures.recent(limit);
+  }
+
+  /** An operator's "restart now" for a deployment waiting for the restart window (restart-windows.ts). */
+  async restartNow(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
+    this.remember(target);
+    return restartNow(this.hub, deploymentId, actor, source);
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
@@ -294,6 +302,7 @@ export class TargetHub extends DurableObject<Env> {
     expireLeases(this.hub, now);
     closeSilentRelays(this.hub, now);
     expireFreeze(this.hub, now);
+    reopenWaiting(this.hub, now);
     this.hub.pump();
     this.schedule.rescheduleUpcoming(now);
     this.hub.changed();

@@ -16,6 +16,7 @@ import { actions } from './routes/actions.tsx';
 import { audit } from './routes/audit.tsx';
 import { captureActions } from './routes/capture.tsx';
 import { freezeActions } from './routes/freeze.tsx';
+import { restartWindowActions } from './routes/restart-window.tsx';
 import { pages } from './routes/pages.tsx';
 import { signIn } from './routes/sign-in.tsx';
 import { MessagePage } from './views/forms.tsx';
@@ -31,6 +32,7 @@ ui.route('/', actions);
 ui.route('/', audit);
 ui.route('/', captureActions);
 ui.route('/', freezeActions);
+ui.route('/', restartWindowActions);
 
 // ---- errors ---------------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ code,.sha{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mon
 .badge{display:inline-block;padding:.05rem .55rem;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap;background:var(--idle-bg);color:var(--idle)}
 .badge.succeeded,.badge.connected,.badge.idle-ok{background:var(--ok-bg);color:var(--ok)}
 .badge.failed,.badge.disconnected,.badge.unfinished{background:var(--bad-bg);color:var(--bad)}
-.badge.rolled_back,.badge.drift,.badge.waiting{background:var(--warn-bg);color:var(--warn)}
+.badge.rolled_back,.badge.drift,.badge.waiting,.badge.waiting_for_window{background:var(--warn-bg);color:var(--warn)}
 .badge.running,.badge.dispatched,.badge.deploying{background:var(--run-bg);color:var(--run)}
 .badge.enqueued,.badge.ok{background:var(--ok-bg);color:var(--ok)}
 .badge.rejected,.badge.invalid,.badge.refused{background:var(--bad-bg);color:var(--bad)}

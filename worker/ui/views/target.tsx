@@ -19,6 +19,7 @@ import { VersionWarning } from './version-warning.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
 import { MetricsPanel } from './metrics.tsx';
+import { RestartWindowPanel } from './restart-window.tsx';
 import type { TargetDeliveries } from '../ledger-data.ts';
 import { METRICS_DAYS, type TargetPage as TargetPageData } from '../target-data.ts';
 import { Badge, Commit } from './parts.tsx';
@@ -71,6 +72,7 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
           </>
         ) : null}
       </section>
+      <RestartWindowPanel target={target.name} repo={target.repo} view={status.restartWindow ?? null} operator={props.operator} />
       <DriftPanel target={target.name} repo={target.repo} drift={status.drift ?? null} stoppedOnDrift={status.stoppedOnDrift ?? null} operator={props.operator} now={now} />
       {page.selected ? (
         <DeploymentPanel

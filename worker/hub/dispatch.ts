@@ -7,6 +7,7 @@ import { driftPolicyFor } from './drift-choice.ts';
 import { ACTIVE } from './deployments.ts';
 import type { Hub } from './hub.ts';
 import { liveRelay, sendTo } from './relay-socket.ts';
+import { traceparentOf } from '../traces/trace-ids.ts';
 
 /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
 export function dispatchNext(hub: Hub): void {
@@ -35,6 +36,8 @@ export function dispatchNext(hub: Hub): void {
     // The relay takes one line of at most MAX_REQUESTED_BY_CHARS; an actor is a name, so cutting it loses nothing that matters.
     requestedBy: next.actor.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REQUESTED_BY_CHARS),
     commitMessage: next.message.slice(0, 4096),
+    // Issue 20, traces: the relay's step spans join the deployment's trace under this attempt's dispatch span.
+    traceparent: traceparentOf(config.name, next.id, attempt),
   });
   // The ack is now owed (leases.ts).
   hub.reschedule();

@@ -27,9 +27,14 @@ export function traceExportsFor(hub: Hub, d: DeploymentView, announcedStatus: De
   const messages: OutboxMessage[] = [];
   const firstEnd = announcedStatus === null || !isFinal(announcedStatus);
   if (settings.otlp && firstEnd) {
-    const request = deploymentTrace({ target, deployment: d, receivedAt: receiptOf(hub.sql, d.id), steps: stepSpansOf(hub.sql, d.id), relay: lastRelay(hub), edgeVersion: LANYARD_VERSION, now });
-    const spans = request.resourceSpans.reduce((n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0), 0);
-    messages.push({ channel: 'otlp', kind: 'otlp.trace', deploymentId: d.id, what: `otlp trace (${spans} spans)`, payload: { request } });
+    // A trace that cannot be built is lost alone: GitHub, Slack and the rest are announced in the same pass.
+    try {
+      const request = deploymentTrace({ target, deployment: d, receivedAt: receiptOf(hub.sql, d.id), steps: stepSpansOf(hub.sql, d.id), relay: lastRelay(hub), edgeVersion: LANYARD_VERSION, now });
+      const spans = request.resourceSpans.reduce((n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0), 0);
+      messages.push({ channel: 'otlp', kind: 'otlp.trace', deploymentId: d.id, what: `otlp trace (${spans} spans)`, payload: { request } });
+    } catch (error) {
+      console.error(`could not build the trace of ${d.id}`, error);
+    }
   }
   forgetTrace(hub.sql, d.id);
   return messages;

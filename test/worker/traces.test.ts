@@ -29,7 +29,7 @@ describe('a deployment as a trace', () => {
     const sha = fakeSha('traced-deploy');
     const { body } = await deliver({ event: 'push', payload: pushPayload({ after: sha, message: 'Traced deploy' }) });
     const id = body.deployments[0].deploymentId as string;
-    const job = (await relay.next('job')) as JobMessage;
+    const job = (await relay.next('job', 15_000)) as JobMessage;
     expect(job.jobId).toBe(id);
     expect(job.traceparent).toMatch(TRACEPARENT_PATTERN);
     const context = parseTraceparent(job.traceparent!)!;
@@ -50,7 +50,7 @@ describe('a deployment as a trace', () => {
     relay.send({ type: 'progress', jobId: id, step: 'apply', status: 'started', message: 'apply started', at: t0 + 13, span: applySpan });
     relay.send({ type: 'progress', jobId: id, step: 'apply', status: 'succeeded', message: '1 file written', at: t0 + 20, durationMs: 7, span: applySpan });
     relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: { filesChanged: ['automations.yaml'], activation: 'reload', reloadedDomains: ['automation'] } as never });
-    await relay.next('recorded');
+    await relay.next('recorded', 15_000);
 
     const exports = await runInDurableObject(hubOf('home'), (instance, state) => {
       (instance as unknown as { env: Env }).env.OTLP_ENDPOINT = undefined;

@@ -140,8 +140,8 @@ export const Waiting = z.object({
 });
 export type Waiting = z.infer<typeof Waiting>;
 
-/** Where outward messages (GitHub deployment statuses, Slack, the signed webhook) go. */
-export const OutwardChannel = z.enum(['github', 'slack', 'webhook']);
+/** Where outward messages (GitHub deployment statuses, Slack, the signed webhook, a deployment's OpenTelemetry trace) go. */
+export const OutwardChannel = z.enum(['github', 'slack', 'webhook', 'otlp']);
 export type OutwardChannel = z.infer<typeof OutwardChannel>;
 
 /** One message in the hub's outbox: sent, still being retried, or given up on. */

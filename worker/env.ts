@@ -36,6 +36,10 @@ export interface Env {
   NOTIFY_WEBHOOK_SECRET?: string;
   /** `true`: notify successes too, for targets that do not set `notifyOnSuccess`. */
   NOTIFY_ON_SUCCESS?: string;
+  /** Issue 20, traces: where each deployment's OpenTelemetry trace is POSTed as OTLP/HTTP JSON, e.g. http://127.0.0.1:4318/v1/traces (docs/traces.md); unset: no traces. */
+  OTLP_ENDPOINT?: string;
+  /** Headers for OTLP_ENDPOINT, as OTEL_EXPORTER_OTLP_HEADERS writes them: `Authorization=Bearer x,X-Scope-OrgID=home` (a secret). */
+  OTLP_HEADERS?: string;
   /** First retry delay of the outbox in ms (default 5000, doubling to 10 minutes); tests make it short. */
   OUTBOX_RETRY_BASE_MS?: string;
 }

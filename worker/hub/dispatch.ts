@@ -9,6 +9,7 @@ import { mayDispatch } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { liveRelay, sendTo } from './relay-socket.ts';
 import { mayRestartFor } from './restart-windows.ts';
+import { traceparentOf } from '../traces/trace-ids.ts';
 
 /** Hands the next queued job to the relay, if there is a relay and nothing is running. */
 export function dispatchNext(hub: Hub): void {
@@ -40,6 +41,8 @@ export function dispatchNext(hub: Hub): void {
     commitMessage: next.message.slice(0, 4096),
     // Issue 18: whether a restart may happen now (restart-windows.ts); absent for a relay that cannot hold one.
     ...withMayRestart(mayRestartFor(hub, next, relay, now)),
+    // Issue 20, traces: the relay's step spans join the deployment's trace under this attempt's dispatch span.
+    traceparent: traceparentOf(config.name, next.id, attempt),
   });
   // The ack is now owed (leases.ts).
   hub.reschedule();

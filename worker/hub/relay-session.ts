@@ -15,6 +15,7 @@ import { captureAfterMerge, onCaptured, requeueSentCaptures } from './captures.t
 import { RELAY_LOST } from './leases.ts';
 import { recordWaiting } from './restart-windows.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
+import { recordStepSpan } from '../traces/trace-records.ts';
 
 /** One frame from the relay's socket. */
 export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffer): void {
@@ -155,6 +156,8 @@ function onProgress(hub: Hub, ws: WebSocket, p: ProgressMessage): void {
   }
   hub.deployments.update(d.id, changes);
   hub.stepLog.record(d.id, p);
+  // Issue 20, traces: the step's span, when the relay made one in this deployment's trace.
+  recordStepSpan(hub.sql, hub.meta.targetName(), d, p);
   hub.reschedule();
   hub.changed();
 }

@@ -28,6 +28,8 @@ export const EnqueueDeploy = z.object({
    * other trigger.
    */
   pushedOver: Sha.optional(),
+  /** Issue 20, traces: when the edge received the webhook that asks for it (the trace's `delivery` span); absent for the API's. */
+  receivedAt: z.number().int().optional(),
   /** A retry of a deploy that stopped on drift: the way on for this deployment only (retry.ts). */
   driftChoice: RetryDriftChoice.optional(),
 });

@@ -96,6 +96,23 @@ CREATE INDEX IF NOT EXISTS outbox_by_deployment ON outbox (deployment_id, seq);
 CREATE TABLE IF NOT EXISTS outward_announced (deployment_id TEXT PRIMARY KEY, status TEXT NOT NULL, github_state TEXT);
 -- The GitHub deployment made for each Lanyard deployment.
 CREATE TABLE IF NOT EXISTS github_deployments (deployment_id TEXT PRIMARY KEY, github_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
+-- Traces (worker/traces/): what a deployment's trace needs beyond its own row, kept only until the
+-- deployment ends and its trace is queued (or not, without OTLP_ENDPOINT): when its webhook
+-- arrived, and the spans the relay reported for its steps (times on the relay's clock).
+CREATE TABLE IF NOT EXISTS trace_receipts (deployment_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS trace_step_spans (
+  deployment_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  step TEXT NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  duration_ms REAL,
+  PRIMARY KEY (deployment_id, span_id)
+);
 `;
 
 /**

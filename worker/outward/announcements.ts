@@ -21,6 +21,7 @@ import type { PullRequestPayload } from './capture-pull.ts';
 import { notificationEvent, type OutwardEvent } from './notification.ts';
 import { deploymentPageUrl, type OutwardSettings } from './settings.ts';
 import { slackMessage, type SlackMessage } from './slack.ts';
+import type { OtlpTraceRequest } from '../traces/otlp-json.ts';
 
 export type OutboxMessage =
   | { channel: 'github'; kind: 'github.deployment'; deploymentId: string; what: string; payload: { repo: string; request: GithubDeploymentRequest } }
@@ -35,7 +36,9 @@ export type OutboxMessage =
   /** A capture's pull request (capture-pull.ts); `deploymentId` holds the capture's id. */
   | { channel: 'github'; kind: 'github.pull'; deploymentId: string; what: string; payload: PullRequestPayload }
   | { channel: 'slack'; kind: 'slack.message'; deploymentId: string; what: string; payload: { message: SlackMessage } }
-  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } };
+  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } }
+  /** Issue 20: the deployment's trace, once it ended (worker/traces/trace-export.ts). */
+  | { channel: 'otlp'; kind: 'otlp.trace'; deploymentId: string; what: string; payload: { request: OtlpTraceRequest } };
 
 export type OutboxKind = OutboxMessage['kind'];
 

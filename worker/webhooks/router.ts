@@ -134,7 +134,7 @@ webhooks.post('/github', async (c) => {
     route.deploy.map(async (intent) => {
       const head = headOf.get(intent.target);
       const branchHead = head && head.sha === intent.sha ? { message: head.message, author: head.author, at: received } : undefined;
-      const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source, ...(branchHead ? { branchHead } : {}) });
+      const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source, receivedAt: received, ...(branchHead ? { branchHead } : {}) });
       if (outcome.ok) {
         const { deploymentId, created, notDeployed } = outcome.value;
         return { queued: true as const, target: intent.target, deploymentId, created, notDeployed };

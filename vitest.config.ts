@@ -68,6 +68,8 @@ export default defineConfig({
                     trigger: { type: 'dispatch', eventType: 'deploy-home' },
                     relayTokenSecret: 'RELAY_TOKEN_GATED',
                   },
+                  // Release tags (issue 18): deploys pushed tags v*, in semantic-version order.
+                  { name: 'releases', repo: 'octo-home/release-config', branch: 'main', trigger: { type: 'tag', pattern: 'v*' }, relayTokenSecret: 'RELAY_TOKEN_HOME' },
                 ]),
               },
             },

@@ -15,9 +15,12 @@ import { archiveCommitFiles, exportCommitFiles } from './commit-export.ts';
 import { FETCH_TIMEOUT_MS, GitCli, errorText, withCacheLock, type GitCliOptions } from './git-cli.ts';
 import { GitError } from './git-error.ts';
 import { EXECUTABLE, GITLINK, SYMLINK, listTree, normaliseFolder, streamBlobs } from './git-objects.ts';
+import { verifyTaggedCommit } from './git-tag.ts';
 
 export interface GitSourceOptions extends GitCliOptions {
   branch: string;
+  /** Release branches a tag's commit may be on besides `branch` (issue 18, `git.tagBranches`). */
+  tagBranches?: string[];
 }
 
 export interface CommitInfo {
@@ -138,6 +141,25 @@ export class GitSource {
       }
       throw new GitError('not_on_branch', `commit ${shortSha(wanted)} is not on branch ${this.options.branch} of ${remote}; Lanyard only deploys commits of the allowed branch`);
     });
+    return this.commitInfo(wanted);
+  }
+
+  /**
+   * A release tag's job (issue 18): fetches the tag from the relay's own remote and checks it peels
+   * to `sha`, a commit on `branch` or one of `tagBranches` (git-tag.ts); refused otherwise.
+   */
+  async fetchTaggedCommit(tag: string, sha: string): Promise<CommitInfo> {
+    const wanted = sha.trim().toLowerCase();
+    if (!FULL_SHA.test(wanted)) throw new GitError('unknown_commit', `"${sha}" is not a full commit sha; give all 40 hex characters`);
+    const branches = [this.options.branch, ...(this.options.tagBranches ?? []).filter((b) => b !== this.options.branch)];
+    await withCacheLock(this.options.cacheDir, async () => {
+      await this.ensureCache();
+      await verifyTaggedCommit(this.cli, { remote: this.options.remote, branches }, tag, wanted);
+    });
+    return this.commitInfo(wanted);
+  }
+
+  private async commitInfo(wanted: string): Promise<CommitInfo> {
     const out = (await this.cli.git(['show', '-s', '--no-show-signature', '--format=%an%x00%ct%x00%B', wanted])).toString('utf8');
     const [author = '', committed = '0', ...message] = out.split('\0');
     return { sha: wanted, author, committedAt: Number(committed) * 1000, message: message.join('\0').trimEnd() };
@@ -239,6 +261,7 @@ export function gitSourceFor({ config, secrets }: LoadedConfig): GitSource {
   return new GitSource({
     remote: config.git.remote,
     branch: config.git.branch,
+    tagBranches: config.git.tagBranches,
     cacheDir: join(config.stateDir, 'git-cache'),
     ...(secrets.gitToken ? { token: secrets.gitToken } : {}),
     ...(config.git.deployKeyPath ? { deployKeyPath: config.git.deployKeyPath } : {}),

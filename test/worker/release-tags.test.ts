@@ -133,6 +133,12 @@ describe('deploy {tag} and rollback {tag}', () => {
     expect(body.deployment.message).toMatch(/^Roll back to tag v5\.0\.0 \(/);
     const job = (await r.next('job')) as JobMessage;
     expect(job).toMatchObject({ kind: 'rollback', sha: fakeSha('5.0.0'), ref: 'refs/tags/v5.0.0', backupId: null });
+    r.send({ type: 'result', jobId: job.jobId, status: 'succeeded', reason: null, summary: {} as never });
+    await r.next('recorded');
+    // A rollback to a tag deployment by its id (the history's "Roll back to this") keeps the tag as the ref.
+    const tagged = (await apiCall('/deployments/releases/history?limit=50', 'viewer')).body.deployments.find((d: DeploymentView) => d.ref === 'refs/tags/v5.1.0' && d.status === 'succeeded');
+    const byId = await apiCall('/deployments/releases/rollback', 'operator', { body: { deploymentId: tagged.id } });
+    expect(byId.body.deployment).toMatchObject({ kind: 'rollback', sha: fakeSha('5.1.0'), ref: 'refs/tags/v5.1.0', rollbackOf: tagged.id });
   });
 
   it('an unknown tag is a 404 that says so; a viewer may not; sha and tag together are refused', async () => {

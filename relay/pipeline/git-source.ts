@@ -15,7 +15,7 @@ import { archiveCommitFiles, exportCommitFiles } from './commit-export.ts';
 import { FETCH_TIMEOUT_MS, GitCli, errorText, withCacheLock, type GitCliOptions } from './git-cli.ts';
 import { GitError } from './git-error.ts';
 import { EXECUTABLE, GITLINK, SYMLINK, listTree, normaliseFolder, streamBlobs } from './git-objects.ts';
-import { verifyTaggedCommit } from './git-tag.ts';
+import { fetchBranchHeads, onAnyBranch, verifyTaggedCommit } from './git-tag.ts';
 
 export interface GitSourceOptions extends GitCliOptions {
   branch: string;
@@ -157,6 +157,23 @@ export class GitSource {
       await verifyTaggedCommit(this.cli, { remote: this.options.remote, branches }, tag, wanted);
     });
     return this.commitInfo(wanted);
+  }
+
+  /**
+   * The commit the host runs, as the relay's own manifest names it (the drift watch, captures): on
+   * `branch`, or, when a release tag deployed it, on one of `tagBranches` (issue 18).
+   */
+  async fetchDeployedCommit(sha: string): Promise<CommitInfo> {
+    try {
+      return await this.fetchCommit(sha);
+    } catch (error) {
+      const releaseBranches = (this.options.tagBranches ?? []).filter((b) => b !== this.options.branch);
+      if (!(error instanceof GitError) || error.code !== 'not_on_branch' || !releaseBranches.length) throw error;
+      const wanted = sha.trim().toLowerCase();
+      const onRelease = await withCacheLock(this.options.cacheDir, async () => onAnyBranch(this.cli, wanted, await fetchBranchHeads(this.cli, this.options.remote, releaseBranches)));
+      if (!onRelease) throw error;
+      return this.commitInfo(wanted);
+    }
   }
 
   private async commitInfo(wanted: string): Promise<CommitInfo> {

@@ -27,6 +27,40 @@ export function remoteBranchRef(branch: string): string {
   return `refs/remotes/origin/${branch}`;
 }
 
+function fetchRefs(cli: GitCli, remote: string, refspecs: string[]) {
+  // --end-of-options: a remote that begins with "-" is a path, never an option of git fetch.
+  return cli.run(['-C', cli.cacheDir, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', remote, ...refspecs], FETCH_TIMEOUT_MS);
+}
+
+/**
+ * Fetches each branch fresh from the remote; returns those it has. A release branch the remote no
+ * longer has (deleted once merged) is skipped and its old head forgotten, so a stale head never
+ * vouches for a commit. Run inside the cache lock.
+ */
+export async function fetchBranchHeads(cli: GitCli, remote: string, branches: string[]): Promise<string[]> {
+  const fetched: string[] = [];
+  for (const branch of branches) {
+    try {
+      await fetchRefs(cli, remote, [`+refs/heads/${branch}:${remoteBranchRef(branch)}`]);
+      fetched.push(branch);
+    } catch (error) {
+      if (!MISSING_REF.test(errorText(error))) {
+        throw new GitError('fetch_failed', cli.redact(`fetching branch ${branch} from ${cli.redact(remote)} failed: ${errorText(error)}`));
+      }
+      await cli.git(['update-ref', '-d', remoteBranchRef(branch)]);
+    }
+  }
+  return fetched;
+}
+
+/** Whether `sha` is on one of the branches as last fetched (fetchBranchHeads). */
+export async function onAnyBranch(cli: GitCli, sha: string, branches: string[]): Promise<boolean> {
+  for (const branch of branches) {
+    if (await cli.test(['merge-base', '--is-ancestor', sha, remoteBranchRef(branch)])) return true;
+  }
+  return false;
+}
+
 async function requireRefName(cli: GitCli, ref: string, what: string): Promise<void> {
   const name = ref.replace(/^refs\/(heads|tags)\//, '');
   if (name.startsWith('-') || !isRefName(name) || !(await cli.test(['check-ref-format', ref]))) {
@@ -43,26 +77,10 @@ export async function verifyTaggedCommit(cli: GitCli, check: TagCheck, tag: stri
   const remote = cli.redact(check.remote);
   await requireRefName(cli, `refs/tags/${tag}`, 'tag');
   for (const branch of check.branches) await requireRefName(cli, `refs/heads/${branch}`, 'branch');
-  const fetch = (refspecs: string[]) =>
-    // --end-of-options: a remote that begins with "-" is a path, never an option of git fetch.
-    cli.run(['-C', cli.cacheDir, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', check.remote, ...refspecs], FETCH_TIMEOUT_MS);
-  // Each branch fresh from the remote. A release branch the remote no longer has (deleted once
-  // merged) is skipped, and its old head forgotten, so a stale head never vouches for a commit.
-  const fetched: string[] = [];
-  for (const branch of check.branches) {
-    try {
-      await fetch([`+refs/heads/${branch}:${remoteBranchRef(branch)}`]);
-      fetched.push(branch);
-    } catch (error) {
-      if (!MISSING_REF.test(errorText(error))) {
-        throw new GitError('fetch_failed', cli.redact(`fetching branch ${branch} from ${remote} failed: ${errorText(error)}`));
-      }
-      await cli.git(['update-ref', '-d', remoteBranchRef(branch)]);
-    }
-  }
+  const fetched = await fetchBranchHeads(cli, check.remote, check.branches);
   const kept = `${TAG_NAMESPACE}${tag}`;
   try {
-    await fetch([`+refs/tags/${tag}:${kept}`]);
+    await fetchRefs(cli, check.remote, [`+refs/tags/${tag}:${kept}`]);
   } catch (error) {
     if (MISSING_REF.test(errorText(error))) {
       throw new GitError('unknown_tag', `tag ${tag} is not on ${remote} (deleted since it was pushed?); nothing was deployed`);
@@ -76,9 +94,7 @@ export async function verifyTaggedCommit(cli: GitCli, check: TagCheck, tag: stri
       `tag ${tag} on ${remote} points at commit ${shortSha(peeled)}, not at ${shortSha(sha)} as the job says; refused, nothing was deployed (was the tag moved? push it again to deploy it)`,
     );
   }
-  for (const branch of fetched) {
-    if (await cli.test(['merge-base', '--is-ancestor', sha, remoteBranchRef(branch)])) return;
-  }
+  if (await onAnyBranch(cli, sha, fetched)) return;
   throw new GitError(
     'not_on_branch',
     `commit ${shortSha(sha)} of tag ${tag} is on none of the branches tags deploy from (${check.branches.map((b) => (fetched.includes(b) ? b : `${b}, which ${remote} does not have`)).join('; ')}) of ${remote}; refused, nothing was deployed. Tag a commit of those branches, or add its release branch to git.tagBranches in relay.yaml`,

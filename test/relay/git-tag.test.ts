@@ -81,6 +81,15 @@ describe('a release tag\'s commit', () => {
     await expect(source({ tagBranches: ['release/1.x'] }).fetchTaggedCommit('v1.0.1', hotfix)).resolves.toMatchObject({ sha: hotfix, message: 'Hotfix on 1.x' });
   });
 
+  it('the commit a release tag deployed from a release branch is still the drift watch\'s and a capture\'s to read', async () => {
+    await repo.commitAndPush({ 'configuration.yaml': 'homeassistant:\n' }, 'Main');
+    const hotfix = await repo.commitOnOtherBranch('release/1.x', { 'configuration.yaml': 'homeassistant:\n  name: Hotfix\n' }, 'Hotfix on 1.x');
+    // A branch job may never name it; the deployed commit (from the relay's own manifest) may be read.
+    expect((await refusal(source({ tagBranches: ['release/1.x'] }).fetchCommit(hotfix))).code).toBe('not_on_branch');
+    expect((await refusal(source().fetchDeployedCommit(hotfix))).code).toBe('not_on_branch');
+    await expect(source({ tagBranches: ['release/1.x'] }).fetchDeployedCommit(hotfix)).resolves.toMatchObject({ sha: hotfix });
+  });
+
   it('a job naming another commit of the branch than the tag\'s is refused (what a compromised edge could ask)', async () => {
     const tagged = await repo.commitAndPush({ 'configuration.yaml': 'homeassistant:\n' }, 'Tagged');
     const later = await repo.commitAndPush({ 'configuration.yaml': 'homeassistant:\n  name: Later\n' }, 'Not tagged');

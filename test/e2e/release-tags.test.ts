@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReleaseTagsStep } from '../../demo/release-tags.ts';
+import { startGithubStandIn, type GithubStandIn } from '../support/github-standin.ts';
 import { DESKTOP, guardedContext, launchBrowser, screenshot, signIn, type GuardedContext } from '../support/browser.ts';
 import { apiClient, createHouse, git, startTestEdge, TEST_REPO, TEST_SECRETS, type ApiClient, type House, type TestEdge } from '../support/house.ts';
 import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
@@ -20,11 +21,16 @@ let relay: RelayProcess;
 let api: ApiClient;
 let admin: ApiClient;
 let browser: Browser;
+let github: GithubStandIn;
+const GITHUB_TOKEN = 'release-tags-github-token-0123456789';
 const contexts: GuardedContext[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lanyard-release-tags-'));
+  github = await startGithubStandIn({ token: GITHUB_TOKEN });
   edge = await startTestEdge(dir, {
+    GITHUB_API_URL: github.url,
+    GITHUB_TOKEN,
     TARGETS: JSON.stringify([{ name: 'home', repo: TEST_REPO, branch: 'main', trigger: { type: 'tag', pattern: 'v*' }, relayTokenSecret: 'RELAY_TOKEN_HOME' }]),
     SESSION_SECRET: 'release-tags-test-session-secret-0123456789',
   });
@@ -42,6 +48,7 @@ afterAll(async () => {
   await relay?.kill('SIGTERM');
   await edge?.stop();
   await house?.close();
+  await github?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -75,6 +82,12 @@ describe('release tags through the whole stack', () => {
     expect(trail.map((e: any) => e.detail.tag)).toEqual(['v0.9.0']);
     // The relay says it checks tags.
     expect((await admin.get('/deployments/home/audit?action=relay.hello')).entries[0].detail.capabilities).toContain('release-tags');
+
+    // GitHub's deployments carry the tag as their ref (the outbox sends them shortly after).
+    const tagged = (await api.get('/deployments/home/history')).deployments.filter((d: any) => d.ref.startsWith('refs/tags/'));
+    expect(tagged).toHaveLength(2);
+    await waitUntil('GitHub to hear of both tag deployments', async () => tagged.every((d: any) => github.deploymentFor(d.id) !== undefined), 30_000);
+    expect(tagged.map((d: any) => github.deploymentFor(d.id)!.ref)).toEqual(['v0.9.0', 'v1.0.0']);
 
     const viewer = await guardedContext(browser, DESKTOP);
     contexts.push(viewer);

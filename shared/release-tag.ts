@@ -9,8 +9,9 @@
 //
 // Versions follow semver.org 2.0.0. A tag's version is what follows the pattern's literal prefix
 // (everything before its first `*` or `?`: `v` for `v*`, `release-` for `release-*`), then one
-// optional `v` unless the prefix ends in one: `v1.2.3` under `v*`, `release-1.2.3` under `release-*` and `v1.2.3` under `*` are
-// all 1.2.3. Anything else (a date, `latest`, `1.2`) is no semantic version, and says why.
+// optional `v` unless the prefix ends in one: `v1.2.3` under `v*`, `release-1.2.3` under
+// `release-*` and `v1.2.3` under `*` are all 1.2.3 (and `vv1.2.3` under `v*` is no version).
+// Anything else (a date, `latest`, `1.2`) is no semantic version, and says why.
 
 /** Whether `tag` (the name after `refs/tags/`) matches the trigger's glob. */
 export function tagMatches(pattern: string, tag: string): boolean {

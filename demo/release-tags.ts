@@ -6,8 +6,20 @@
 // own remote like any tag, and it deploys.
 //
 // The demo's `home` target deploys on push, and a target has one trigger: this step needs a target
-// that deploys tags, with a relay serving it (see runReleaseTagsStep). Only 127.0.0.1 is talked to.
+// that deploys tags (e.g. `releases`, same repository, `trigger: { type: "tag", pattern: "v*" }`).
+// Given `relay`, the step starts that target's relay itself (its own config folder, a copy of the
+// sample configuration, the same git remote and Home Assistant) and stops it at the end; without,
+// a relay for the target must be connected already. Only 127.0.0.1 is talked to.
+import { cp, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sign } from '@octokit/webhooks-methods';
+import { resolveRelayConfig } from '../relay/config.ts';
+import { startRelay } from '../relay/daemon.ts';
+import { consoleLogger } from '../relay/log.ts';
+import { createPipeline } from '../relay/pipeline/deploy-pipeline.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface ReleaseTagsContext {
   edgeUrl: string;
@@ -23,6 +35,12 @@ export interface ReleaseTagsContext {
   api: (path: string, init?: { method: 'POST'; body: unknown }) => Promise<{ status: number; body: Record<string, unknown> }>;
   waitUntil: (what: string, probe: () => Promise<boolean>, timeoutMs: number) => Promise<void>;
   step: (text: string) => void;
+  /**
+   * Start the target's relay here (and stop it at the end): a folder of its own under `dir`, the
+   * relay token the edge has for the target, the repository's git remote, Home Assistant's API.
+   * Absent: a relay for the target is connected already.
+   */
+  relay?: { dir: string; token: string; remote: string; homeAssistant: { url: string; token: string } };
 }
 
 export interface ReleaseTagsResult {
@@ -46,6 +64,35 @@ const FINAL = ['succeeded', 'failed', 'rolled_back', 'superseded', 'cancelled'];
  * deploy {tag: v0.9.0} → deployed. Returns whether each went as it should.
  */
 export async function runReleaseTagsStep(ctx: ReleaseTagsContext): Promise<ReleaseTagsResult> {
+  if (!ctx.relay) return runSteps(ctx);
+  ctx.step(`The relay for ${ctx.target}, a target that deploys tags v*`);
+  const { dir, token, remote, homeAssistant } = ctx.relay;
+  const configRoot = join(dir, 'config');
+  const backupDir = join(dir, 'backup');
+  await cp(join(ROOT, 'demo/sample-config'), configRoot, { recursive: true });
+  await mkdir(backupDir, { recursive: true });
+  const relayConfig = {
+    relayId: `demo-relay-${ctx.target}`,
+    stateDir: join(dir, 'relay-state'),
+    edge: { url: ctx.edgeUrl, target: ctx.target, token, heartbeatSeconds: 30, maxBackoffSeconds: 5 },
+    git: { remote, branch: 'main' },
+    host: { transport: 'local', configRoot, backupDir },
+    homeAssistant: { url: homeAssistant.url, token: homeAssistant.token, verifyTimeoutSeconds: 60 },
+  };
+  const loaded = await resolveRelayConfig(relayConfig, join(dir, 'relay.yaml'), {});
+  const logger = consoleLogger(`relay ${ctx.target}`);
+  const pipeline = await createPipeline(loaded, logger);
+  const relay = await startRelay(loaded, pipeline, logger);
+  try {
+    await ctx.waitUntil(`the relay for ${ctx.target} to connect`, async () => relay.connection.current === 'ready', 30_000);
+    return await runSteps(ctx);
+  } finally {
+    await relay.stop();
+    await pipeline.close();
+  }
+}
+
+async function runSteps(ctx: ReleaseTagsContext): Promise<ReleaseTagsResult> {
   const { work, git, target } = ctx;
   const finished = async (id: string): Promise<Deployment> => {
     let view: Deployment | null = null;

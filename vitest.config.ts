@@ -80,6 +80,8 @@ export default defineConfig({
                   },
                   { name: 'windowed', repo: 'octo-home/windowed-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', restartWindows: [SHUT_WINDOW], timeZone: 'UTC' },
                   { name: 'window-open', repo: 'octo-home/window-open-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', restartWindows: [OPEN_WINDOW], timeZone: 'UTC' },
+                  // Release tags (issue 18): deploys pushed tags v*, in semantic-version order.
+                  { name: 'releases', repo: 'octo-home/release-config', branch: 'main', trigger: { type: 'tag', pattern: 'v*' }, relayTokenSecret: 'RELAY_TOKEN_HOME' },
                 ]),
               },
             },

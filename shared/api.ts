@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStatus, TriggerKind } from './deployment.ts';
 import { DriftChoice, DriftedFile } from './drift.ts';
 import { Freeze } from './freeze.ts';
+import { isRefName } from './git-ref.ts';
 import { KeptBackup } from './protocol.ts';
 
 /** A commit as a person types it: the full sha, or the start of one (7 or more hex digits) the target knows. */
@@ -11,7 +12,13 @@ const CommitRef = z
   .string()
   .transform((s) => s.trim().toLowerCase())
   .pipe(z.string().regex(/^[0-9a-f]{7,40}$/, 'a commit sha: 7 to 40 hex digits, as `git log --oneline` or `git rev-parse HEAD` prints it'));
-export const DeployRequest = z.object({ sha: CommitRef.optional() }).strict();
+/** A release tag's name as pushed (what follows refs/tags/), as git would take it (issue 18). */
+export const ReleaseTagName = z.string().max(200).refine(isRefName, 'a tag name as git takes it, e.g. v1.2.0');
+/** `tag`: deploy the commit of a release tag seen (lower than the one deployed or not); not with `sha`. */
+export const DeployRequest = z
+  .object({ sha: CommitRef.optional(), tag: ReleaseTagName.optional() })
+  .strict()
+  .refine((r) => !(r.sha && r.tag), { message: 'give sha or tag, not both' });
 export type DeployRequest = z.infer<typeof DeployRequest>;
 
 /** A deployment id as the edge hands them out (`dep_…`); anything longer or stranger names none, and is refused before it is echoed. */
@@ -36,9 +43,10 @@ export const RetryRequest = z
 export type RetryRequest = z.infer<typeof RetryRequest>;
 
 export const RollbackRequest = z
-  .object({ deploymentId: DeploymentId.optional(), backupId: KeptBackup.shape.id.optional() })
+  .object({ deploymentId: DeploymentId.optional(), backupId: KeptBackup.shape.id.optional(), tag: ReleaseTagName.optional() })
   .strict()
-  .refine((r) => !(r.deploymentId && r.backupId), { message: 'give deploymentId or backupId, not both' });
+  .refine((r) => !(r.deploymentId && r.backupId), { message: 'give deploymentId or backupId, not both' })
+  .refine((r) => !(r.tag && (r.deploymentId || r.backupId)), { message: 'give tag alone, not with deploymentId or backupId' });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
 export const HistoryQuery = z.object({

@@ -3,6 +3,7 @@
 import { firstLine, shortSha } from '../../shared/commit.ts';
 import type { DeploymentSummary } from '../../shared/deployment.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
+import { tagOfRef } from '../../shared/release-tag.ts';
 import type { RestartRequest } from '../home-assistant/client.ts';
 import { StepFailure, type JobOutcome, type StepRunner } from '../step-runner.ts';
 import type { TargetHost } from '../transport/target-host.ts';
@@ -43,7 +44,13 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   const { loaded, config, logger, git, ha, manifests, root, configRoots, backupDir, liveHashes } = parts;
   const context = steps.context as DeployContext;
   const driftPolicy = driftPolicyOf(job.driftPolicy, config.deploy.allowDriftOverwrite);
-  await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
+  // A release tag's job (issue 18): the tag, fetched from the relay's own remote, must peel to this commit on an allowed branch.
+  const tag = tagOfRef(job.ref);
+  await steps.step(
+    'fetch',
+    () => (tag ? git.fetchTaggedCommit(tag, job.sha) : git.fetchCommit(job.sha)),
+    (c) => `${tag ? `tag ${tag}, ` : ''}commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`,
+  );
 
   const subfolder = config.git.subfolder;
   const lanyard = await readLanyardFile(parts, job.sha, subfolder);

@@ -16,6 +16,7 @@ import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { captureRoutes, captureThenRetry } from './capture-routes.ts';
 import { freezeRoutes } from './freeze-routes.ts';
+import { deployTag, rollbackToTag } from './release-tag-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 import { restartWindowRoutes } from './restart-window-routes.ts';
 
@@ -89,6 +90,7 @@ deployments.post('/deploy', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);
   const body = validate(DeployRequest, await jsonBody(c.req.raw), 'body');
+  if (body.tag) return deployTag(c, target.name, body.tag, who.name);
   const hub = hubFor(c.env, target.name);
   const sha = body.sha ? unwrap(await hub.resolveCommit(target.name, body.sha)).sha : null;
   const outcome = unwrap(await hub.enqueueDeploy(manualDeploy(target.name, sha, who.name, requestSource(c.req.raw))));
@@ -100,6 +102,7 @@ deployments.post('/rollback', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);
   const body = validate(RollbackRequest, await jsonBody(c.req.raw), 'body');
+  if (body.tag) return rollbackToTag(c, target.name, body.tag, who.name);
   const hub = hubFor(c.env, target.name);
   const { deploymentId } = unwrap(await hub.enqueueRollback({
     target: target.name,

@@ -34,6 +34,7 @@ import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } f
 import { HubMeta } from './meta.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { PushTransitions } from './push-transitions.ts';
+import { takeTagDeploy, takeTagPush, takeTagRollback } from './release-tags.ts';
 import { cancelQueued } from './queue.ts';
 import { deploymentDetail, statusOf, type DeploymentDetail } from './reads.ts';
 import { onRelayFrame, onRelayGone } from './relay-session.ts';
@@ -108,7 +109,21 @@ export class TargetHub extends DurableObject<Env> {
 
   async enqueueDeploy(request: EnqueueDeploy): Promise<HubResult<EnqueueOutcome>> {
     this.remember(request.target);
+    // A pushed release tag passes the tag gate first (release-tags.ts): lower or non-semver tags are ignored.
+    if (request.trigger === 'tag') return takeTagPush(this.hub, request);
     return takeDeploy(this.hub, request);
+  }
+
+  // ---- release tags (issue 18): an operator's deploy of, or rollback to, a tag seen ----
+
+  async deployTag(target: string, tag: string, actor: string, source: string | null): Promise<HubResult<EnqueueOutcome>> {
+    this.remember(target);
+    return takeTagDeploy(this.hub, { tag, actor, source });
+  }
+
+  async rollbackToTag(target: string, tag: string, actor: string, source: string | null): Promise<HubResult<{ deploymentId: string }>> {
+    this.remember(target);
+    return takeTagRollback(this.hub, { tag, actor, source });
   }
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {

@@ -11,6 +11,7 @@
 //   rolled_back               failure ("Rolled back: …")       always
 //   failed                    failure, or error (relay lost)   always
 //   superseded, cancelled     inactive (if GitHub knew it)     -
+import { tagOfRef } from '../../shared/release-tag.ts';
 import type { DeploymentView, OutwardChannel } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { firstLine } from '../../shared/commit.ts';
@@ -149,7 +150,8 @@ export function announcementsFor(change: Change): Announcement {
           payload: {
             repo,
             request: {
-              ref: d.sha,
+              // A release tag's deployment carries the tag as its ref (issue 18); every other, the commit.
+              ref: tagOfRef(d.ref) ?? d.sha,
               task: 'deploy',
               auto_merge: false,
               required_contexts: change.config.requiredContexts,

@@ -3,6 +3,7 @@
 // One deployment: its progress step by step with durations (live while it runs), what it changed,
 // and its log: the step events the relay reported, and where the hub dropped some (it keeps the
 // first and the latest within a budget), how many and how big.
+import { ReleaseTagLabel } from './release-tag.tsx';
 import type { Child } from 'hono/jsx';
 import { isFinal, pathCount } from '../../../shared/deployment.ts';
 import type { DroppedSteps, StepEvent } from '../../../shared/api.ts';
@@ -34,7 +35,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
       <dl class="facts">
         <dt>Commit</dt>
         <dd>
-          <Commit repo={props.repo} sha={d.sha} message={d.message} author={d.author} />
+          <ReleaseTagLabel deployment={d} /> <Commit repo={props.repo} sha={d.sha} message={d.message} author={d.author} />
         </dd>
         <dt>Asked by</dt>
         <dd>

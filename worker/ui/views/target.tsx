@@ -5,6 +5,7 @@
 // is also the fragment `/targets/:name/live`, which the page's script swaps in whenever the hub
 // says something changed. Operators get the controls, outside `#live` so a refresh never wipes what
 // they are typing.
+import { TagTriggerSummary } from './release-tag.tsx';
 import type { DeploymentView } from '../../../shared/api.ts';
 import { roleAllows } from '../../http/auth.ts';
 import { TargetFacts } from './target-state.tsx';
@@ -120,7 +121,9 @@ export function TargetPageView(props: {
   return (
     <Layout title={target.name} nonce={props.nonce} viewer={props.viewer} watch={[`${base}/watch`]} fragment={props.fragment} here={props.here}>
       <h1>
-        {target.name} <span class="muted small">{target.repo}@{target.branch} · {target.environment}</span>
+        {target.name} <span class="muted small">{target.repo}@{target.branch} · {target.environment}
+          <TagTriggerSummary target={target} />
+        </span>
       </h1>
       {props.operator ? (
         <section class="card" id="controls">

@@ -11,6 +11,7 @@ import { decideActivation } from './activation-map.ts';
 import { newBackupId, pruneBackups, takeBackup } from './backups.ts';
 import { checkCommit } from './commit-checks.ts';
 import { configurationTexts, readLanyardFile } from './commit-texts.ts';
+import { homeAssistantBackupStep } from './ha-backup-step.ts';
 import { driftApiNote, driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
 import { mergeCandidates } from './merge-candidates.ts';
 import { mergedTextsToWrite, mergeOnHost, stageMergedTexts } from './host-merges.ts';
@@ -119,6 +120,10 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   // written: a restart held for the target's window (job.mayRestart) and Home Assistant's own
   // backup both depend on it.
   const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
+
+  // Home Assistant's own backup, before a restart (issue 18): a failure stops here, nothing written.
+  const homeAssistantBackup = await homeAssistantBackupStep(parts, job, steps, activation);
+  if (homeAssistantBackup) summary.homeAssistantBackup = homeAssistantBackup;
 
   const backup = await steps.step('backup', async () => {
     const pendingBackupId = newBackupId(job.jobId);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HomeAssistantError } from '../../relay/home-assistant/errors.ts';
 import { homeAssistantBackupRoute, takeHomeAssistantBackup, type HomeAssistantBackupRoute } from '../../relay/home-assistant/home-assistant-backup.ts';
-import { homeAssistantBackupName } from '../../relay/pipeline/ha-backup-step.ts';
+import { homeAssistantBackupName, wantsHomeAssistantBackup } from '../../relay/pipeline/ha-backup-step.ts';
 import { startHomeAssistantStandIn, type HomeAssistantStandIn } from '../support/home-assistant-standin.ts';
 
 const TOKEN = 'long-lived-token-for-tests';
@@ -33,6 +33,23 @@ async function standIn(): Promise<HomeAssistantStandIn> {
 
 const asAddon = (ha: HomeAssistantStandIn): HomeAssistantBackupRoute => homeAssistantBackupRoute({ url: `${ha.url}/core`, token: SUPERVISOR_TOKEN }, { SUPERVISOR_TOKEN });
 const withToken = (ha: HomeAssistantStandIn): HomeAssistantBackupRoute => homeAssistantBackupRoute({ url: ha.url, token: TOKEN }, {});
+
+describe('when one is taken', () => {
+  const parts = (enabled: boolean) => ({ config: { homeAssistant: { backup: { enabled, onFailure: 'stop' as const, timeoutSeconds: 900 } } } }) as Parameters<typeof wantsHomeAssistantBackup>[0];
+  it('only when enabled, before a restart, in a run that may restart now', () => {
+    expect(wantsHomeAssistantBackup(parts(true), {}, { activation: 'restart' })).toBe(true);
+    expect(wantsHomeAssistantBackup(parts(true), { mayRestart: true }, { activation: 'restart' })).toBe(true);
+    // A restart held for the target's window takes its backup when it runs in the window.
+    expect(wantsHomeAssistantBackup(parts(true), { mayRestart: false }, { activation: 'restart' })).toBe(false);
+    expect(wantsHomeAssistantBackup(parts(true), {}, { activation: 'reload' })).toBe(false);
+    expect(wantsHomeAssistantBackup(parts(true), {}, { activation: 'none' })).toBe(false);
+    expect(wantsHomeAssistantBackup(parts(false), {}, { activation: 'restart' })).toBe(false);
+  });
+
+  it('is named after the deployment and the commit it brings', () => {
+    expect(NAME).toBe('Lanyard dep_01m82e4vg06ns08fd0 before a1b2c3d');
+  });
+});
 
 describe('the way in', () => {
   it('is the Supervisor itself inside the add-on, and Home Assistant\'s API with a long-lived token', () => {

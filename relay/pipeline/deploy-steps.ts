@@ -12,6 +12,7 @@ import { decideActivation, type ActivationDecision } from './activation-map.ts';
 import { newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
 import { checkCommit } from './commit-checks.ts';
 import { configurationTexts, readLanyardFile } from './commit-texts.ts';
+import { homeAssistantBackupStep } from './ha-backup-step.ts';
 import { driftApiNote, driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
 import { mergeCandidates } from './merge-candidates.ts';
 import { mergedTextsToWrite, mergeOnHost, stageMergedTexts } from './host-merges.ts';
@@ -114,7 +115,7 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   const activation = changes.length && !plan.error
     ? decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target))
     : null;
-  // Checked now, put back, and left for the window: the host ends as it was (restart-window.md).
+  // Checked now, put back, and left for the window: the host ends as it was (docs/living-with-it.md#restart-windows).
   const holdRestart = job.mayRestart === false && activation?.activation === 'restart';
 
   await steps.step('drift', async () => {
@@ -132,6 +133,10 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
     await steps.step('record', () => manifests.write(target, plan.manifest), () => 'nothing changed; manifest recorded');
     return { status: 'succeeded', reason: null, summary: { ...summary, activation: 'none' } };
   }
+
+  // Home Assistant's own backup, before a restart (issue 18): a failure stops here, nothing written.
+  const homeAssistantBackup = await homeAssistantBackupStep(parts, job, steps, activation);
+  if (homeAssistantBackup) summary.homeAssistantBackup = homeAssistantBackup;
 
   const backup = await steps.step('backup', async () => {
     const pendingBackupId = newBackupId(job.jobId);

@@ -11,13 +11,14 @@ import { activationLabel, byteSize, duration, deploymentDuration, shortSha } fro
 import { stepRows } from '../step-rows.ts';
 import type { DeploymentDetail } from '../target-data.ts';
 import { Badge, Commit, PathItems, Time } from './parts.tsx';
+import { HomeAssistantBackupFact } from './ha-backup.tsx';
 
 /**
  * `retryHref`: where an operator tries this deployment again (the newest, a deploy that failed or was
  * rolled back), once what stopped it has changed; null where that is not offered. `driftWaysOn`: the
  * ways on when it stopped on drift (drift.tsx).
  */
-export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; retryHref: string | null; driftWaysOn?: Child; now: number }) {
+export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; retryHref: string | null; driftWaysOn?: Child; now: number; homeAssistantUrl?: string | undefined }) {
   const { deployment: d, steps, droppedSteps } = props.detail;
   // The dropped events were between the first ones kept and the latest.
   const cut = droppedSteps?.after ?? steps.length;
@@ -138,6 +139,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
             <dd>{activationLabel(d)}</dd>
             <dt>Backup</dt>
             <dd>{summary.backupId ? <code>{summary.backupId}</code> : 'none'}</dd>
+            {summary.homeAssistantBackup ? <HomeAssistantBackupFact backup={summary.homeAssistantBackup} environmentUrl={props.homeAssistantUrl} /> : null}
             {summary.drift.length ? (
               <>
                 <dt>Drift</dt>

@@ -79,6 +79,7 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
         <DeploymentPanel
           repo={target.repo}
           detail={page.selected}
+          homeAssistantUrl={target.environmentUrl}
           pinned={page.pinned}
           retryHref={retryHref(props, page.selected.deployment)}
           driftWaysOn={status.stoppedOnDrift === page.selected.deployment.id ? <DriftWaysOn target={target.name} deploymentId={page.selected.deployment.id} operator={props.operator} /> : null}

@@ -3,10 +3,12 @@
 // synchronous step as the change, and the alarm delivers it (worker/outward/ has the messages and
 // the courier). Nothing outward may stand in the way of a deployment: neither step ever throws.
 import { newId } from '../../shared/ids.ts';
+import { alertMessagesFor, deploymentAlert } from '../outward/alerts.ts';
 import { announcementsFor, type OutboxMessage } from '../outward/announcements.ts';
 import { deliverDue } from '../outward/courier.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import type { Hub } from './hub.ts';
+import { relayLink } from './alert-answers.ts';
 import { RELAY_LOST } from './leases.ts';
 
 /**
@@ -46,6 +48,9 @@ export function announce(hub: Hub): void {
         settings,
         newDeliveryId: () => newId('ntf', now),
       });
+      // Issue 18: a failure or rollback also alerts the house and email (worker/outward/alerts.ts).
+      const alert = d.status !== u.announcedStatus ? deploymentAlert(d) : null;
+      if (alert) messages.push(...alertMessagesFor(hub, config, alert, now));
       if (messages.length) {
         hub.outbox.enqueue(messages, now);
         queued = true;
@@ -77,6 +82,7 @@ export async function deliverOutward(hub: Hub, wakeAt: (at: number) => void): Pr
       audit: (entry) => hub.audit.record(entry),
       wakeAt,
       pulled: (captureId, url) => hub.captures.update(captureId, { pull_request_url: url || null }),
+      relay: () => relayLink(hub),
     });
     resume(hub);
     // The status shows outward problems: watching pages refresh when an attempt was made.

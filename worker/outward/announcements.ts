@@ -18,6 +18,7 @@ import { RAN_STATUSES } from '../../shared/deployment.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import { description, type GithubDeploymentRequest, type GithubState, type GithubStatusRequest } from './github.ts';
 import type { PullRequestPayload } from './capture-pull.ts';
+import type { AlertOutboxMessage } from './alerts.ts';
 import { notificationEvent, type OutwardEvent } from './notification.ts';
 import { deploymentPageUrl, type OutwardSettings } from './settings.ts';
 import { slackMessage, type SlackMessage } from './slack.ts';
@@ -35,7 +36,9 @@ export type OutboxMessage =
   /** A capture's pull request (capture-pull.ts); `deploymentId` holds the capture's id. */
   | { channel: 'github'; kind: 'github.pull'; deploymentId: string; what: string; payload: PullRequestPayload }
   | { channel: 'slack'; kind: 'slack.message'; deploymentId: string; what: string; payload: { message: SlackMessage } }
-  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } };
+  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } }
+  /** Alerts (issue 18): to the house's notify services through the relay, and by email (alerts.ts). */
+  | AlertOutboxMessage;
 
 export type OutboxKind = OutboxMessage['kind'];
 

@@ -5,6 +5,7 @@
 // The edge is not trusted beyond the protocol's shapes: a job for another target is refused, and
 // nothing a message sets off may end the process (every promise started here is caught).
 import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
+import type { AlertedMessage, AlertMessage } from '../shared/alert.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
@@ -29,6 +30,8 @@ export interface JobExecutor {
   lookForDrift?(): Promise<DriftReportMessage>;
   /** Host edits made into a pushed branch (relay/capture/); absent when the relay is not set up to capture. Must not throw. */
   capture?(message: CaptureMessage): Promise<CapturedMessage>;
+  /** An edge's alert to the house's notify services (relay/outward/house-alerts.ts); absent when `alerts.notify` is empty. */
+  alert?(message: AlertMessage): Promise<AlertedMessage>;
 }
 
 /** What the runner shares with the drift watch (relay/watch/drift-watch.ts). */
@@ -129,7 +132,8 @@ export class JobRunner {
         // Issue 18, freeze: the house's sensor shows it (relay/outward/). Not yet wired.
         break;
       case 'alert':
-        // Issue 18, alerts: passed to the notify services of `alerts.notify`. Not yet wired.
+        // Issue 18, alerts: passed to the notify services of `alerts.notify` (relay/outward/house-alerts.ts), at once, beside any job.
+        this.settle(`alert ${message.alertId}`, this.onAlert(message));
         break;
       default: {
         const unreachable: never = message;
@@ -147,6 +151,14 @@ export class JobRunner {
    * A capture runs under the same one-at-a-time rule as jobs: after the job in flight (if any), and
    * a job that comes meanwhile waits for it. Always answered, so the edge never waits on it.
    */
+  private async onAlert(message: AlertMessage): Promise<void> {
+    const alert = this.executor.alert?.bind(this.executor);
+    const answer: AlertedMessage = alert
+      ? await alert(message).catch((error: unknown) => ({ type: 'alerted' as const, alertId: message.alertId, ok: false, detail: `unexpected error: ${error instanceof Error ? error.message : String(error)}`.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 1000) }))
+      : { type: 'alerted', alertId: message.alertId, ok: false, detail: 'this relay names no notify services (relay config alerts.notify)' };
+    this.channel.send(answer);
+  }
+
   private async onCapture(message: CaptureMessage): Promise<void> {
     const capture = this.executor.capture?.bind(this.executor);
     const failed = (reason: string): CapturedMessage => ({ type: 'captured', captureId: message.captureId, outcome: 'failed', branch: null, commit: null, base: null, files: [], total: 0, reason, at: Date.now() });

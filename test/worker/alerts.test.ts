@@ -3,6 +3,7 @@
 // owner's email (miniflare's local send_email binding, which parses the message with a MIME parser
 // and refuses any recipient but owner@example.org). A relay that is away gets the alert when it
 // says hello; one that answers "not ok" gets it again; events the target did not ask for alert nowhere.
+import { EmailMessage } from 'cloudflare:email';
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -165,6 +166,34 @@ describe('the email binding', () => {
       new Date(),
     );
     expect(outcome).toEqual({ ok: true });
+  });
+});
+
+describe('the email as a binding receives it', () => {
+  it('is from and to the configured addresses, with the alert as subject and body and the page to open', async () => {
+    // A stand-in binding that keeps what it is handed. Locally, `cloudflare:email`'s EmailMessage
+    // carries its raw message under this key (miniflare's send_email binding reads it the same way).
+    const received: { from: string; to: string; raw: string }[] = [];
+    const standIn = {
+      send: async (message: EmailMessage) => {
+        const raw = await new Response((message as unknown as Record<string, ReadableStream | string>)['EmailMessage::raw']).text();
+        received.push({ from: message.from, to: message.to, raw });
+        return { messageId: 'stand-in' };
+      },
+    } as unknown as SendEmail;
+    const payload = { alertId: 'alr_01m82e4vg06ns08fd4', event: 'rolled_back' as const, title: 'Küche: deploy of 1a2b3c4 rolled back', message: 'Reason: ungültig\nCommit: Lichter', url: 'http://127.0.0.1:8787/targets/home?deployment=dep_01m82e4vg06ns08fd0' };
+    expect(await sendAlertEmail({ binding: standIn, from: 'lanyard@example.org', to: 'owner@example.org' }, payload, new Date(Date.UTC(2026, 11, 3, 2, 0, 0)))).toEqual({ ok: true });
+    expect(received).toHaveLength(1);
+    const { from, to, raw } = received[0]!;
+    expect({ from, to }).toEqual({ from: 'lanyard@example.org', to: 'owner@example.org' });
+    const [head, body] = raw.split('\r\n\r\n');
+    expect(head).toContain('\r\nSubject: =?UTF-8?B?');
+    expect(head).toContain('\r\nMessage-ID: <alr_01m82e4vg06ns08fd4@example.org>\r\n');
+    expect(head).toContain('\r\nDate: Thu, 03 Dec 2026 02:00:00 +0000\r\n');
+    const subject = [...head!.matchAll(/=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=/g)].map((m) => new TextDecoder().decode(Uint8Array.from(atob(m[1]!), (c) => c.charCodeAt(0)))).join('');
+    expect(subject).toBe('Küche: deploy of 1a2b3c4 rolled back');
+    const text = new TextDecoder().decode(Uint8Array.from(atob(body!.replace(/\r\n/g, '')), (c) => c.charCodeAt(0)));
+    expect(text).toBe(`Reason: ungültig\r\nCommit: Lichter\r\n\r\nStatus page: ${payload.url}\r\n\r\n-- \r\nLanyard, alert alr_01m82e4vg06ns08fd4 (rolled_back)\r\n`);
   });
 });
 

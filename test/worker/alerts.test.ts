@@ -13,6 +13,7 @@ import { configurationProblems } from '../../worker/http/configuration-problems.
 import type { Hub } from '../../worker/hub/hub.ts';
 import { queueAlert } from '../../worker/outward/alerts.ts';
 import { sendAlertEmail } from '../../worker/outward/email-alert.ts';
+import { ALERT_ANSWER_MS, sendHouseAlert } from '../../worker/outward/house-alert.ts';
 import { fakeSha, pushPayload } from '../support/github-payloads.ts';
 import { apiCall, call, deliver } from './helpers.ts';
 import { connectRelay, drainJobs, type TestRelay } from './relay-socket.ts';
@@ -146,6 +147,22 @@ describe('alerts to the house and by email', () => {
     expect((await outwardOf(id)).filter((o) => o.channel === 'house')).toEqual([]);
     expect(relay.received.some((m) => m.type === 'alert')).toBe(false);
     relay.close();
+  });
+});
+
+describe('one attempt of the house channel', () => {
+  const alert: AlertMessage = { type: 'alert', alertId: 'alr_01m82e4vg06ns08fd9', event: 'failed', title: 't', message: 'm', url: null };
+  const relay = (capabilities: string[], sent: AlertMessage[] = []) => ({ capabilities, send: (m: AlertMessage) => sent.push(m) > 0 });
+
+  it('waits for the answer after sending; a resend of an unanswered attempt says so; no relay is retried; a relay without notify services is given up', () => {
+    const sent: AlertMessage[] = [];
+    expect(sendHouseAlert(relay(WITH_ALERTS, sent), { attempts: 1, lastError: null }, alert)).toEqual({ ok: 'sent', answerWithinMs: ALERT_ANSWER_MS, note: null });
+    expect(sent).toEqual([alert]);
+    expect(sendHouseAlert(relay(WITH_ALERTS), { attempts: 3, lastError: null }, alert)).toMatchObject({ ok: 'sent', note: expect.stringMatching(/^sent again: attempt 2 was not answered/) });
+    // After a refusal (an error on record), the resend is an ordinary retry.
+    expect(sendHouseAlert(relay(WITH_ALERTS), { attempts: 2, lastError: 'the relay could not pass it on: x' }, alert)).toMatchObject({ ok: 'sent', note: null });
+    expect(sendHouseAlert(null, { attempts: 1, lastError: null }, alert)).toMatchObject({ ok: false, retry: true });
+    expect(sendHouseAlert(relay(['deploy']), { attempts: 1, lastError: null }, alert)).toMatchObject({ ok: false, retry: false, error: expect.stringContaining('names no Home Assistant notify services') });
   });
 });
 

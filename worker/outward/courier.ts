@@ -70,7 +70,6 @@ export async function deliverDue(context: CourierContext): Promise<{ attempted: 
 }
 
 async function deliverOne(context: CourierContext, settings: OutwardSettings | null, e: OutboxEntry): Promise<void> {
-  const { outbox } = context;
   let outcome: Outcome;
   try {
     // No settings: TARGETS is invalid right now or lost this target; a fixed configuration resumes.

@@ -35,5 +35,5 @@ export function sendHouseAlert(relay: RelayLink | null, entry: Pick<OutboxEntry,
   if (!relay.send(alert)) return { ok: false, retry: true, error: 'could not write the alert to the relay\'s connection', retryAfterMs: null };
   // A pending entry sent before whose error is clear was sent and never answered.
   const unanswered = entry.attempts > 1 && entry.lastError === null;
-  return { ok: 'sent', answerWithinMs: ALERT_ANSWER_MS, note: unanswered ? `sent again: the relay did not answer attempt ${entry.attempts - 1} within ${ALERT_ANSWER_MS / 1000} s` : null };
+  return { ok: 'sent', answerWithinMs: ALERT_ANSWER_MS, note: unanswered ? `sent again: attempt ${entry.attempts - 1} was not answered (no answer within ${ALERT_ANSWER_MS / 1000} s, or the relay reconnected)` : null };
 }

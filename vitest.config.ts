@@ -34,6 +34,9 @@ export default defineConfig({
                 API_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } },
                 RELAY_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } },
               },
+              // Alerts by email (issue 18): miniflare's local send_email binding, which parses each
+              // message with a MIME parser, refuses any other recipient, and stores it as a .eml file.
+              email: { send_email: [{ name: 'ALERT_EMAIL', allowed_destination_addresses: ['owner@example.org'] }] },
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 WEBHOOK_SECRET: 'test-webhook-secret',
@@ -70,6 +73,14 @@ export default defineConfig({
                     githubTokenSecret: 'GITHUB_TOKEN_OUTWARD',
                     environmentUrl: 'https://ha.example.org',
                     requiredContexts: ['Config check'],
+                  },
+                  // Alerts (issue 18): to the house (a relay naming `alerts`) and by email through ALERT_EMAIL.
+                  {
+                    name: 'alerting',
+                    repo: 'octo-home/alerting-config',
+                    branch: 'main',
+                    relayTokenSecret: 'RELAY_TOKEN_HOME',
+                    alerts: { on: ['failed', 'rolled_back', 'drift', 'frozen'], email: { from: 'lanyard@example.org', to: 'owner@example.org' } },
                   },
                   {
                     name: 'dispatched',

@@ -6,6 +6,7 @@
 // nothing a message sets off may end the process (every promise started here is caught).
 import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
 import type { TargetStateMessage } from '../shared/freeze.ts';
+import type { AlertedMessage, AlertMessage } from '../shared/alert.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
@@ -32,6 +33,8 @@ export interface JobExecutor {
   capture?(message: CaptureMessage): Promise<CapturedMessage>;
   /** The edge's word on the target (a freeze, or none) for the house's sensor (relay/outward/). Must not throw. */
   targetState?(message: TargetStateMessage): Promise<void>;
+  /** An edge's alert to the house's notify services (relay/outward/house-alerts.ts); absent when `alerts.notify` is empty. */
+  alert?(message: AlertMessage): Promise<AlertedMessage>;
 }
 
 /** What the runner shares with the drift watch (relay/watch/drift-watch.ts). */
@@ -133,7 +136,8 @@ export class JobRunner {
         this.settle('the target state', this.executor.targetState?.(message) ?? Promise.resolve());
         break;
       case 'alert':
-        // Issue 18, alerts: passed to the notify services of `alerts.notify`. Not yet wired.
+        // Issue 18, alerts: passed to the notify services of `alerts.notify` (relay/outward/house-alerts.ts), at once, beside any job.
+        this.settle(`alert ${message.alertId}`, this.onAlert(message));
         break;
       default: {
         const unreachable: never = message;
@@ -151,6 +155,14 @@ export class JobRunner {
    * A capture runs under the same one-at-a-time rule as jobs: after the job in flight (if any), and
    * a job that comes meanwhile waits for it. Always answered, so the edge never waits on it.
    */
+  private async onAlert(message: AlertMessage): Promise<void> {
+    const alert = this.executor.alert?.bind(this.executor);
+    const answer: AlertedMessage = alert
+      ? await alert(message).catch((error: unknown) => ({ type: 'alerted' as const, alertId: message.alertId, ok: false, detail: `unexpected error: ${error instanceof Error ? error.message : String(error)}`.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 1000) }))
+      : { type: 'alerted', alertId: message.alertId, ok: false, detail: 'this relay names no notify services (relay config alerts.notify)' };
+    this.channel.send(answer);
+  }
+
   private async onCapture(message: CaptureMessage): Promise<void> {
     const capture = this.executor.capture?.bind(this.executor);
     const failed = (reason: string): CapturedMessage => ({ type: 'captured', captureId: message.captureId, outcome: 'failed', branch: null, commit: null, base: null, files: [], total: 0, reason, at: Date.now() });

@@ -9,7 +9,12 @@ export const RELAY_VERSION = '0.1.0';
  */
 export const RELAY_CAPABILITIES = ['deploy', 'rollback', 'journal', 'drift-guard', BACKUP_INVENTORY_CAPABILITY, EDGE_KNOWN_CAPABILITIES.restartWindow, EDGE_KNOWN_CAPABILITIES.releaseTags];
 
-/** What this relay says it can do: `capture` only when its config sets it up (a `capture:` section). */
-export function relayCapabilities(config: { capture?: unknown }): string[] {
-  return config.capture ? [...RELAY_CAPABILITIES, CAPTURE_CAPABILITY] : [...RELAY_CAPABILITIES];
+/**
+ * What this relay says it can do: `capture` only when its config sets it up (a `capture:` section);
+ * `alerts` only when it names notify services (`alerts.notify`), so the edge sends none otherwise.
+ */
+export function relayCapabilities(config: { capture?: unknown; alerts?: { notify: readonly string[] } }): string[] {
+  const capabilities = config.capture ? [...RELAY_CAPABILITIES, CAPTURE_CAPABILITY] : [...RELAY_CAPABILITIES];
+  if (config.alerts?.notify.length) capabilities.push(EDGE_KNOWN_CAPABILITIES.alerts);
+  return capabilities;
 }

@@ -148,8 +148,9 @@ export const Waiting = z.object({
 });
 export type Waiting = z.infer<typeof Waiting>;
 
-/** Where outward messages (GitHub deployment statuses, Slack, the signed webhook, a deployment's OpenTelemetry trace) go. */
-export const OutwardChannel = z.enum(['github', 'slack', 'webhook', 'otlp']);
+/** Where outward messages go: GitHub deployment statuses, Slack, the signed webhook, a deployment's OpenTelemetry trace. */
+// `house`, `email`: alerts (issue 18) to the house's notify services through the relay, and by email.
+export const OutwardChannel = z.enum(['github', 'slack', 'webhook', 'otlp', 'house', 'email']);
 export type OutwardChannel = z.infer<typeof OutwardChannel>;
 
 /** One message in the hub's outbox: sent, still being retried, or given up on. */

@@ -42,6 +42,8 @@ export interface Env {
   OTLP_HEADERS?: string;
   /** First retry delay of the outbox in ms (default 5000, doubling to 10 minutes); tests make it short. */
   OUTBOX_RETRY_BASE_MS?: string;
+  /** Email alerts (issue 18): a `send_email` binding (wrangler.toml `[[send_email]]`); a target's `alerts.email` sends through it. */
+  ALERT_EMAIL?: SendEmail;
 }
 
 /** Secrets named by configuration (each target's relay token) are looked up by name. */

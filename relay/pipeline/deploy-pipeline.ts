@@ -18,6 +18,7 @@ import { newId } from '../../shared/ids.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import { configRootsOf, type LoadedConfig } from '../config.ts';
 import { HomeAssistantClient } from '../home-assistant/client.ts';
+import { createHouseAlerts } from '../outward/house-alerts.ts';
 import { houseOutward, withHouseOutward } from '../outward/house-outward.ts';
 import type { JobExecutor } from '../job-runner.ts';
 import type { JournalEntry } from '../journal.ts';
@@ -139,6 +140,16 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
         return { status: 'failed', reason: error instanceof Error ? error.message : String(error), summary: {} };
       }
     },
+    // Alerts from the edge to the house's notify services (issue 18): only when the config names some.
+    ...(config.alerts.notify.length
+      ? {
+          alert: createHouseAlerts({
+            ha: new HomeAssistantClient({ baseUrl: config.homeAssistant.url, token: secrets.homeAssistantToken, requestTimeoutMs: Math.min(10, config.homeAssistant.requestTimeoutSeconds) * 1000 }),
+            services: config.alerts.notify,
+            logger,
+          }),
+        }
+      : {}),
     // Host edits as a branch (relay/capture/): only when the relay is set up to push one.
     ...(config.capture ? { capture: (message: CaptureMessage) => captureHostEdits(parts, message) } : {}),
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.

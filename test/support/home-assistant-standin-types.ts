@@ -76,6 +76,12 @@ export interface HomeAssistantStandInOptions {
   neverComeBack?: boolean;
   answer500?: RegExp | true;
   hang?: RegExp | true;
+  /**
+   * The `notify.*` services the house has (e.g. `mobile_app_pixel_8`), as the companion app makes
+   * them: a call to any other answers 400 "Service … not found", as HA's REST API does. Absent: every
+   * notify service exists.
+   */
+  notifyServices?: string[];
 }
 
 export interface CheckConfigResult {

@@ -357,6 +357,11 @@ export class HomeAssistantStandIn {
       return;
     }
 
+    // Alerts (issue 18): only the phones the house has; every call that is made is recorded below (callsTo).
+    if (domain === 'notify' && this.options.notifyServices && !this.options.notifyServices.includes(service)) {
+      return sendJson(res, 400, { message: `Service ${domain}.${service} not found.` });
+    }
+
     if (domain === 'persistent_notification' && service === 'create') {
       if (typeof data.message !== 'string') return sendText(res, 400, '400: Bad Request');
       this.notifications.push({

@@ -2,6 +2,7 @@
 // and for the log line each isolate writes once. Only the facts, never a secret's value.
 import type { Env } from '../env.ts';
 import { checkSessionSecret } from '../ui/session-secret.ts';
+import { loadTargets } from '../config/targets.ts';
 import { missingRateLimits } from './rate-limit.ts';
 
 export interface ConfigurationProblem {
@@ -26,7 +27,24 @@ export function configurationProblems(env: Env): ConfigurationProblem[] {
       message: `No rate limit binding ${missing.join(', ')}: refused tokens are not limited. Add the [[ratelimits]] entries of the project's wrangler.toml to yours and deploy again.`,
     });
   }
+  const unsent = targetsEmailingWithoutBinding(env);
+  if (unsent.length) {
+    problems.push({
+      code: 'alert_email_binding_missing',
+      message: `Target${unsent.length === 1 ? '' : 's'} ${unsent.join(', ')} set${unsent.length === 1 ? 's' : ''} \`alerts.email\`, but the Worker has no ALERT_EMAIL send_email binding: no alert is emailed. Add the [[send_email]] entry of the project's wrangler.toml to yours (Email Routing on, the address verified) and deploy again, or remove \`alerts.email\`.`,
+    });
+  }
   return problems;
+}
+
+/** Targets whose `alerts.email` cannot be sent: the binding is missing. An unreadable TARGETS is reported where it is read. */
+function targetsEmailingWithoutBinding(env: Env): string[] {
+  if (env.ALERT_EMAIL) return [];
+  try {
+    return loadTargets(env.TARGETS).filter((t) => t.alerts.email !== undefined).map((t) => t.name);
+  } catch {
+    return [];
+  }
 }
 
 let reported = false;

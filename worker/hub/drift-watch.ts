@@ -7,6 +7,7 @@
 import type { DriftView } from '../../shared/api.ts';
 import type { DriftReportMessage } from '../../shared/drift.ts';
 import { newId } from '../../shared/ids.ts';
+import { alertMessagesFor, driftAlert } from '../outward/alerts.ts';
 import { driftNotices } from '../outward/drift-notice.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import { captureOnNewDrift } from './captures.ts';
@@ -50,6 +51,8 @@ function notify(hub: Hub, noticeId: string, report: DriftView, fresh: DriftView[
     const config = hub.config();
     const settings = outwardSettings(hub.env, config);
     queueOutward(hub, driftNotices({ target: config.name, repo: config.repo, environment: config.environment, settings, report, fresh, noticeId }), now);
+    // Issue 18: new drift alerts the house and email too (worker/outward/alerts.ts).
+    queueOutward(hub, alertMessagesFor(hub, config, driftAlert(config.name, report, fresh), now), now);
   } catch (error) {
     console.error('could not queue the drift notice', error);
   }

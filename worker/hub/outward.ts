@@ -3,11 +3,13 @@
 // synchronous step as the change, and the alarm delivers it (worker/outward/ has the messages and
 // the courier). Nothing outward may stand in the way of a deployment: neither step ever throws.
 import { newId } from '../../shared/ids.ts';
+import { alertMessagesFor, deploymentAlert } from '../outward/alerts.ts';
 import { announcementsFor, type OutboxMessage } from '../outward/announcements.ts';
 import { deliverDue } from '../outward/courier.ts';
 import { outwardSettings } from '../outward/settings.ts';
 import { traceExportsFor } from '../traces/trace-export.ts';
 import type { Hub } from './hub.ts';
+import { relayLink } from './alert-answers.ts';
 import { RELAY_LOST } from './leases.ts';
 
 /**
@@ -49,6 +51,9 @@ export function announce(hub: Hub): void {
       });
       // Issue 20, traces: a deployment that just ended has its trace exported.
       messages.push(...traceExportsFor(hub, d, u.announcedStatus, settings, now));
+      // Issue 18: a failure or rollback also alerts the house and email (worker/outward/alerts.ts).
+      const alert = d.status !== u.announcedStatus ? deploymentAlert(d) : null;
+      if (alert) messages.push(...alertMessagesFor(hub, config, alert, now));
       if (messages.length) {
         hub.outbox.enqueue(messages, now);
         queued = true;
@@ -80,6 +85,7 @@ export async function deliverOutward(hub: Hub, wakeAt: (at: number) => void): Pr
       audit: (entry) => hub.audit.record(entry),
       wakeAt,
       pulled: (captureId, url) => hub.captures.update(captureId, { pull_request_url: url || null }),
+      relay: () => relayLink(hub),
     });
     resume(hub);
     // The status shows outward problems: watching pages refresh when an attempt was made.

@@ -8,6 +8,7 @@ import { isFinal } from '../../shared/deployment.ts';
 import type { BackupsMessage, HelloMessage, HubMessage, ProgressMessage, ResultMessage } from '../../shared/protocol.ts';
 import { LANYARD_VERSION } from '../../shared/release-version.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
+import { onAlerted, onAlertsHello } from './alert-answers.ts';
 import { onDrift } from './drift-watch.ts';
 import { targetStateMessage } from './freeze.ts';
 import type { Hub } from './hub.ts';
@@ -67,7 +68,8 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
       onCaptured(hub, message);
       break;
     case 'alerted':
-      // Issue 18, alerts: the outbox's house channel settles the alert. Not yet wired.
+      // Issue 18, alerts: the outbox's house channel settles the alert (alert-answers.ts).
+      onAlerted(hub, message);
       break;
     default: {
       const unreachable: never = message;
@@ -108,6 +110,8 @@ function onHello(hub: Hub, ws: WebSocket, attachment: RelayAttachment, hello: He
   if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) hub.backupInventory.forget();
   // A capture the previous connection had may never be answered: it goes again (it is safe to repeat).
   requeueSentCaptures(hub);
+  // Issue 18, alerts: whether this relay passes alerts to the house; pending ones go to it now.
+  onAlertsHello(hub, hello);
   hub.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
   sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs, edgeVersion: LANYARD_VERSION });
   // The freeze (or none), for the house's sensor: after every welcome, so a stale one is cleared.

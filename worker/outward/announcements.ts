@@ -19,6 +19,7 @@ import { RAN_STATUSES } from '../../shared/deployment.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import { description, type GithubDeploymentRequest, type GithubState, type GithubStatusRequest } from './github.ts';
 import type { PullRequestPayload } from './capture-pull.ts';
+import type { AlertOutboxMessage } from './alerts.ts';
 import { notificationEvent, type OutwardEvent } from './notification.ts';
 import { deploymentPageUrl, type OutwardSettings } from './settings.ts';
 import { slackMessage, type SlackMessage } from './slack.ts';
@@ -39,7 +40,9 @@ export type OutboxMessage =
   | { channel: 'slack'; kind: 'slack.message'; deploymentId: string; what: string; payload: { message: SlackMessage } }
   | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } }
   /** Issue 20: the deployment's trace, once it ended (worker/traces/trace-export.ts). */
-  | { channel: 'otlp'; kind: 'otlp.trace'; deploymentId: string; what: string; payload: { request: OtlpTraceRequest } };
+  | { channel: 'otlp'; kind: 'otlp.trace'; deploymentId: string; what: string; payload: { request: OtlpTraceRequest } }
+  /** Alerts (issue 18): to the house's notify services through the relay, and by email (alerts.ts). */
+  | AlertOutboxMessage;
 
 export type OutboxKind = OutboxMessage['kind'];
 

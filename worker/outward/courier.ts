@@ -16,6 +16,10 @@ import { postSlack, type SlackMessage } from './slack.ts';
 import { postWebhook } from './webhook.ts';
 import { postOtlp } from './otlp.ts';
 import type { OtlpTraceRequest } from '../traces/otlp-json.ts';
+import type { AlertMessage } from '../../shared/alert.ts';
+import type { EmailAlertPayload } from './alerts.ts';
+import { sendAlertEmail } from './email-alert.ts';
+import { sendHouseAlert, type AwaitingAnswer, type RelayLink } from './house-alert.ts';
 
 /** Stop after this long and let the next alarm carry on, so one alarm never runs for minutes. */
 const DRAIN_BUDGET_MS = 25_000;
@@ -30,9 +34,12 @@ export interface CourierContext {
   wakeAt: (at: number) => void;
   /** A capture's pull request was opened or updated at this URL. */
   pulled?: (captureId: string, url: string) => void;
+  /** The target's relay, connected and welcomed, for alerts to the house (null: none now). */
+  relay?: () => RelayLink | null;
 }
 
-type Outcome = { ok: true } | Extract<Attempt, { ok: false }>;
+/** Delivered, failed, or (an alert to the house) sent and waiting for the relay's answer. */
+export type Outcome = { ok: true } | Extract<Attempt, { ok: false }> | AwaitingAnswer;
 
 export function retryDelay(policy: RetryPolicy, attempts: number): number {
   const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
@@ -65,7 +72,6 @@ export async function deliverDue(context: CourierContext): Promise<{ attempted: 
 }
 
 async function deliverOne(context: CourierContext, settings: OutwardSettings | null, e: OutboxEntry): Promise<void> {
-  const { outbox } = context;
   let outcome: Outcome;
   try {
     // No settings: TARGETS is invalid right now or lost this target; a fixed configuration resumes.
@@ -73,14 +79,29 @@ async function deliverOne(context: CourierContext, settings: OutwardSettings | n
   } catch (error) {
     outcome = { ok: false, retry: true, error: `unexpected: ${error instanceof Error ? error.message : String(error)}`, retryAfterMs: null };
   }
+  recordOutcome(context, settings?.retry ?? DEFAULT_RETRY, e, outcome);
+}
+
+/**
+ * What an attempt's outcome does to its message: delivered, retried with a doubling delay, given up
+ * on (refused for good, or too old), or (sent to the relay) waiting for its answer until a deadline.
+ * Also how the relay's `alerted` settles an alert (worker/hub/alert-answers.ts).
+ */
+export function recordOutcome(context: Pick<CourierContext, 'outbox' | 'audit' | 'wakeAt'>, policy: RetryPolicy, e: OutboxEntry, outcome: Outcome): void {
+  const { outbox } = context;
   const now = Date.now();
   const detail = { channel: e.channel, deploymentId: e.deploymentId, what: e.what, attempts: e.attempts };
+  if (outcome.ok === 'sent') {
+    const deadline = now + outcome.answerWithinMs;
+    outbox.awaiting(e.seq, deadline, outcome.note);
+    context.wakeAt(deadline);
+    return;
+  }
   if (outcome.ok) {
     outbox.delivered(e.seq, now);
     if (e.attempts > 1) context.audit({ at: now, actor: 'edge', action: 'outward.delivered', detail: { ...detail, after: e.lastError }, source: null });
     return;
   }
-  const policy = settings?.retry ?? DEFAULT_RETRY;
   const tooOld = now - e.createdAt > policy.giveUpAfterMs;
   if (!outcome.retry || tooOld) {
     const why = outcome.retry ? `${outcome.error}; gave up after ${e.attempts} attempts` : outcome.error;
@@ -143,6 +164,18 @@ async function send(context: CourierContext, settings: OutwardSettings, e: Outbo
     case 'otlp.trace': {
       if (!settings.otlp) return { ok: false, retry: false, error: 'OTLP_ENDPOINT is not set any more', retryAfterMs: null };
       return postOtlp(settings.otlp, (e.payload as { request: OtlpTraceRequest }).request);
+    }
+    case 'house.alert': {
+      const alert = (e.payload as { alert: AlertMessage }).alert;
+      // Sent and never answered for as long as any message is tried: given up on like one.
+      if (e.attempts > 1 && e.lastError === null && Date.now() - e.createdAt > settings.retry.giveUpAfterMs) {
+        return { ok: false, retry: false, error: `the relay never answered the alert; gave up after ${e.attempts - 1} attempts`, retryAfterMs: null };
+      }
+      return sendHouseAlert(context.relay?.() ?? null, e, alert);
+    }
+    case 'email.alert': {
+      if (!settings.alertEmail) return { ok: false, retry: false, error: 'the target has no `alerts.email` any more, or the ALERT_EMAIL binding is gone', retryAfterMs: null };
+      return sendAlertEmail(settings.alertEmail, e.payload as EmailAlertPayload, new Date());
     }
     default: {
       const unreachable: never = e.kind;

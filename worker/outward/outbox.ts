@@ -117,6 +117,26 @@ export class Outbox {
     this.sql.exec(`UPDATE outbox SET state = 'abandoned', last_error = ?, settled_at = ? WHERE seq = ?`, error.slice(0, 1000), now, seq);
   }
 
+  /**
+   * Sent to the relay, which answers later (an alert to the house): pending until `deadline`, when it
+   * is sent again unless the answer settled it first. `note` (why it was sent again) or nothing is
+   * its error meanwhile: an error clear means "sent, not yet answered".
+   */
+  awaiting(seq: number, deadline: number, note: string | null): void {
+    this.sql.exec(`UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE seq = ? AND state = 'pending'`, note === null ? null : note.slice(0, 1000), deadline, seq);
+  }
+
+  /** The pending house alert with this id, if any (what the relay's `alerted` answers). */
+  pendingAlert(alertId: string): OutboxEntry | null {
+    const row = this.sql.exec(`SELECT * FROM outbox WHERE kind = 'house.alert' AND state = 'pending' AND json_extract(payload, '$.alert.alertId') = ? LIMIT 1`, alertId).toArray()[0];
+    return row ? entry(row) : null;
+  }
+
+  /** A relay that passes alerts said hello: the house's pending alerts are due now instead of at their next retry. */
+  hurry(kind: OutboxKind, now: number): number {
+    return this.sql.exec(`UPDATE outbox SET next_attempt_at = ? WHERE kind = ? AND state = 'pending' AND next_attempt_at > ?`, now, kind, now).rowsWritten;
+  }
+
   prune(now: number): void {
     this.sql.exec(`DELETE FROM outbox WHERE state != 'pending' AND settled_at < ?`, now - KEEP_SETTLED_MS);
   }

@@ -5,6 +5,7 @@
 import type { TargetConfig } from '../config/targets.ts';
 import { secretNamed, type Env } from '../env.ts';
 import { otlpHeaders } from './otlp.ts';
+import type { AlertEmailSettings } from './email-alert.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
@@ -19,6 +20,8 @@ export interface OutwardSettings {
   /** `${PUBLIC_URL}/targets/<name>?deployment=<id>` without the id, or null without PUBLIC_URL. */
   statusPageUrl: string | null;
   retry: RetryPolicy;
+  /** Email alerts (issue 18): the target's `alerts.email` with the `ALERT_EMAIL` binding; null when either is missing. */
+  alertEmail?: AlertEmailSettings | null;
 }
 
 export interface RetryPolicy {
@@ -68,6 +71,7 @@ export function outwardSettings(env: Env, target: TargetConfig): OutwardSettings
     notifyOnSuccess: target.notifyOnSuccess ?? env.NOTIFY_ON_SUCCESS === 'true',
     statusPageUrl: publicUrl ? `${withoutTrailingSlash(publicUrl)}/targets/${encodeURIComponent(target.name)}` : null,
     retry: retryPolicy(env),
+    alertEmail: env.ALERT_EMAIL && target.alerts.email ? { binding: env.ALERT_EMAIL, from: target.alerts.email.from, to: target.alerts.email.to } : null,
   };
 }
 

@@ -26,6 +26,7 @@ import { createPipeline } from '../relay/pipeline/deploy-pipeline.ts';
 import { startGithubStandIn } from '../test/support/github-standin.ts';
 import { startHomeAssistantStandIn } from '../test/support/home-assistant-standin.ts';
 import { startLocalEdge } from './local-edge.ts';
+import { DEMO_PHONE, showAlertOnThePhone } from './alerts.ts';
 import { runLivingWithIt } from './living-with-it.ts';
 import { showPrometheusScrape } from './metrics.ts';
 import { DEMO_TIME_ZONE, shutRestartWindow } from './restart-window.ts';
@@ -178,6 +179,8 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
       watch: { intervalSeconds: 2 },
       // Captures go to the demo's own repository (a local path: no key needed).
       capture: { pushRemote: bare },
+      // The edge's alerts (a failure, a rollback, drift, a freeze) go to this phone's notify service.
+      alerts: { notify: [DEMO_PHONE] },
     };
     await writeFile(relayConfigPath, stringify(relayConfig));
     const loaded = await resolveRelayConfig(relayConfig, relayConfigPath, {});
@@ -261,6 +264,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     console.log(`  ${await onGithub(second.id)}`);
     const onHost = await readFile(join(configRoot, 'configuration.yaml'), 'utf8');
     console.log(`  configuration.yaml on the host is ${onHost.includes('sensors.yaml') ? 'STILL CHANGED (bug!)' : 'back to what it was'}`);
+    const alertLine = await showAlertOnThePhone({ ha, deploymentId: second.id, api: call, waitUntil, step });
 
     const uiEdit = await runUiEditLoop({ work, git, homeAssistant: { url: ha.url, token: secrets.ha }, github, api: call, deliverPush, finished, waitUntil, step });
 
@@ -275,7 +279,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml') && uiEdit.ok && living.ok;
     say(ok ? 'Deployed, rolled back by itself, a UI edit came back to git and deployed, and the house lived with it.' : 'The demo did not go as expected; see the logs above.');
     console.log(`  status page: ${edge.url}/  (sign in with the API token below)\n  API token:   ${secrets.operator}\n  try:        curl -H "Authorization: Bearer ${secrets.operator}" ${edge.url}/api/deployments/home/history`);
-    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}, ${uiEdit.result}; ${living.results.join('; ')}`);
+    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}, ${uiEdit.result}; ${alertLine}; ${living.results.join('; ')}`);
 
     if (!options.once) {
       console.log('\nRunning until Ctrl-C.');

@@ -131,6 +131,9 @@ export class JobRunner {
       case 'alert':
         // Issue 18, alerts: passed to the notify services of `alerts.notify`. Not yet wired.
         break;
+      case 'plan':
+        // Issue 20: a read-only plan of a pull request (relay/pull-plan/). Not yet wired.
+        break;
       default: {
         const unreachable: never = message;
         this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);

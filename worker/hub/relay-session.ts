@@ -66,6 +66,9 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
     case 'alerted':
       // Issue 18, alerts: the outbox's house channel settles the alert. Not yet wired.
       break;
+    case 'planned':
+      // Issue 20: the plan of a pull request (worker/hub/pull-plans.ts). Not yet wired.
+      break;
     default: {
       const unreachable: never = message;
       throw new Error(`unhandled relay message ${JSON.stringify(unreachable)}`);

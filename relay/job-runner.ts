@@ -5,6 +5,8 @@
 // The edge is not trusted beyond the protocol's shapes: a job for another target is refused, and
 // nothing a message sets off may end the process (every promise started here is caught).
 import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
+import type { PlanMessage, PlannedMessage } from '../shared/pull-plan.ts';
+import { PullPlans } from './pull-plan/pull-plans.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
@@ -27,6 +29,8 @@ export interface JobExecutor {
   backups?(): Promise<KeptBackupRecord[]>;
   /** One look of the drift watch (relay/watch/): what differs on the host from the last deploy. */
   lookForDrift?(): Promise<DriftReportMessage>;
+  /** A read-only plan of a pull request's head (relay/pull-plan/). Must not throw. */
+  planPull?(message: PlanMessage): Promise<PlannedMessage>;
   /** Host edits made into a pushed branch (relay/capture/); absent when the relay is not set up to capture. Must not throw. */
   capture?(message: CaptureMessage): Promise<CapturedMessage>;
 }
@@ -49,6 +53,7 @@ export class JobRunner {
   private capturing: Promise<void> | undefined;
   private leaseMs = 90_000;
   private readonly inventory: BackupInventory | null;
+  private readonly pullPlans: PullPlans;
 
   constructor(
     private readonly journal: Journal,
@@ -61,6 +66,7 @@ export class JobRunner {
   ) {
     const list = executor.backups?.bind(executor);
     this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
+    this.pullPlans = new PullPlans({ executor, channel, logger, target, hostLock: hooks.hostLock, busy: () => Promise.all([this.capturing, this.running?.done]).then(() => undefined) });
   }
 
   /** The job in flight, for `hello`. */
@@ -132,7 +138,7 @@ export class JobRunner {
         // Issue 18, alerts: passed to the notify services of `alerts.notify`. Not yet wired.
         break;
       case 'plan':
-        // Issue 20: a read-only plan of a pull request (relay/pull-plan/). Not yet wired.
+        this.settle(`plan ${message.planId}`, this.pullPlans.onPlan(message));
         break;
       default: {
         const unreachable: never = message;

@@ -15,6 +15,7 @@ import { unwrap } from '../hub/hub-result.ts';
 import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { captureRoutes, captureThenRetry } from './capture-routes.ts';
+import { pullPlanRoutes } from './pull-plan-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
 
 export const api = new Hono<AppContext>();
@@ -166,3 +167,4 @@ deployments.get('/audit', async (c) => {
 
 api.route('/deployments/:target', deployments);
 api.route('/deployments/:target', captureRoutes);
+api.route('/deployments/:target', pullPlanRoutes);

@@ -12,6 +12,7 @@ import { onDrift } from './drift-watch.ts';
 import type { Hub } from './hub.ts';
 import { captureAfterMerge, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
+import { onPlanned, requeueSentPlans } from './pull-plans.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
 
 /** One frame from the relay's socket. */
@@ -67,7 +68,7 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
       // Issue 18, alerts: the outbox's house channel settles the alert. Not yet wired.
       break;
     case 'planned':
-      // Issue 20: the plan of a pull request (worker/hub/pull-plans.ts). Not yet wired.
+      onPlanned(hub, message);
       break;
     default: {
       const unreachable: never = message;
@@ -89,6 +90,7 @@ export function onRelayGone(hub: Hub, ws: WebSocket, how: string): void {
     }
     hub.meta.set('relay_disconnected_at', String(Date.now()));
     requeueSentCaptures(hub);
+    requeueSentPlans(hub);
   }
   hub.audit.record({ at: Date.now(), actor: attachment?.hello?.relayId ?? 'relay', action: 'relay.disconnected', detail: { how }, source: attachment?.source ?? null });
   hub.changed();
@@ -108,6 +110,7 @@ function onHello(hub: Hub, ws: WebSocket, attachment: RelayAttachment, hello: He
   if (!hello.capabilities.includes(BACKUP_INVENTORY_CAPABILITY)) hub.backupInventory.forget();
   // A capture the previous connection had may never be answered: it goes again (it is safe to repeat).
   requeueSentCaptures(hub);
+  requeueSentPlans(hub);
   hub.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
   sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs, edgeVersion: LANYARD_VERSION });
   if (hello.inFlight) {

@@ -31,6 +31,8 @@ import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } f
 import { HubMeta } from './meta.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { PushTransitions } from './push-transitions.ts';
+import type { PullPlanView } from './pull-plan-store.ts';
+import { nextPlanDeadline, pullPlansOf, takePullRequest, type PullRequestSeen, type PullRequestTaken } from './pull-plans.ts';
 import { cancelQueued } from './queue.ts';
 import { deploymentDetail, statusOf, type DeploymentDetail } from './reads.ts';
 import { onRelayFrame, onRelayGone } from './relay-session.ts';
@@ -83,6 +85,7 @@ export class TargetHub extends DurableObject<Env> {
       (now) => nextLeaseDeadline(hub, now),
       () => nextHelloDeadline(hub),
       () => nextOutwardDeadline(hub),
+      () => nextPlanDeadline(hub),
     ]);
     if (!meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
@@ -172,6 +175,19 @@ export class TargetHub extends DurableObject<Env> {
     const verdict = WorkflowVerdict.parse(input);
     this.remember(verdict.target);
     takeWorkflowVerdict(this.hub, verdict);
+  }
+
+  // ---- pull-request plans (issue 20): worker/hub/pull-plans.ts ----
+
+  async notePullRequest(target: string, seen: PullRequestSeen): Promise<PullRequestTaken> {
+    this.remember(target);
+    return takePullRequest(this.hub, seen);
+  }
+
+  /** The newest plan of each open pull request, for the status page and the API. */
+  async pullPlans(target: string, limit: number): Promise<PullPlanView[]> {
+    this.remember(target);
+    return pullPlansOf(this.hub).openPlans(limit);
   }
 
   // ---- reads ------------------------------------------------------------------------------------

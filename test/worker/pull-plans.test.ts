@@ -7,7 +7,8 @@ import { planReport } from '../../worker/outward/plan-report.ts';
 import type { PullPlanView } from '../../worker/hub/pull-plan-store.ts';
 import type { PlannedMessage } from '../../shared/pull-plan.ts';
 import { pullRequestPayload, type PullRequestDelivery } from '../support/pull-request-payload.ts';
-import { apiCall, deliver, ledgerEntry } from './helpers.ts';
+import { apiCall, call, deliver, ledgerEntry, TOKENS } from './helpers.ts';
+import { signIn } from './status-page.ts';
 
 const sha = (n: number) => n.toString(16).padStart(40, 'a');
 
@@ -66,6 +67,20 @@ describe('pull_request deliveries', () => {
     expect((await pull({ action: 'opened', number: 106, headSha: sha(106), baseRef: 'develop' })).body.status).toBe('ignored');
     const bad = await deliver({ event: 'pull_request', payload: pullRequestPayload({ action: 'opened', number: 107, headSha: 'HEAD' }) });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('the status page', () => {
+  it('lists the open pull requests\' plans, a fork\'s as not planned', async () => {
+    await pull({ action: 'opened', number: 110, headSha: sha(110), title: 'Porch lights' });
+    await pull({ action: 'opened', number: 111, headSha: sha(111), headRepo: 'mallory/ha-config', title: 'Free lights' });
+    const signed = await signIn(TOKENS.viewer);
+    const page = await (await call('/targets/home', { headers: { Cookie: signed.cookie } })).text();
+    expect(page).toContain('Pull request plans');
+    expect(page).toMatch(/data-pull="110" data-status="queued"/);
+    expect(page).toContain('#110 Porch lights');
+    expect(page).toMatch(/data-pull="111" data-status="fork"/);
+    expect(page).toContain('fork: not planned');
   });
 });
 

@@ -9,6 +9,8 @@ import type { PlannedMessage } from '../../shared/pull-plan.ts';
 import { pullRequestPayload, type PullRequestDelivery } from '../support/pull-request-payload.ts';
 import { apiCall, call, deliver, ledgerEntry, TOKENS } from './helpers.ts';
 import { signIn } from './status-page.ts';
+import { connectRelay, drainJobs } from './relay-socket.ts';
+import { fakeSha, pushPayload } from '../support/github-payloads.ts';
 
 const sha = (n: number) => n.toString(16).padStart(40, 'a');
 
@@ -67,6 +69,55 @@ describe('pull_request deliveries', () => {
     expect((await pull({ action: 'opened', number: 106, headSha: sha(106), baseRef: 'develop' })).body.status).toBe('ignored');
     const bad = await deliver({ event: 'pull_request', payload: pullRequestPayload({ action: 'opened', number: 107, headSha: 'HEAD' }) });
     expect(bad.status).toBe(400);
+  });
+});
+
+/** Answers the plans earlier tests left queued, so a test starts with the relay free. */
+async function drainPlans(relay: Awaited<ReturnType<typeof connectRelay>>): Promise<void> {
+  for (let plan = await relay.next('plan', 500).catch(() => null); plan && plan.type === 'plan'; plan = await relay.next('plan', 500).catch(() => null)) {
+    relay.send({
+      type: 'planned', planId: plan.planId, outcome: 'failed', reason: 'drained by the test', toWrite: [], toWriteCount: 0, toDelete: [], toDeleteCount: 0,
+      activation: 'none', activationReasons: [], reloadDomains: [], conflicts: [], conflictsCount: 0, merged: [], refusals: [], refusalsCount: 0, at: Date.now(),
+    });
+  }
+}
+
+describe('turns at the relay', () => {
+  it('a deploy waits only for the plan with the relay, and a plan waits for the deploy', async () => {
+    const relay = await connectRelay('home', 'relay-token-home', true, ['deploy', 'rollback', 'pull-plans']);
+    await drainJobs(relay);
+    await drainPlans(relay);
+    await pull({ action: 'opened', number: 120, headSha: sha(120) });
+    const plan = await relay.next('plan');
+    expect(plan).toMatchObject({ type: 'plan', target: 'home', pullNumber: 120, headSha: sha(120), baseBranch: 'main' });
+    expect(Object.keys(plan).sort()).toEqual(['baseBranch', 'headSha', 'planId', 'pullNumber', 'target', 'type']);
+    // A push while the plan is with the relay: queued, and sent once the plan is answered.
+    const pushed = await deliver({ event: 'push', payload: pushPayload({ after: fakeSha('while-planning') }) });
+    expect(pushed.status).toBe(202);
+    await expect(relay.next('job', 400)).rejects.toThrow(/no job message/);
+    const planId = (plan as { planId: string }).planId;
+    relay.send({
+      type: 'planned', planId, outcome: 'planned', reason: null, toWrite: ['groups.yaml'], toWriteCount: 1, toDelete: [], toDeleteCount: 0,
+      activation: 'reload', activationReasons: [], reloadDomains: ['group'], conflicts: [], conflictsCount: 0, merged: [], refusals: [], refusalsCount: 0, at: Date.now(),
+    });
+    const job = await relay.next('job');
+    expect(job).toMatchObject({ sha: fakeSha('while-planning') });
+    expect((await openPlans()).find((p) => p.pullNumber === 120)).toMatchObject({ status: 'planned', result: { toWrite: ['groups.yaml'] } });
+    // A pull request while the deploy runs: its plan waits for the deploy's result.
+    await pull({ action: 'opened', number: 121, headSha: sha(121) });
+    await expect(relay.next('plan', 400)).rejects.toThrow(/no plan message/);
+    relay.send({ type: 'result', jobId: (job as { jobId: string }).jobId, status: 'succeeded', reason: null, summary: {} as never });
+    expect(await relay.next('plan')).toMatchObject({ pullNumber: 121 });
+    relay.close();
+  });
+
+  it('a relay without pull-plans gets no plan, and the plan says to upgrade it', async () => {
+    const relay = await connectRelay('home');
+    await drainJobs(relay);
+    await pull({ action: 'opened', number: 122, headSha: sha(122) });
+    await expect(relay.next('plan', 400)).rejects.toThrow(/no plan message/);
+    expect((await openPlans()).find((p) => p.pullNumber === 122)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/does not plan pull requests.*upgrade it/) });
+    relay.close();
   });
 });
 

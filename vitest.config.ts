@@ -9,6 +9,14 @@ process.env.WRANGLER_SEND_METRICS ??= 'false';
 
 const migrations = await readD1Migrations('./migrations');
 
+// Restart windows (issue 18) in UTC, placed around the time the tests start: one shut for hours to
+// come, one open now (its opening is due at once, so the hub's alarm acts on it without a fake clock).
+const hhmmUtc = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+const HOUR_MS = 3_600_000;
+const testsStart = Date.now();
+const SHUT_WINDOW = `${hhmmUtc(testsStart + 6 * HOUR_MS)}-${hhmmUtc(testsStart + 7 * HOUR_MS)}`;
+const OPEN_WINDOW = `${hhmmUtc(testsStart - HOUR_MS)}-${hhmmUtc(testsStart + 3 * HOUR_MS)}`;
+
 export default defineConfig({
   test: {
     projects: [
@@ -36,6 +44,8 @@ export default defineConfig({
                   { name: 'ada', role: 'admin', sha256: '86d52b26889c0e27ee3d007986c91490c2609ddbabcef949a6069d983df8bbbb' },
                 ]),
                 SESSION_SECRET: 'worker-tests-session-secret-2b1f0c9d7e6a5b4c3d2e1f0a9b8c7d6e',
+                // The scraper's own token (`scrape-token-lanyard-test`), kept hashed as a secret may be.
+                METRICS_TOKEN: 'sha256:4eb96c4226a2a0b8e808001426d199728335f647ebf0b3d1a5fb17d0aeaad507',
                 RELAY_TOKEN_HOME: 'relay-token-home',
                 RELAY_TOKEN_GATED: 'sha256:48bd551b3580de628dcdd43c0e5f2a17857f222c34955bcd2ea05a81c94445a8',
                 // GitHub Deployments for the `outward` target only, against a port nothing listens
@@ -68,6 +78,10 @@ export default defineConfig({
                     trigger: { type: 'dispatch', eventType: 'deploy-home' },
                     relayTokenSecret: 'RELAY_TOKEN_GATED',
                   },
+                  { name: 'windowed', repo: 'octo-home/windowed-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', restartWindows: [SHUT_WINDOW], timeZone: 'UTC' },
+                  { name: 'window-open', repo: 'octo-home/window-open-config', branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', restartWindows: [OPEN_WINDOW], timeZone: 'UTC' },
+                  // Release tags (issue 18): deploys pushed tags v*, in semantic-version order.
+                  { name: 'releases', repo: 'octo-home/release-config', branch: 'main', trigger: { type: 'tag', pattern: 'v*' }, relayTokenSecret: 'RELAY_TOKEN_HOME' },
                 ]),
               },
             },

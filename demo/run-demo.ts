@@ -4,7 +4,9 @@
 // stand-in of GitHub's Deployments API that shows the statuses the edge sends.
 // It sends a signed push and shows the deploy, then pushes an invalid config and shows the
 // automatic rollback, then brings a UI edit back to git through a capture, a pull request, a merge
-// and a deploy (demo/ui-edit-loop.ts), then keeps running (status page URL and token printed) until Ctrl-C.
+// and a deploy (demo/ui-edit-loop.ts), then lives with it (demo/living-with-it.ts: a freeze, a
+// restart window, Home Assistant's own backup, release tags on a second target), shows the first
+// deploy's trace as an OTLP collector got it and a Prometheus scrape, then keeps running (status page URL and token printed) until Ctrl-C.
 // Ctrl-C (or SIGTERM) at any moment stops it and removes everything it made; a second one quits at once.
 //
 // Nothing here talks to anything but 127.0.0.1.
@@ -24,6 +26,10 @@ import { createPipeline } from '../relay/pipeline/deploy-pipeline.ts';
 import { startGithubStandIn } from '../test/support/github-standin.ts';
 import { startHomeAssistantStandIn } from '../test/support/home-assistant-standin.ts';
 import { startLocalEdge } from './local-edge.ts';
+import { runLivingWithIt } from './living-with-it.ts';
+import { showPrometheusScrape } from './metrics.ts';
+import { DEMO_TIME_ZONE, shutRestartWindow } from './restart-window.ts';
+import { startTraceDemo } from './traces.ts';
 import { runUiEditLoop, type DemoDeployment } from './ui-edit-loop.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,6 +80,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
   const secrets = {
     webhook: randomBytes(16).toString('hex'),
     relay: randomBytes(16).toString('hex'),
+    releasesRelay: randomBytes(16).toString('hex'),
     operator: `demo-operator-${randomBytes(12).toString('hex')}`,
     ha: randomBytes(16).toString('hex'),
     github: `demo-github-${randomBytes(12).toString('hex')}`,
@@ -128,6 +135,10 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     cleanups.push(() => github.close());
     console.log(`  ${github.url}`);
 
+    step('An OpenTelemetry collector: a stand-in on 127.0.0.1 that keeps the traces the edge exports');
+    const traces = await startTraceDemo();
+    cleanups.push(() => traces.close());
+
     step('The edge: the Worker under wrangler dev, local Durable Objects and D1');
     const port = await choosePort(options.port);
     const edge = await startLocalEdge({
@@ -135,9 +146,15 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
       persistDir: join(dir, 'edge-state'),
       logFile: join(dir, 'edge.log'),
       vars: {
-        TARGETS: JSON.stringify([{ name: 'home', repo: REPO, branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME' }]),
+        TARGETS: JSON.stringify([
+          // Restarts only in a window shut while the demo runs; the page links HA's backups on the stand-in.
+          { name: 'home', repo: REPO, branch: 'main', relayTokenSecret: 'RELAY_TOKEN_HOME', restartWindows: [shutRestartWindow(DEMO_TIME_ZONE)], timeZone: DEMO_TIME_ZONE, environmentUrl: ha.url },
+          { name: 'releases', repo: REPO, branch: 'main', trigger: { type: 'tag', pattern: 'v*' }, relayTokenSecret: 'RELAY_TOKEN_RELEASES' },
+        ]),
         WEBHOOK_SECRET: secrets.webhook,
         RELAY_TOKEN_HOME: secrets.relay,
+        RELAY_TOKEN_RELEASES: secrets.releasesRelay,
+        ...traces.vars,
         API_TOKENS: JSON.stringify([{ name: 'demo', role: 'operator', token: secrets.operator }]),
         PUBLIC_URL: `http://127.0.0.1:${port}`,
         GITHUB_API_URL: github.url,
@@ -155,7 +172,8 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
       edge: { url: edge.url, target: 'home', token: secrets.relay, heartbeatSeconds: 30, maxBackoffSeconds: 5 },
       git: { remote: bare, branch: 'main' },
       host: { transport: 'local', configRoot, backupDir },
-      homeAssistant: { url: ha.url, token: secrets.ha, verifyTimeoutSeconds: 60 },
+      // Home Assistant backs itself up (the stand-in's Supervisor) before every restart.
+      homeAssistant: { url: ha.url, token: secrets.ha, verifyTimeoutSeconds: 60, backup: { enabled: true, timeoutSeconds: 60 } },
       // Looks at the host every 2 s (300 by default), so the UI edit shows on the edge at once.
       watch: { intervalSeconds: 2 },
       // Captures go to the demo's own repository (a local path: no key needed).
@@ -234,6 +252,7 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     const first = await finished(await push({ 'automations.yaml': automations }, 'Close the garage at night'));
     console.log(`  → ${first.status}: ${first.summary?.filesChanged?.join(', ')} (${first.summary?.activation}), backup ${first.summary?.backupId}`);
     console.log(`  ${await onGithub(first.id)}`);
+    await traces.show(first.id);
 
     step('Push 2: an invalid configuration (includes a file that is not there)');
     const invalid = `${await readFile(join(work, 'configuration.yaml'), 'utf8')}\nsensor: !include sensors.yaml\n`;
@@ -245,10 +264,18 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
 
     const uiEdit = await runUiEditLoop({ work, git, homeAssistant: { url: ha.url, token: secrets.ha }, github, api: call, deliverPush, finished, waitUntil, step });
 
-    const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml') && uiEdit.ok;
-    say(ok ? 'Deployed, rolled back by itself, and a UI edit came back to git and deployed.' : 'The demo did not go as expected; see the logs above.');
+    const living = await runLivingWithIt({
+      work, git, homeAssistant: { url: ha.url, token: secrets.ha }, api: call, deliverPush, finished, waitUntil, step,
+      edgeUrl: edge.url, webhookSecret: secrets.webhook, repo: REPO, remote: bare, dir, configRoot, ha, push, releasesRelayToken: secrets.releasesRelay,
+    });
+
+    step('Prometheus: GET /metrics, the OpenMetrics text a scrape reads');
+    await showPrometheusScrape(edge.url, secrets.operator);
+
+    const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml') && uiEdit.ok && living.ok;
+    say(ok ? 'Deployed, rolled back by itself, a UI edit came back to git and deployed, and the house lived with it.' : 'The demo did not go as expected; see the logs above.');
     console.log(`  status page: ${edge.url}/  (sign in with the API token below)\n  API token:   ${secrets.operator}\n  try:        curl -H "Authorization: Bearer ${secrets.operator}" ${edge.url}/api/deployments/home/history`);
-    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}, ${uiEdit.result}`);
+    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}, ${uiEdit.result}; ${living.results.join('; ')}`);
 
     if (!options.once) {
       console.log('\nRunning until Ctrl-C.');

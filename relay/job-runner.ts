@@ -7,6 +7,7 @@
 import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
 import type { PlanMessage, PlannedMessage } from '../shared/pull-plan.ts';
 import { PullPlans } from './pull-plan/pull-plans.ts';
+import type { TargetStateMessage } from '../shared/freeze.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
 import { describeZodError } from '../shared/protocol.ts';
 import { boundedSummary, DeploymentSummary } from '../shared/deployment.ts';
@@ -33,6 +34,8 @@ export interface JobExecutor {
   planPull?(message: PlanMessage): Promise<PlannedMessage>;
   /** Host edits made into a pushed branch (relay/capture/); absent when the relay is not set up to capture. Must not throw. */
   capture?(message: CaptureMessage): Promise<CapturedMessage>;
+  /** The edge's word on the target (a freeze, or none) for the house's sensor (relay/outward/). Must not throw. */
+  targetState?(message: TargetStateMessage): Promise<void>;
 }
 
 /** What the runner shares with the drift watch (relay/watch/drift-watch.ts). */
@@ -132,7 +135,8 @@ export class JobRunner {
         this.settle(`capture ${message.captureId}`, this.onCapture(message));
         break;
       case 'target_state':
-        // Issue 18, freeze: the house's sensor shows it (relay/outward/). Not yet wired.
+        // Issue 18, freeze: the house's sensor shows it (relay/outward/house-outward.ts).
+        this.settle('the target state', this.executor.targetState?.(message) ?? Promise.resolve());
         break;
       case 'alert':
         // Issue 18, alerts: passed to the notify services of `alerts.notify`. Not yet wired.

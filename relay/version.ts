@@ -1,9 +1,14 @@
 // The relay's version, reported in `hello` and the User-Agent.
 import { CAPTURE_CAPABILITY } from '../shared/drift.ts';
-import { BACKUP_INVENTORY_CAPABILITY, RELAY_CAPABILITIES as PROTOCOL_CAPABILITIES } from '../shared/protocol.ts';
+import { BACKUP_INVENTORY_CAPABILITY, RELAY_CAPABILITIES as EDGE_KNOWN_CAPABILITIES } from '../shared/protocol.ts';
 
 export const RELAY_VERSION = '0.1.0';
-export const RELAY_CAPABILITIES = ['deploy', 'rollback', 'journal', 'drift-guard', BACKUP_INVENTORY_CAPABILITY, PROTOCOL_CAPABILITIES.pullPlans];
+/**
+ * `restart-window`: honours `job.mayRestart: false` (pipeline/deploy-steps.ts holds the restart);
+ * `release-tags`: a `refs/tags/…` job's tag is fetched and checked to peel to its commit on an allowed branch (pipeline/git-tag.ts);
+ * `pull-plans`: a `plan` of a pull request's head is run read-only and answered with `planned` (pull-plan/).
+ */
+export const RELAY_CAPABILITIES = ['deploy', 'rollback', 'journal', 'drift-guard', BACKUP_INVENTORY_CAPABILITY, EDGE_KNOWN_CAPABILITIES.restartWindow, EDGE_KNOWN_CAPABILITIES.releaseTags, EDGE_KNOWN_CAPABILITIES.pullPlans];
 
 /** What this relay says it can do: `capture` only when its config sets it up (a `capture:` section). */
 export function relayCapabilities(config: { capture?: unknown }): string[] {

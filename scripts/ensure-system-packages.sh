@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use (real sshd, git, Chromium; yamllint and shellcheck for
 # the workflow template; jq for the add-on's entry point; busybox to run the host scripts with
-# Home Assistant OS's tools) when they are missing and this user may install them; otherwise says
-# exactly what is missing and how to get it.
+# Home Assistant OS's tools; Prometheus' Python client to parse /metrics) when they are missing and
+# this user may install them; otherwise says exactly what is missing and how to get it.
 set -euo pipefail
 
 missing=()
@@ -16,6 +16,8 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox)
+# Prometheus' own parser of /metrics' formats, in Debian's Python (test/support/exposition-parser.ts).
+/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { DeploymentKind, DeploymentStatus, DeploymentSummary, StepName, StepStatus, TriggerKind } from './deployment.ts';
 import { DriftChoice, DriftedFile } from './drift.ts';
+import { Freeze } from './freeze.ts';
+import { isRefName } from './git-ref.ts';
 import { KeptBackup } from './protocol.ts';
 
 /** A commit as a person types it: the full sha, or the start of one (7 or more hex digits) the target knows. */
@@ -10,7 +12,13 @@ const CommitRef = z
   .string()
   .transform((s) => s.trim().toLowerCase())
   .pipe(z.string().regex(/^[0-9a-f]{7,40}$/, 'a commit sha: 7 to 40 hex digits, as `git log --oneline` or `git rev-parse HEAD` prints it'));
-export const DeployRequest = z.object({ sha: CommitRef.optional() }).strict();
+/** A release tag's name as pushed (what follows refs/tags/), as git would take it (issue 18). */
+export const ReleaseTagName = z.string().max(200).refine(isRefName, 'a tag name as git takes it, e.g. v1.2.0');
+/** `tag`: deploy the commit of a release tag seen (lower than the one deployed or not); not with `sha`. */
+export const DeployRequest = z
+  .object({ sha: CommitRef.optional(), tag: ReleaseTagName.optional() })
+  .strict()
+  .refine((r) => !(r.sha && r.tag), { message: 'give sha or tag, not both' });
 export type DeployRequest = z.infer<typeof DeployRequest>;
 
 /** A deployment id as the edge hands them out (`dep_…`); anything longer or stranger names none, and is refused before it is echoed. */
@@ -35,9 +43,10 @@ export const RetryRequest = z
 export type RetryRequest = z.infer<typeof RetryRequest>;
 
 export const RollbackRequest = z
-  .object({ deploymentId: DeploymentId.optional(), backupId: KeptBackup.shape.id.optional() })
+  .object({ deploymentId: DeploymentId.optional(), backupId: KeptBackup.shape.id.optional(), tag: ReleaseTagName.optional() })
   .strict()
-  .refine((r) => !(r.deploymentId && r.backupId), { message: 'give deploymentId or backupId, not both' });
+  .refine((r) => !(r.deploymentId && r.backupId), { message: 'give deploymentId or backupId, not both' })
+  .refine((r) => !(r.tag && (r.deploymentId || r.backupId)), { message: 'give tag alone, not with deploymentId or backupId' });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
 export const HistoryQuery = z.object({
@@ -139,8 +148,8 @@ export const Waiting = z.object({
 });
 export type Waiting = z.infer<typeof Waiting>;
 
-/** Where outward messages (GitHub deployment statuses, Slack, the signed webhook) go. */
-export const OutwardChannel = z.enum(['github', 'slack', 'webhook']);
+/** Where outward messages (GitHub deployment statuses, Slack, the signed webhook, a deployment's OpenTelemetry trace) go. */
+export const OutwardChannel = z.enum(['github', 'slack', 'webhook', 'otlp']);
 export type OutwardChannel = z.infer<typeof OutwardChannel>;
 
 /** One message in the hub's outbox: sent, still being retried, or given up on. */
@@ -195,6 +204,23 @@ export const DriftView = z.object({
 });
 export type DriftView = z.infer<typeof DriftView>;
 
+/** A target's restart windows (issue 18) as the status page shows them, with what waits for one. */
+export const RestartWindowView = z.object({
+  windows: z.array(z.string()),
+  timeZone: z.string(),
+  /** Whether a window is open now. */
+  open: z.boolean(),
+  /** When the next one opens (null while one is open, or none opens within eight days). */
+  nextOpening: z.number().nullable(),
+  /** The same on the house's clock, e.g. `Fri 4 Dec, 02:00`. */
+  nextOpeningLocal: z.string().nullable(),
+  /** Deployments checked and put back, waiting for a window (status `waiting_for_window`). */
+  waiting: z.array(DeploymentView),
+  /** False when the connected relay is too old to hold a restart (no `restart-window` capability): it restarts at any hour. Null: no relay connected. */
+  relayKeepsWindows: z.boolean().nullable(),
+});
+export type RestartWindowView = z.infer<typeof RestartWindowView>;
+
 export const TargetStatus = z.object({
   target: z.string(),
   current: DeploymentView.nullable(),
@@ -219,6 +245,10 @@ export const TargetStatus = z.object({
    * a retry) applies to. Optional so a status from an older edge still parses.
    */
   stoppedOnDrift: z.string().nullable().optional(),
+  /** Issue 18: the freeze in force (nothing but an admin's rollback is dispatched); null when none. Optional so a status from an older edge still parses. */
+  freeze: Freeze.nullable().optional(),
+  /** The target's restart windows; null when it has none. Optional so a status from an older edge still parses. */
+  restartWindow: RestartWindowView.nullable().optional(),
 });
 export type TargetStatus = z.infer<typeof TargetStatus>;
 

@@ -26,7 +26,9 @@ export type Freeze = z.infer<typeof Freeze>;
 export const FreezeRequest = z
   .object({
     reason: oneLine(MAX_FREEZE_REASON_CHARS).refine((r) => r.trim().length > 0, 'say why: the page shows it to everyone'),
-    until: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso
+      .datetime({ offset: true, error: 'an ISO 8601 time with its offset, e.g. 2026-12-27T09:00:00+01:00 or 2026-12-27T08:00:00Z' })
+      .optional(),
   })
   .strict();
 export type FreezeRequest = z.infer<typeof FreezeRequest>;

@@ -9,6 +9,7 @@ import { CaptureMessage, CapturedMessage, DriftReportMessage } from './drift.ts'
 import { AlertedMessage, AlertMessage } from './alert.ts';
 import { TargetStateMessage } from './freeze.ts';
 import { PlanMessage, PlannedMessage } from './pull-plan.ts';
+import { StepSpan } from './trace-context.ts';
 import { BACKUP_ID_PATTERN, DEPLOYMENT_ID_PATTERN, TARGET_NAME_PATTERN } from './ids.ts';
 
 /** W3C trace context, version 00: trace id and parent span id, neither all zeros (checked where it is read). */
@@ -197,6 +198,12 @@ export const ProgressMessage = z.object({
   at: z.number().int(),
   durationMs: z.number().nonnegative().optional(),
   detail: ProgressDetail.optional(),
+  /**
+   * Issue 20, traces: the step's span in the job's trace (`job.traceparent`), on the step's `started`
+   * event and on the event that ends it; absent when the job carried no trace context. Optional, so
+   * an older relay's progress still parses, and an older edge drops it unread.
+   */
+  span: StepSpan.optional(),
 });
 export type ProgressMessage = z.infer<typeof ProgressMessage>;
 

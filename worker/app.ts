@@ -6,6 +6,7 @@ import { logRefusal } from './http/access-audit.ts';
 import { configurationProblems, reportConfigurationOnce } from './http/configuration-problems.ts';
 import { ApiError, errorBody, respondWithError } from './http/errors.ts';
 import { countRefusal } from './http/rate-limit.ts';
+import { metrics } from './metrics/router.ts';
 import { relay } from './relay/router.ts';
 import { ui } from './ui/router.tsx';
 import { webhooks } from './webhooks/router.ts';
@@ -15,6 +16,7 @@ export const app = new Hono<AppContext>();
 app.route('/webhooks', webhooks);
 app.route('/api', api);
 app.route('/relay', relay);
+app.route('/metrics', metrics);
 // Workers have no start-up hook: the first request of each isolate logs what is misconfigured
 // (`wrangler tail`, Workers Logs), and /healthz says it to whoever checks the deploy (the local
 // edge prints it when it starts). `ok` is about serving: webhooks and relays work regardless.

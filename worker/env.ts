@@ -12,6 +12,8 @@ export interface Env {
   WEBHOOK_SECRET_PREVIOUS?: string;
   /** JSON array of API tokens: `[{name, role, token}]` or `[{name, role, sha256}]`. */
   API_TOKENS?: string;
+  /** A bearer token for GET /metrics only (a Prometheus scraper), or `sha256:<hex>` of it; API tokens scrape too. */
+  METRICS_TOKEN?: string;
   /** The public base URL of the status page, for links in notifications. */
   PUBLIC_URL?: string;
   /** Signs the status page's session cookies and CSRF tokens (at least 32 random characters); unset: sign-in is off. */
@@ -38,6 +40,10 @@ export interface Env {
   NOTIFY_WEBHOOK_SECRET?: string;
   /** `true`: notify successes too, for targets that do not set `notifyOnSuccess`. */
   NOTIFY_ON_SUCCESS?: string;
+  /** Issue 20, traces: where each deployment's OpenTelemetry trace is POSTed as OTLP/HTTP JSON, e.g. http://127.0.0.1:4318/v1/traces (docs/traces.md); unset: no traces. */
+  OTLP_ENDPOINT?: string;
+  /** Headers for OTLP_ENDPOINT, as OTEL_EXPORTER_OTLP_HEADERS writes them: `Authorization=Bearer x,X-Scope-OrgID=home` (a secret). */
+  OTLP_HEADERS?: string;
   /** First retry delay of the outbox in ms (default 5000, doubling to 10 minutes); tests make it short. */
   OUTBOX_RETRY_BASE_MS?: string;
 }

@@ -27781,6 +27781,19 @@ var init_zod = __esm({
   }
 });
 
+// shared/wire-text.ts
+function oneLine(max) {
+  return external_exports.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, "one line of text, without control characters");
+}
+var CommitSha;
+var init_wire_text = __esm({
+  "shared/wire-text.ts"() {
+    "use strict";
+    init_zod();
+    CommitSha = external_exports.string().regex(/^[0-9a-f]{40}$/, "a full 40-character lowercase hex commit sha");
+  }
+});
+
 // shared/ids.ts
 function encodeTime(ms, length) {
   let out = "";
@@ -27803,7 +27816,7 @@ function idPattern(prefix) {
   if (!/^[a-z]+$/.test(prefix)) throw new Error(`an id prefix is lowercase letters, not ${JSON.stringify(prefix)}`);
   return new RegExp(`^${prefix}_[${ID_ALPHABET}]{${TIME_CHARS + RANDOM_CHARS}}$`);
 }
-var ID_ALPHABET, TIME_CHARS, RANDOM_CHARS, DEPLOYMENT_ID_PATTERN, CAPTURE_ID_PATTERN, BACKUP_ID_PATTERN, TARGET_NAME_PATTERN;
+var ID_ALPHABET, TIME_CHARS, RANDOM_CHARS, DEPLOYMENT_ID_PATTERN, CAPTURE_ID_PATTERN, ALERT_ID_PATTERN, BACKUP_ID_PATTERN, TARGET_NAME_PATTERN;
 var init_ids = __esm({
   "shared/ids.ts"() {
     "use strict";
@@ -27812,6 +27825,7 @@ var init_ids = __esm({
     RANDOM_CHARS = 8;
     DEPLOYMENT_ID_PATTERN = idPattern("dep");
     CAPTURE_ID_PATTERN = idPattern("cap");
+    ALERT_ID_PATTERN = idPattern("alr");
     BACKUP_ID_PATTERN = /^lanyard-\d{8}T\d{6}Z-[a-z0-9_-]{1,32}$/;
     TARGET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
   }
@@ -27849,6 +27863,8 @@ var init_deployment = __esm({
       "queued",
       "dispatched",
       "running",
+      /** Planned, written, checked by Home Assistant and put back: it needs a restart, and waits for the target's restart window (worker/hub/restart-windows.ts). */
+      "waiting_for_window",
       "succeeded",
       "failed",
       "rolled_back",
@@ -27857,11 +27873,13 @@ var init_deployment = __esm({
     ];
     DeploymentStatus = external_exports.enum(DEPLOYMENT_STATUSES);
     DeploymentKind = external_exports.enum(["deploy", "rollback"]);
-    TriggerKind = external_exports.enum(["push", "workflow_run", "dispatch", "manual", "retry", "rollback"]);
+    TriggerKind = external_exports.enum(["push", "workflow_run", "dispatch", "manual", "retry", "rollback", "tag"]);
     STEP_NAMES = [
       "fetch",
       "plan",
       "drift",
+      /** A backup Home Assistant itself keeps (Supervisor partial backup), before a deploy that restarts it. */
+      "ha_backup",
       "backup",
       "apply",
       "check",
@@ -27894,7 +27912,17 @@ var init_deployment = __esm({
        * by key) and deployed merged; the host's side still has to reach git (a capture). Optional so an
        * older relay's summary still parses.
        */
-      merged: external_exports.array(external_exports.string()).optional()
+      merged: external_exports.array(external_exports.string()).optional(),
+      /**
+       * The backup Home Assistant took of its configuration before this deploy restarted it (its
+       * Backups page lists it by `slug`); null when none was taken. Optional so an older relay's summary still parses.
+       */
+      homeAssistantBackup: external_exports.object({
+        slug: external_exports.string().regex(/^[a-z0-9_-]{1,64}$/, "a backup slug as Home Assistant names it, e.g. 1a2b3c4d"),
+        name: external_exports.string().max(200)
+      }).nullable().optional(),
+      /** The plan needed a restart that the edge held for the target's restart window; the files were put back. */
+      restartHeld: external_exports.boolean().optional()
     });
     SUMMARY_PATHS_LIMIT = 500;
     SUMMARY_PATH_CHARS_LIMIT = 64 * 1024;
@@ -27922,16 +27950,13 @@ var init_git_ref = __esm({
 });
 
 // shared/drift.ts
-function oneLine(max) {
-  return external_exports.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, "one line of text, without control characters");
-}
-var Sha, ConfigPath, DriftChange, MAX_DRIFT_FILES, MAX_DRIFT_DIFF_CHARS, MAX_DRIFT_DIFFS_CHARS, DriftedFile, DriftReportMessage, DriftChoice, CAPTURE_BRANCH_PREFIX, CAPTURE_CAPABILITY, CaptureId, CaptureMessage, CaptureOutcome, CapturedMessage;
+var ConfigPath, DriftChange, MAX_DRIFT_FILES, MAX_DRIFT_DIFF_CHARS, MAX_DRIFT_DIFFS_CHARS, DriftedFile, DriftReportMessage, DriftChoice, CAPTURE_BRANCH_PREFIX, CAPTURE_CAPABILITY, CaptureId, CaptureMessage, CaptureOutcome, CapturedMessage;
 var init_drift = __esm({
   "shared/drift.ts"() {
     "use strict";
     init_zod();
+    init_wire_text();
     init_ids();
-    Sha = external_exports.string().regex(/^[0-9a-f]{40}$/, "a full 40-character lowercase hex commit sha");
     ConfigPath = external_exports.string().min(1).max(4096).regex(/^[^\u0000-\u001f\u007f]*$/, "a path without control characters").refine((p) => !p.startsWith("/") && !p.split("/").some((part) => part === "" || part === "." || part === ".."), 'a relative path inside the config folder, without empty, "." or ".." parts');
     DriftChange = external_exports.enum(["modified", "added", "deleted"]);
     MAX_DRIFT_FILES = 500;
@@ -27954,7 +27979,7 @@ var init_drift = __esm({
       /** When the relay looked (its clock). */
       at: external_exports.number().int().nonnegative(),
       /** The commit the manifest says is deployed; null before the first deploy (then nothing can drift). */
-      deployedSha: Sha.nullable(),
+      deployedSha: CommitSha.nullable(),
       files: external_exports.array(DriftedFile).max(MAX_DRIFT_FILES),
       /** How many files differ in all, when `files` names only the first. */
       total: external_exports.number().int().nonnegative()
@@ -27977,9 +28002,9 @@ var init_drift = __esm({
       /** `lanyard/host-edits/<target>/<yyyy-mm-dd>` when pushed. */
       branch: external_exports.string().max(255).refine((b) => b.startsWith(CAPTURE_BRANCH_PREFIX) && /^[A-Za-z0-9._/-]+$/.test(b) && !b.includes(".."), `a branch under ${CAPTURE_BRANCH_PREFIX}`).nullable(),
       /** The commit pushed, whose parent is `base`. */
-      commit: Sha.nullable(),
+      commit: CommitSha.nullable(),
       /** The deployed commit the host edits were put on top of. */
-      base: Sha.nullable(),
+      base: CommitSha.nullable(),
       files: external_exports.array(external_exports.object({ path: ConfigPath, change: DriftChange })).max(MAX_DRIFT_FILES),
       total: external_exports.number().int().nonnegative(),
       /** Why it failed or had nothing to do, in a sentence a user can act on. */
@@ -27989,10 +28014,65 @@ var init_drift = __esm({
   }
 });
 
+// shared/alert.ts
+var AlertEvent, AlertId, AlertMessage, AlertedMessage;
+var init_alert = __esm({
+  "shared/alert.ts"() {
+    "use strict";
+    init_zod();
+    init_wire_text();
+    init_ids();
+    AlertEvent = external_exports.enum(["failed", "rolled_back", "drift", "frozen", "unfrozen"]);
+    AlertId = external_exports.string().regex(ALERT_ID_PATTERN, "an alert id: alr_ and 18 base32 characters");
+    AlertMessage = external_exports.object({
+      type: external_exports.literal("alert"),
+      alertId: AlertId,
+      event: AlertEvent,
+      title: oneLine(120),
+      message: external_exports.string().max(1e3),
+      /** What a tap on the notification opens: the target's status page on the edge (http or https). */
+      url: external_exports.url({ protocol: /^https?$/ }).max(2e3).nullable()
+    });
+    AlertedMessage = external_exports.object({
+      type: external_exports.literal("alerted"),
+      alertId: AlertId,
+      ok: external_exports.boolean(),
+      /** The services it reached, or why it could not (no service configured, HA refused, …). */
+      detail: oneLine(1e3)
+    });
+  }
+});
+
+// shared/freeze.ts
+var MAX_FREEZE_REASON_CHARS, MAX_FREEZE_MS, Freeze, FreezeRequest, TargetStateMessage;
+var init_freeze = __esm({
+  "shared/freeze.ts"() {
+    "use strict";
+    init_zod();
+    init_wire_text();
+    MAX_FREEZE_REASON_CHARS = 500;
+    MAX_FREEZE_MS = 366 * 24 * 60 * 6e4;
+    Freeze = external_exports.object({
+      /** Who froze it (the token's or the signed-in user's name). */
+      by: oneLine(256),
+      reason: oneLine(MAX_FREEZE_REASON_CHARS),
+      /** When it was frozen (ms since the epoch, the edge's clock). */
+      at: external_exports.number().int().nonnegative(),
+      /** When it ends by itself (ms since the epoch); null: until an operator unfreezes it. */
+      until: external_exports.number().int().nonnegative().nullable()
+    });
+    FreezeRequest = external_exports.object({
+      reason: oneLine(MAX_FREEZE_REASON_CHARS).refine((r) => r.trim().length > 0, "say why: the page shows it to everyone"),
+      until: external_exports.iso.datetime({ offset: true }).optional()
+    }).strict();
+    TargetStateMessage = external_exports.object({
+      type: external_exports.literal("target_state"),
+      freeze: Freeze.nullable()
+    });
+  }
+});
+
 // shared/protocol.ts
-function oneLine2(max) {
-  return external_exports.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, "one line of text, without control characters");
-}
 function parseFrame(schema, frame) {
   const text = typeof frame === "string" ? frame : new TextDecoder().decode(frame);
   let json2;
@@ -28008,15 +28088,19 @@ function parseFrame(schema, frame) {
 function describeZodError(error62) {
   return error62.issues.map((issue2) => `${issue2.path.length ? issue2.path.join(".") : "(root)"}: ${issue2.message}`).join("; ");
 }
-var PROTOCOL_VERSION, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PING_TEXT, JobId, BackupId, TargetName, GitRef, Sha2, Attempt, Duration, MAX_REQUESTED_BY_CHARS, JobKind, JobMessage, CancelMessage, WelcomeMessage, MAX_ERROR_CHARS, ErrorMessage, PongMessage, RecordedMessage, HubMessage, InFlightJob, HelloMessage, AckMessage, ProgressDetail, ProgressMessage, ResultStatus, ResultMessage, BACKUP_INVENTORY_CAPABILITY, MAX_REPORTED_BACKUPS, KeptBackup, BackupsMessage, RelayErrorMessage, PingMessage, RelayMessage;
+var TRACEPARENT_PATTERN, PROTOCOL_VERSION, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PING_TEXT, JobId, BackupId, TargetName, GitRef, Attempt, Duration, MAX_REQUESTED_BY_CHARS, JobKind, JobMessage, CancelMessage, WelcomeMessage, MAX_ERROR_CHARS, ErrorMessage, PongMessage, RecordedMessage, HubMessage, InFlightJob, HelloMessage, AckMessage, ProgressDetail, ProgressMessage, ResultStatus, ResultMessage, BACKUP_INVENTORY_CAPABILITY, MAX_REPORTED_BACKUPS, KeptBackup, BackupsMessage, RelayErrorMessage, PingMessage, RelayMessage;
 var init_protocol = __esm({
   "shared/protocol.ts"() {
     "use strict";
     init_zod();
+    init_wire_text();
     init_deployment();
     init_git_ref();
     init_drift();
+    init_alert();
+    init_freeze();
     init_ids();
+    TRACEPARENT_PATTERN = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
     PROTOCOL_VERSION = 1;
     CLOSE_CODES = {
       /** A newer connection with the same token took over this target; the older one is closed. */
@@ -28034,7 +28118,6 @@ var init_protocol = __esm({
     BackupId = external_exports.string().regex(BACKUP_ID_PATTERN, 'a backup id: lanyard-, a UTC time like 20261122T190500Z, -, and up to 32 lowercase letters, digits, "_" or "-"');
     TargetName = external_exports.string().regex(TARGET_NAME_PATTERN, "a target name: lowercase letters, digits and dashes, starting with a letter or digit, at most 63");
     GitRef = external_exports.string().refine(isBranchOrTagRef, "refs/heads/<branch> or refs/tags/<tag>, a name git would take, at most 255 bytes");
-    Sha2 = external_exports.string().regex(/^[0-9a-f]{40}$/, "a full 40-character lowercase hex commit sha");
     Attempt = external_exports.number().int().positive().max(1e6);
     Duration = external_exports.number().int().positive().max(864e5);
     MAX_REQUESTED_BY_CHARS = 256;
@@ -28046,17 +28129,26 @@ var init_protocol = __esm({
       attempt: Attempt,
       kind: JobKind,
       target: TargetName,
-      sha: Sha2,
+      sha: CommitSha,
       ref: GitRef,
       /** For a rollback: the backup to restore; null means "deploy `sha` through the pipeline". */
       backupId: BackupId.nullable(),
       /** What the edge asks for; the relay's `deploy.allowDriftOverwrite` caps it (an edge may not overwrite host edits on its own say). */
       driftPolicy: DriftPolicy,
-      requestedBy: oneLine2(MAX_REQUESTED_BY_CHARS),
+      requestedBy: oneLine(MAX_REQUESTED_BY_CHARS),
       /** The commit's message as the edge knows it (push payload), for the house's sensor; optional so an older edge's job still parses. */
-      commitMessage: external_exports.string().max(4096).optional()
+      commitMessage: external_exports.string().max(4096).optional(),
+      /**
+       * Whether the relay may restart Home Assistant in this run (the target's restart window, or an
+       * operator's "restart now"). False: a deploy whose plan needs a restart is written, checked by
+       * Home Assistant, put back as it was and reported `waiting_for_window`; one that needs only
+       * reloads runs as ever. Absent (an older edge): true.
+       */
+      mayRestart: external_exports.boolean().optional(),
+      /** W3C trace context of the deployment's trace (`00-<32 hex>-<16 hex>-<2 hex>`): the relay's step spans join it. */
+      traceparent: external_exports.string().regex(TRACEPARENT_PATTERN, "a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>").optional()
     });
-    CancelMessage = external_exports.object({ type: external_exports.literal("cancel"), jobId: JobId, reason: oneLine2(1e3) });
+    CancelMessage = external_exports.object({ type: external_exports.literal("cancel"), jobId: JobId, reason: oneLine(1e3) });
     WelcomeMessage = external_exports.object({
       type: external_exports.literal("welcome"),
       v: external_exports.number().int(),
@@ -28083,7 +28175,9 @@ var init_protocol = __esm({
       ErrorMessage,
       PongMessage,
       RecordedMessage,
-      CaptureMessage
+      CaptureMessage,
+      TargetStateMessage,
+      AlertMessage
     ]);
     InFlightJob = external_exports.object({
       jobId: JobId,
@@ -28123,7 +28217,7 @@ var init_protocol = __esm({
       durationMs: external_exports.number().nonnegative().optional(),
       detail: ProgressDetail.optional()
     });
-    ResultStatus = external_exports.enum(["succeeded", "failed", "rolled_back"]);
+    ResultStatus = external_exports.enum(["succeeded", "failed", "rolled_back", "waiting_for_window"]);
     ResultMessage = external_exports.object({
       type: external_exports.literal("result"),
       jobId: JobId,
@@ -28142,7 +28236,7 @@ var init_protocol = __esm({
       /** The job (deployment) that took it, when its record names one. */
       deploymentId: JobId.nullable(),
       /** The commit deployed on the host before it was taken, when known. */
-      sha: Sha2.nullable(),
+      sha: CommitSha.nullable(),
       /** How many files it holds. */
       files: external_exports.number().int().nonnegative(),
       /** The archive's size in bytes. */
@@ -28165,7 +28259,8 @@ var init_protocol = __esm({
       RelayErrorMessage,
       PingMessage,
       DriftReportMessage,
-      CapturedMessage
+      CapturedMessage,
+      AlertedMessage
     ]);
   }
 });
@@ -28369,7 +28464,7 @@ async function resolveRelayConfig(raw, path, env = process.env) {
   if (config2.capture?.pushKeyPath) config2.capture.pushKeyPath = resolve(base, config2.capture.pushKeyPath);
   return { config: config2, secrets: { edgeToken, homeAssistantToken, gitToken }, path };
 }
-var import_yaml, SecretFields, EdgeConfig, DEFAULT_HOME_ASSISTANT_CONFIG_PATHS, DEFAULT_HOME_ASSISTANT_HOST, SshConfig, HostConfig, HomeAssistantConfig, GitConfig, DeployConfig, WatchConfig, CaptureConfig, RelayConfig, ConfigError;
+var import_yaml, SecretFields, EdgeConfig, DEFAULT_HOME_ASSISTANT_CONFIG_PATHS, DEFAULT_HOME_ASSISTANT_HOST, SshConfig, HostConfig, HomeAssistantConfig, GitConfig, DeployConfig, WatchConfig, CaptureConfig, AlertsConfig, RelayConfig, ConfigError;
 var init_config = __esm({
   "relay/config.ts"() {
     "use strict";
@@ -28427,14 +28522,20 @@ var init_config = __esm({
       checkConfigTimeoutSeconds: external_exports.number().min(1).max(3600).default(120).describe("How long Home Assistant's config check may take before the deploy is rolled back (a full check is slow on a Pi)."),
       requiredEntities: external_exports.array(external_exports.string().regex(/^[a-z_]+\.[a-z0-9_]+$/)).default([]).describe("Entities that must exist and not be unavailable after a deploy."),
       notify: external_exports.boolean().default(true).describe("Post a persistent notification in HA on failure or rollback."),
-      sensor: external_exports.boolean().default(true).describe("Publish `sensor.lanyard_<target>` with the deployment state.")
+      sensor: external_exports.boolean().default(true).describe("Publish `sensor.lanyard_<target>` with the deployment state."),
+      backup: external_exports.object({
+        enabled: external_exports.boolean().default(false).describe("Before a deploy that restarts Home Assistant, ask it for a partial backup of its configuration (Supervisor `/backups/new/partial` on HA OS and Supervised), named after the deployment, and wait for it."),
+        onFailure: external_exports.enum(["stop", "continue"]).default("stop").describe("When Home Assistant cannot make the backup: `stop` the deploy before anything is written, or `continue` with Lanyard's own backup only."),
+        timeoutSeconds: external_exports.number().min(10).max(7200).default(900).describe("How long the backup may take.")
+      }).strict().prefault({}).describe("Home Assistant's own backups, which its Backups page can restore; Lanyard's archive stays the rollback source. In the add-on this needs `hassio_api` and the `backup` role (set in its manifest).")
     }).strict();
     GitConfig = external_exports.object({
       remote: external_exports.string().min(1).describe("Git URL of the config repository (https, ssh, or a local path)."),
       branch: external_exports.string().min(1).default("main").describe("The branch deployments must come from."),
       ...SecretFields,
       deployKeyPath: external_exports.string().optional().describe("Private deploy key, for ssh remotes."),
-      subfolder: external_exports.string().default("").describe("Deploy only this folder of the repository (empty: the whole repository).")
+      subfolder: external_exports.string().default("").describe("Deploy only this folder of the repository (empty: the whole repository)."),
+      tagBranches: external_exports.array(external_exports.string().min(1)).default([]).describe("Release branches a tag's commit may be on, besides `branch`: a `refs/tags/\u2026` job whose commit is on none of them is refused before anything is fetched into the host.")
     }).strict();
     DeployConfig = external_exports.object({
       include: external_exports.array(external_exports.string()).default([]).describe("Globs of files to deploy (empty: all)."),
@@ -28461,6 +28562,9 @@ var init_config = __esm({
       pushRemote: external_exports.string().min(1).optional().describe("Where captures are pushed (default: `git.remote`). Only branches under `lanyard/host-edits/` are ever pushed."),
       pushKeyPath: external_exports.string().min(1).optional().describe("A deploy key with write access, for ssh push remotes; separate from the read-only `git.deployKeyPath`. Keep it to the branch prefix with a ruleset (docs/drift.md).")
     }).strict();
+    AlertsConfig = external_exports.object({
+      notify: external_exports.array(external_exports.string().regex(/^notify\.[a-z0-9_]+$/, "a notify service, e.g. notify.mobile_app_pixel_8")).max(10).default([]).describe("Home Assistant `notify.*` services the edge's alerts go to (e.g. `notify.mobile_app_<phone>`, with a tap that opens the status page). Only these: the edge cannot name another service. Empty: no alerts in the house.")
+    }).strict();
     RelayConfig = external_exports.object({
       relayId: external_exports.string().min(1).max(128).default(hostname3()).describe("Names this relay in the edge's audit trail."),
       stateDir: external_exports.string().default("/var/lib/lanyard").describe("The relay's own disk: journal, git cache, manifests."),
@@ -28470,6 +28574,7 @@ var init_config = __esm({
       homeAssistant: HomeAssistantConfig.prefault({}).describe("Home Assistant's REST API: check, reload, restart, verify, sensor, notifications."),
       deploy: DeployConfig.prefault({}).describe("What is deployed and how it is backed up."),
       watch: WatchConfig.prefault({}).describe("The drift watch: how often the relay looks for files changed on the host between deploys."),
+      alerts: AlertsConfig.prefault({}).describe("Where the edge's alerts (failures, rollbacks, drift, freezes) reach you in the house."),
       capture: CaptureConfig.optional().describe("Capture host edits as a branch and a pull request. Absent: the relay does not capture (and does not say it can).")
     }).strict();
     ConfigError = class extends Error {
@@ -33225,6 +33330,10 @@ var init_job_runner = __esm({
           case "capture":
             this.settle(`capture ${message2.captureId}`, this.onCapture(message2));
             break;
+          case "target_state":
+            break;
+          case "alert":
+            break;
           default: {
             const unreachable = message2;
             this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);
@@ -37605,6 +37714,242 @@ var init_commit_checks = __esm({
     init_path_ancestry();
     DEFAULT_CONFIG_ROOT = "/config";
     everything = () => true;
+  }
+});
+
+// relay/home-assistant/backup-answers.ts
+function supervisorEnvelope(data) {
+  return external_exports.discriminatedUnion("result", [
+    external_exports.object({ result: external_exports.literal("ok"), data }),
+    external_exports.object({ result: external_exports.literal("error"), message: Said.nullable().optional() })
+  ]);
+}
+var SUPERVISOR_SLUG_PATTERN, BackupSlug, JobUuid, Said, BackupStarted, JobError, SupervisorJobShape, JobsInfo, BackupInfo, BackupServiceAnswer, LoadedComponents, ChangedStatesOnly;
+var init_backup_answers = __esm({
+  "relay/home-assistant/backup-answers.ts"() {
+    "use strict";
+    init_zod();
+    SUPERVISOR_SLUG_PATTERN = /^[a-f0-9]{8}$/;
+    BackupSlug = external_exports.string().regex(SUPERVISOR_SLUG_PATTERN, "a backup slug as the Supervisor makes it: 8 lowercase hex digits");
+    JobUuid = external_exports.string().regex(/^[a-f0-9]{32}$/, "a Supervisor job id: 32 lowercase hex digits");
+    Said = external_exports.string().max(2e3);
+    BackupStarted = external_exports.object({ job_id: JobUuid, slug: BackupSlug.optional() });
+    JobError = external_exports.object({ type: Said.optional(), message: Said.nullable().optional(), stage: Said.nullable().optional() });
+    SupervisorJobShape = external_exports.lazy(
+      () => external_exports.object({
+        uuid: JobUuid,
+        name: Said.nullable(),
+        reference: Said.nullable(),
+        done: external_exports.boolean().nullable(),
+        errors: external_exports.array(JobError).max(100),
+        child_jobs: external_exports.array(SupervisorJobShape).max(500)
+      })
+    );
+    JobsInfo = external_exports.object({ jobs: external_exports.array(SupervisorJobShape).max(1e3) });
+    BackupInfo = external_exports.object({ slug: BackupSlug, name: external_exports.string().max(200) });
+    BackupServiceAnswer = external_exports.object({
+      changed_states: external_exports.array(external_exports.unknown()),
+      service_response: external_exports.object({ backup: BackupSlug })
+    });
+    LoadedComponents = external_exports.object({ components: external_exports.array(external_exports.string().max(200)).max(1e4) });
+    ChangedStatesOnly = external_exports.array(external_exports.unknown());
+  }
+});
+
+// relay/home-assistant/supervisor-request.ts
+async function requestSupervisor(connection, method, path, data, options) {
+  const url2 = `${connection.baseUrl}${path}`;
+  const what = `${method} ${url2}`;
+  const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(options.timeoutMs)));
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const headers = { Authorization: `Bearer ${connection.token}`, Accept: "application/json" };
+  if (options.body !== void 0) headers["Content-Type"] = "application/json";
+  let response;
+  let text;
+  try {
+    response = await fetch(url2, { method, headers, body: options.body === void 0 ? void 0 : JSON.stringify(options.body), signal });
+    text = await response.text();
+  } catch (error62) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (timeout.aborted) throw new HomeAssistantError("timeout", `The Supervisor did not answer ${what} within ${options.timeoutMs} ms.`, { url: url2 });
+    const cause = error62 instanceof Error && error62.cause instanceof Error ? error62.cause.message : String(error62);
+    throw new HomeAssistantError("unreachable", `Could not reach the Supervisor (${what}): ${cause}.`, { url: url2, detail: cause });
+  }
+  if (response.status === 401 || response.status === 403) {
+    throw new HomeAssistantError(
+      "unauthorized",
+      `The Supervisor refused ${what} (HTTP ${response.status}): the add-on needs \`hassio_api: true\` and \`hassio_role: backup\` in its manifest (the Lanyard add-on has both since 0.2; update it).`,
+      { url: url2, status: response.status }
+    );
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(text);
+  } catch {
+    throw new HomeAssistantError("bad_response", `The Supervisor answered ${what} with HTTP ${response.status} and no JSON.`, { url: url2, status: response.status });
+  }
+  const parsed = supervisorEnvelope(data).safeParse(json2);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue2) => `${issue2.path.join(".") || "(the body)"}: ${issue2.message}`).join("; ");
+    throw new HomeAssistantError("bad_response", `The Supervisor answered ${what} with something it does not send (${issues.slice(0, 300)}).`, { url: url2, status: response.status });
+  }
+  const envelope = parsed.data;
+  if (envelope.result === "error" || !response.ok) {
+    const said = envelope.result === "error" ? oneLine2(envelope.message ?? "") : "";
+    throw new HomeAssistantError("bad_response", `The Supervisor answered ${what} with HTTP ${response.status}${said ? `: ${said}` : ""}.`, { url: url2, status: response.status, detail: said || `HTTP ${response.status}` });
+  }
+  return envelope.data;
+}
+function oneLine2(text) {
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}\u2026` : flat;
+}
+var init_supervisor_request = __esm({
+  "relay/home-assistant/supervisor-request.ts"() {
+    "use strict";
+    init_backup_answers();
+    init_errors3();
+  }
+});
+
+// relay/home-assistant/home-assistant-backup.ts
+function homeAssistantBackupRoute(homeAssistant, env) {
+  const core = { baseUrl: normalizeBaseUrl(homeAssistant.url), token: homeAssistant.token, requestTimeoutMs: 3e4 };
+  const supervisorToken = env.SUPERVISOR_TOKEN;
+  if (!supervisorToken) return { kind: "core", core };
+  const baseUrl = core.baseUrl.endsWith("/core") ? core.baseUrl.slice(0, -"/core".length) : SUPERVISOR_URL;
+  return { kind: "supervisor", supervisor: { baseUrl, token: supervisorToken } };
+}
+async function takeHomeAssistantBackup(route, request) {
+  if (route.kind === "supervisor") return viaSupervisor(route.supervisor, request);
+  return viaCore(route.core, request);
+}
+async function viaSupervisor(supervisor, request) {
+  const deadline = Date.now() + request.timeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  const started = await requestSupervisor(supervisor, "POST", "/backups/new/partial", BackupStarted, {
+    body: { name: request.name, homeassistant: true, background: true },
+    timeoutMs: Math.min(left(), 6e4)
+  });
+  let slug = started.slug;
+  let pause = request.firstPollMs ?? 250;
+  while (!slug) {
+    const { jobs } = await requestSupervisor(supervisor, "GET", "/jobs/info", JobsInfo, { timeoutMs: Math.min(left(), 3e4) });
+    const job = findJob(jobs, started.job_id);
+    if (!job) throw new HomeAssistantError("bad_response", `The Supervisor no longer lists the backup's job ${started.job_id}; see its log (Settings \u2192 System \u2192 Logs \u2192 Supervisor).`);
+    if (job.done) {
+      const said = job.errors.map((e) => oneLine2(e.message ?? e.type ?? "")).filter(Boolean).join("; ");
+      if (job.errors.length) throw new HomeAssistantError("bad_response", `The Supervisor could not make the backup: ${said || "an error without a message"}.`);
+      const reference = BackupInfo.shape.slug.safeParse(job.reference);
+      if (!reference.success) throw new HomeAssistantError("bad_response", "The Supervisor finished the backup job without naming a backup slug of the shape it makes (8 hex digits).");
+      slug = reference.data;
+      break;
+    }
+    if (Date.now() + pause > deadline) throw unfinished(request.timeoutMs, "the Supervisor");
+    request.onWaiting?.(`Home Assistant backup: job ${started.job_id} ${job.done === null ? "queued" : "running"}`);
+    await sleep2(pause);
+    pause = Math.min(pause * 2, 5e3);
+  }
+  const info = await requestSupervisor(supervisor, "GET", `/backups/${slug}/info`, BackupInfo, { timeoutMs: Math.min(left(), 3e4) });
+  return confirmed(info, request.name, "the Supervisor");
+}
+async function viaCore(core, request) {
+  const { components } = await requestHomeAssistant(core, "GET", "/config", LoadedComponents);
+  const timing = { timeoutMs: request.timeoutMs, timeoutSetting: "homeAssistant.backup.timeoutSeconds" };
+  const ticking = request.onWaiting ? setInterval(() => request.onWaiting?.("Home Assistant backup: still running"), 1e4) : null;
+  try {
+    if (components.includes("hassio")) {
+      const answer = await requestHomeAssistant(core, "POST", "/services/hassio/backup_partial?return_response", BackupServiceAnswer, {
+        ...timing,
+        body: { name: request.name, homeassistant: true }
+      });
+      const slug = answer.service_response.backup;
+      const info = await requestHomeAssistant(core, "GET", `/hassio/backups/${slug}/info`, supervisorInfoEnvelope, {});
+      if (info.result !== "ok") throw new HomeAssistantError("bad_response", `Home Assistant made backup ${slug} but the Supervisor does not know it: ${oneLine2(info.message ?? "")}`);
+      return confirmed(info.data, request.name, "hassio.backup_partial");
+    }
+    if (components.includes("backup")) {
+      await requestHomeAssistant(core, "POST", "/services/backup/create", ChangedStatesOnly, { ...timing, body: {} });
+      return { slug: null, name: null, how: "backup.create (Home Assistant does not say which backup it made; see its Backups page)" };
+    }
+  } catch (error62) {
+    if (error62 instanceof HomeAssistantError && error62.code === "timeout") throw unfinished(request.timeoutMs, "Home Assistant");
+    throw error62;
+  } finally {
+    if (ticking) clearInterval(ticking);
+  }
+  throw new HomeAssistantError(
+    "not_configured",
+    "Home Assistant has neither a Supervisor (`hassio`) nor its `backup` integration loaded, so it cannot make a backup of its own. Add `backup:` (or `default_config:`) to its configuration, or set homeAssistant.backup.enabled to false."
+  );
+}
+function confirmed(info, name, how) {
+  if (info.name !== name) throw new HomeAssistantError("bad_response", `Backup ${info.slug} is named "${oneLine2(info.name)}", not "${name}" as asked.`);
+  return { slug: info.slug, name: info.name, how };
+}
+function findJob(jobs, uuid3) {
+  for (const job of jobs) {
+    if (job.uuid === uuid3) return job;
+    const inner = findJob(job.child_jobs, uuid3);
+    if (inner) return inner;
+  }
+  return void 0;
+}
+function unfinished(timeoutMs, who) {
+  return new HomeAssistantError(
+    "timeout",
+    `${who} did not finish the backup within ${Math.round(timeoutMs / 1e3)} s; it may still finish on its own (see Home Assistant's Backups page). Raise homeAssistant.backup.timeoutSeconds if backups are just slow here.`
+  );
+}
+function sleep2(ms) {
+  return new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+}
+var SUPERVISOR_URL, supervisorInfoEnvelope;
+var init_home_assistant_backup = __esm({
+  "relay/home-assistant/home-assistant-backup.ts"() {
+    "use strict";
+    init_backup_answers();
+    init_endpoint();
+    init_errors3();
+    init_request();
+    init_supervisor_request();
+    SUPERVISOR_URL = "http://supervisor";
+    supervisorInfoEnvelope = supervisorEnvelope(BackupInfo);
+  }
+});
+
+// relay/pipeline/ha-backup-step.ts
+function homeAssistantBackupName(job) {
+  return `Lanyard ${job.jobId} before ${job.sha.slice(0, 7)}`;
+}
+function wantsHomeAssistantBackup(parts, job, activation) {
+  return parts.config.homeAssistant.backup.enabled && activation.activation === "restart" && job.mayRestart !== false;
+}
+async function homeAssistantBackupStep(parts, job, steps, activation, env = process.env) {
+  if (!wantsHomeAssistantBackup(parts, job, activation)) return void 0;
+  const settings = parts.config.homeAssistant.backup;
+  const name = homeAssistantBackupName(job);
+  const route = homeAssistantBackupRoute({ url: parts.config.homeAssistant.url, token: parts.loaded.secrets.homeAssistantToken }, env);
+  const result = await steps.step(
+    "ha_backup",
+    async () => {
+      try {
+        return { taken: await takeHomeAssistantBackup(route, { name, timeoutMs: settings.timeoutSeconds * 1e3, onWaiting: (m) => steps.heartbeat(m) }) };
+      } catch (error62) {
+        const why = error62 instanceof Error ? error62.message : String(error62);
+        if (settings.onFailure === "continue") return { taken: null, why };
+        throw new StepFailure("ha_backup", "ha_backup_failed", `Home Assistant could not make its backup before this restart, so nothing was written: ${why} (homeAssistant.backup.onFailure: stop)`);
+      }
+    },
+    (r) => r.taken === null ? `not taken: ${r.why} Going on with Lanyard's own backup (homeAssistant.backup.onFailure: continue).` : r.taken.slug ? `Home Assistant backup ${r.taken.slug} "${r.taken.name}" (${r.taken.how})` : `Home Assistant made a backup with ${r.taken.how}`
+  );
+  return result.taken?.slug ? { slug: result.taken.slug, name: result.taken.name } : void 0;
+}
+var init_ha_backup_step = __esm({
+  "relay/pipeline/ha-backup-step.ts"() {
+    "use strict";
+    init_home_assistant_backup();
+    init_step_runner();
   }
 });
 
@@ -61774,6 +62119,9 @@ ${conflicts}` : ""}`);
     await steps.step("record", () => manifests.write(target, plan.manifest), () => "nothing changed; manifest recorded");
     return { status: "succeeded", reason: null, summary: { ...summary, activation: "none" } };
   }
+  const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
+  const homeAssistantBackup = await homeAssistantBackupStep(parts, job, steps, activation);
+  if (homeAssistantBackup) summary.homeAssistantBackup = homeAssistantBackup;
   const backup = await steps.step("backup", async () => {
     const pendingBackupId = newBackupId(job.jobId);
     await steps.note({ pendingBackupId });
@@ -61796,7 +62144,6 @@ ${conflicts}` : ""}`);
     });
   }, (b) => `${b.id}: ${plural2(b.archive.entries, "file")}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}\u2026`);
   summary.backupId = backup.id;
-  const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
   const keptManifest = manifests.writePending(job.jobId, plan.manifest);
   keptManifest.catch(() => void 0);
   await steps.note({ backupId: backup.id, activation, newManifestPending: true });
@@ -61856,6 +62203,7 @@ var init_deploy_steps = __esm({
     init_backups();
     init_commit_checks();
     init_commit_texts();
+    init_ha_backup_step();
     init_drift_policy();
     init_merge_candidates();
     init_host_merges();

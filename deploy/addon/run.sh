@@ -38,6 +38,8 @@ umask 077
   echo "  backupDir: $(printf '%s' "$BACKUP/lanyard" | jq -R .)"
   echo "homeAssistant:"
   echo "  requiredEntities: $(jq -c '.required_entities // []' "$OPTIONS")"
+  echo "  backup:"
+  echo "    enabled: $(jq '.home_assistant_backup == true' "$OPTIONS")"
 } > "$CONFIG"
 mkdir -p "$BACKUP/lanyard"
 

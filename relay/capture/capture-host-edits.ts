@@ -48,7 +48,7 @@ export async function captureHostEdits(parts: PipelineParts, message: CaptureMes
     const manifest = await parts.manifests.read(host);
     if (!manifest) return answer({ outcome: 'nothing_to_capture', reason: 'nothing was deployed to this host yet, so nothing can have drifted' });
     const base = manifest.sha;
-    await parts.git.fetchCommit(base);
+    await parts.git.fetchDeployedCommit(base);
     const subfolder = config.git.subfolder;
     const lanyard = await readLanyardFile(parts, base, subfolder);
     // The drift watch's rules and comparison: what the page shows as drift is what is captured. Only

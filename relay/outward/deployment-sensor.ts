@@ -9,7 +9,7 @@ import type { HomeAssistantClient } from '../home-assistant/client.ts';
 import { writeFileAtomic } from '../journal.ts';
 import type { Logger } from '../log.ts';
 
-export const SENSOR_STATES = ['idle', 'deploying', 'succeeded', 'rolled_back', 'failed'] as const;
+export const SENSOR_STATES = ['idle', 'deploying', 'succeeded', 'rolled_back', 'failed', 'waiting_for_window'] as const;
 export type SensorState = (typeof SENSOR_STATES)[number];
 
 export const SENSOR_ICONS: Record<SensorState, string> = {
@@ -18,6 +18,7 @@ export const SENSOR_ICONS: Record<SensorState, string> = {
   succeeded: 'mdi:check-circle',
   rolled_back: 'mdi:backup-restore',
   failed: 'mdi:alert-circle',
+  waiting_for_window: 'mdi:clock-outline',
 };
 
 /** `home` → `sensor.lanyard_home`, `beach-house` → `sensor.lanyard_beach_house` (a valid HA object id). */
@@ -50,6 +51,8 @@ export class DeploymentSensor {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** The drift watch's attributes (driftAttributes in house-outward.ts), carried by every reading. */
   private drift: Record<string, unknown> = {};
+  /** The edge's freeze (freezeAttributes in house-outward.ts), carried by every reading. */
+  private freeze: Record<string, unknown> = {};
 
   constructor(private readonly options: DeploymentSensorOptions) {
     this.entityId = sensorEntityId(options.target);
@@ -58,7 +61,7 @@ export class DeploymentSensor {
   /** Publishes a reading and waits for the first attempt (bounded by the HA client's timeout). */
   async publish(reading: SensorReading): Promise<void> {
     const version = ++this.version;
-    this.latest = { state: reading.state, attributes: { ...reading.attributes, ...this.drift } };
+    this.latest = { state: reading.state, attributes: { ...reading.attributes, ...this.drift, ...this.freeze } };
     await this.save(this.latest);
     if (!(await this.attempt(version))) this.retryLater(version, 1);
   }
@@ -76,6 +79,14 @@ export class DeploymentSensor {
   async setDrift(attributes: Record<string, unknown>): Promise<void> {
     if (JSON.stringify(attributes) === JSON.stringify(this.drift)) return;
     this.drift = attributes;
+    const reading = this.latest ?? (await this.load()) ?? { state: 'idle' as const, attributes: this.baseAttributes('idle') };
+    await this.publish(reading);
+  }
+
+  /** The edge froze the target or lifted its freeze: the same state with these attributes, published again only when they changed. */
+  async setFreeze(attributes: Record<string, unknown>): Promise<void> {
+    if (JSON.stringify(attributes) === JSON.stringify(this.freeze)) return;
+    this.freeze = attributes;
     const reading = this.latest ?? (await this.load()) ?? { state: 'idle' as const, attributes: this.baseAttributes('idle') };
     await this.publish(reading);
   }

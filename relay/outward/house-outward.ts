@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { firstLine, shortSha } from '../../shared/commit.ts';
 import type { DeploymentSummary } from '../../shared/deployment.ts';
 import type { DriftReportMessage } from '../../shared/drift.ts';
+import type { Freeze, TargetStateMessage } from '../../shared/freeze.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
 import type { RelayConfig } from '../config.ts';
 import type { HomeAssistantClient } from '../home-assistant/client.ts';
@@ -30,6 +31,8 @@ export interface HouseOutward {
   idle(): Promise<void>;
   /** The drift watch looked: the sensor's drift attributes follow (published only when they changed). */
   drift(report: DriftReportMessage): Promise<void>;
+  /** The edge's freeze (or none): the sensor's frozen attributes follow (published only when they changed). */
+  targetState(message: TargetStateMessage): Promise<void>;
 }
 
 /** How many drifted paths the sensor names; `drift_count` counts them all. */
@@ -46,6 +49,19 @@ export function driftAttributes(report: DriftReportMessage): Record<string, unkn
     drift_count: report.total,
     drift_paths: report.files.slice(0, SENSOR_DRIFT_PATHS).map((f) => f.path),
     drift_since: iso(since),
+  };
+}
+
+/**
+ * The sensor's freeze attributes: `frozen`, and while it holds who froze it, why and until when
+ * (ISO; null: until someone unfreezes it), so a dashboard can say "frozen until … by … because …".
+ */
+export function freezeAttributes(freeze: Freeze | null): Record<string, unknown> {
+  return {
+    frozen: freeze !== null,
+    frozen_until: iso(freeze?.until ?? null),
+    frozen_by: freeze?.by ?? null,
+    frozen_reason: freeze?.reason ?? null,
   };
 }
 
@@ -79,6 +95,7 @@ function describe(job: JobMessage, outcome: JobOutcome): string {
     const activation = summary.activation === 'restart' ? ', restarted' : summary.activation === 'reload' ? `, reloaded ${(summary.reloadedDomains ?? []).join(', ')}` : '';
     return `Deployed ${shortSha(job.sha)}: ${files} file${files === 1 ? '' : 's'} changed${deleted ? `, ${deleted} deleted` : ''}${activation}`;
   }
+  if (outcome.status === 'waiting_for_window') return `Waiting for the restart window: ${outcome.reason ?? 'it needs a restart'}`;
   return `${outcome.status === 'rolled_back' ? 'Rolled back' : 'Failed'}: ${outcome.reason ?? 'a step failed'}`;
 }
 
@@ -117,6 +134,9 @@ export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { 
         title: `Lanyard: ${what} failed`,
         message: [`**Reason:** ${reason}`, ...lines].join('\n'),
       };
+    case 'waiting_for_window':
+      // Nothing went wrong and nothing changed: the page says when it goes ahead.
+      return null;
     case 'succeeded':
       return job.kind === 'rollback'
         ? { title: `Lanyard: rolled back to ${shortSha(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join('\n') }
@@ -208,6 +228,9 @@ export function houseOutward(options: HouseOutwardOptions): HouseOutward {
     async drift(report) {
       await sensor?.setDrift(driftAttributes(report)).catch(() => undefined);
     },
+    async targetState(message) {
+      await sensor?.setFreeze(freezeAttributes(message.freeze)).catch(() => undefined);
+    },
   };
 }
 
@@ -218,6 +241,7 @@ export function withHouseOutward<P extends JobExecutor>(pipeline: P, outward: Ho
     execute: (job: JobMessage, steps: StepRunner) => outward.around(job, Date.now(), () => pipeline.execute(job, steps)),
     recover: (entry: JournalEntry, steps: StepRunner) => outward.around(entry.job, entry.startedAt, () => pipeline.recover(entry, steps)),
     idle: () => outward.idle(),
+    targetState: (message: TargetStateMessage) => outward.targetState(message),
     // The sensor follows each look, not awaited: a hung Home Assistant must not hold the host lock.
     ...(pipeline.lookForDrift
       ? {

@@ -3,17 +3,20 @@
 import { firstLine, shortSha } from '../../shared/commit.ts';
 import type { DeploymentSummary } from '../../shared/deployment.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
+import { tagOfRef } from '../../shared/release-tag.ts';
 import type { RestartRequest } from '../home-assistant/client.ts';
 import { StepFailure, type JobOutcome, type StepRunner } from '../step-runner.ts';
 import type { TargetHost } from '../transport/target-host.ts';
 import { activate } from './activate.ts';
-import { decideActivation } from './activation-map.ts';
-import { newBackupId, pruneBackups, takeBackup } from './backups.ts';
+import { decideActivation, type ActivationDecision } from './activation-map.ts';
+import { newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
 import { configurationTexts, readLanyardFile } from './commit-texts.ts';
+import { homeAssistantBackupStep } from './ha-backup-step.ts';
 import { driftApiNote, driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
 import { mergedTextsToWrite, stageMergedTexts } from './host-merges.ts';
 import { describeConflicts } from '../merge/merge-conflict.ts';
 import type { MergeResult } from '../merge/three-way-merge.ts';
+import type { LanyardFile } from './lanyard-file.ts';
 import { planAgainstHost } from './plan-against-host.ts';
 import type { Manifest } from './manifest.ts';
 import { checkWritable, describeMoved, MOVE_CHUNK, moveIntoPlace, stageArchive } from './move-into-place.ts';
@@ -40,7 +43,13 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   const { loaded, config, logger, git, ha, manifests, root, backupDir } = parts;
   const context = steps.context as DeployContext;
   const driftPolicy = driftPolicyOf(job.driftPolicy, config.deploy.allowDriftOverwrite);
-  await steps.step('fetch', () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
+  // A release tag's job (issue 18): the tag, fetched from the relay's own remote, must peel to this commit on an allowed branch.
+  const tag = tagOfRef(job.ref);
+  await steps.step(
+    'fetch',
+    () => (tag ? git.fetchTaggedCommit(tag, job.sha) : git.fetchCommit(job.sha)),
+    (c) => `${tag ? `tag ${tag}, ` : ''}commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`,
+  );
 
   const subfolder = config.git.subfolder;
   const lanyard = await readLanyardFile(parts, job.sha, subfolder);
@@ -76,6 +85,16 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   summary.drift = plan.drift.map((d) => d.path);
   if (plan.merged.length) summary.merged = plan.merged;
 
+  const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
+  // What the change asks of Home Assistant (reloads or a restart) is known before anything is
+  // written, and told to the edge with the drift step: a restart held for the target's window
+  // (job.mayRestart) and Home Assistant's own backup both depend on it.
+  const activation = changes.length && !plan.error
+    ? decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target))
+    : null;
+  // Checked now, put back, and left for the window: the host ends as it was (docs/living-with-it.md#restart-windows).
+  const holdRestart = job.mayRestart === false && activation?.activation === 'restart';
+
   await steps.step('drift', async () => {
     if (plan.error) {
       const ways = `${driftApiNote(job.target, job.jobId)}${driftCeilingNote(job.driftPolicy, config.deploy.allowDriftOverwrite, loaded.path)}`;
@@ -84,18 +103,17 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
       throw new StepFailure('drift', 'drift_detected', `${plan.error.message}${ways}${conflicts ? `\nNot merged:\n${conflicts}` : ''}`);
     }
     return plan.drift;
-  }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift'));
+  }, (drift) => (drift.length ? `${plural(drift.length, 'file')} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(', ')}` : 'no drift') + activationNote(activation, holdRestart),
+  () => (activation ? { activation: activation.activation, restartHeld: holdRestart } : { activation: 'none', restartHeld: false }));
 
-  const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
-  if (!changes.length) {
+  if (!changes.length || !activation) {
     await steps.step('record', () => manifests.write(target, plan.manifest), () => 'nothing changed; manifest recorded');
     return { status: 'succeeded', reason: null, summary: { ...summary, activation: 'none' } };
   }
 
-  // What the change asks of Home Assistant (reloads or a restart) is known before anything is
-  // written: a restart held for the target's window (job.mayRestart) and Home Assistant's own
-  // backup both depend on it.
-  const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
+  // Home Assistant's own backup, before a restart (issue 18): a failure stops here, nothing written.
+  const homeAssistantBackup = await homeAssistantBackupStep(parts, job, steps, activation);
+  if (homeAssistantBackup) summary.homeAssistantBackup = homeAssistantBackup;
 
   const backup = await steps.step('backup', async () => {
     const pendingBackupId = newBackupId(job.jobId);
@@ -120,9 +138,10 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   }, (b) => `${b.id}: ${plural(b.archive.entries, 'file')}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}…`);
   summary.backupId = backup.id;
   // Kept while the files go up; needed only once they have all landed (a relay killed in `record`).
-  const keptManifest = manifests.writePending(job.jobId, plan.manifest);
+  // A held run never records: the host keeps the manifest it has.
+  const keptManifest = holdRestart ? Promise.resolve() : manifests.writePending(job.jobId, plan.manifest);
   keptManifest.catch(() => undefined);
-  await steps.note({ backupId: backup.id, activation, newManifestPending: true } satisfies DeployContext);
+  await steps.note({ backupId: backup.id, activation, newManifestPending: !holdRestart } satisfies DeployContext);
 
   try {
     const { bytes } = await steps.step('apply', async () => {
@@ -154,6 +173,7 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
 
     summary.activation = activation.activation;
     summary.reloadedDomains = activation.reloadDomains;
+    if (holdRestart) return await putBackForWindow(parts, steps, backup, context, lanyard, activation, summary);
     let restartRequest: RestartRequest | null = null;
     await steps.step('activate', async () => {
       await steps.note({ activated: true } satisfies DeployContext);
@@ -177,4 +197,40 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
     return pruneBackups(target, backupDir, config.deploy.keepBackups, [backup.id]);
   }, (pruned) => `manifest of ${job.sha.slice(0, 7)} recorded${pruned.length ? `; pruned ${plural(pruned.length, 'old backup')}` : ''}`);
   return { status: 'succeeded', reason: null, summary };
+}
+
+/** The restart a change needs, as the plan's reasons say it (the first path that needs one). */
+function restartWhy(activation: ActivationDecision): string {
+  const reason = activation.reasons.find((r) => r.need === 'restart');
+  if (!reason) return 'a change needs it';
+  return reason.why.includes(reason.path) ? reason.why : `${reason.path}: ${reason.why}`;
+}
+
+/** A line for the drift step: what the change will ask of Home Assistant, told before anything is written. */
+function activationNote(activation: ActivationDecision | null, held: boolean): string {
+  if (!activation || activation.activation === 'none') return '';
+  if (activation.activation === 'reload') return `; needs a reload of ${activation.reloadDomains.join(', ')}`;
+  return `; needs restart (${restartWhy(activation)})${held ? '; the edge holds it for the restart window: checked now, then put back' : ''}`;
+}
+
+/**
+ * The files are in place and Home Assistant found them valid, but the edge holds the restart they
+ * need for the target's window: the backup goes back with no reload and no restart (the context
+ * never says `activated`, so rollBack only pings Home Assistant), no manifest is recorded, and the
+ * result says the deploy waits. Home Assistant never ran the new files.
+ */
+async function putBackForWindow(
+  parts: PipelineParts,
+  steps: StepRunner,
+  backup: BackupRecord,
+  context: DeployContext,
+  lanyard: LanyardFile,
+  activation: ActivationDecision,
+  summary: Partial<DeploymentSummary>,
+): Promise<JobOutcome> {
+  const why = `needs a restart (${restartWhy(activation)}); checked by Home Assistant and put back, waiting for the restart window`;
+  const outcome = await rollBack(parts, steps, backup, context, why, lanyard);
+  const held = { ...summary, ...outcome.summary, activation: 'restart' as const, reloadedDomains: [], restartHeld: true };
+  if (outcome.status !== 'rolled_back') return { ...outcome, summary: held };
+  return { status: 'waiting_for_window', reason: why, summary: held };
 }

@@ -4,6 +4,12 @@ import { CodedError } from '../coded-error.ts';
 export type GitErrorCode =
   /** The commit exists but the allowed branch does not contain it. */
   | 'not_on_branch'
+  /** A release tag's name is not one git takes. */
+  | 'bad_tag'
+  /** The relay's remote has no such tag (issue 18). */
+  | 'unknown_tag'
+  /** The tag on the relay's remote peels to another commit than the job names (issue 18). */
+  | 'tag_mismatch'
   /** Neither the cache nor the remote has the commit. */
   | 'unknown_commit'
   /** The remote could not be reached or refused us; the message carries git's words. */

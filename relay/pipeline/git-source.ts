@@ -15,9 +15,12 @@ import { archiveCommitFiles, exportCommitFiles } from './commit-export.ts';
 import { FETCH_TIMEOUT_MS, GitCli, errorText, withCacheLock, type GitCliOptions } from './git-cli.ts';
 import { GitError } from './git-error.ts';
 import { EXECUTABLE, GITLINK, SYMLINK, listTree, normaliseFolder, streamBlobs } from './git-objects.ts';
+import { fetchBranchHeads, onAnyBranch, verifyTaggedCommit } from './git-tag.ts';
 
 export interface GitSourceOptions extends GitCliOptions {
   branch: string;
+  /** Release branches a tag's commit may be on besides `branch` (issue 18, `git.tagBranches`). */
+  tagBranches?: string[];
 }
 
 export interface CommitInfo {
@@ -138,6 +141,42 @@ export class GitSource {
       }
       throw new GitError('not_on_branch', `commit ${shortSha(wanted)} is not on branch ${this.options.branch} of ${remote}; Lanyard only deploys commits of the allowed branch`);
     });
+    return this.commitInfo(wanted);
+  }
+
+  /**
+   * A release tag's job (issue 18): fetches the tag from the relay's own remote and checks it peels
+   * to `sha`, a commit on `branch` or one of `tagBranches` (git-tag.ts); refused otherwise.
+   */
+  async fetchTaggedCommit(tag: string, sha: string): Promise<CommitInfo> {
+    const wanted = sha.trim().toLowerCase();
+    if (!FULL_SHA.test(wanted)) throw new GitError('unknown_commit', `"${sha}" is not a full commit sha; give all 40 hex characters`);
+    const branches = [this.options.branch, ...(this.options.tagBranches ?? []).filter((b) => b !== this.options.branch)];
+    await withCacheLock(this.options.cacheDir, async () => {
+      await this.ensureCache();
+      await verifyTaggedCommit(this.cli, { remote: this.options.remote, branches }, tag, wanted);
+    });
+    return this.commitInfo(wanted);
+  }
+
+  /**
+   * The commit the host runs, as the relay's own manifest names it (the drift watch, captures): on
+   * `branch`, or, when a release tag deployed it, on one of `tagBranches` (issue 18).
+   */
+  async fetchDeployedCommit(sha: string): Promise<CommitInfo> {
+    try {
+      return await this.fetchCommit(sha);
+    } catch (error) {
+      const releaseBranches = (this.options.tagBranches ?? []).filter((b) => b !== this.options.branch);
+      if (!(error instanceof GitError) || error.code !== 'not_on_branch' || !releaseBranches.length) throw error;
+      const wanted = sha.trim().toLowerCase();
+      const onRelease = await withCacheLock(this.options.cacheDir, async () => onAnyBranch(this.cli, wanted, await fetchBranchHeads(this.cli, this.options.remote, releaseBranches)));
+      if (!onRelease) throw error;
+      return this.commitInfo(wanted);
+    }
+  }
+
+  private async commitInfo(wanted: string): Promise<CommitInfo> {
     const out = (await this.cli.git(['show', '-s', '--no-show-signature', '--format=%an%x00%ct%x00%B', wanted])).toString('utf8');
     const [author = '', committed = '0', ...message] = out.split('\0');
     return { sha: wanted, author, committedAt: Number(committed) * 1000, message: message.join('\0').trimEnd() };
@@ -267,6 +306,7 @@ export function gitSourceFor({ config, secrets }: LoadedConfig): GitSource {
   return new GitSource({
     remote: config.git.remote,
     branch: config.git.branch,
+    tagBranches: config.git.tagBranches,
     cacheDir: join(config.stateDir, 'git-cache'),
     ...(secrets.gitToken ? { token: secrets.gitToken } : {}),
     ...(config.git.deployKeyPath ? { deployKeyPath: config.git.deployKeyPath } : {}),

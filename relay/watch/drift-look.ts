@@ -114,7 +114,7 @@ export class DriftLook {
       if (!(error instanceof GitError) || error.code !== 'unknown_commit' || this.fetched.has(sha)) throw error;
       // The relay's git cache lost the deployed commit (a new stateDir): fetch it once.
       this.fetched.add(sha);
-      await git.fetchCommit(sha);
+      await git.fetchDeployedCommit(sha);
       text = await git.readCommitFile(sha, path);
     }
     if (!text) return DEFAULT_LANYARD_FILE;

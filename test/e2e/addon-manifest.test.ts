@@ -125,6 +125,11 @@ describe('the add-on manifest', () => {
     // An invalid map entry is skipped with a warning: the add-on would start without its folders.
     expect((manifest.map as string[]).filter((m) => !RE_VOLUME.test(m))).toEqual([]);
     expect(manifest.map).toEqual(expect.arrayContaining(['homeassistant_config:rw', 'backup:rw']));
+    // Home Assistant's own backups need the Supervisor's API with the `backup` role: asked for, and no more.
+    expect(manifest.hassio_api).toBe(true);
+    expect(manifest.hassio_role).toBe('backup');
+    expect(manifest.homeassistant_api).toBe(true);
+    for (const wider of ['full_access', 'docker_api', 'host_network', 'privileged', 'auth_api']) expect(manifest[wider], wider).toBeUndefined();
     for (const element of Object.values(manifest.schema as Schema)) {
       for (const type of Array.isArray(element) ? element : [element]) expect(type).toMatch(RE_SCHEMA_ELEMENT);
     }

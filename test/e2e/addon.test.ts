@@ -55,9 +55,15 @@ describe('the Home Assistant add-on', () => {
     expect(config.host.homeAssistantConfigPaths).toEqual(['/config', '/homeassistant']);
     expect(config.edge).toMatchObject({ url: 'https://lanyard.example.workers.dev', target: 'home' });
     expect(config.git).toMatchObject({ remote: 'https://github.com/octo-home/ha-config.git', branch: 'main' });
-    expect(config.homeAssistant).toMatchObject({ url: 'http://supervisor/core', requiredEntities: ['sensor.outdoor_temperature'] });
+    expect(config.homeAssistant).toMatchObject({ url: 'http://supervisor/core', requiredEntities: ['sensor.outdoor_temperature'], backup: { enabled: false } });
     expect(secrets).toMatchObject({ edgeToken: 'relay-token-with "quotes": and a colon', homeAssistantToken: 'supervisor-token', gitToken: 'github_pat_0123456789' });
     expect(calls).toEqual([`doctor --config ${path}`, `run --config ${path}`]);
+  });
+
+  it('turns Home Assistant\'s own backup before a restart on when the option is ticked', async () => {
+    const { data } = await startAddon({ edge_url: 'https://lanyard.example.workers.dev', relay_token: 'relay-token-0123456789', git_remote: 'https://github.com/octo-home/ha-config.git', home_assistant_backup: true }, 'ha-backup');
+    const { config } = await loadRelayConfig(join(data, 'lanyard/relay.yaml'), { SUPERVISOR_TOKEN: 'supervisor-token' });
+    expect(config.homeAssistant.backup).toEqual({ enabled: true, onFailure: 'stop', timeoutSeconds: 900 });
   });
 
   it('leaves the git token out when none is given, and keeps the file private to the add-on', async () => {

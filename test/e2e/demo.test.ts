@@ -107,7 +107,7 @@ describe('npm run demo', () => {
     port = await freePort();
     demo = startDemo(port, dir);
     // Warnings (a failed step) go to stderr, the rest to stdout; a person sees both.
-    output = await waitForOutput(demo, /DEMO RESULT: .*\n/, 200_000);
+    output = await waitForOutput(demo, /DEMO RESULT: .*\n/, 420_000);
     expect(output).toContain('DEMO RESULT: deploy succeeded, invalid config rolled_back, UI edit merged succeeded, files changed 0, drift cleared');
     expect(output).toMatch(/check: failed after .*Unable to read file .*sensors\.yaml/);
     expect(output).toMatch(/rollback: restored 1 file/);
@@ -119,7 +119,21 @@ describe('npm run demo', () => {
     expect(output).toMatch(/API token: +demo-operator-[0-9a-f]{24}/);
     // Every step of the relay's work is shown with its duration.
     for (const step of ['fetch', 'plan', 'backup', 'apply', 'check', 'activate', 'verify', 'record']) expect(output).toMatch(new RegExp(`${step}: .*\\(\\d+ ms\\)`));
-  }, 210_000);
+  }, 430_000);
+
+  it('lives with it on the same stack: a freeze, a restart window, Home Assistant\'s own backup, release tags, a trace and a scrape', () => {
+    expect(output, 'the demo did not get to its result').toContain('DEMO RESULT:');
+    const result = /DEMO RESULT: (.*)\n/.exec(output)![1]!;
+    expect(result).toContain('freeze held the push, unfreeze deployed it succeeded');
+    expect(result).toContain('restart held waiting_for_window, restart now succeeded');
+    expect(result).toMatch(/HA backup [0-9a-f]{8} before a restart, a failed one stopped the deploy with nothing written/);
+    expect(result).toContain('tag v1.0.0 succeeded, tag v0.9.0 ignored (lower), deploy {tag: v0.9.0} succeeded');
+    // The first deploy's trace, as the collector stand-in got it: the relay's steps under the dispatch span.
+    expect(output).toMatch(/trace [0-9a-f]{32}\n/);
+    expect(output).toMatch(/ {2,}fetch +lanyard-relay /);
+    // The scrape: one line a Prometheus user would graph.
+    expect(output).toMatch(/lanyard_deployments_total\{target="home",outcome="succeeded"\} [1-9]\d*\n/);
+  });
 
   it('brings a UI edit back to git: drift on the edge, a pull request at GitHub, merged and deployed with nothing rewritten', async () => {
     expect(output, 'the demo did not get to its result').toContain('DEMO RESULT:');

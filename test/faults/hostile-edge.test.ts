@@ -9,6 +9,8 @@
 // relay's keeping: ids that are paths, a job for another target, drift the edge wants overwritten,
 // and what Lanyard writes under the backup folder.
 import fc from 'fast-check';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,8 @@ import { PROTECTED_FILES, startHostileSandbox, type HostileSandbox, type Transpo
 
 /** Generated runs per transport, each one to four frames (HOSTILE_EDGE_RUNS, _SEED and _TRANSPORT replay a failure). */
 const RUNS = Number(process.env.HOSTILE_EDGE_RUNS ?? 300);
+
+const run = promisify(execFile);
 
 const notLanyard = (path: string) => path === '.lanyard' || path.startsWith('.lanyard/');
 
@@ -132,6 +136,23 @@ describe.each<Transport>(TRANSPORTS)('a compromised edge against a relay on the 
     expect(answers).toContainEqual({ type: 'error', code: 'invalid_message', message: `job ${jobId} is for target "cabin", but this relay serves "home"; refused, nothing was done`, jobId });
     expect(answers.filter((m) => m.jobId === jobId && m.type !== 'error')).toEqual([]);
     expect(sandbox.relay.log).toContain(`edge sent job ${jobId} is for target "cabin"`);
+  });
+
+  it('a release-tag job whose commit is not the one the tag points at is refused before anything is written', async () => {
+    // The owner tagged an older commit of main; the edge asks for the tag with main's head instead.
+    const [tagged, head] = [sandbox.shas[1]!, sandbox.shas.at(-1)!];
+    const git = (...args: string[]) => run('git', ['-C', sandbox.house.work, '-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', ...args]);
+    await git('tag', '-f', '-a', 'v1.0.0', '-m', 'Release 1.0.0', tagged);
+    await git('push', '--quiet', '--force', 'origin', 'refs/tags/v1.0.0');
+    outside = await sandbox.outside();
+    const before = { config: await snapshotTree(sandbox.house.configRoot), backups: await snapshotTree(sandbox.backupDir).catch(() => ({})) };
+    const jobId = newId('dep');
+    const answers = await play(sandbox, [JSON.stringify(job(sandbox, { jobId, sha: head, ref: 'refs/tags/v1.0.0' }))]);
+    const result = answers.find((m) => m.type === 'result' && m.jobId === jobId) as { status: string; reason: string };
+    expect(result.status).toBe('failed');
+    expect(result.reason).toContain(`tag v1.0.0 on ${sandbox.house.bare} points at commit ${tagged.slice(0, 7)}, not at ${head.slice(0, 7)} as the job says; refused, nothing was deployed`);
+    expect({ config: await snapshotTree(sandbox.house.configRoot), backups: await snapshotTree(sandbox.backupDir).catch(() => ({})) }).toEqual(before);
+    await expectHouseIntact(sandbox, outside, 'a tag job naming another commit');
   });
 
   it('a frame over the size limit drops the connection, and the relay connects again and still answers', async () => {

@@ -186,6 +186,28 @@ describe('the deployment sensor', () => {
     ha.reset();
   });
 
+  it('carries the edge\'s freeze as attributes (frozen, until, by, reason), written again only when it changes, and cleared when lifted', async () => {
+    const { ha, client, stateDir, logger } = await setup();
+    const outward = houseOutward({ ha: client, config: relayConfig(stateDir), logger });
+    await outward.around(job(), Date.now(), async () => succeeded);
+    const freeze = { by: 'otto', reason: 'Family visiting', at: Date.parse('2026-12-20T10:00:00Z'), until: Date.parse('2026-12-27T08:00:00Z') };
+    await outward.targetState({ type: 'target_state', freeze });
+    expect(ha.entity('sensor.lanyard_home')).toMatchObject({
+      state: 'succeeded',
+      attributes: { deployment_id: 'dep_01sensor', frozen: true, frozen_until: '2026-12-27T08:00:00.000Z', frozen_by: 'otto', frozen_reason: 'Family visiting' },
+    });
+    const writes = ha.stateHistory('sensor.lanyard_home').length;
+    await outward.targetState({ type: 'target_state', freeze });
+    expect(ha.stateHistory('sensor.lanyard_home')).toHaveLength(writes);
+    // The next deploy's readings keep saying it is frozen.
+    await outward.around(job({ jobId: 'dep_02' }), Date.now(), async () => succeeded);
+    expect(ha.entity('sensor.lanyard_home')?.attributes).toMatchObject({ deployment_id: 'dep_02', frozen: true, frozen_by: 'otto' });
+    await outward.targetState({ type: 'target_state', freeze: { ...freeze, until: null } });
+    expect(ha.entity('sensor.lanyard_home')?.attributes).toMatchObject({ frozen: true, frozen_until: null });
+    await outward.targetState({ type: 'target_state', freeze: null });
+    expect(ha.entity('sensor.lanyard_home')?.attributes).toMatchObject({ frozen: false, frozen_until: null, frozen_by: null, frozen_reason: null, deployment_id: 'dep_02' });
+  });
+
   it('publishes the last known state again when idle, after a relay restart too (HA forgets API states when it restarts)', async () => {
     const { ha, client, stateDir, logger } = await setup();
     const first = houseOutward({ ha: client, config: relayConfig(stateDir), logger });

@@ -48,6 +48,8 @@ export interface HomeAssistantStandInOptions {
   configDir: string;
   /** The only bearer token accepted (a long-lived access token in real life). */
   token: string;
+  /** The token the Supervisor stand-in accepts (an add-on's SUPERVISOR_TOKEN). Default `standin-supervisor-token`. */
+  supervisorToken?: string;
   /** How long a restart keeps the API down. Default 300 ms. */
   restartDelayMs?: number;
   /**

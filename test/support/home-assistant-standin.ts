@@ -12,6 +12,7 @@ import { coreConfigJson } from './home-assistant-core-config.ts';
 import { contextId, isRecord, listenOn, matches, readBody, sendJson, sendText } from './home-assistant-http.ts';
 import { closeServer } from './ports.ts';
 import { automationConfigRequest } from './home-assistant-ui-editor.ts';
+import { SupervisorStandIn } from './home-assistant-standin-supervisor.ts';
 import type { CoreState, EntityState, RecordedServiceCall, StateWrite, ShownNotification, InitialEntity, HomeAssistantStandInOptions, CheckConfigResult } from './home-assistant-standin-types.ts';
 
 export { checkConfigDir } from './home-assistant-config-check.ts';
@@ -35,6 +36,8 @@ export class HomeAssistantStandIn {
   readonly notifications: ShownNotification[] = [];
   /** How many times HA went down for a restart (or stop). */
   restarts = 0;
+  /** The Supervisor beside it: its backups and jobs (home-assistant-standin-supervisor.ts). */
+  readonly supervisor: SupervisorStandIn;
 
   private readonly options: Required<Pick<HomeAssistantStandInOptions, 'configDir' | 'token' | 'whileDown' | 'restartChecksConfig'>> &
     HomeAssistantStandInOptions;
@@ -57,6 +60,7 @@ export class HomeAssistantStandIn {
   constructor(options: HomeAssistantStandInOptions) {
     this.options = { whileDown: 'refuse', restartChecksConfig: true, ...options, configDir: resolve(options.configDir) };
     this.restartDelay = options.restartDelayMs ?? 300;
+    this.supervisor = new SupervisorStandIn(options.supervisorToken ?? 'standin-supervisor-token');
     if (options.failCheckConfig) this.failCheckConfig(options.failCheckConfig === true ? undefined : options.failCheckConfig);
     if (options.neverComeBack) this.comesBack = false;
     if (options.answer500) this.answer500(options.answer500 === true ? undefined : options.answer500);
@@ -175,6 +179,7 @@ export class HomeAssistantStandIn {
   /** Releases the port, whatever state HA is in. Safe to call twice. */
   async close(): Promise<void> {
     this.clearTimers();
+    this.supervisor.close();
     for (const { res } of this.hung.splice(0)) res.destroy();
     await this.enqueue(async () => {
       if (this.server) await closeServer(this.server);
@@ -248,6 +253,10 @@ export class HomeAssistantStandIn {
       return;
     }
     if (matches(this.failing, path)) return sendText(res, 500, '500 Internal Server Error\n\nServer got itself in trouble');
+    if (this.supervisor.owns(path)) {
+      readBody(req).then((body) => this.supervisor.handleSupervisor(req.method ?? 'GET', path.split('?', 1)[0]!, req.headers.authorization, body, res), () => res.destroy());
+      return;
+    }
     if (req.headers.authorization !== `Bearer ${this.options.token}`) return sendText(res, 401, '401: Unauthorized');
     readBody(req).then(
       (body) => {
@@ -274,7 +283,10 @@ export class HomeAssistantStandIn {
       return;
     }
     if (path === '/api/config') {
-      if (only('GET')) sendJson(res, 200, coreConfigJson({ configDir: this.options.configDir, locationName: this.options.locationName, version: this.options.version, state: this.coreState }));
+      if (only('GET')) {
+        const config = coreConfigJson({ configDir: this.options.configDir, locationName: this.options.locationName, version: this.options.version, state: this.coreState });
+        sendJson(res, 200, { ...config, components: [...(config.components as string[]), ...this.supervisor.components].sort() });
+      }
       return;
     }
     if (path === '/api/config/core/check_config') {
@@ -291,9 +303,10 @@ export class HomeAssistantStandIn {
     if (stateMatch) return this.routeState(method, decodeURIComponent(stateMatch[1]!), body, res);
     const serviceMatch = /^\/api\/services\/([^/]+)\/([^/]+)$/.exec(path);
     if (serviceMatch) {
-      if (only('POST')) this.callService(decodeURIComponent(serviceMatch[1]!), decodeURIComponent(serviceMatch[2]!), body, res);
+      if (only('POST')) this.callService(decodeURIComponent(serviceMatch[1]!), decodeURIComponent(serviceMatch[2]!), body, res, /[?&]return_response(=|&|$)/.test(rawPath));
       return;
     }
+    if (path.startsWith('/api/hassio/')) return this.supervisor.handleCoreProxy(method, path.slice('/api/hassio/'.length), body, res);
     sendText(res, 404, '404: Not Found');
   }
 
@@ -329,7 +342,7 @@ export class HomeAssistantStandIn {
     sendJson(res, isNew ? 201 : 200, written);
   }
 
-  private callService(domain: string, service: string, body: string, res: ServerResponse): void {
+  private callService(domain: string, service: string, body: string, res: ServerResponse, wantsResponse = false): void {
     let data: unknown;
     try {
       data = body ? JSON.parse(body) : {};
@@ -339,6 +352,10 @@ export class HomeAssistantStandIn {
     // HA validates service data with voluptuous; a non-object fails that and the API says 400.
     if (!isRecord(data) || !SLUG.test(domain) || !SLUG.test(service)) return sendText(res, 400, '400: Bad Request');
     const at = new Date();
+    if (this.supervisor.callService(domain, service, data, wantsResponse, res)) {
+      this.serviceCalls.push({ domain, service, data, at });
+      return;
+    }
 
     if (domain === 'persistent_notification' && service === 'create') {
       if (typeof data.message !== 'string') return sendText(res, 400, '400: Bad Request');

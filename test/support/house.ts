@@ -261,9 +261,9 @@ export interface RunningHouse {
   stop(): Promise<void>;
 }
 
-/** An edge under wrangler dev, a house, and a relay process connected to the edge. */
-export async function startHouseWithRelay(options: Omit<HouseOptions, 'edgeUrl'> = {}): Promise<RunningHouse> {
-  const edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')));
+/** An edge under wrangler dev (with `edgeVars` beside the test's own), a house, and a relay process connected to the edge. */
+export async function startHouseWithRelay(options: Omit<HouseOptions, 'edgeUrl'> = {}, edgeVars: Record<string, string> = {}): Promise<RunningHouse> {
+  const edge = await startTestEdge(await mkdtemp(join(tmpdir(), 'lanyard-edge-')), edgeVars);
   const house = await createHouse({ ...options, edgeUrl: edge.url });
   const running: RunningHouse = {
     edge,

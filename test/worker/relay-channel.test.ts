@@ -53,7 +53,7 @@ describe('relay authentication', () => {
     const id = await deployOn('cabin', 'what-a-relay-is-told');
     const job = await relay.next('job');
     // Everything a job carries: ids of strict shapes, a commit, and short text for the house's sensor.
-    expect(Object.keys(job).sort()).toEqual(['attempt', 'backupId', 'commitMessage', 'driftPolicy', 'jobId', 'kind', 'ref', 'requestedBy', 'sha', 'target', 'type']);
+    expect(Object.keys(job).sort()).toEqual(['attempt', 'backupId', 'commitMessage', 'driftPolicy', 'jobId', 'kind', 'ref', 'requestedBy', 'sha', 'target', 'traceparent', 'type']);
     expect(job).toMatchObject({ jobId: id, target: 'cabin', sha: fakeSha('what-a-relay-is-told'), ref: 'refs/heads/cabin' });
     relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: {} as never });
     await relay.next('recorded');

@@ -16,7 +16,10 @@ import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { captureRoutes, captureThenRetry } from './capture-routes.ts';
 import { pullPlanRoutes } from './pull-plan-routes.ts';
+import { freezeRoutes } from './freeze-routes.ts';
+import { deployTag, rollbackToTag } from './release-tag-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
+import { restartWindowRoutes } from './restart-window-routes.ts';
 
 export const api = new Hono<AppContext>();
 
@@ -88,6 +91,7 @@ deployments.post('/deploy', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);
   const body = validate(DeployRequest, await jsonBody(c.req.raw), 'body');
+  if (body.tag) return deployTag(c, target.name, body.tag, who.name);
   const hub = hubFor(c.env, target.name);
   const sha = body.sha ? unwrap(await hub.resolveCommit(target.name, body.sha)).sha : null;
   const outcome = unwrap(await hub.enqueueDeploy(manualDeploy(target.name, sha, who.name, requestSource(c.req.raw))));
@@ -99,6 +103,7 @@ deployments.post('/rollback', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('target')!);
   const who = requireRole(c, 'operator', target);
   const body = validate(RollbackRequest, await jsonBody(c.req.raw), 'body');
+  if (body.tag) return rollbackToTag(c, target.name, body.tag, who.name);
   const hub = hubFor(c.env, target.name);
   const { deploymentId } = unwrap(await hub.enqueueRollback({
     target: target.name,
@@ -106,6 +111,8 @@ deployments.post('/rollback', async (c) => {
     backupId: body.backupId ?? null,
     actor: who.name,
     source: requestSource(c.req.raw),
+    // An admin's rollback goes through a freeze (break glass); an operator's is refused while one holds.
+    breakGlass: who.role === 'admin',
   }));
   const { deployment } = unwrap(await hub.deployment(target.name, deploymentId));
   return c.json({ deployment }, 202);
@@ -168,3 +175,5 @@ deployments.get('/audit', async (c) => {
 api.route('/deployments/:target', deployments);
 api.route('/deployments/:target', captureRoutes);
 api.route('/deployments/:target', pullPlanRoutes);
+api.route('/deployments/:target', freezeRoutes);
+api.route('/deployments/:target', restartWindowRoutes);

@@ -11,6 +11,7 @@ import { followBranch, recordLatePush } from './push-ordering.ts';
 import { queueDeploy } from './queue.ts';
 import type { BranchHead, EnqueueDeploy, EnqueueOutcome, WorkflowVerdict } from './requests.ts';
 import { keepVerdict } from './workflow-verdicts.ts';
+import { noteReceipt } from '../traces/trace-records.ts';
 
 /** GitHub redelivers deliveries of the past 3 days; the pushes that moved a gated target's head are remembered ten times as long. */
 const HEAD_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
@@ -40,6 +41,8 @@ export function takeDeploy(hub: Hub, request: EnqueueDeploy): HubResult<EnqueueO
   }
   const queued = queueDeploy(hub, request, now);
   if (!queued.ok) return queued;
+  // Issue 20, traces: the webhook's receipt starts the deployment's trace.
+  if (request.receivedAt !== undefined) noteReceipt(hub.sql, queued.value.deploymentId, Math.min(request.receivedAt, now));
   let notDeployed: string | null = null;
   if (push) {
     // Decided before the queue is pumped, so no relay is handed a commit the branch has moved past.

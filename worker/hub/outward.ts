@@ -6,6 +6,7 @@ import { newId } from '../../shared/ids.ts';
 import { announcementsFor, type OutboxMessage } from '../outward/announcements.ts';
 import { deliverDue } from '../outward/courier.ts';
 import { outwardSettings } from '../outward/settings.ts';
+import { traceExportsFor } from '../traces/trace-export.ts';
 import type { Hub } from './hub.ts';
 import { RELAY_LOST } from './leases.ts';
 
@@ -46,6 +47,8 @@ export function announce(hub: Hub): void {
         settings,
         newDeliveryId: () => newId('ntf', now),
       });
+      // Issue 20, traces: a deployment that just ended has its trace exported.
+      messages.push(...traceExportsFor(hub, d, u.announcedStatus, settings, now));
       if (messages.length) {
         hub.outbox.enqueue(messages, now);
         queued = true;

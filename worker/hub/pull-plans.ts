@@ -3,8 +3,9 @@
 // the relay is free, and on the relay's answer puts the check run (or commit status) in the outbox.
 //
 // Turns at the relay — plans never wait behind deploys longer than needed, and never block one:
-//   - a deploy queued (or with the relay) goes first; a plan goes only when no deployment is queued,
-//     dispatched or running and no capture is with the relay;
+//   - a deploy queued (or with the relay) goes first; a plan goes only when no deployment that may go
+//     now is queued (a freeze's held deploys do not count), none is dispatched or running, and no
+//     capture is with the relay;
 //   - a deploy that arrives while a plan is with the relay waits for that one plan only (read-only,
 //     seconds), never for the plans queued behind it; a plan with no answer after PLAN_TIMEOUT_MS is
 //     given up, so a relay that hangs holds no deploy back for longer;
@@ -127,7 +128,8 @@ export function dispatchPullPlan(hub: Hub, now = Date.now()): void {
   if (plans.withStatus('sent').length) return;
   const next = plans.withStatus('queued')[0];
   if (!next) return;
-  if (hub.deployments.withStatus([...ACTIVE, 'queued']).length || hub.captures.withStatus('sent').length) return;
+  // dispatch.ts calls it only when no queued deploy may go now: one held by a freeze does not hold plans back.
+  if (hub.deployments.withStatus(ACTIVE).length || hub.captures.withStatus('sent').length) return;
   const relay = liveRelay(hub);
   if (!relay) return;
   if (!attachmentOf(relay)?.hello?.capabilities.includes(RELAY_CAPABILITIES.pullPlans)) {

@@ -37,9 +37,10 @@ export function queueDeploy(hub: Hub, request: EnqueueDeploy, now: number): HubR
     driftChoice: request.driftChoice ?? null,
   });
   if (request.pushedOver !== undefined) hub.pushes.record(request.pushedOver, sha, id, now, { message, author });
-  // The latest commit wins: anything still waiting to deploy an older one is skipped.
+  // The latest commit wins: anything still waiting to deploy an older one is skipped, a deploy
+  // waiting for the restart window too (the newer commit holds its change as well).
   const superseded = hub.deployments
-    .withStatus(['queued'])
+    .withStatus(['queued', 'waiting_for_window'])
     .filter((d) => d.kind === 'deploy' && d.id !== id)
     .map((d) => d.id);
   for (const old of superseded) {

@@ -8,9 +8,11 @@ import { waitingFor } from '../outward/waiting.ts';
 import { readBranchHead } from './branch-head.ts';
 import { ACTIVE } from './deployments.ts';
 import { newestStoppedOnDrift } from './drift-choice.ts';
+import { currentFreeze } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
 import { relayView } from './relay-socket.ts';
+import { restartWindowView } from './restart-windows.ts';
 import { readVerdicts } from './workflow-verdicts.ts';
 
 export interface DeploymentDetail {
@@ -35,6 +37,8 @@ export function statusOf(hub: Hub, target: string): TargetStatus {
     backups: hub.backupInventory.read(),
     drift: hub.driftReports.read(),
     stoppedOnDrift: newestStoppedOnDrift(hub)?.id ?? null,
+    freeze: currentFreeze(hub),
+    restartWindow: restartWindowView(hub, Date.now()),
   };
 }
 

@@ -9,11 +9,14 @@ import type { BackupsMessage, HelloMessage, HubMessage, ProgressMessage, ResultM
 import { LANYARD_VERSION } from '../../shared/release-version.ts';
 import { BACKUP_INVENTORY_CAPABILITY, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PONG_TEXT, PROTOCOL_VERSION, RelayMessage, parseFrame } from '../../shared/protocol.ts';
 import { onDrift } from './drift-watch.ts';
+import { targetStateMessage } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { captureAfterMerge, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
 import { onPlanned, requeueSentPlans } from './pull-plans.ts';
+import { recordWaiting } from './restart-windows.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
+import { recordStepSpan } from '../traces/trace-records.ts';
 
 /** One frame from the relay's socket. */
 export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffer): void {
@@ -113,6 +116,8 @@ function onHello(hub: Hub, ws: WebSocket, attachment: RelayAttachment, hello: He
   requeueSentPlans(hub);
   hub.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
   sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs, edgeVersion: LANYARD_VERSION });
+  // The freeze (or none), for the house's sensor: after every welcome, so a stale one is cleared.
+  sendTo(ws, targetStateMessage(hub));
   if (hello.inFlight) {
     const d = hub.deployments.get(hello.inFlight.jobId);
     // A job never handed to a relay (attempt 0) is no relay's to claim.
@@ -157,6 +162,8 @@ function onProgress(hub: Hub, ws: WebSocket, p: ProgressMessage): void {
   }
   hub.deployments.update(d.id, changes);
   hub.stepLog.record(d.id, p);
+  // Issue 20, traces: the step's span, when the relay made one in this deployment's trace.
+  recordStepSpan(hub.sql, hub.meta.targetName(), d, p);
   hub.reschedule();
   hub.changed();
 }
@@ -171,6 +178,14 @@ function onResult(hub: Hub, ws: WebSocket, r: ResultMessage): void {
   // of what happened is the truth and replaces it.
   if (isFinal(d.status) && d.reason !== RELAY_LOST) return sendTo(ws, { type: 'recorded', jobId: d.id });
   const now = Date.now();
+  // Issue 18: checked and put back, the restart held for the window (restart-windows.ts).
+  if (r.status === 'waiting_for_window') {
+    if (d.status !== 'waiting_for_window') recordWaiting(hub, d, r, now);
+    sendTo(ws, { type: 'recorded', jobId: d.id });
+    hub.pump();
+    hub.changed();
+    return;
+  }
   hub.deployments.update(d.id, {
     status: r.status,
     reason: r.reason,

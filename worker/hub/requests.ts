@@ -28,6 +28,8 @@ export const EnqueueDeploy = z.object({
    * other trigger.
    */
   pushedOver: Sha.optional(),
+  /** Issue 20, traces: when the edge received the webhook that asks for it (the trace's `delivery` span); absent for the API's. */
+  receivedAt: z.number().int().optional(),
   /** A retry of a deploy that stopped on drift: the way on for this deployment only (retry.ts). */
   driftChoice: RetryDriftChoice.optional(),
 });
@@ -44,6 +46,8 @@ export const EnqueueRollback = z.object({
   backupId: z.string().nullable(),
   actor: z.string(),
   source: z.string().nullable(),
+  /** The caller is an admin: a rollback while the target is frozen goes through the freeze (break glass, audited; freeze.ts). */
+  breakGlass: z.boolean().optional(),
 });
 export type EnqueueRollback = z.infer<typeof EnqueueRollback>;
 

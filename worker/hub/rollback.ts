@@ -5,6 +5,7 @@
 // supersedes it.
 import { firstLine } from '../../shared/commit.ts';
 import { newId } from '../../shared/ids.ts';
+import { tagOfRef } from '../../shared/release-tag.ts';
 import { quoteInput } from '../http/quote-input.ts';
 import type { Hub } from './hub.ts';
 import { accepted, refused, type HubResult } from './hub-result.ts';
@@ -18,6 +19,7 @@ export function takeRollback(hub: Hub, request: EnqueueRollback): HubResult<{ de
   let sha: string;
   let rollbackOf: string | null = null;
   let backupId: string | null = null;
+  let rollbackRef: string | null = null;
   let message: string;
   if (request.backupId) {
     const plan = planRestore(hub, request.backupId);
@@ -39,6 +41,7 @@ export function takeRollback(hub: Hub, request: EnqueueRollback): HubResult<{ de
     }
     sha = goal.sha;
     rollbackOf = goal.id;
+    if (tagOfRef(goal.ref)) rollbackRef = goal.ref;
     message = `Roll back to ${goal.id} (${goal.sha.slice(0, 7)} ${firstLine(goal.message)})`;
   }
   const id = newId('dep', now);
@@ -46,7 +49,8 @@ export function takeRollback(hub: Hub, request: EnqueueRollback): HubResult<{ de
     id,
     kind: 'rollback',
     sha,
-    ref: `refs/heads/${hub.config().branch}`,
+    // Back to a release tag's deployment: its tag again, so the relay checks the tag as it did then (issue 18).
+    ref: rollbackRef ?? `refs/heads/${hub.config().branch}`,
     trigger: 'rollback',
     actor: request.actor,
     message,

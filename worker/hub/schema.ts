@@ -96,14 +96,36 @@ CREATE INDEX IF NOT EXISTS outbox_by_deployment ON outbox (deployment_id, seq);
 CREATE TABLE IF NOT EXISTS outward_announced (deployment_id TEXT PRIMARY KEY, status TEXT NOT NULL, github_state TEXT);
 -- The GitHub deployment made for each Lanyard deployment.
 CREATE TABLE IF NOT EXISTS github_deployments (deployment_id TEXT PRIMARY KEY, github_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
+-- Traces (worker/traces/): what a deployment's trace needs beyond its own row, kept only until the
+-- deployment ends and its trace is queued (or not, without OTLP_ENDPOINT): when its webhook
+-- arrived, and the spans the relay reported for its steps (times on the relay's clock).
+CREATE TABLE IF NOT EXISTS trace_receipts (deployment_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS trace_step_spans (
+  deployment_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  step TEXT NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  duration_ms REAL,
+  PRIMARY KEY (deployment_id, span_id)
+);
 `;
 
 /**
  * Columns added to tables an older edge made, once each (ALTER TABLE has no IF NOT EXISTS).
  * deployments.drift_choice: the way on from drift an operator chose for that deployment only
  * (`overwrite` or `keep`; worker/hub/retry.ts), null for the target's own drift policy.
+ * deployments.restart_now: 1 when an operator said "restart now" for a deployment waiting for the
+ * restart window (worker/hub/restart-windows.ts): it may restart whatever the hour.
  */
-const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [{ table: 'deployments', column: 'drift_choice', definition: 'TEXT' }];
+const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
+  { table: 'deployments', column: 'drift_choice', definition: 'TEXT' },
+  { table: 'deployments', column: 'restart_now', definition: 'INTEGER NOT NULL DEFAULT 0' },
+];
 
 export function addMissingColumns(sql: SqlStorage): void {
   for (const { table, column, definition } of ADDED_COLUMNS) {

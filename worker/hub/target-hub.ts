@@ -7,12 +7,14 @@
 // to SQLite before anyone is answered; nothing lives only in memory, because the object may
 // hibernate or be evicted between any two events. docs/design.md has the map.
 import { DurableObject } from 'cloudflare:workers';
+import type { Freeze, FreezeRequest } from '../../shared/freeze.ts';
 import type { AuditPage, AuditQuery, BackupInventory, DeploymentView, DriftView, Metrics, RetryDriftChoice, TargetStatus } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { computeMetrics } from '../../shared/metrics.ts';
 import { PING_TEXT, PONG_TEXT } from '../../shared/protocol.ts';
 import { findTarget } from '../config/targets.ts';
 import type { Env } from '../env.ts';
+import type { TargetScrape } from '../metrics/target-scrape.ts';
 import { Outbox } from '../outward/outbox.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
 import { AuditTrail } from './audit.ts';
@@ -24,6 +26,7 @@ import { Deployments } from './deployments.ts';
 import { dispatchNext } from './dispatch.ts';
 import { newestStoppedOnDrift } from './drift-choice.ts';
 import { DriftReportStore } from './drift-report.ts';
+import { expireFreeze, nextFreezeDeadline, takeFreeze, takeRollbackThroughFreeze, takeUnfreeze, type FreezeActor } from './freeze.ts';
 import type { Hub, SocketTag } from './hub.ts';
 import type { HubResult } from './hub-result.ts';
 import { takeBranchHead, takeDeploy, takeWorkflowVerdict } from './intake.ts';
@@ -33,14 +36,16 @@ import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { PushTransitions } from './push-transitions.ts';
 import type { PullPlanView } from './pull-plan-store.ts';
 import { nextPlanDeadline, pullPlansOf, takePullRequest, type PullRequestSeen, type PullRequestTaken } from './pull-plans.ts';
+import { takeTagDeploy, takeTagPush, takeTagRollback } from './release-tags.ts';
 import { cancelQueued } from './queue.ts';
 import { deploymentDetail, statusOf, type DeploymentDetail } from './reads.ts';
 import { onRelayFrame, onRelayGone } from './relay-session.ts';
 import { attachRelay, closeSilentRelays, nextHelloDeadline, replaceRelays } from './relay-socket.ts';
 import { BranchHead, WorkflowVerdict, type EnqueueDeploy, type EnqueueOutcome, type EnqueueRollback } from './requests.ts';
 import { planRestore, type BackupRestore } from './restore-plan.ts';
+import { reopenWaiting, nextWindowDeadline, restartNow } from './restart-windows.ts';
 import { retryPlan, takeRetry } from './retry.ts';
-import { takeRollback } from './rollback.ts';
+import { scrapeOf } from './scrape.ts';
 import { addMissingColumns, HUB_SCHEMA } from './schema.ts';
 import { StepLog } from './step-log.ts';
 import { channelTimings } from './timings.ts';
@@ -86,6 +91,8 @@ export class TargetHub extends DurableObject<Env> {
       () => nextHelloDeadline(hub),
       () => nextOutwardDeadline(hub),
       () => nextPlanDeadline(hub),
+      () => nextFreezeDeadline(hub),
+      (now) => nextWindowDeadline(hub, now),
     ]);
     if (!meta.get('outward_started')) {
       // Deployments from before outward messages existed are history: GitHub is not told about them.
@@ -105,12 +112,39 @@ export class TargetHub extends DurableObject<Env> {
 
   async enqueueDeploy(request: EnqueueDeploy): Promise<HubResult<EnqueueOutcome>> {
     this.remember(request.target);
+    // A pushed release tag passes the tag gate first (release-tags.ts): lower or non-semver tags are ignored.
+    if (request.trigger === 'tag') return takeTagPush(this.hub, request);
     return takeDeploy(this.hub, request);
+  }
+
+  // ---- release tags (issue 18): an operator's deploy of, or rollback to, a tag seen ----
+
+  async deployTag(target: string, tag: string, actor: string, source: string | null): Promise<HubResult<EnqueueOutcome>> {
+    this.remember(target);
+    return takeTagDeploy(this.hub, { tag, actor, source });
+  }
+
+  async rollbackToTag(target: string, tag: string, actor: string, source: string | null): Promise<HubResult<{ deploymentId: string }>> {
+    this.remember(target);
+    return takeTagRollback(this.hub, { tag, actor, source });
   }
 
   async enqueueRollback(request: EnqueueRollback): Promise<HubResult<{ deploymentId: string }>> {
     this.remember(request.target);
-    return takeRollback(this.hub, request);
+    // While a freeze holds, only an admin's rollback goes (break glass, freeze.ts).
+    return takeRollbackThroughFreeze(this.hub, request);
+  }
+
+  // ---- freezes (issue 18) ----
+
+  async freeze(target: string, request: FreezeRequest, who: FreezeActor): Promise<HubResult<{ freeze: Freeze }>> {
+    this.remember(target);
+    return takeFreeze(this.hub, request, who);
+  }
+
+  async unfreeze(target: string, who: FreezeActor): Promise<HubResult<{ lifted: Freeze; dispatched: string | null }>> {
+    this.remember(target);
+    return takeUnfreeze(this.hub, who);
   }
 
   /** Whether a backup can be restored and what that brings back; the status page asks before it offers the button. */
@@ -148,6 +182,12 @@ export class TargetHub extends DurableObject<Env> {
   async captures(target: string, limit: number): Promise<CaptureView[]> {
     this.remember(target);
     return this.hub.captures.recent(limit);
+  }
+
+  /** An operator's "restart now" for a deployment waiting for the restart window (restart-windows.ts). */
+  async restartNow(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
+    this.remember(target);
+    return restartNow(this.hub, deploymentId, actor, source);
   }
 
   async cancel(target: string, deploymentId: string, actor: string, source: string | null): Promise<HubResult<DeploymentView>> {
@@ -229,6 +269,13 @@ export class TargetHub extends DurableObject<Env> {
     return this.hub.audit.page(query);
   }
 
+  // ---- Prometheus (issue 20): everything GET /metrics shows of this target, in one call ----
+
+  async scrape(target: string, now: number): Promise<TargetScrape> {
+    this.remember(target);
+    return scrapeOf(this.hub, target, now);
+  }
+
   // ---- relay channel ----------------------------------------------------------------------------
 
   /** Only WebSocket upgrades reach `fetch`; the Worker has checked the relay token already. */
@@ -285,6 +332,8 @@ export class TargetHub extends DurableObject<Env> {
     expireAckTimeouts(this.hub, now);
     expireLeases(this.hub, now);
     closeSilentRelays(this.hub, now);
+    expireFreeze(this.hub, now);
+    reopenWaiting(this.hub, now);
     this.hub.pump();
     this.schedule.rescheduleUpcoming(now);
     this.hub.changed();

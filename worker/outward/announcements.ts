@@ -11,6 +11,7 @@
 //   rolled_back               failure ("Rolled back: …")       always
 //   failed                    failure, or error (relay lost)   always
 //   superseded, cancelled     inactive (if GitHub knew it)     -
+import { tagOfRef } from '../../shared/release-tag.ts';
 import type { DeploymentView, OutwardChannel } from '../../shared/api.ts';
 import type { DeploymentStatus } from '../../shared/deployment.ts';
 import { firstLine } from '../../shared/commit.ts';
@@ -22,6 +23,7 @@ import type { PlanCheckPayload } from './plan-checks.ts';
 import { notificationEvent, type OutwardEvent } from './notification.ts';
 import { deploymentPageUrl, type OutwardSettings } from './settings.ts';
 import { slackMessage, type SlackMessage } from './slack.ts';
+import type { OtlpTraceRequest } from '../traces/otlp-json.ts';
 
 export type OutboxMessage =
   | { channel: 'github'; kind: 'github.deployment'; deploymentId: string; what: string; payload: { repo: string; request: GithubDeploymentRequest } }
@@ -38,7 +40,9 @@ export type OutboxMessage =
   /** A pull request's plan as a check run or commit status (plan-checks.ts); `deploymentId` holds the plan's id. */
   | { channel: 'github'; kind: 'github.plan'; deploymentId: string; what: string; payload: PlanCheckPayload }
   | { channel: 'slack'; kind: 'slack.message'; deploymentId: string; what: string; payload: { message: SlackMessage } }
-  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } };
+  | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } }
+  /** Issue 20: the deployment's trace, once it ended (worker/traces/trace-export.ts). */
+  | { channel: 'otlp'; kind: 'otlp.trace'; deploymentId: string; what: string; payload: { request: OtlpTraceRequest } };
 
 export type OutboxKind = OutboxMessage['kind'];
 
@@ -149,7 +153,8 @@ export function announcementsFor(change: Change): Announcement {
           payload: {
             repo,
             request: {
-              ref: d.sha,
+              // A release tag's deployment carries the tag as its ref (issue 18); every other, the commit.
+              ref: tagOfRef(d.ref) ?? d.sha,
               task: 'deploy',
               auto_merge: false,
               required_contexts: change.config.requiredContexts,

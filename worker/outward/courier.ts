@@ -15,6 +15,8 @@ import { DEFAULT_RETRY, type OutwardSettings, type RetryPolicy } from './setting
 import { sendPlanCheck, type PlanCheckPayload } from './plan-checks.ts';
 import { postSlack, type SlackMessage } from './slack.ts';
 import { postWebhook } from './webhook.ts';
+import { postOtlp } from './otlp.ts';
+import type { OtlpTraceRequest } from '../traces/otlp-json.ts';
 
 /** Stop after this long and let the next alarm carry on, so one alarm never runs for minutes. */
 const DRAIN_BUDGET_MS = 25_000;
@@ -140,6 +142,10 @@ async function send(context: CourierContext, settings: OutwardSettings, e: Outbo
     case 'webhook.event': {
       if (!settings.webhook) return { ok: false, retry: false, error: 'NOTIFY_WEBHOOK_URL or NOTIFY_WEBHOOK_SECRET is not set any more', retryAfterMs: null };
       return postWebhook(settings.webhook.url, settings.webhook.secret, (e.payload as { event: OutwardEvent }).event, Date.now());
+    }
+    case 'otlp.trace': {
+      if (!settings.otlp) return { ok: false, retry: false, error: 'OTLP_ENDPOINT is not set any more', retryAfterMs: null };
+      return postOtlp(settings.otlp, (e.payload as { request: OtlpTraceRequest }).request);
     }
     default: {
       const unreachable: never = e.kind;

@@ -1,6 +1,6 @@
 // GitHub Deployments: the requests Lanyard makes so a repository's "Deployments" and its
 // environment show what the house runs. One GitHub deployment per Lanyard deployment (ref = the
-// commit), then its statuses in order: queued, in_progress, success | failure | error, and inactive
+// commit, or the release tag of a tag deployment), then its statuses in order: queued, in_progress, success | failure | error, and inactive
 // once something replaced it.
 import { z } from 'zod';
 import { attempt, type Attempt } from './attempt.ts';
@@ -83,7 +83,9 @@ export async function createDeployment(api: GithubApi, repo: string, request: Gi
  * a duplicate on the repository.
  */
 export async function findDeployment(api: GithubApi, repo: string, request: GithubDeploymentRequest): Promise<GithubOutcome<number | null>> {
-  const query = new URLSearchParams({ sha: request.ref, environment: request.environment, task: request.task, per_page: '100' });
+  // A commit is looked up by `sha`, a release tag (issue 18) by `ref`: GitHub lists by either.
+  const byRef: Record<string, string> = /^[0-9a-f]{40}$/.test(request.ref) ? { sha: request.ref } : { ref: request.ref };
+  const query = new URLSearchParams({ ...byRef, environment: request.environment, task: request.task, per_page: '100' });
   const answer = await attempt(`${api.apiUrl}${repoPath(repo)}/deployments?${query}`, { method: 'GET', headers: githubHeaders(api) });
   if (!answer.ok) return answer;
   const parsed = ListedDeployments.safeParse(answer.body);

@@ -5,6 +5,7 @@
 import type { TargetConfig } from '../config/targets.ts';
 import { secretNamed, type Env } from '../env.ts';
 import type { GithubAppSettings } from './github-app.ts';
+import { otlpHeaders } from './otlp.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
@@ -14,6 +15,8 @@ export interface OutwardSettings {
   githubApp?: GithubAppSettings | null;
   slack: { url: string } | null;
   webhook: { url: string; secret: string } | null;
+  /** Issue 20: where deployments' traces go (OTLP/HTTP JSON), with their headers; absent or null: no traces. */
+  otlp?: { url: string; headers: Record<string, string> } | null;
   /** Successful deploys notify too (failures and rollbacks always do). */
   notifyOnSuccess: boolean;
   /** `${PUBLIC_URL}/targets/<name>?deployment=<id>` without the id, or null without PUBLIC_URL. */
@@ -58,12 +61,14 @@ export function outwardSettings(env: Env, target: TargetConfig): OutwardSettings
   const webhookUrl = httpUrl(env.NOTIFY_WEBHOOK_URL);
   const webhookSecret = env.NOTIFY_WEBHOOK_SECRET;
   const publicUrl = httpUrl(env.PUBLIC_URL);
+  const otlpUrl = httpUrl(env.OTLP_ENDPOINT);
   return {
     github: token ? { apiUrl: withoutTrailingSlash(apiUrl), token } : null,
     githubApp: env.GITHUB_APP_ID && env.GITHUB_APP_PRIVATE_KEY ? { apiUrl: withoutTrailingSlash(apiUrl), appId: env.GITHUB_APP_ID, privateKeyPem: env.GITHUB_APP_PRIVATE_KEY } : null,
     slack: slack ? { url: slack } : null,
     // An unsigned webhook would let anyone who learns the URL forge notifications: no secret, no webhook.
     webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : null,
+    otlp: otlpUrl ? { url: otlpUrl, headers: otlpHeaders(env.OTLP_HEADERS) } : null,
     notifyOnSuccess: target.notifyOnSuccess ?? env.NOTIFY_ON_SUCCESS === 'true',
     statusPageUrl: publicUrl ? `${withoutTrailingSlash(publicUrl)}/targets/${encodeURIComponent(target.name)}` : null,
     retry: retryPolicy(env),

@@ -15,6 +15,8 @@ import { page, visit } from './page-context.tsx';
 import { actions } from './routes/actions.tsx';
 import { audit } from './routes/audit.tsx';
 import { captureActions } from './routes/capture.tsx';
+import { freezeActions } from './routes/freeze.tsx';
+import { restartWindowActions } from './routes/restart-window.tsx';
 import { pages } from './routes/pages.tsx';
 import { signIn } from './routes/sign-in.tsx';
 import { MessagePage } from './views/forms.tsx';
@@ -29,6 +31,8 @@ ui.route('/', signIn);
 ui.route('/', actions);
 ui.route('/', audit);
 ui.route('/', captureActions);
+ui.route('/', freezeActions);
+ui.route('/', restartWindowActions);
 
 // ---- errors ---------------------------------------------------------------------------------------
 

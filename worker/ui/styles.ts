@@ -30,11 +30,12 @@ code,.sha{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mon
 .badge{display:inline-block;padding:.05rem .55rem;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap;background:var(--idle-bg);color:var(--idle)}
 .badge.succeeded,.badge.connected,.badge.idle-ok{background:var(--ok-bg);color:var(--ok)}
 .badge.failed,.badge.disconnected,.badge.unfinished{background:var(--bad-bg);color:var(--bad)}
-.badge.rolled_back,.badge.drift,.badge.waiting{background:var(--warn-bg);color:var(--warn)}
+.badge.rolled_back,.badge.drift,.badge.waiting,.badge.waiting_for_window{background:var(--warn-bg);color:var(--warn)}
 .badge.running,.badge.dispatched,.badge.deploying{background:var(--run-bg);color:var(--run)}
 .badge.enqueued,.badge.ok{background:var(--ok-bg);color:var(--ok)}
 .badge.rejected,.badge.invalid,.badge.refused{background:var(--bad-bg);color:var(--bad)}
 .badge.ignored{background:var(--warn-bg);color:var(--warn)}
+.badge.frozen{background:var(--run-bg);color:var(--run)}
 .targets{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr))}
 .target-head{display:flex;flex-wrap:wrap;gap:.3rem .7rem;align-items:baseline;justify-content:space-between}
 .target-head h2{margin:0}
@@ -100,6 +101,7 @@ form.inline{display:inline}
 .controls form>div{flex:1 1 16rem;min-width:0;max-width:27rem}
 label{display:block;font-size:.85rem;color:var(--muted);margin-bottom:.2rem}
 input[type=text],input[type=password]{font:inherit;padding:.45rem .6rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);width:100%;max-width:28rem}
+select{font:inherit;padding:.45rem .6rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 input.sha-input{width:100%;max-width:27rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em}
 button,.button{font:inherit;font-weight:600;padding:.45rem .95rem;border-radius:6px;border:1px solid var(--line);background:var(--card);color:var(--fg);cursor:pointer;text-decoration:none;display:inline-block;line-height:1.3}
 button.primary,.button.primary{background:var(--primary);border-color:var(--primary);color:var(--primary-fg)}

@@ -6,6 +6,7 @@ import { httpUrlOrNull } from '../../shared/http-url.ts';
 import { describeZodError } from '../../shared/protocol.ts';
 import type { TargetConfig } from '../config/targets.ts';
 import { PushEvent, RepositoryDispatchEvent, WorkflowRunEvent } from './github-events.ts';
+import { routeTagPush } from './route-tag-push.ts';
 
 export interface DeployIntent {
   target: string;
@@ -97,10 +98,7 @@ function routePush(push: PushEvent, targets: readonly TargetConfig[]): DeliveryR
     route.ignored.push({ target: null, reason: `no target deploys repository ${repo}` });
     return route;
   }
-  if (push.ref.startsWith('refs/tags/')) {
-    route.ignored.push({ target: null, reason: `tag push (${push.ref.slice('refs/tags/'.length)}); only branch pushes deploy` });
-    return route;
-  }
+  if (push.ref.startsWith('refs/tags/')) return routeTagPush(push, mine, route);
   if (push.deleted || ZERO_SHA.test(push.after)) {
     route.ignored.push({ target: null, reason: `branch ${push.ref.replace('refs/heads/', '')} was deleted; nothing to deploy` });
     return route;
@@ -141,7 +139,7 @@ function waitsFor(t: TargetConfig): string {
     case 'push':
       return `${t.name} deploys on push`;
     case 'tag':
-      return `${t.name} deploys pushed tags matching "${t.trigger.pattern}"`;
+      return `${t.name} deploys tags ${t.trigger.pattern}, not pushes to ${t.branch}: push a matching tag to deploy this commit`;
   }
 }
 

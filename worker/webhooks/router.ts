@@ -9,6 +9,7 @@ import { errorBody } from '../http/errors.ts';
 import { clipText } from '../http/quote-input.ts';
 import { requestSource } from '../http/request-source.ts';
 import { hubFor } from '../hub/hub-for.ts';
+import { TAG_IGNORED } from '../hub/release-tags.ts';
 import { firstDeliveryOfBody, recordDelivery, type DeliveryRecord, type DeliveryVerdict, type FirstDelivery } from '../ledger/deliveries.ts';
 import { headersLookLikeGithub, looksLikeGithub } from './github-shape.ts';
 import { bodyDigest, replayReason } from './replay.ts';
@@ -142,12 +143,13 @@ webhooks.post('/github', async (c) => {
     route.deploy.map(async (intent) => {
       const head = headOf.get(intent.target);
       const branchHead = head && head.sha === intent.sha ? { message: head.message, author: head.author, at: received } : undefined;
-      const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source, ...(branchHead ? { branchHead } : {}) });
+      const outcome = await hubFor(c.env, intent.target).enqueueDeploy({ ...intent, deliveryId, source, receivedAt: received, ...(branchHead ? { branchHead } : {}) });
       if (outcome.ok) {
         const { deploymentId, created, notDeployed } = outcome.value;
         return { queued: true as const, target: intent.target, deploymentId, created, notDeployed };
       }
-      return { queued: false as const, target: intent.target, reason: `${intent.target}: ${outcome.message}` };
+      // A pushed tag the hub chose not to deploy (lower than the one in force, not semver) is ignored, not refused.
+      return { queued: false as const, target: intent.target, reason: `${intent.target}: ${outcome.message}`, ignoredByHub: outcome.code === TAG_IGNORED };
     }),
   );
   const queuedOutcomes = outcomes.flatMap((o) => (o.queued ? [{ target: o.target, deploymentId: o.deploymentId, created: o.created }] : []));
@@ -156,7 +158,7 @@ webhooks.post('/github', async (c) => {
   for (const i of route.ignored) i.reason = clipText(i.reason, 512);
   const ignoredText = route.ignored.map((i) => i.reason).join('; ');
   // A hub that would not act on it (a commit the branch moved on from) makes it refused, not ignored.
-  const verdict = outcomes.some((o) => !o.queued) ? 'refused' : 'ignored';
+  const verdict = outcomes.some((o) => !o.queued && !o.ignoredByHub) ? 'refused' : 'ignored';
   if (!queuedOutcomes.length) return answer(202, verdict, ignoredText || 'nothing to deploy', { ignored: route.ignored });
   const deployments = queuedOutcomes.map((o) => ({ target: o.target, deploymentId: o.deploymentId }));
   if (queuedOutcomes.every((o) => !o.created)) {

@@ -155,8 +155,10 @@ describe('abusive relay messages', () => {
     }
 
     // A relay that says hello again claiming the never-sent job as its in-flight one does not get it.
-    expect(await answersTo(relay, { type: 'hello', v: 1, relayId: 'test-relay', version: '0.0.0', capabilities: [], inFlight: { jobId: queued, attempt: 1, step: 'apply' } }, 1)).toEqual([
+    expect(await answersTo(relay, { type: 'hello', v: 1, relayId: 'test-relay', version: '0.0.0', capabilities: [], inFlight: { jobId: queued, attempt: 1, step: 'apply' } }, 2)).toEqual([
       expect.objectContaining({ type: 'welcome' }),
+      // The target's state (issue 18: a freeze, here none) follows every welcome.
+      { type: 'target_state', freeze: null },
     ]);
     const afterHello = JSON.parse(await everything()) as { id?: string; status?: string }[];
     expect(afterHello.find((d) => d.id === queued)).toMatchObject({ status: 'queued', attempt: 0 });

@@ -9,9 +9,11 @@ import type { DeploymentView, TargetStatus } from '../../../shared/api.ts';
 import { DeployRequest, RetryDriftChoice } from '../../../shared/api.ts';
 import { findTarget, type TargetConfig } from '../../config/targets.ts';
 import { requireRole, type AppContext } from '../../http/access.ts';
+import { roleAllows } from '../../http/auth.ts';
 import { ApiError } from '../../http/errors.ts';
 import { requestSource } from '../../http/request-source.ts';
 import { validate } from '../../http/validate.ts';
+import { describeFreeze, frozenRollbackRefusal } from '../../hub/freeze.ts';
 import { hubFor } from '../../hub/hub-for.ts';
 import { unwrap } from '../../hub/hub-result.ts';
 import { manualDeploy } from '../../hub/requests.ts';
@@ -123,6 +125,10 @@ actions.get('/targets/:name/rollback', async (c) => {
   const hub = hubFor(c.env, target.name);
   const deploymentId = c.req.query('deploymentId') || null;
   const backupId = c.req.query('backupId') || null;
+  // While frozen only an admin's rollback goes (break glass): anyone else hears so before confirming, an admin is told what it breaks.
+  const freeze = (await hub.status(target.name)).freeze ?? null;
+  if (freeze && !roleAllows(v.viewer.principal?.role ?? 'viewer', 'admin')) return refusal(c, v, 409, 'frozen', `${target.name} is frozen`, frozenRollbackRefusal(target.name, freeze), base);
+  const breakGlass = freeze ? <li data-break-glass>Break glass: {target.name} is {describeFreeze(freeze)}. This rollback goes through the freeze at once and is recorded in the audit trail; nothing else queued goes with it.</li> : null;
   if (backupId) {
     // The hub decides as it will for the POST: a backup the relay no longer keeps gets no button.
     const plan = await hub.backupRestore(target.name, backupId);
@@ -140,6 +146,7 @@ actions.get('/targets/:name/rollback', async (c) => {
             </li>
           ) : null}
           <li>The relay puts back exactly those bytes (UI edits the backup caught come back too), then reloads or restarts and verifies.</li>
+          {breakGlass}
         </ul>
       ),
       action: `${base}/rollback`,
@@ -169,6 +176,7 @@ actions.get('/targets/:name/rollback', async (c) => {
         <li>
           The relay deploys commit <code>{goal.sha}</code> again through the whole pipeline, as a rollback.
         </li>
+        {breakGlass}
       </ul>
     ),
     action: `${base}/rollback`,
@@ -187,7 +195,7 @@ actions.post('/targets/:name/rollback', async (c) => {
   const backupId = form.get('backupId') || null;
   if (deploymentId && backupId) throw new ApiError(400, 'invalid_request', 'Give a deployment or a backup to roll back to, not both.');
   const { deploymentId: id } = unwrap(
-    await hubFor(c.env, target.name).enqueueRollback({ target: target.name, deploymentId, backupId, actor: who.name, source: requestSource(c.req.raw) }),
+    await hubFor(c.env, target.name).enqueueRollback({ target: target.name, deploymentId, backupId, actor: who.name, source: requestSource(c.req.raw), breakGlass: who.role === 'admin' }),
   );
   return redirect(c, `/targets/${target.name}?deployment=${encodeURIComponent(id)}`);
 });

@@ -3,6 +3,7 @@
 // One deployment: its progress step by step with durations (live while it runs), what it changed,
 // and its log: the step events the relay reported, and where the hub dropped some (it keeps the
 // first and the latest within a budget), how many and how big.
+import { ReleaseTagLabel } from './release-tag.tsx';
 import type { Child } from 'hono/jsx';
 import { isFinal, pathCount } from '../../../shared/deployment.ts';
 import type { DroppedSteps, StepEvent } from '../../../shared/api.ts';
@@ -10,13 +11,14 @@ import { activationLabel, byteSize, duration, deploymentDuration, shortSha } fro
 import { stepRows } from '../step-rows.ts';
 import type { DeploymentDetail } from '../target-data.ts';
 import { Badge, Commit, PathItems, Time } from './parts.tsx';
+import { HomeAssistantBackupFact } from './ha-backup.tsx';
 
 /**
  * `retryHref`: where an operator tries this deployment again (the newest, a deploy that failed or was
  * rolled back), once what stopped it has changed; null where that is not offered. `driftWaysOn`: the
  * ways on when it stopped on drift (drift.tsx).
  */
-export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; retryHref: string | null; driftWaysOn?: Child; now: number }) {
+export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail; pinned: boolean; retryHref: string | null; driftWaysOn?: Child; now: number; homeAssistantUrl?: string | undefined }) {
   const { deployment: d, steps, droppedSteps } = props.detail;
   // The dropped events were between the first ones kept and the latest.
   const cut = droppedSteps?.after ?? steps.length;
@@ -34,7 +36,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
       <dl class="facts">
         <dt>Commit</dt>
         <dd>
-          <Commit repo={props.repo} sha={d.sha} message={d.message} author={d.author} />
+          <ReleaseTagLabel deployment={d} /> <Commit repo={props.repo} sha={d.sha} message={d.message} author={d.author} />
         </dd>
         <dt>Asked by</dt>
         <dd>
@@ -137,6 +139,7 @@ export function DeploymentPanel(props: { repo: string; detail: DeploymentDetail;
             <dd>{activationLabel(d)}</dd>
             <dt>Backup</dt>
             <dd>{summary.backupId ? <code>{summary.backupId}</code> : 'none'}</dd>
+            {summary.homeAssistantBackup ? <HomeAssistantBackupFact backup={summary.homeAssistantBackup} environmentUrl={props.homeAssistantUrl} /> : null}
             {summary.drift.length ? (
               <>
                 <dt>Drift</dt>

@@ -9,6 +9,7 @@ import { pathCount } from '../../../shared/deployment.ts';
 import { mayBeKept } from '../../hub/backup-inventory.ts';
 import { activationLabel, deploymentDuration, duration, firstLine } from '../format.ts';
 import { Badge, PathItems, ShaLink, Time } from './parts.tsx';
+import { ReleaseTagLabel } from './release-tag.tsx';
 
 export function HistoryTable(props: {
   target: string;
@@ -91,7 +92,7 @@ function HistoryRow(props: { deployment: DeploymentView; base: string; repo: str
         <div class="muted small">{d.actor}</div>
       </td>
       <td class="commit" data-label="Commit" data-col="commit">
-        <ShaLink repo={props.repo} sha={d.sha} /> <span class="message small">{firstLine(d.message)}</span>
+        <ReleaseTagLabel deployment={d} /> <ShaLink repo={props.repo} sha={d.sha} /> <span class="message small">{firstLine(d.message)}</span>
       </td>
       <td data-label="Duration" data-col="duration">{duration(deploymentDuration(d))}</td>
       <td data-label="Files" data-col="files" data-files={files}>

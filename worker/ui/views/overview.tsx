@@ -6,6 +6,7 @@
 import type { WebhookHealth } from '../../ledger/webhook-health.ts';
 import type { LedgerRead } from '../ledger-data.ts';
 import type { TargetSummary } from '../target-data.ts';
+import { FrozenLine } from './freeze.tsx';
 import { Layout, type Viewer } from './layout.tsx';
 import { TargetFacts } from './target-state.tsx';
 import { WebhookHealthNote } from './webhook-health.tsx';
@@ -48,6 +49,7 @@ function Targets(props: { summaries: TargetSummary[]; now: number }) {
               {target.publicReadOnly ? ' · public' : ''}
             </span>
           </div>
+          <FrozenLine freeze={status.freeze ?? null} />
           <TargetFacts repo={target.repo} status={status} currentSteps={currentSteps} now={props.now} />
         </section>
       ))}

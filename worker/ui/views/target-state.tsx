@@ -19,7 +19,8 @@ export function activity(status: TargetStatus, currentSteps: readonly StepEvent[
     return { state: 'deploying', text: `${what}: ${where}` };
   }
   if (status.queued.length) {
-    return { state: 'queued', text: `${status.queued.length} queued${status.relay.connected ? '' : ', waiting for the relay to connect'}` };
+    const held = status.freeze ? ', held by the freeze' : status.relay.connected ? '' : ', waiting for the relay to connect';
+    return { state: 'queued', text: `${status.queued.length} queued${held}` };
   }
   return { state: 'idle', text: 'idle' };
 }

@@ -5,6 +5,7 @@
 // is also the fragment `/targets/:name/live`, which the page's script swaps in whenever the hub
 // says something changed. Operators get the controls, outside `#live` so a refresh never wipes what
 // they are typing.
+import { TagTriggerSummary } from './release-tag.tsx';
 import type { DeploymentView } from '../../../shared/api.ts';
 import { roleAllows } from '../../http/auth.ts';
 import { TargetFacts } from './target-state.tsx';
@@ -15,10 +16,12 @@ import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
 import { DriftPanel, DriftWaysOn } from './drift.tsx';
 import { FirstRunChecklist } from './first-run.tsx';
+import { FreezeBanner, FreezeControl } from './freeze.tsx';
 import { VersionWarning } from './version-warning.tsx';
 import { HistoryTable } from './history.tsx';
 import { Layout, type Viewer } from './layout.tsx';
 import { MetricsPanel } from './metrics.tsx';
+import { RestartWindowPanel } from './restart-window.tsx';
 import type { TargetDeliveries } from '../ledger-data.ts';
 import { METRICS_DAYS, type TargetPage as TargetPageData } from '../target-data.ts';
 import { Badge, Commit } from './parts.tsx';
@@ -42,6 +45,7 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
     <>
       {/* First run and versions: their own components (first-run.tsx, version-warning.tsx). */}
       {page.history.length === 0 && !props.paged ? <FirstRunChecklist status={status} deliveries={props.deliveries} /> : null}
+      <FreezeBanner target={target.name} freeze={status.freeze ?? null} queued={status.queued.length} operator={props.operator} now={now} />
       <VersionWarning relay={status.relay} />
       <section class="card" id="now">
         <h2>Now</h2>
@@ -70,11 +74,13 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
           </>
         ) : null}
       </section>
+      <RestartWindowPanel target={target.name} repo={target.repo} view={status.restartWindow ?? null} operator={props.operator} />
       <DriftPanel target={target.name} repo={target.repo} drift={status.drift ?? null} stoppedOnDrift={status.stoppedOnDrift ?? null} operator={props.operator} now={now} />
       {page.selected ? (
         <DeploymentPanel
           repo={target.repo}
           detail={page.selected}
+          homeAssistantUrl={target.environmentUrl}
           pinned={page.pinned}
           retryHref={retryHref(props, page.selected.deployment)}
           driftWaysOn={status.stoppedOnDrift === page.selected.deployment.id ? <DriftWaysOn target={target.name} deploymentId={page.selected.deployment.id} operator={props.operator} /> : null}
@@ -118,7 +124,9 @@ export function TargetPageView(props: {
   return (
     <Layout title={target.name} nonce={props.nonce} viewer={props.viewer} watch={[`${base}/watch`]} fragment={props.fragment} here={props.here}>
       <h1>
-        {target.name} <span class="muted small">{target.repo}@{target.branch} · {target.environment}</span>
+        {target.name} <span class="muted small">{target.repo}@{target.branch} · {target.environment}
+          <TagTriggerSummary target={target} />
+        </span>
       </h1>
       {props.operator ? (
         <section class="card" id="controls">
@@ -137,6 +145,7 @@ export function TargetPageView(props: {
               <button type="submit">Roll back to the previous deployment…</button>
             </form>
             <CaptureControl target={target.name} />
+            <FreezeControl target={target.name} frozen={Boolean(status.freeze)} />
           </div>
           <p class="muted small">
             Every action asks for a confirmation first. To go back to a particular deployment or backup, use its row in the history or in Backups.

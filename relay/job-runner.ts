@@ -5,6 +5,8 @@
 // The edge is not trusted beyond the protocol's shapes: a job for another target is refused, and
 // nothing a message sets off may end the process (every promise started here is caught).
 import type { CaptureMessage, CapturedMessage, DriftReportMessage } from '../shared/drift.ts';
+import type { PlanMessage, PlannedMessage } from '../shared/pull-plan.ts';
+import { PullPlans } from './pull-plan/pull-plans.ts';
 import type { TargetStateMessage } from '../shared/freeze.ts';
 import type { AlertedMessage, AlertMessage } from '../shared/alert.ts';
 import type { HubMessage, InFlightJob, JobMessage, ResultMessage } from '../shared/protocol.ts';
@@ -29,6 +31,8 @@ export interface JobExecutor {
   backups?(): Promise<KeptBackupRecord[]>;
   /** One look of the drift watch (relay/watch/): what differs on the host from the last deploy. */
   lookForDrift?(): Promise<DriftReportMessage>;
+  /** A read-only plan of a pull request's head (relay/pull-plan/). Must not throw. */
+  planPull?(message: PlanMessage): Promise<PlannedMessage>;
   /** Host edits made into a pushed branch (relay/capture/); absent when the relay is not set up to capture. Must not throw. */
   capture?(message: CaptureMessage): Promise<CapturedMessage>;
   /** The edge's word on the target (a freeze, or none) for the house's sensor (relay/outward/). Must not throw. */
@@ -55,6 +59,7 @@ export class JobRunner {
   private capturing: Promise<void> | undefined;
   private leaseMs = 90_000;
   private readonly inventory: BackupInventory | null;
+  private readonly pullPlans: PullPlans;
 
   constructor(
     private readonly journal: Journal,
@@ -67,6 +72,7 @@ export class JobRunner {
   ) {
     const list = executor.backups?.bind(executor);
     this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
+    this.pullPlans = new PullPlans({ executor, channel, logger, target, hostLock: hooks.hostLock, busy: () => Promise.all([this.capturing, this.running?.done]).then(() => undefined) });
   }
 
   /** The job in flight, for `hello`. */
@@ -138,6 +144,9 @@ export class JobRunner {
       case 'alert':
         // Issue 18, alerts: passed to the notify services of `alerts.notify` (relay/outward/house-alerts.ts), at once, beside any job.
         this.settle(`alert ${message.alertId}`, this.onAlert(message));
+        break;
+      case 'plan':
+        this.settle(`plan ${message.planId}`, this.pullPlans.onPlan(message));
         break;
       default: {
         const unreachable: never = message;

@@ -5,9 +5,10 @@ import { BACKUP_INVENTORY_CAPABILITY, RELAY_CAPABILITIES as EDGE_KNOWN_CAPABILIT
 export const RELAY_VERSION = '0.1.0';
 /**
  * `restart-window`: honours `job.mayRestart: false` (pipeline/deploy-steps.ts holds the restart);
- * `release-tags`: a `refs/tags/…` job's tag is fetched and checked to peel to its commit on an allowed branch (pipeline/git-tag.ts).
+ * `release-tags`: a `refs/tags/…` job's tag is fetched and checked to peel to its commit on an allowed branch (pipeline/git-tag.ts);
+ * `pull-plans`: a `plan` of a pull request's head is run read-only and answered with `planned` (pull-plan/).
  */
-export const RELAY_CAPABILITIES = ['deploy', 'rollback', 'journal', 'drift-guard', BACKUP_INVENTORY_CAPABILITY, EDGE_KNOWN_CAPABILITIES.restartWindow, EDGE_KNOWN_CAPABILITIES.releaseTags];
+export const RELAY_CAPABILITIES = ['deploy', 'rollback', 'journal', 'drift-guard', BACKUP_INVENTORY_CAPABILITY, EDGE_KNOWN_CAPABILITIES.restartWindow, EDGE_KNOWN_CAPABILITIES.releaseTags, EDGE_KNOWN_CAPABILITIES.pullPlans];
 
 /**
  * What this relay says it can do: `capture` only when its config sets it up (a `capture:` section);

@@ -44,6 +44,9 @@ export const CAPTURE_ID_PATTERN = idPattern('cap');
 /** An alert sent to the house's Home Assistant `notify.*` services through the relay: `alr_01m82e4vg06ns08fd0`. */
 export const ALERT_ID_PATTERN = idPattern('alr');
 
+/** A read-only plan of a pull request's head against the live host: `pln_01m82e4vg06ns08fd0`. */
+export const PLAN_ID_PATTERN = idPattern('pln');
+
 /**
  * A backup as the relay names it (`newBackupId` in relay/pipeline/backups.ts): `lanyard-`, the UTC
  * time it was taken to the second, and up to 32 letters, digits, `_` or `-` (the end of the job's

@@ -8,6 +8,7 @@ import { isBranchOrTagRef } from './git-ref.ts';
 import { CaptureMessage, CapturedMessage, DriftReportMessage } from './drift.ts';
 import { AlertedMessage, AlertMessage } from './alert.ts';
 import { TargetStateMessage } from './freeze.ts';
+import { PlanMessage, PlannedMessage } from './pull-plan.ts';
 import { StepSpan } from './trace-context.ts';
 import { BACKUP_ID_PATTERN, DEPLOYMENT_ID_PATTERN, TARGET_NAME_PATTERN } from './ids.ts';
 
@@ -19,9 +20,10 @@ export const TRACEPARENT_PATTERN = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
  * asks them only of a relay that names them.
  *   - `restart-window`: honours `job.mayRestart: false` (an older relay would restart at once);
  *   - `release-tags`: verifies a `refs/tags/…` job's tag peels to its commit on an allowed branch;
- *   - `alerts`: delivers `alert` messages to Home Assistant `notify.*` services and answers `alerted`.
+ *   - `alerts`: delivers `alert` messages to Home Assistant `notify.*` services and answers `alerted`;
+ *   - `pull-plans`: runs a read-only `plan` of a pull request's head and answers `planned` (shared/pull-plan.ts).
  */
-export const RELAY_CAPABILITIES = { restartWindow: 'restart-window', releaseTags: 'release-tags', alerts: 'alerts' } as const;
+export const RELAY_CAPABILITIES = { restartWindow: 'restart-window', releaseTags: 'release-tags', alerts: 'alerts', pullPlans: 'pull-plans' } as const;
 
 /** Bumped on any change a peer of the previous version could misread. */
 export const PROTOCOL_VERSION = 1;
@@ -142,6 +144,7 @@ export const HubMessage = z.discriminatedUnion('type', [
   CaptureMessage,
   TargetStateMessage,
   AlertMessage,
+  PlanMessage,
 ]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
@@ -270,6 +273,7 @@ export const RelayMessage = z.discriminatedUnion('type', [
   DriftReportMessage,
   CapturedMessage,
   AlertedMessage,
+  PlannedMessage,
 ]);
 export type RelayMessage = z.infer<typeof RelayMessage>;
 

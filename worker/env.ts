@@ -28,6 +28,10 @@ export interface Env {
   GITHUB_API_URL?: string;
   /** Token for GitHub Deployments (fine-grained, "Deployments: read and write"); the secret a target's `githubTokenSecret` names. */
   GITHUB_TOKEN?: string;
+  /** A GitHub App's id: pull-request plans are posted as check runs, which only an App may create (docs/pull-request-plans.md). */
+  GITHUB_APP_ID?: string;
+  /** That App's private key (PEM, PKCS#1 as GitHub hands it out, or PKCS#8); signs the RS256 JWT exchanged for installation tokens. */
+  GITHUB_APP_PRIVATE_KEY?: string;
   /** A Slack incoming webhook URL: a message when a deploy fails or is rolled back (and on success if asked). */
   SLACK_WEBHOOK_URL?: string;
   /** A URL that receives every notification as signed JSON (see docs/outward.md). */

@@ -13,6 +13,8 @@
 import { join } from 'node:path';
 import type { CaptureMessage } from '../../shared/drift.ts';
 import { captureHostEdits } from '../capture/capture-host-edits.ts';
+import type { PlanMessage } from '../../shared/pull-plan.ts';
+import { planPullRequest } from '../pull-plan/plan-pull-request.ts';
 import type { StepName } from '../../shared/deployment.ts';
 import { newId } from '../../shared/ids.ts';
 import type { JobMessage } from '../../shared/protocol.ts';
@@ -150,6 +152,8 @@ export async function createPipeline(loaded: LoadedConfig, logger: Logger): Prom
           }),
         }
       : {}),
+    // Pull-request plans (relay/pull-plan/): read-only, from the relay's own remote.
+    planPull: (message: PlanMessage) => planPullRequest(parts, message),
     // Host edits as a branch (relay/capture/): only when the relay is set up to push one.
     ...(config.capture ? { capture: (message: CaptureMessage) => captureHostEdits(parts, message) } : {}),
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.

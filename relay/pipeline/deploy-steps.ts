@@ -10,20 +10,18 @@ import type { TargetHost } from '../transport/target-host.ts';
 import { activate } from './activate.ts';
 import { decideActivation, type ActivationDecision } from './activation-map.ts';
 import { newBackupId, pruneBackups, takeBackup, type BackupRecord } from './backups.ts';
-import { checkCommit } from './commit-checks.ts';
 import { configurationTexts, readLanyardFile } from './commit-texts.ts';
 import { homeAssistantBackupStep } from './ha-backup-step.ts';
 import { driftApiNote, driftCeilingNote, driftPolicyOf } from './drift-policy.ts';
-import { mergeCandidates } from './merge-candidates.ts';
-import { mergedTextsToWrite, mergeOnHost, stageMergedTexts } from './host-merges.ts';
+import { mergedTextsToWrite, stageMergedTexts } from './host-merges.ts';
 import { describeConflicts } from '../merge/merge-conflict.ts';
 import type { MergeResult } from '../merge/three-way-merge.ts';
 import type { LanyardFile } from './lanyard-file.ts';
-import { hashLiveTree } from './live-tree.ts';
+import { planAgainstHost } from './plan-against-host.ts';
 import type { Manifest } from './manifest.ts';
 import { checkWritable, describeMoved, MOVE_CHUNK, moveIntoPlace, stageArchive } from './move-into-place.ts';
 import { plural, stagingDirOf, type DeployContext, type PipelineParts } from './pipeline-parts.ts';
-import { PathsRefused, planOnHost, type Plan } from './plan.ts';
+import { PathsRefused, type Plan } from './plan.ts';
 import { rollBack } from './rollback.ts';
 import { streamUpload } from './upload.ts';
 import { chooseUploadCompression } from './upload-compression.ts';
@@ -42,7 +40,7 @@ export async function deploy(parts: PipelineParts, job: JobMessage, steps: StepR
 }
 
 async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunner, summary: Partial<DeploymentSummary>): Promise<JobOutcome> {
-  const { loaded, config, logger, git, ha, manifests, root, configRoots, backupDir, liveHashes } = parts;
+  const { loaded, config, logger, git, ha, manifests, root, backupDir } = parts;
   const context = steps.context as DeployContext;
   const driftPolicy = driftPolicyOf(job.driftPolicy, config.deploy.allowDriftOverwrite);
   // A release tag's job (issue 18): the tag, fetched from the relay's own remote, must peel to this commit on an allowed branch.
@@ -65,33 +63,12 @@ async function deployInto(parts: PipelineParts, job: JobMessage, steps: StepRunn
   const plan: Plan = await steps.step(
     'plan',
     async () => {
-      // Everything the commit alone decides comes first: a refused first deploy of 15,000 files
-      // costs the git listing, not a hashing of the whole host.
-      const commitFiles = await git.listCommitFiles(job.sha, subfolder || undefined);
-      const commit = checkCommit({
-        commitFiles: commitFiles.files,
-        submodules: commitFiles.skipped,
-        include: config.deploy.include,
-        repoInclude: lanyard.include,
-        exclude: [...config.deploy.exclude, ...lanyard.exclude],
-        protect: [...config.deploy.protect, ...lanyard.protect],
-        configRoot: configRoots,
-      });
-      if (commit.refused.length) throw new StepFailure('plan', 'path_refused', new PathsRefused(commit.refused).message);
-      target = await parts.host();
-      const [live, previous] = await Promise.all([hashLiveTree(target, root, liveHashes), manifests.read(target)]);
-      previousManifest = previous;
-      const hostInput = { commitSha: job.sha, liveFiles: live.files, unhashedLivePaths: live.unhashed, previousManifest: previous, driftPolicy };
-      let planned = planOnHost(commit, hostInput);
-      // Drift the commit also changed, in a file Home Assistant's UI writes: merged if it can be,
-      // then planned again with the merges. Only where the deploy would otherwise stop.
-      const candidates = driftPolicy === 'stop' && !planned.refused.length
-        ? mergeCandidates({ drift: planned.drift, deploySet: commit.deploySet, previousManifest: previous, mergeFiles: config.deploy.mergeFiles, protection: commit.protection })
-        : [];
-      if (candidates.length && previous) {
-        merges = await mergeOnHost(candidates, { git, host: target, root, subfolder, baseSha: previous.sha, commitSha: job.sha, liveFiles: live.files });
-        planned = planOnHost(commit, { ...hostInput, merges });
-      }
+      // Read-only, shared with pull-request plans (plan-against-host.ts).
+      const planned0 = await planAgainstHost(parts, { sha: job.sha, driftPolicy, lanyard, refusedByCommit: (commit) => {
+        if (commit.refused.length) throw new StepFailure('plan', 'path_refused', new PathsRefused(commit.refused).message);
+      } });
+      ({ target, merges, previousManifest } = planned0);
+      const planned = planned0.plan;
       // Unsafe paths fail the plan; drift under `stop` is reported by its own step below.
       if (planned.error?.code === 'PathRefused') throw new StepFailure('plan', 'path_refused', planned.error.message);
       // A read-only folder is found before the backup, not halfway through the moves.

@@ -182,6 +182,34 @@ export class GitSource {
     return { sha: wanted, author, committedAt: Number(committed) * 1000, message: message.join('\0').trimEnd() };
   }
 
+  /**
+   * A pull request's head, fetched from the relay's own remote (`refs/pull/<n>/head`, as GitHub
+   * keeps it) into `refs/lanyard/pulls/<n>`, and checked to be the commit the edge named: a head
+   * that moved on, or that is not there, is refused. Never from a URL the edge gives.
+   */
+  async fetchPullHead(pullNumber: number, sha: string): Promise<CommitInfo> {
+    if (!Number.isSafeInteger(pullNumber) || pullNumber < 1) throw new GitError('unknown_commit', `"${pullNumber}" is not a pull request number`);
+    const wanted = sha.trim().toLowerCase();
+    if (!FULL_SHA.test(wanted)) throw new GitError('unknown_commit', `"${sha}" is not a full commit sha; give all 40 hex characters`);
+    const local = `refs/lanyard/pulls/${pullNumber}`;
+    const remote = this.cli.redact(this.options.remote);
+    await withCacheLock(this.options.cacheDir, async () => {
+      await this.ensureCache();
+      try {
+        await this.fetchFromRemote(`+refs/pull/${pullNumber}/head:${local}`);
+      } catch (error) {
+        throw new GitError('fetch_failed', this.cli.redact(`fetching pull request #${pullNumber} (refs/pull/${pullNumber}/head) from ${remote} failed: ${errorText(error)}`));
+      }
+    });
+    const head = (await this.cli.git(['rev-parse', '--verify', '--end-of-options', `${local}^{commit}`])).toString('utf8').trim();
+    if (head !== wanted) {
+      throw new GitError('not_on_branch', `pull request #${pullNumber}'s head in ${remote} is ${shortSha(head)}, not ${shortSha(wanted)} as the edge said; a newer push will be planned on its own`);
+    }
+    const out = (await this.cli.git(['show', '-s', '--no-show-signature', '--format=%an%x00%ct%x00%B', wanted])).toString('utf8');
+    const [author = '', committed = '0', ...message] = out.split('\0');
+    return { sha: wanted, author, committedAt: Number(committed) * 1000, message: message.join('\0').trimEnd() };
+  }
+
   private commitPresent(sha: string): Promise<boolean> {
     return this.cli.test(['cat-file', '-e', `${sha}^{commit}`]);
   }

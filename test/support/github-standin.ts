@@ -5,6 +5,7 @@
 // demand (500s, a dropped connection) so the edge's retries can be tested.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GithubChecks, type GithubAppOptions } from './github-checks.ts';
 import { GithubHooks } from './github-hooks.ts';
 import { closeServer, listenOnLoopback } from './ports.ts';
 
@@ -59,6 +60,8 @@ export interface StandInPull {
 export interface GithubStandInOptions {
   /** The only token accepted. */
   token: string;
+  /** A GitHub App whose JWTs and installation tokens are accepted for check runs (github-checks.ts). */
+  app?: GithubAppOptions;
 }
 
 const STATES = new Set(['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success']);
@@ -80,8 +83,12 @@ export class GithubStandIn {
   private failures: Array<{ status: number; match: RegExp }> = [];
   /** Repository webhooks (github-hooks.ts): the hooks API, and the pings and pushes delivered to them. */
   readonly hooks = new GithubHooks(() => this.url);
+  /** Check runs, commit statuses and the App's token exchange (github-checks.ts). */
+  readonly checks: GithubChecks;
 
-  constructor(private readonly options: GithubStandInOptions) {}
+  constructor(private readonly options: GithubStandInOptions) {
+    this.checks = new GithubChecks(options.app ?? null, options.token);
+  }
 
   get url(): string {
     const address = this.server?.address() as AddressInfo | null;
@@ -156,6 +163,10 @@ export class GithubStandIn {
       res.end(JSON.stringify({ message: 'Server Error' }));
       return;
     }
+
+    // Check runs, statuses and the App's tokens authenticate their own way (github-checks.ts).
+    const checksAnswer = this.checks.handle({ method: record.method, pathname: url.pathname, authorization: req.headers.authorization, body });
+    if (checksAnswer) return checksAnswer.status >= 400 ? this.refuse(res, record, checksAnswer.status, (checksAnswer.body as { message: string }).message) : this.answer(res, record, checksAnswer.status, checksAnswer.body);
 
     // What GitHub requires of every REST call.
     if (req.headers.authorization !== `Bearer ${this.options.token}`) return this.refuse(res, record, 401, 'Bad credentials');

@@ -15,6 +15,7 @@ import { unwrap } from '../hub/hub-result.ts';
 import { manualDeploy } from '../hub/requests.ts';
 import { AccessQuery, listAccess } from '../ledger/access-log.ts';
 import { captureRoutes, captureThenRetry } from './capture-routes.ts';
+import { pullPlanRoutes } from './pull-plan-routes.ts';
 import { freezeRoutes } from './freeze-routes.ts';
 import { deployTag, rollbackToTag } from './release-tag-routes.ts';
 import { DeliveryQuery, listDeliveries } from '../ledger/deliveries.ts';
@@ -173,5 +174,6 @@ deployments.get('/audit', async (c) => {
 
 api.route('/deployments/:target', deployments);
 api.route('/deployments/:target', captureRoutes);
+api.route('/deployments/:target', pullPlanRoutes);
 api.route('/deployments/:target', freezeRoutes);
 api.route('/deployments/:target', restartWindowRoutes);

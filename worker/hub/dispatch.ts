@@ -3,6 +3,7 @@
 // fetches and checks what it deploys itself.
 import { MAX_REQUESTED_BY_CHARS } from '../../shared/protocol.ts';
 import { dispatchCapture } from './captures.ts';
+import { dispatchPullPlan, pullPlanHoldsRelay } from './pull-plans.ts';
 import { driftPolicyFor } from './drift-choice.ts';
 import { ACTIVE } from './deployments.ts';
 import { mayDispatch } from './freeze.ts';
@@ -16,11 +17,14 @@ export function dispatchNext(hub: Hub): void {
   if (hub.deployments.withStatus(ACTIVE).length > 0) return;
   // A capture goes before the next job, and a job never goes while one is with the relay.
   if (dispatchCapture(hub)) return;
+  // A pull-request plan with the relay is short and read-only: a deploy waits for it, no longer (pull-plans.ts).
+  if (pullPlanHoldsRelay(hub)) return;
   const relay = liveRelay(hub);
   if (!relay) return;
   // A freeze holds back all but a rollback an admin forced through it (freeze.ts).
   const next = hub.deployments.withStatus(['queued']).find((d) => mayDispatch(hub, d));
-  if (!next) return;
+  // Nothing that may deploy now (none queued, or all held by a freeze): the relay's turn goes to the oldest queued plan.
+  if (!next) return dispatchPullPlan(hub);
   const now = Date.now();
   const attempt = next.attempt + 1;
   hub.deployments.update(next.id, { status: 'dispatched', attempt, dispatched_at: now, reason: null });

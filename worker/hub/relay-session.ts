@@ -14,6 +14,7 @@ import { targetStateMessage } from './freeze.ts';
 import type { Hub } from './hub.ts';
 import { captureAfterMerge, onCaptured, requeueSentCaptures } from './captures.ts';
 import { RELAY_LOST } from './leases.ts';
+import { onPlanned, requeueSentPlans } from './pull-plans.ts';
 import { recordWaiting } from './restart-windows.ts';
 import { attachmentOf, liveRelay, sendTo, type RelayAttachment } from './relay-socket.ts';
 import { recordStepSpan } from '../traces/trace-records.ts';
@@ -71,6 +72,9 @@ export function onRelayFrame(hub: Hub, ws: WebSocket, frame: string | ArrayBuffe
       // Issue 18, alerts: the outbox's house channel settles the alert (alert-answers.ts).
       onAlerted(hub, message);
       break;
+    case 'planned':
+      onPlanned(hub, message);
+      break;
     default: {
       const unreachable: never = message;
       throw new Error(`unhandled relay message ${JSON.stringify(unreachable)}`);
@@ -91,6 +95,7 @@ export function onRelayGone(hub: Hub, ws: WebSocket, how: string): void {
     }
     hub.meta.set('relay_disconnected_at', String(Date.now()));
     requeueSentCaptures(hub);
+    requeueSentPlans(hub);
   }
   hub.audit.record({ at: Date.now(), actor: attachment?.hello?.relayId ?? 'relay', action: 'relay.disconnected', detail: { how }, source: attachment?.source ?? null });
   hub.changed();
@@ -112,6 +117,7 @@ function onHello(hub: Hub, ws: WebSocket, attachment: RelayAttachment, hello: He
   requeueSentCaptures(hub);
   // Issue 18, alerts: whether this relay passes alerts to the house; pending ones go to it now.
   onAlertsHello(hub, hello);
+  requeueSentPlans(hub);
   hub.audit.record({ at: now, actor: hello.relayId, action: 'relay.hello', detail: { version: hello.version, capabilities: hello.capabilities, inFlight: hello.inFlight }, source: attachment.source });
   sendTo(ws, { type: 'welcome', v: PROTOCOL_VERSION, target: hub.meta.targetName(), leaseMs: hub.timings.leaseMs, ackTimeoutMs: hub.timings.ackTimeoutMs, edgeVersion: LANYARD_VERSION });
   // The freeze (or none), for the house's sensor: after every welcome, so a stale one is cleared.

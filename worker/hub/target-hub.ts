@@ -34,6 +34,8 @@ import { expireAckTimeouts, expireLeases, nextAckDeadline, nextLeaseDeadline } f
 import { HubMeta } from './meta.ts';
 import { announce, deliverOutward, nextOutwardDeadline } from './outward.ts';
 import { PushTransitions } from './push-transitions.ts';
+import type { PullPlanView } from './pull-plan-store.ts';
+import { nextPlanDeadline, pullPlansOf, takePullRequest, type PullRequestSeen, type PullRequestTaken } from './pull-plans.ts';
 import { takeTagDeploy, takeTagPush, takeTagRollback } from './release-tags.ts';
 import { cancelQueued } from './queue.ts';
 import { deploymentDetail, statusOf, type DeploymentDetail } from './reads.ts';
@@ -88,6 +90,7 @@ export class TargetHub extends DurableObject<Env> {
       (now) => nextLeaseDeadline(hub, now),
       () => nextHelloDeadline(hub),
       () => nextOutwardDeadline(hub),
+      () => nextPlanDeadline(hub),
       () => nextFreezeDeadline(hub),
       (now) => nextWindowDeadline(hub, now),
     ]);
@@ -212,6 +215,19 @@ export class TargetHub extends DurableObject<Env> {
     const verdict = WorkflowVerdict.parse(input);
     this.remember(verdict.target);
     takeWorkflowVerdict(this.hub, verdict);
+  }
+
+  // ---- pull-request plans (issue 20): worker/hub/pull-plans.ts ----
+
+  async notePullRequest(target: string, seen: PullRequestSeen): Promise<PullRequestTaken> {
+    this.remember(target);
+    return takePullRequest(this.hub, seen);
+  }
+
+  /** The newest plan of each open pull request, for the status page and the API. */
+  async pullPlans(target: string, limit: number): Promise<PullPlanView[]> {
+    this.remember(target);
+    return pullPlansOf(this.hub).openPlans(limit);
   }
 
   // ---- reads ------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import type { TargetConfig } from '../config/targets.ts';
 import { description, type GithubDeploymentRequest, type GithubState, type GithubStatusRequest } from './github.ts';
 import type { PullRequestPayload } from './capture-pull.ts';
 import type { AlertOutboxMessage } from './alerts.ts';
+import type { PlanCheckPayload } from './plan-checks.ts';
 import { notificationEvent, type OutwardEvent } from './notification.ts';
 import { deploymentPageUrl, type OutwardSettings } from './settings.ts';
 import { slackMessage, type SlackMessage } from './slack.ts';
@@ -37,6 +38,8 @@ export type OutboxMessage =
     }
   /** A capture's pull request (capture-pull.ts); `deploymentId` holds the capture's id. */
   | { channel: 'github'; kind: 'github.pull'; deploymentId: string; what: string; payload: PullRequestPayload }
+  /** A pull request's plan as a check run or commit status (plan-checks.ts); `deploymentId` holds the plan's id. */
+  | { channel: 'github'; kind: 'github.plan'; deploymentId: string; what: string; payload: PlanCheckPayload }
   | { channel: 'slack'; kind: 'slack.message'; deploymentId: string; what: string; payload: { message: SlackMessage } }
   | { channel: 'webhook'; kind: 'webhook.event'; deploymentId: string; what: string; payload: { event: OutwardEvent } }
   /** Issue 20: the deployment's trace, once it ended (worker/traces/trace-export.ts). */

@@ -12,6 +12,7 @@ import { createDeployment, createStatus, findDeployment, type GithubDeploymentRe
 import type { OutwardEvent } from './notification.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 import { DEFAULT_RETRY, type OutwardSettings, type RetryPolicy } from './settings.ts';
+import { sendPlanCheck, type PlanCheckPayload } from './plan-checks.ts';
 import { postSlack, type SlackMessage } from './slack.ts';
 import { postWebhook } from './webhook.ts';
 import { postOtlp } from './otlp.ts';
@@ -153,6 +154,8 @@ async function send(context: CourierContext, settings: OutwardSettings, e: Outbo
       context.pulled?.(payload.captureId, pulled.value);
       return { ok: true };
     }
+    case 'github.plan':
+      return sendPlanCheck(outbox, { app: settings.githubApp ?? null, token: settings.github }, e.payload as PlanCheckPayload);
     case 'slack.message': {
       if (!settings.slack) return { ok: false, retry: false, error: 'SLACK_WEBHOOK_URL is not set any more', retryAfterMs: null };
       return postSlack(settings.slack.url, (e.payload as { message: SlackMessage }).message);

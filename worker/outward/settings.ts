@@ -4,6 +4,7 @@
 // and no secret ever sits in the outbox.
 import type { TargetConfig } from '../config/targets.ts';
 import { secretNamed, type Env } from '../env.ts';
+import type { GithubAppSettings } from './github-app.ts';
 import { otlpHeaders } from './otlp.ts';
 import type { AlertEmailSettings } from './email-alert.ts';
 
@@ -11,6 +12,8 @@ export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
 export interface OutwardSettings {
   github: { apiUrl: string; token: string } | null;
+  /** A GitHub App (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY): pull-request plans as check runs (plan-checks.ts). */
+  githubApp?: GithubAppSettings | null;
   slack: { url: string } | null;
   webhook: { url: string; secret: string } | null;
   /** Issue 20: where deployments' traces go (OTLP/HTTP JSON), with their headers; absent or null: no traces. */
@@ -64,6 +67,7 @@ export function outwardSettings(env: Env, target: TargetConfig): OutwardSettings
   const otlpUrl = httpUrl(env.OTLP_ENDPOINT);
   return {
     github: token ? { apiUrl: withoutTrailingSlash(apiUrl), token } : null,
+    githubApp: env.GITHUB_APP_ID && env.GITHUB_APP_PRIVATE_KEY ? { apiUrl: withoutTrailingSlash(apiUrl), appId: env.GITHUB_APP_ID, privateKeyPem: env.GITHUB_APP_PRIVATE_KEY } : null,
     slack: slack ? { url: slack } : null,
     // An unsigned webhook would let anyone who learns the URL forge notifications: no secret, no webhook.
     webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : null,

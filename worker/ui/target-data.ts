@@ -4,6 +4,7 @@ import type { DeploymentView, DroppedSteps, Metrics, OutwardDelivery, StepEvent,
 import type { TargetConfig } from '../config/targets.ts';
 import type { Env } from '../env.ts';
 import type { CaptureView } from '../hub/capture-store.ts';
+import type { PullPlanView } from '../hub/pull-plan-store.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { unwrap, type HubResult } from '../hub/hub-result.ts';
 
@@ -37,6 +38,8 @@ export interface TargetPage extends TargetSummary {
   metrics: Metrics;
   /** Recent captures of host edits (issue 17), newest first. */
   captures: CaptureView[];
+  /** The newest plan of each open pull request (issue 20); absent on pages built before plans existed. */
+  pullPlans?: PullPlanView[];
 }
 
 /**
@@ -65,11 +68,12 @@ export async function loadTargetPage(
   now: number,
 ): Promise<TargetPage> {
   const hub = hubFor(env, target.name);
-  const [status, history, metrics, captures] = await Promise.all([
+  const [status, history, metrics, captures, pullPlans] = await Promise.all([
     hub.status(target.name),
     hub.history(target.name, options.before ? { limit: HISTORY_PAGE, before: options.before } : { limit: HISTORY_PAGE }),
     hub.metrics(target.name, now, METRICS_DAYS),
     hub.captures(target.name, 10),
+    hub.pullPlans(target.name, 20),
   ]);
   const selectedId = options.deploymentId ?? status.current?.id ?? status.queued[0]?.id ?? (options.before ? null : history[0]?.id) ?? null;
   // An id the reader asked for that does not exist is a 404 page, as the API answers.
@@ -92,5 +96,6 @@ export async function loadTargetPage(
     pinned: options.deploymentId !== null,
     metrics,
     captures,
+    pullPlans,
   };
 }

@@ -52,3 +52,23 @@ export const PingEvent = z.looseObject({
   hook_id: z.number().optional(),
   repository: Repository.optional(),
 });
+
+/**
+ * A pull request's event (issue 20: plans). What decides whether the relay fetches anything is
+ * strict: the head's sha is a full sha, the base's ref and both repositories are named; the head's
+ * repository is null when its fork was deleted. The rest stays loose, as GitHub adds fields.
+ */
+export const PullRequestEvent = z.looseObject({
+  action: z.string(),
+  number: z.number().int().positive(),
+  repository: Repository,
+  pull_request: z.looseObject({
+    number: z.number().int().positive(),
+    title: z.string().optional(),
+    user: z.looseObject({ login: z.string() }).nullable().optional(),
+    head: z.looseObject({ sha: z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character sha'), ref: z.string().optional(), repo: Repository.nullable() }),
+    base: z.looseObject({ ref: z.string().min(1).max(255), repo: Repository }),
+  }),
+  sender: z.looseObject({ login: z.string() }).optional(),
+});
+export type PullRequestEvent = z.infer<typeof PullRequestEvent>;

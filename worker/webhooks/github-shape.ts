@@ -4,13 +4,14 @@
 // mistake the overview warns about) from scanners and junk, so that these neither raise the warning
 // nor put their text in the ledger. Only the look is judged: nothing of an unsigned body is kept.
 import type { z } from 'zod';
-import { PingEvent, PushEvent, RepositoryDispatchEvent, WorkflowRunEvent } from './github-events.ts';
+import { PingEvent, PullRequestEvent, PushEvent, RepositoryDispatchEvent, WorkflowRunEvent } from './github-events.ts';
 
 /** The events Lanyard asks GitHub for, each with the shape GitHub gives its body. */
 const SHAPES = {
   push: PushEvent,
   workflow_run: WorkflowRunEvent,
   repository_dispatch: RepositoryDispatchEvent,
+  pull_request: PullRequestEvent,
   ping: PingEvent.required({ zen: true, hook_id: true }),
 } as const satisfies Record<string, z.ZodType>;
 

@@ -14,6 +14,7 @@ import { firstDeliveryOfBody, recordDelivery, type DeliveryRecord, type Delivery
 import { headersLookLikeGithub, looksLikeGithub } from './github-shape.ts';
 import { bodyDigest, replayReason } from './replay.ts';
 import { routeDelivery } from './route-delivery.ts';
+import { takePullRequestDelivery } from './route-pull-request.ts';
 import { checkSignature } from './signature.ts';
 
 /** GitHub caps webhook payloads at 25 MB. */
@@ -86,6 +87,13 @@ webhooks.post('/github', async (c) => {
     if (typeof pingRepo === 'string') record.repo = pingRepo;
     const zen = typeof payload === 'object' && payload && 'zen' in payload ? String((payload as { zen: unknown }).zen) : null;
     return answer(200, 'ok', 'pong: the webhook reaches Lanyard and its signature is valid', { zen });
+  }
+
+  if (record.event === 'pull_request') {
+    // Plans, not deploys (issue 20): route-pull-request.ts.
+    const pull = await takePullRequestDelivery(c.env, payload);
+    Object.assign(record, pull.record);
+    return answer(pull.status, pull.verdict, pull.reason, { plans: pull.plans });
   }
 
   const route = routeDelivery(record.event, payload, loadTargets(c.env.TARGETS));

@@ -294,6 +294,15 @@ const webhookCases: WebhookCase[] = [
     ledger: { verified: true, verdict: 'invalid' },
   },
   {
+    // pull_request is read since issue 20 (plans): a push's body is no pull request.
+    name: 'a push payload sent as a pull_request event',
+    send: (deliveryId) => webhook({ event: 'pull_request', payload: push(), deliveryId }),
+    status: 400,
+    code: 'invalid',
+    message: /not a pull_request payload GitHub would send/,
+    ledger: { verified: true, verdict: 'invalid' },
+  },
+  {
     name: 'a signed successful workflow_run whose head_sha is not a sha',
     send: (deliveryId) => webhook({ event: 'workflow_run', payload: workflowRunPayload({ headSha: 'HEAD~1' }), deliveryId }),
     status: 400,
@@ -312,7 +321,7 @@ interface IgnoredCase {
 }
 
 const ignoredCases: IgnoredCase[] = [
-  { name: 'a push payload sent as a pull_request event', event: 'pull_request', payload: push, reason: /event "pull_request" does not deploy anything/ },
+  { name: 'a push payload sent as an issues event', event: 'issues', payload: push, reason: /event "issues" does not deploy anything/ },
   { name: 'a push payload sent as event PUSH (event names are exact)', event: 'PUSH', payload: push, reason: /event "PUSH" does not deploy anything/ },
   { name: 'a push payload sent as a check_run event', event: 'check_run', payload: push, reason: /event "check_run" does not deploy anything/ },
   {

@@ -11,6 +11,7 @@ import { roleAllows } from '../../http/auth.ts';
 import { TargetFacts } from './target-state.tsx';
 import { BackupsPanel } from './backups.tsx';
 import { CaptureControl, CapturesPanel } from './capture.tsx';
+import { PullPlansPanel } from './pull-plans.tsx';
 import { DeliveriesPanel } from './deliveries.tsx';
 import { DeploymentPanel } from './deployment.tsx';
 import { DriftPanel, DriftWaysOn } from './drift.tsx';
@@ -88,6 +89,7 @@ export function TargetLive(props: { page: TargetPageData; deliveries: TargetDeli
       ) : null}
       <DeliveriesPanel target={target.name} deliveries={props.deliveries} now={now} />
       <CapturesPanel repo={target.repo} captures={page.captures} now={now} />
+      <PullPlansPanel repo={target.repo} plans={page.pullPlans ?? []} now={now} />
       <MetricsPanel metrics={page.metrics} days={METRICS_DAYS} />
       <BackupsPanel target={target.name} repo={target.repo} inventory={inventory} operator={props.operator} now={now} />
       <HistoryTable

@@ -23,6 +23,8 @@ export interface PullRequestPlanDemo {
   step: (text: string) => void;
   /** The pull request's number (default 1). */
   number?: number;
+  /** The target whose plan is shown (every target deploying the base branch plans it); default `home`. */
+  target?: string;
 }
 
 /** Opens the pull request, sends its webhook, and prints the check (or status) it got; ok when one came. */
@@ -42,14 +44,17 @@ export async function showPullRequestPlan(d: PullRequestPlanDemo): Promise<{ ok:
   const sent = await sendPullRequest(d.edgeUrl, { action: 'opened', number, headSha: sha, headRef: branch, repo: d.repo, title: 'Group the upstairs lights' }, d.webhookSecret);
   console.log(`  webhook: ${sent.status} ${String(sent.body.reason ?? '')}`);
   const checks = d.github.checks;
-  const finished = () => checks.runsOn(sha).some((r) => r.status === 'completed') || checks.commitStatuses.some((s) => s.sha === sha && s.state !== 'pending');
+  const target = d.target ?? 'home';
+  const runs = () => checks.runsOn(sha).filter((r) => r.name === `Lanyard plan (${target})`);
+  const statuses = () => checks.commitStatuses.filter((s) => s.sha === sha && s.context === `lanyard/plan/${target}`);
+  const finished = () => runs().some((r) => r.status === 'completed') || statuses().some((s) => s.state !== 'pending');
   await d.waitUntil(`the plan of #${number} on GitHub`, async () => finished(), 60_000).catch(() => undefined);
-  const run = checks.runsOn(sha).at(-1);
+  const run = runs().at(-1);
   if (run) {
     console.log(`  check run "${run.name}": ${run.conclusion} — ${run.title}\n${run.summary.split('\n').map((l) => `    ${l}`).join('\n')}`);
     return { ok: run.status === 'completed', conclusion: run.conclusion };
   }
-  const status = checks.commitStatuses.filter((s) => s.sha === sha).at(-1);
+  const status = statuses().at(-1);
   if (status) {
     console.log(`  commit status ${status.context}: ${status.state} — ${status.description}${status.targetUrl ? ` (${status.targetUrl})` : ''}`);
     return { ok: status.state !== 'pending', conclusion: status.state };

@@ -11,7 +11,7 @@
 //
 // Nothing here talks to anything but 127.0.0.1.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ import { startHomeAssistantStandIn } from '../test/support/home-assistant-standi
 import { startLocalEdge } from './local-edge.ts';
 import { DEMO_PHONE, showAlertOnThePhone } from './alerts.ts';
 import { runLivingWithIt } from './living-with-it.ts';
+import { showPullRequestPlan } from './pull-request-plan.ts';
 import { showPrometheusScrape } from './metrics.ts';
 import { DEMO_TIME_ZONE, shutRestartWindow } from './restart-window.ts';
 import { startTraceDemo } from './traces.ts';
@@ -36,6 +37,7 @@ import { runUiEditLoop, type DemoDeployment } from './ui-edit-loop.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
 const REPO = 'demo-owner/home-assistant-config';
+const DEMO_APP_ID = '4242';
 
 const GIT_ENV = {
   ...process.env,
@@ -132,7 +134,9 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     console.log(`  config ${configRoot}\n  API    ${ha.url}/api/`);
 
     step('GitHub\'s Deployments API: a stand-in on 127.0.0.1 that checks and records what the edge sends');
-    const github = await startGithubStandIn({ token: secrets.github });
+    // A GitHub App of the demo's own (a key pair made now): only an App may post check runs.
+    const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const github = await startGithubStandIn({ token: secrets.github, app: { appId: DEMO_APP_ID, publicKeyPem: app.publicKey.export({ type: 'spki', format: 'pem' }).toString(), installationId: 1 } });
     cleanups.push(() => github.close());
     console.log(`  ${github.url}`);
 
@@ -160,6 +164,8 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
         PUBLIC_URL: `http://127.0.0.1:${port}`,
         GITHUB_API_URL: github.url,
         GITHUB_TOKEN: secrets.github,
+        GITHUB_APP_ID: DEMO_APP_ID,
+        GITHUB_APP_PRIVATE_KEY: app.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
       },
     });
     cleanups.push(() => edge.stop());
@@ -264,9 +270,12 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     console.log(`  ${await onGithub(second.id)}`);
     const onHost = await readFile(join(configRoot, 'configuration.yaml'), 'utf8');
     console.log(`  configuration.yaml on the host is ${onHost.includes('sensors.yaml') ? 'STILL CHANGED (bug!)' : 'back to what it was'}`);
-    const alertLine = await showAlertOnThePhone({ ha, deploymentId: second.id, api: call, waitUntil, step });
+    const alertLine = await showAlertOnThePhone({ ha, deploymentId: second.id, api, waitUntil, step });
 
     const uiEdit = await runUiEditLoop({ work, git, homeAssistant: { url: ha.url, token: secrets.ha }, github, api: call, deliverPush, finished, waitUntil, step });
+
+    // Pull request #2 (the capture's was #1): a plan of what merging it would do, as a check run.
+    const plan = await showPullRequestPlan({ edgeUrl: edge.url, webhookSecret: secrets.webhook, repo: REPO, work, bare, git, github, waitUntil, step, number: 2 });
 
     const living = await runLivingWithIt({
       work, git, homeAssistant: { url: ha.url, token: secrets.ha }, api: call, deliverPush, finished, waitUntil, step,
@@ -276,10 +285,10 @@ export async function runDemo(options: { port: number; once: boolean; dir: strin
     step('Prometheus: GET /metrics, the OpenMetrics text a scrape reads');
     await showPrometheusScrape(edge.url, secrets.operator);
 
-    const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml') && uiEdit.ok && living.ok;
+    const ok = first.status === 'succeeded' && second.status === 'rolled_back' && !onHost.includes('sensors.yaml') && uiEdit.ok && plan.ok && living.ok;
     say(ok ? 'Deployed, rolled back by itself, a UI edit came back to git and deployed, and the house lived with it.' : 'The demo did not go as expected; see the logs above.');
     console.log(`  status page: ${edge.url}/  (sign in with the API token below)\n  API token:   ${secrets.operator}\n  try:        curl -H "Authorization: Bearer ${secrets.operator}" ${edge.url}/api/deployments/home/history`);
-    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}, ${uiEdit.result}; ${alertLine}; ${living.results.join('; ')}`);
+    console.log(`DEMO RESULT: deploy ${first.status}, invalid config ${second.status}, ${uiEdit.result}; ${alertLine}; pull request plan ${plan.conclusion}; ${living.results.join('; ')}`);
 
     if (!options.once) {
       console.log('\nRunning until Ctrl-C.');

@@ -121,9 +121,15 @@ describe('npm run demo', () => {
     for (const step of ['fetch', 'plan', 'backup', 'apply', 'check', 'activate', 'verify', 'record']) expect(output).toMatch(new RegExp(`${step}: .*\\(\\d+ ms\\)`));
   }, 430_000);
 
-  it('lives with it on the same stack: a freeze, a restart window, Home Assistant\'s own backup, release tags, a trace and a scrape', () => {
+  it('lives with it on the same stack: an alert, a pull-request plan, a freeze, a restart window, Home Assistant\'s own backup, release tags, a trace and a scrape', () => {
     expect(output, 'the demo did not get to its result').toContain('DEMO RESULT:');
     const result = /DEMO RESULT: (.*)\n/.exec(output)![1]!;
+    // The rolled-back deploy reached the phone (the stand-in's notify.mobile_app_* service), tap and all.
+    expect(result).toContain('alert on the phone (delivered)');
+    expect(output).toMatch(/tap: +http:\/\/127\.0\.0\.1:\d+\/targets\/home\?deployment=dep_/);
+    // Pull request #2 got a check run (the demo's GitHub App) with the plan of what merging it does.
+    expect(result).toContain('pull request plan success');
+    expect(output).toMatch(/check run "Lanyard plan \(home\)": success — 1 file to write, 0 files to delete; reloads group/);
     expect(result).toContain('freeze held the push, unfreeze deployed it succeeded');
     expect(result).toContain('restart held waiting_for_window, restart now succeeded');
     expect(result).toMatch(/HA backup [0-9a-f]{8} before a restart, a failed one stopped the deploy with nothing written/);

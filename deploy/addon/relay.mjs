@@ -310,13 +310,13 @@ var require_directives = __commonJS({
        * @param onError - May be called even if the action was successful
        * @returns `true` on success
        */
-      add(line, onError) {
+      add(line2, onError) {
         if (this.atNextDocument) {
           this.yaml = { explicit: _Directives.defaultYaml.explicit, version: "1.1" };
           this.tags = Object.assign({}, _Directives.defaultTags);
           this.atNextDocument = false;
         }
-        const parts = line.trim().split(/[ \t]+/);
+        const parts = line2.trim().split(/[ \t]+/);
         const name = parts.shift();
         switch (name) {
           case "%TAG": {
@@ -1913,9 +1913,9 @@ var require_stringifyCollection = __commonJS({
       } else {
         str = lines[0];
         for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
-          str += line ? `
-${indent2}${line}` : "\n";
+          const line2 = lines[i];
+          str += line2 ? `
+${indent2}${line2}` : "\n";
         }
       }
       if (comment) {
@@ -1973,7 +1973,7 @@ ${indent2}${line}` : "\n";
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -1989,14 +1989,14 @@ ${indent2}${line}` : "\n";
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum, line2) => sum + line2.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines)
-            str += line ? `
-${indentStep}${indent2}${line}` : "\n";
+          for (const line2 of lines)
+            str += line2 ? `
+${indentStep}${indent2}${line2}` : "\n";
           return `${str}
 ${indent2}${end}`;
         } else {
@@ -3739,10 +3739,10 @@ var require_errors = __commonJS({
       if (error62.pos[0] === -1)
         return;
       error62.linePos = error62.pos.map((pos) => lc.linePos(pos));
-      const { line, col } = error62.linePos[0];
-      error62.message += ` at line ${line}, column ${col}`;
+      const { line: line2, col } = error62.linePos[0];
+      error62.message += ` at line ${line2}, column ${col}`;
       let ci = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
+      let lineStr = src.substring(lc.lineStarts[line2 - 1], lc.lineStarts[line2]).replace(/[\n\r]+$/, "");
       if (ci >= 60 && lineStr.length > 80) {
         const trimStart = Math.min(ci - 39, lineStr.length - 79);
         lineStr = "\u2026" + lineStr.substring(trimStart);
@@ -3750,8 +3750,8 @@ var require_errors = __commonJS({
       }
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "\u2026";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+      if (line2 > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+        let prev = src.substring(lc.lineStarts[line2 - 2], lc.lineStarts[line2 - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "\u2026\n";
         lineStr = prev + lineStr;
@@ -3759,7 +3759,7 @@ var require_errors = __commonJS({
       if (/[^ ]/.test(lineStr)) {
         let count = 1;
         const end = error62.linePos[1];
-        if (end?.line === line && end.col > col) {
+        if (end?.line === line2 && end.col > col) {
           count = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
         const pointer = " ".repeat(ci) + "^".repeat(count);
@@ -4708,8 +4708,8 @@ var require_resolve_flow_scalar = __commonJS({
       return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
     }
     function unfoldLines(source) {
-      const line = /(.*?)\r?\n/sy;
-      let match = line.exec(source);
+      const line2 = /(.*?)\r?\n/sy;
+      let match = line2.exec(source);
       if (!match)
         return source;
       let trimEnd, trimBoth;
@@ -4722,8 +4722,8 @@ var require_resolve_flow_scalar = __commonJS({
       }
       let res = match[1].replace(trimEnd, "");
       let sep2 = " ";
-      let pos = line.lastIndex;
-      while (match = line.exec(source)) {
+      let pos = line2.lastIndex;
+      while (match = line2.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
           if (sep2 === "\n")
@@ -4734,7 +4734,7 @@ var require_resolve_flow_scalar = __commonJS({
           res += sep2 + lm;
           sep2 = " ";
         }
-        pos = line.lastIndex;
+        pos = line2.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
@@ -5864,40 +5864,40 @@ var require_lexer = __commonJS({
         }
       }
       *parseStream() {
-        let line = this.getLine();
-        if (line === null)
+        let line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("stream");
-        if (line[0] === cst.BOM) {
+        if (line2[0] === cst.BOM) {
           yield* this.pushCount(1);
-          line = line.substring(1);
+          line2 = line2.substring(1);
         }
-        if (line[0] === "%") {
-          let dirEnd = line.length;
-          let cs = line.indexOf("#");
+        if (line2[0] === "%") {
+          let dirEnd = line2.length;
+          let cs = line2.indexOf("#");
           while (cs !== -1) {
-            const ch = line[cs - 1];
+            const ch = line2[cs - 1];
             if (ch === " " || ch === "	") {
               dirEnd = cs - 1;
               break;
             } else {
-              cs = line.indexOf("#", cs + 1);
+              cs = line2.indexOf("#", cs + 1);
             }
           }
           while (true) {
-            const ch = line[dirEnd - 1];
+            const ch = line2[dirEnd - 1];
             if (ch === " " || ch === "	")
               dirEnd -= 1;
             else
               break;
           }
           const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-          yield* this.pushCount(line.length - n);
+          yield* this.pushCount(line2.length - n);
           this.pushNewline();
           return "stream";
         }
         if (this.atLineEnd()) {
           const sp = yield* this.pushSpaces(true);
-          yield* this.pushCount(line.length - sp);
+          yield* this.pushCount(line2.length - sp);
           yield* this.pushNewline();
           return "stream";
         }
@@ -5938,13 +5938,13 @@ var require_lexer = __commonJS({
       }
       *parseDocument() {
         yield* this.pushSpaces(true);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("doc");
         let n = yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
           // fallthrough
           case void 0:
             yield* this.pushNewline();
@@ -5969,7 +5969,7 @@ var require_lexer = __commonJS({
           case ">":
             n += yield* this.parseBlockScalarHeader();
             n += yield* this.pushSpaces(true);
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             yield* this.pushNewline();
             return yield* this.parseBlockScalar();
           default:
@@ -5989,11 +5989,11 @@ var require_lexer = __commonJS({
           }
           sp += yield* this.pushSpaces(true);
         } while (nl + sp > 0);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("flow");
-        if (indent2 !== -1 && indent2 < this.indentNext && line[0] !== "#" || indent2 === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
-          const atFlowEndMarker = indent2 === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
+        if (indent2 !== -1 && indent2 < this.indentNext && line2[0] !== "#" || indent2 === 0 && (line2.startsWith("---") || line2.startsWith("...")) && isEmpty(line2[3])) {
+          const atFlowEndMarker = indent2 === this.indentNext - 1 && this.flowLevel === 1 && (line2[0] === "]" || line2[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
             yield cst.FLOW_END;
@@ -6001,17 +6001,17 @@ var require_lexer = __commonJS({
           }
         }
         let n = 0;
-        while (line[n] === ",") {
+        while (line2[n] === ",") {
           n += yield* this.pushCount(1);
           n += yield* this.pushSpaces(true);
           this.flowKey = false;
         }
         n += yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case void 0:
             return "flow";
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             return "flow";
           case "{":
           case "[":
@@ -9420,8 +9420,8 @@ var init_doc = __esm({
         const lines = content.split("\n").filter((x) => x);
         const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
         const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
-        for (const line of dedented) {
-          this.content.push(line);
+        for (const line2 of dedented) {
+          this.content.push(line2);
         }
       }
       compile() {
@@ -27816,7 +27816,7 @@ function idPattern(prefix) {
   if (!/^[a-z]+$/.test(prefix)) throw new Error(`an id prefix is lowercase letters, not ${JSON.stringify(prefix)}`);
   return new RegExp(`^${prefix}_[${ID_ALPHABET}]{${TIME_CHARS + RANDOM_CHARS}}$`);
 }
-var ID_ALPHABET, TIME_CHARS, RANDOM_CHARS, DEPLOYMENT_ID_PATTERN, CAPTURE_ID_PATTERN, ALERT_ID_PATTERN, BACKUP_ID_PATTERN, TARGET_NAME_PATTERN;
+var ID_ALPHABET, TIME_CHARS, RANDOM_CHARS, DEPLOYMENT_ID_PATTERN, CAPTURE_ID_PATTERN, ALERT_ID_PATTERN, PLAN_ID_PATTERN, BACKUP_ID_PATTERN, TARGET_NAME_PATTERN;
 var init_ids = __esm({
   "shared/ids.ts"() {
     "use strict";
@@ -27826,6 +27826,7 @@ var init_ids = __esm({
     DEPLOYMENT_ID_PATTERN = idPattern("dep");
     CAPTURE_ID_PATTERN = idPattern("cap");
     ALERT_ID_PATTERN = idPattern("alr");
+    PLAN_ID_PATTERN = idPattern("pln");
     BACKUP_ID_PATTERN = /^lanyard-\d{8}T\d{6}Z-[a-z0-9_-]{1,32}$/;
     TARGET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
   }
@@ -28063,12 +28064,94 @@ var init_freeze = __esm({
     });
     FreezeRequest = external_exports.object({
       reason: oneLine(MAX_FREEZE_REASON_CHARS).refine((r) => r.trim().length > 0, "say why: the page shows it to everyone"),
-      until: external_exports.iso.datetime({ offset: true }).optional()
+      until: external_exports.iso.datetime({ offset: true, error: "an ISO 8601 time with its offset, e.g. 2026-12-27T09:00:00+01:00 or 2026-12-27T08:00:00Z" }).optional()
     }).strict();
     TargetStateMessage = external_exports.object({
       type: external_exports.literal("target_state"),
       freeze: Freeze.nullable()
     });
+  }
+});
+
+// shared/pull-plan.ts
+function firstOf(items, limit = MAX_PLAN_PATHS) {
+  return { kept: items.slice(0, limit), count: items.length };
+}
+var PlanId, PullNumber, BaseBranch, PlanMessage, PlanOutcome, MAX_PLAN_PATHS, MAX_PLAN_TEXT, PlanText, PlannedMessage;
+var init_pull_plan = __esm({
+  "shared/pull-plan.ts"() {
+    "use strict";
+    init_zod();
+    init_deployment();
+    init_drift();
+    init_ids();
+    init_wire_text();
+    PlanId = external_exports.string().regex(PLAN_ID_PATTERN, "a plan id: pln_ and 18 base32 characters");
+    PullNumber = external_exports.number().int().positive().max(1e9);
+    BaseBranch = external_exports.string().min(1).max(255).regex(/^[^\u0000-\u0020\u007f~^:?*[\\]+$/, "a branch name as git would take it");
+    PlanMessage = external_exports.object({
+      type: external_exports.literal("plan"),
+      planId: PlanId,
+      target: external_exports.string().regex(TARGET_NAME_PATTERN),
+      pullNumber: PullNumber,
+      /** The head the edge was told of; the relay refuses a `refs/pull/<n>/head` that resolves to anything else. */
+      headSha: CommitSha,
+      /** The branch the pull request merges into: the target's deployed branch. */
+      baseBranch: BaseBranch
+    });
+    PlanOutcome = external_exports.enum(["planned", "refused", "failed"]);
+    MAX_PLAN_PATHS = 200;
+    MAX_PLAN_TEXT = 1e3;
+    PlanText = external_exports.string().max(MAX_PLAN_TEXT);
+    PlannedMessage = external_exports.object({
+      type: external_exports.literal("planned"),
+      planId: PlanId,
+      outcome: PlanOutcome,
+      /** Why the plan was refused or failed, in a sentence a user can act on; null when planned. */
+      reason: PlanText.nullable(),
+      toWrite: external_exports.array(ConfigPath).max(MAX_PLAN_PATHS),
+      toWriteCount: external_exports.number().int().nonnegative(),
+      toDelete: external_exports.array(ConfigPath).max(MAX_PLAN_PATHS),
+      toDeleteCount: external_exports.number().int().nonnegative(),
+      activation: Activation,
+      /** Why: one line per path that decides it (restarts first). */
+      activationReasons: external_exports.array(external_exports.object({ path: ConfigPath, need: oneLine(200), why: oneLine(300) })).max(MAX_PLAN_PATHS),
+      reloadDomains: external_exports.array(oneLine(64)).max(64),
+      /** Files changed on the host since the last deploy that the pull request also changes (and that would not merge). */
+      conflicts: external_exports.array(external_exports.object({ path: ConfigPath, why: PlanText })).max(MAX_PLAN_PATHS),
+      conflictsCount: external_exports.number().int().nonnegative(),
+      /** Files changed on the host that the deploy would merge with the pull request's version. */
+      merged: external_exports.array(ConfigPath).max(MAX_PLAN_PATHS),
+      /** Paths the deploy would refuse, each with its fix: the same texts a deploy gives. */
+      refusals: external_exports.array(external_exports.object({ path: external_exports.string().max(4096), problem: PlanText })).max(MAX_PLAN_PATHS),
+      refusalsCount: external_exports.number().int().nonnegative(),
+      at: external_exports.number().int().nonnegative()
+    });
+  }
+});
+
+// shared/trace-context.ts
+function parseTraceparent(value) {
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(value);
+  if (!match || !TRACE_ID_PATTERN.test(match[1]) || !SPAN_ID_PATTERN.test(match[2])) return null;
+  return { traceId: match[1], parentSpanId: match[2], sampled: (parseInt(match[3], 16) & 1) === 1 };
+}
+function randomSpanId() {
+  for (; ; ) {
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+    if (SPAN_ID_PATTERN.test(id)) return id;
+  }
+}
+var TRACE_ID_PATTERN, SPAN_ID_PATTERN, TraceId, SpanId, StepSpan;
+var init_trace_context = __esm({
+  "shared/trace-context.ts"() {
+    "use strict";
+    init_zod();
+    TRACE_ID_PATTERN = /^(?!0{32})[0-9a-f]{32}$/;
+    SPAN_ID_PATTERN = /^(?!0{16})[0-9a-f]{16}$/;
+    TraceId = external_exports.string().regex(TRACE_ID_PATTERN, "32 lowercase hex digits, not all zeros");
+    SpanId = external_exports.string().regex(SPAN_ID_PATTERN, "16 lowercase hex digits, not all zeros");
+    StepSpan = external_exports.object({ traceId: TraceId, spanId: SpanId, parentSpanId: SpanId });
   }
 });
 
@@ -28088,7 +28171,7 @@ function parseFrame(schema, frame) {
 function describeZodError(error62) {
   return error62.issues.map((issue2) => `${issue2.path.length ? issue2.path.join(".") : "(root)"}: ${issue2.message}`).join("; ");
 }
-var TRACEPARENT_PATTERN, PROTOCOL_VERSION, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PING_TEXT, JobId, BackupId, TargetName, GitRef, Attempt, Duration, MAX_REQUESTED_BY_CHARS, JobKind, JobMessage, CancelMessage, WelcomeMessage, MAX_ERROR_CHARS, ErrorMessage, PongMessage, RecordedMessage, HubMessage, InFlightJob, HelloMessage, AckMessage, ProgressDetail, ProgressMessage, ResultStatus, ResultMessage, BACKUP_INVENTORY_CAPABILITY, MAX_REPORTED_BACKUPS, KeptBackup, BackupsMessage, RelayErrorMessage, PingMessage, RelayMessage;
+var TRACEPARENT_PATTERN, RELAY_CAPABILITIES, PROTOCOL_VERSION, CLOSE_CODES, MAX_RELAY_FRAME_BYTES, PING_TEXT, JobId, BackupId, TargetName, GitRef, Attempt, Duration, MAX_REQUESTED_BY_CHARS, JobKind, JobMessage, CancelMessage, WelcomeMessage, MAX_ERROR_CHARS, ErrorMessage, PongMessage, RecordedMessage, HubMessage, InFlightJob, HelloMessage, AckMessage, ProgressDetail, ProgressMessage, ResultStatus, ResultMessage, BACKUP_INVENTORY_CAPABILITY, MAX_REPORTED_BACKUPS, KeptBackup, BackupsMessage, RelayErrorMessage, PingMessage, RelayMessage;
 var init_protocol = __esm({
   "shared/protocol.ts"() {
     "use strict";
@@ -28099,8 +28182,11 @@ var init_protocol = __esm({
     init_drift();
     init_alert();
     init_freeze();
+    init_pull_plan();
+    init_trace_context();
     init_ids();
     TRACEPARENT_PATTERN = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+    RELAY_CAPABILITIES = { restartWindow: "restart-window", releaseTags: "release-tags", alerts: "alerts", pullPlans: "pull-plans" };
     PROTOCOL_VERSION = 1;
     CLOSE_CODES = {
       /** A newer connection with the same token took over this target; the older one is closed. */
@@ -28177,7 +28263,8 @@ var init_protocol = __esm({
       RecordedMessage,
       CaptureMessage,
       TargetStateMessage,
-      AlertMessage
+      AlertMessage,
+      PlanMessage
     ]);
     InFlightJob = external_exports.object({
       jobId: JobId,
@@ -28215,7 +28302,13 @@ var init_protocol = __esm({
       message: external_exports.string().max(4e3),
       at: external_exports.number().int(),
       durationMs: external_exports.number().nonnegative().optional(),
-      detail: ProgressDetail.optional()
+      detail: ProgressDetail.optional(),
+      /**
+       * Issue 20, traces: the step's span in the job's trace (`job.traceparent`), on the step's `started`
+       * event and on the event that ends it; absent when the job carried no trace context. Optional, so
+       * an older relay's progress still parses, and an older edge drops it unread.
+       */
+      span: StepSpan.optional()
     });
     ResultStatus = external_exports.enum(["succeeded", "failed", "rolled_back", "waiting_for_window"]);
     ResultMessage = external_exports.object({
@@ -28260,7 +28353,8 @@ var init_protocol = __esm({
       PingMessage,
       DriftReportMessage,
       CapturedMessage,
-      AlertedMessage
+      AlertedMessage,
+      PlannedMessage
     ]);
   }
 });
@@ -32931,76 +33025,6 @@ var init_host_lock = __esm({
   }
 });
 
-// relay/backup-inventory.ts
-function inventoryMessage(records, at) {
-  const backups = [];
-  for (const record2 of records) {
-    const parsed = KeptBackup.safeParse({
-      id: record2.id,
-      createdAt: Math.max(0, Math.round(record2.createdAt)),
-      deploymentId: known(KeptBackup.shape.deploymentId, record2.jobId),
-      sha: known(KeptBackup.shape.sha, record2.baseSha),
-      files: record2.files.length,
-      bytes: Math.max(0, Math.round(record2.archive.bytes))
-    });
-    if (parsed.success) backups.push(parsed.data);
-  }
-  backups.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-  return { type: "backups", backups: backups.slice(-MAX_REPORTED_BACKUPS), at };
-}
-function known(schema, value) {
-  const parsed = schema.safeParse(value);
-  return parsed.success ? parsed.data : null;
-}
-var BackupInventory;
-var init_backup_inventory = __esm({
-  "relay/backup-inventory.ts"() {
-    "use strict";
-    init_protocol();
-    BackupInventory = class {
-      constructor(options) {
-        this.options = options;
-      }
-      reporting = null;
-      again = false;
-      /**
-       * Lists the backups and sends them. Never rejects. A report asked for while one is under way runs
-       * once more after it (the host may have changed in between), however many were asked for.
-       */
-      report() {
-        if (this.reporting) {
-          this.again = true;
-          return this.reporting;
-        }
-        this.reporting = (async () => {
-          do {
-            this.again = false;
-            await this.once();
-          } while (this.again);
-        })().finally(() => {
-          this.reporting = null;
-        });
-        return this.reporting;
-      }
-      async once() {
-        const { list, send, logger, now = Date.now } = this.options;
-        let records;
-        try {
-          records = await list();
-        } catch (error62) {
-          logger.warn(`could not list the backups to tell the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
-          return;
-        }
-        try {
-          send(inventoryMessage(records, now()));
-        } catch (error62) {
-          logger.warn(`could not send the backup inventory to the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
-        }
-      }
-    };
-  }
-});
-
 // relay/coded-error.ts
 var CodedError;
 var init_coded_error = __esm({
@@ -33016,619 +33040,6 @@ var init_coded_error = __esm({
   }
 });
 
-// relay/safe-path.ts
-import { posix } from "node:path";
-function quoted(name) {
-  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}\u2026` : name);
-}
-function pathInside(folder, shape, name, suffix = "") {
-  if (typeof name !== "string" || !shape.pattern.test(name)) {
-    throw new UnsafeName(`${typeof name === "string" ? quoted(name) : String(name)} is not ${shape.what}; refused before it named any file`);
-  }
-  if (!posix.isAbsolute(folder) || CONTROL_CHARACTER.test(folder)) throw new UnsafeName(`${quoted(folder)} is not an absolute folder`);
-  const entry = `${name}${suffix}`;
-  if (entry === "" || entry === "." || entry === ".." || entry.includes("/") || entry.includes("\\") || CONTROL_CHARACTER.test(entry)) {
-    throw new UnsafeName(`${quoted(entry)} cannot be a file name in ${folder}; refused`);
-  }
-  const base = posix.resolve(folder);
-  const full = posix.resolve(base, entry);
-  const prefix = base === "/" ? "/" : `${base}/`;
-  if (!full.startsWith(prefix) || full.length <= prefix.length || posix.dirname(full) !== base) {
-    throw new UnsafeName(`${quoted(entry)} resolves to ${full}, outside ${base}; refused`);
-  }
-  return full;
-}
-function pathUnderRoot(root, relative) {
-  if (typeof relative !== "string" || relative === "" || relative.startsWith("/") || CONTROL_CHARACTER.test(relative)) {
-    throw new UnsafeName(`${typeof relative === "string" ? quoted(relative) : String(relative)} is not a path inside the config folder; refused before it named any file`);
-  }
-  if (relative.split("/").some((part) => part === "" || part === "." || part === "..")) {
-    throw new UnsafeName(`${quoted(relative)} has an empty, "." or ".." part; refused before it named any file`);
-  }
-  if (!posix.isAbsolute(root) || CONTROL_CHARACTER.test(root)) throw new UnsafeName(`${quoted(root)} is not an absolute folder`);
-  const base = posix.resolve(root);
-  const full = posix.resolve(base, relative);
-  const prefix = base === "/" ? "/" : `${base}/`;
-  if (!full.startsWith(prefix) || full.length <= prefix.length) throw new UnsafeName(`${quoted(relative)} resolves to ${full}, outside ${base}; refused`);
-  return full;
-}
-var JOB_ID_SHAPE, BACKUP_ID_SHAPE, UnsafeName, CONTROL_CHARACTER;
-var init_safe_path = __esm({
-  "relay/safe-path.ts"() {
-    "use strict";
-    init_ids();
-    init_coded_error();
-    JOB_ID_SHAPE = { what: "a job id (dep_ and 18 base32 characters)", pattern: DEPLOYMENT_ID_PATTERN };
-    BACKUP_ID_SHAPE = { what: "a Lanyard backup id (see `relay backups`)", pattern: BACKUP_ID_PATTERN };
-    UnsafeName = class extends CodedError {
-      constructor(message2) {
-        super("unsafe_name", message2);
-      }
-    };
-    CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-  }
-});
-
-// relay/journal.ts
-import { mkdir, open as open2, readdir, readFile as readFile2, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
-function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return void 0;
-  }
-}
-async function fsyncPath(path) {
-  const handle = await open2(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-async function writeFileAtomic(path, data) {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const handle = await open2(temporary, "w", 384);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
-  await fsyncPath(join(path, ".."));
-}
-var JournalEntry, Journal;
-var init_journal = __esm({
-  "relay/journal.ts"() {
-    "use strict";
-    init_zod();
-    init_deployment();
-    init_protocol();
-    init_safe_path();
-    JournalEntry = external_exports.object({
-      job: JobMessage,
-      step: StepName,
-      /** When the job started on this relay. */
-      startedAt: external_exports.number(),
-      /** What later steps (and recovery) need to know: the backup made, whether files were written. */
-      context: external_exports.record(external_exports.string(), external_exports.unknown())
-    });
-    Journal = class {
-      constructor(dir) {
-        this.dir = dir;
-        this.currentPath = join(dir, "current-job.json");
-        this.outbox = join(dir, "outbox");
-      }
-      currentPath;
-      outbox;
-      async open() {
-        await mkdir(this.outbox, { recursive: true, mode: 448 });
-      }
-      async current() {
-        let text;
-        try {
-          text = await readFile2(this.currentPath, "utf8");
-        } catch (error62) {
-          if (error62.code === "ENOENT") return null;
-          throw error62;
-        }
-        const parsed = JournalEntry.safeParse(JSON.parse(text));
-        if (!parsed.success) throw new Error(`the journal ${this.currentPath} is unreadable; move it aside to start fresh`);
-        return parsed.data;
-      }
-      async write(entry) {
-        await writeFileAtomic(this.currentPath, JSON.stringify(entry));
-      }
-      /** Where a job's result waits for the edge: named after the job, so only a well-formed job id names one. */
-      outboxFile(jobId) {
-        return pathInside(this.outbox, JOB_ID_SHAPE, jobId, ".json");
-      }
-      /** The job is over: its result goes to the outbox first, then the current entry is removed. */
-      async finish(result) {
-        await writeFileAtomic(this.outboxFile(result.jobId), JSON.stringify(result));
-        await rm(this.currentPath, { force: true });
-        await fsyncPath(this.dir);
-      }
-      async pendingResults() {
-        const names = (await readdir(this.outbox)).filter((n) => n.endsWith(".json"));
-        const results = [];
-        for (const name of names.sort()) {
-          const text = await readFile2(join(this.outbox, name), "utf8").catch((error62) => {
-            if (error62.code === "ENOENT") return "";
-            throw error62;
-          });
-          const parsed = ResultMessage.safeParse(parseJson(text));
-          if (parsed.success) results.push(parsed.data);
-        }
-        return results;
-      }
-      async pendingResult(jobId) {
-        return (await this.pendingResults()).find((r) => r.jobId === jobId) ?? null;
-      }
-      /** The edge confirmed it recorded this result. Throws UnsafeName for an id that is not a job id. */
-      async forget(jobId) {
-        await rm(this.outboxFile(jobId), { force: true });
-      }
-    };
-  }
-});
-
-// relay/step-runner.ts
-function formatMs(ms) {
-  return ms < 1e3 ? `${Math.round(ms)} ms` : `${(ms / 1e3).toFixed(1)} s`;
-}
-var StepFailure, StepRunner;
-var init_step_runner = __esm({
-  "relay/step-runner.ts"() {
-    "use strict";
-    init_coded_error();
-    StepFailure = class extends CodedError {
-      constructor(step, code, message2) {
-        super(code, message2);
-        this.step = step;
-      }
-    };
-    StepRunner = class {
-      constructor(job, journal, progress, logger, context, startedAt, firstStep = "fetch") {
-        this.job = job;
-        this.journal = journal;
-        this.progress = progress;
-        this.logger = logger;
-        this.context = context;
-        this.startedAt = startedAt;
-        this.current = firstStep;
-      }
-      durations = {};
-      current;
-      /** Saves something recovery will need (e.g. the backup id) before the step that depends on it. */
-      async note(values) {
-        Object.assign(this.context, values);
-        await this.journal.write({ job: this.job, step: this.current, startedAt: this.startedAt, context: this.context });
-      }
-      async step(name, work, describe5 = () => "done") {
-        this.current = name;
-        await this.journal.write({ job: this.job, step: name, startedAt: this.startedAt, context: this.context });
-        const began = performance.now();
-        this.emit(name, "started", `${name} started`);
-        this.logger.info(`${this.job.jobId} ${name}: started`);
-        try {
-          const value = await work();
-          const ms = performance.now() - began;
-          this.durations[name] = (this.durations[name] ?? 0) + ms;
-          const text = describe5(value);
-          this.emit(name, "succeeded", text, ms);
-          this.logger.info(`${this.job.jobId} ${name}: ${text} (${formatMs(ms)})`);
-          return value;
-        } catch (error62) {
-          const ms = performance.now() - began;
-          this.durations[name] = (this.durations[name] ?? 0) + ms;
-          const text = error62 instanceof Error ? error62.message : String(error62);
-          this.emit(name, "failed", text, ms);
-          this.logger.warn(`${this.job.jobId} ${name}: failed after ${formatMs(ms)}: ${text}`);
-          throw error62 instanceof StepFailure ? error62 : new StepFailure(name, "step_failed", text);
-        }
-      }
-      skip(name, why) {
-        this.emit(name, "skipped", why);
-        this.logger.info(`${this.job.jobId} ${name}: skipped (${why})`);
-      }
-      /** A sign of life during a long step, so the edge's lease does not run out. */
-      heartbeat(message2) {
-        this.progress({ type: "progress", jobId: this.job.jobId, step: this.current, status: "started", message: message2, at: Date.now(), detail: { heartbeat: true } });
-      }
-      emit(step, status, message2, durationMs, detail) {
-        const m = { type: "progress", jobId: this.job.jobId, step, status, message: message2.slice(0, 4e3), at: Date.now() };
-        if (durationMs !== void 0) m.durationMs = Math.round(durationMs);
-        if (detail) m.detail = detail;
-        this.progress(m);
-      }
-    };
-  }
-});
-
-// relay/job-runner.ts
-var JobRunner;
-var init_job_runner = __esm({
-  "relay/job-runner.ts"() {
-    "use strict";
-    init_protocol();
-    init_deployment();
-    init_backup_inventory();
-    init_journal();
-    init_step_runner();
-    JobRunner = class {
-      constructor(journal, executor, channel, logger, target, hooks = {}) {
-        this.journal = journal;
-        this.executor = executor;
-        this.channel = channel;
-        this.logger = logger;
-        this.target = target;
-        this.hooks = hooks;
-        const list = executor.backups?.bind(executor);
-        this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
-      }
-      running = null;
-      /** The capture in progress, if any: a job or another capture waits for it. */
-      capturing;
-      leaseMs = 9e4;
-      inventory;
-      /** The job in flight, for `hello`. */
-      async inFlight() {
-        const entry = await this.journal.current();
-        return entry ? { jobId: entry.job.jobId, attempt: entry.job.attempt, step: entry.step } : null;
-      }
-      /** On start: finish or roll back whatever the journal says was interrupted. */
-      async recover() {
-        const entry = await this.journal.current();
-        if (!entry) return;
-        this.logger.warn(`journal: job ${entry.job.jobId} was interrupted at step ${entry.step}; recovering`);
-        this.start(entry.job, (steps) => this.executor.recover(entry, steps), entry);
-      }
-      /** Waits for the current job, if any (used by tests and on shutdown). */
-      async idle() {
-        await this.running?.done;
-      }
-      /** The edge welcomed us: send every result it has not confirmed yet, then (when idle) the backups kept. */
-      async onReady() {
-        for (const result of await this.journal.pendingResults()) this.channel.send(result);
-        if (this.running) return;
-        void this.executor.idle?.().catch(() => void 0);
-        void this.reportBackups();
-      }
-      /** Tells the edge which backups the host keeps; best effort, never throws (resolves when sent or given up). */
-      reportBackups() {
-        return this.inventory?.report() ?? Promise.resolve();
-      }
-      onMessage(message2) {
-        switch (message2.type) {
-          case "welcome":
-            this.leaseMs = message2.leaseMs;
-            break;
-          case "job":
-            this.settle(
-              `job ${message2.jobId}`,
-              this.onJob(message2).catch((error62) => {
-                this.channel.send({ type: "error", code: "internal", message: `job ${message2.jobId} was not started: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3), jobId: message2.jobId });
-                throw error62;
-              })
-            );
-            break;
-          case "cancel":
-            this.logger.warn(`edge cancelled job ${message2.jobId}: ${message2.reason}${this.running?.jobId === message2.jobId ? " (already running; it will finish or roll back)" : ""}`);
-            break;
-          case "recorded":
-            this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
-            break;
-          case "error":
-            this.logger.warn(`edge says ${message2.code}: ${message2.message}`);
-            if (message2.code === "unknown_job" && message2.jobId) this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
-            break;
-          case "pong":
-            break;
-          case "capture":
-            this.settle(`capture ${message2.captureId}`, this.onCapture(message2));
-            break;
-          case "target_state":
-            break;
-          case "alert":
-            break;
-          default: {
-            const unreachable = message2;
-            this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);
-          }
-        }
-      }
-      /** Runs `work` to its end without ever letting it end the process: a failure is one log line. */
-      settle(what, work) {
-        work.catch((error62) => this.logger.error(`${what} failed: ${error62 instanceof Error ? error62.message : String(error62)}`));
-      }
-      /**
-       * A capture runs under the same one-at-a-time rule as jobs: after the job in flight (if any), and
-       * a job that comes meanwhile waits for it. Always answered, so the edge never waits on it.
-       */
-      async onCapture(message2) {
-        const capture = this.executor.capture?.bind(this.executor);
-        const failed = (reason) => ({ type: "captured", captureId: message2.captureId, outcome: "failed", branch: null, commit: null, base: null, files: [], total: 0, reason, at: Date.now() });
-        const before = this.capturing;
-        const work = (async () => {
-          await before;
-          await this.running?.done;
-          if (!capture) return failed("this relay is not set up to capture host edits: add a `capture:` section to its relay.yaml (docs/drift.md)");
-          if (message2.target !== this.target) return failed(`the capture is for target "${message2.target}", but this relay serves "${this.target}"; nothing was read`);
-          this.logger.info(`capture ${message2.captureId} for ${message2.target}, asked by ${message2.requestedBy}`);
-          const run = () => capture(message2).catch((error62) => failed(`unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3)));
-          return this.hooks.hostLock ? this.hooks.hostLock.run(run) : run();
-        })();
-        const done = work.then(() => void 0, () => void 0);
-        this.capturing = done;
-        const answer = await work;
-        if (this.capturing === done) this.capturing = void 0;
-        this.channel.send(answer);
-      }
-      async onJob(job) {
-        await this.capturing;
-        if (job.target !== this.target) {
-          const message2 = `job ${job.jobId} is for target "${job.target}", but this relay serves "${this.target}"; refused, nothing was done`;
-          this.logger.error(`edge sent ${message2}`);
-          this.channel.send({ type: "error", code: "invalid_message", message: message2, jobId: job.jobId });
-          return;
-        }
-        const finished = await this.journal.pendingResult(job.jobId);
-        if (finished) {
-          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
-          this.channel.send(finished);
-          return;
-        }
-        if (this.running) {
-          if (this.running.jobId === job.jobId) this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
-          else this.channel.send({ type: "error", code: "busy", message: `still running ${this.running.jobId}`, jobId: job.jobId });
-          return;
-        }
-        this.start(job, (steps) => this.executor.execute(job, steps), null, () => {
-          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
-          this.logger.info(`job ${job.jobId}: ${job.kind} ${job.sha.slice(0, 7)} for ${job.target}, asked by ${job.requestedBy}`);
-        });
-      }
-      start(job, work, resumed, journaled = () => void 0) {
-        const startedAt = resumed?.startedAt ?? Date.now();
-        const steps = new StepRunner(job, this.journal, (m) => this.channel.send(m), this.logger, { ...resumed?.context ?? {} }, startedAt, resumed?.step);
-        const lease = setInterval(() => steps.heartbeat(`still on ${steps.current}`), Math.max(1e3, Math.floor(this.leaseMs / 3)));
-        const done = (async () => {
-          let outcome;
-          try {
-            if (!resumed) await this.journal.write({ job, step: "fetch", startedAt, context: {} });
-            journaled();
-            const lock = this.hooks.hostLock;
-            outcome = lock ? await lock.run(() => work(steps)) : await work(steps);
-          } catch (error62) {
-            outcome = { status: "failed", reason: `unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`, summary: {} };
-          } finally {
-            clearInterval(lease);
-          }
-          const result = {
-            type: "result",
-            jobId: job.jobId,
-            status: outcome.status,
-            reason: outcome.reason === null ? null : outcome.reason.slice(0, 4e3),
-            summary: this.summaryOf(outcome, steps)
-          };
-          try {
-            await this.journal.finish(result);
-          } catch (error62) {
-            this.logger.error(`job ${job.jobId}: could not keep its result in the outbox (${error62 instanceof Error ? error62.message : String(error62)}); sending it once`);
-          }
-          this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ""}`);
-          this.running = null;
-          this.channel.send(result);
-          void this.reportBackups();
-          this.hooks.afterJob?.();
-        })();
-        this.running = { jobId: job.jobId, done };
-        this.settle(`job ${job.jobId}`, done);
-      }
-      /** The outcome's summary in the protocol's shape; a field that does not fit is dropped and said, never thrown. */
-      summaryOf(outcome, steps) {
-        const raw = { ...outcome.summary, durationsMs: { ...steps.durations, ...outcome.summary.durationsMs ?? {} } };
-        const parsed = DeploymentSummary.safeParse(raw);
-        if (parsed.success) return boundedSummary(parsed.data);
-        this.logger.warn(`job ${steps.job.jobId}: its summary does not fit the protocol (${describeZodError(parsed.error)}); reporting the durations only`);
-        return DeploymentSummary.parse({ durationsMs: raw.durationsMs });
-      }
-    };
-  }
-});
-
-// relay/version.ts
-function relayCapabilities(config2) {
-  return config2.capture ? [...RELAY_CAPABILITIES, CAPTURE_CAPABILITY] : [...RELAY_CAPABILITIES];
-}
-var RELAY_VERSION, RELAY_CAPABILITIES;
-var init_version = __esm({
-  "relay/version.ts"() {
-    "use strict";
-    init_drift();
-    init_protocol();
-    RELAY_VERSION = "0.1.0";
-    RELAY_CAPABILITIES = ["deploy", "rollback", "journal", "drift-guard", BACKUP_INVENTORY_CAPABILITY];
-  }
-});
-
-// relay/watch/drift-watch.ts
-function driftFingerprint(report) {
-  return JSON.stringify([report.deployedSha, report.total, report.files.map((f) => [f.path, f.change, f.diff, f.diffNote])]);
-}
-function describe3(report) {
-  if (report.deployedSha === null && report.total === 0) return "nothing deployed yet, so nothing can drift";
-  if (report.total === 0) return `the host matches the last deploy${report.deployedSha ? ` (${report.deployedSha.slice(0, 7)})` : ""}`;
-  const named2 = report.files.slice(0, 10).map((f) => `${f.path} (${f.change})`);
-  const more = report.total > named2.length ? ` and ${report.total - named2.length} more` : "";
-  return `${report.total === 1 ? "1 file differs" : `${report.total} files differ`} from the last deploy: ${named2.join(", ")}${more}`;
-}
-var DriftWatch;
-var init_drift_watch = __esm({
-  "relay/watch/drift-watch.ts"() {
-    "use strict";
-    DriftWatch = class {
-      constructor(options) {
-        this.options = options;
-      }
-      timer = null;
-      pending = null;
-      last = null;
-      lastFailure = null;
-      stopped = false;
-      /** The latest report, null before the first look succeeded. */
-      get latest() {
-        return this.last?.report ?? null;
-      }
-      /** Looks at once (after any job in flight), then every interval. */
-      start() {
-        this.stopped = false;
-        this.schedule(0);
-      }
-      async stop() {
-        this.stopped = true;
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        await this.pending;
-      }
-      /** The edge welcomed the relay: it hears the latest report (a look on its way sends its own). */
-      onReady() {
-        if (this.last) this.options.send(this.last.report);
-      }
-      /** A job ended: look again as soon as the host is free. */
-      afterJob() {
-        if (!this.stopped) void this.lookNow();
-      }
-      /** One look now (or the one already waiting for the host); resolves with its report, null when it failed. */
-      lookNow() {
-        if (this.pending) return this.pending;
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        const look = this.options.lock.run(() => this.options.look()).then(
-          (report) => this.settled(report),
-          (error62) => {
-            const reason = error62 instanceof Error ? error62.message : String(error62);
-            if (reason !== this.lastFailure) this.options.logger.warn(`drift watch: could not look at the host: ${reason}`);
-            this.lastFailure = reason;
-            return null;
-          }
-        ).finally(() => {
-          this.pending = null;
-          this.schedule(this.options.intervalMs);
-        });
-        this.pending = look;
-        return look;
-      }
-      settled(report) {
-        if (this.lastFailure !== null) this.options.logger.info("drift watch: looking at the host again");
-        this.lastFailure = null;
-        const fingerprint = driftFingerprint(report);
-        if (fingerprint !== this.last?.fingerprint) this.options.logger.info(`drift watch: ${describe3(report)}`);
-        this.last = { report, fingerprint };
-        this.options.send(report);
-        return report;
-      }
-      schedule(delayMs) {
-        if (this.stopped || this.pending) return;
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          void this.lookNow();
-        }, delayMs);
-        this.timer.unref();
-      }
-    };
-  }
-});
-
-// relay/daemon.ts
-var daemon_exports = {};
-__export(daemon_exports, {
-  startRelay: () => startRelay
-});
-import { join as join2 } from "node:path";
-async function startRelay(loaded, executor, logger) {
-  const { config: config2, secrets } = loaded;
-  const journal = new Journal(join2(config2.stateDir, "journal"));
-  await journal.open();
-  let connection = null;
-  let homeAssistant = null;
-  const checked = checkHomeAssistantAtStart(loaded).then((result) => homeAssistant = result);
-  const hostLock = new HostLock();
-  const look = executor.lookForDrift?.bind(executor);
-  const watch = look && config2.watch.intervalSeconds > 0 ? new DriftWatch({
-    look,
-    lock: hostLock,
-    // Only once welcomed: before that the edge would drop it; the welcome sends the latest.
-    send: (report) => connection?.current === "ready" && connection.send(report),
-    intervalMs: config2.watch.intervalSeconds * 1e3,
-    logger
-  }) : null;
-  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config2.edge.target, {
-    hostLock,
-    afterJob: () => watch?.afterJob()
-  });
-  connection = new EdgeConnection({
-    edgeUrl: config2.edge.url,
-    target: config2.edge.target,
-    token: secrets.edgeToken,
-    relayId: config2.relayId,
-    version: RELAY_VERSION,
-    capabilities: relayCapabilities(config2),
-    heartbeatMs: config2.edge.heartbeatSeconds * 1e3,
-    backoff: { initialMs: 500, maxMs: config2.edge.maxBackoffSeconds * 1e3 },
-    replacedHoldOffMs: config2.edge.replacedHoldOffSeconds * 1e3,
-    logger,
-    inFlight: () => runner.inFlight(),
-    onMessage: (m) => runner.onMessage(m),
-    homeAssistantCheck: () => homeAssistant,
-    onReady: () => {
-      void runner.onReady().catch((error62) => logger.error(`could not resend the results the edge has not confirmed: ${error62 instanceof Error ? error62.message : String(error62)}`));
-      watch?.onReady();
-    }
-  });
-  logger.info(`lanyard relay ${RELAY_VERSION} (${config2.relayId}) for target ${config2.edge.target}; state in ${config2.stateDir}`);
-  await runner.recover();
-  await Promise.race([checked, new Promise((resolve4) => setTimeout(resolve4, 3e3).unref())]);
-  connection.start();
-  watch?.start();
-  return {
-    runner,
-    connection,
-    watch,
-    async stop() {
-      connection?.stop();
-      await watch?.stop();
-      await runner.idle();
-    }
-  };
-}
-var init_daemon = __esm({
-  "relay/daemon.ts"() {
-    "use strict";
-    init_edge_connection();
-    init_start_check();
-    init_host_lock();
-    init_job_runner();
-    init_journal();
-    init_version();
-    init_drift_watch();
-  }
-});
-
-// relay/transport/target-host.ts
-function shellQuote(value) {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-var init_target_host = __esm({
-  "relay/transport/target-host.ts"() {
-    "use strict";
-  }
-});
-
 // relay/pipeline/git-error.ts
 var GitError;
 var init_git_error = __esm({
@@ -33636,193 +33047,6 @@ var init_git_error = __esm({
     "use strict";
     init_coded_error();
     GitError = class extends CodedError {
-    };
-  }
-});
-
-// relay/pipeline/git-cli.ts
-import { execFile } from "node:child_process";
-import { resolve as resolve2 } from "node:path";
-function withCacheLock(cacheDir, work) {
-  const key = resolve2(cacheDir);
-  const previous = cacheLocks.get(key) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  const tail = next.catch(() => void 0);
-  cacheLocks.set(key, tail);
-  void tail.then(() => {
-    if (cacheLocks.get(key) === tail) cacheLocks.delete(key);
-  });
-  return next;
-}
-function errorText(error62) {
-  const e = error62;
-  if (e.killed || e.signal === "SIGTERM") return `no answer within ${FETCH_TIMEOUT_MS / 6e4} minutes`;
-  const stderr = e.stderr === void 0 ? "" : e.stderr.toString().trim();
-  return stderr || e.message || String(error62);
-}
-var FETCH_TIMEOUT_MS, PASSED_THROUGH, cacheLocks, GitCli;
-var init_git_cli = __esm({
-  "relay/pipeline/git-cli.ts"() {
-    "use strict";
-    init_target_host();
-    init_git_error();
-    FETCH_TIMEOUT_MS = 3e5;
-    PASSED_THROUGH = ["PATH", "TMPDIR", "SYSTEMROOT", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"];
-    cacheLocks = /* @__PURE__ */ new Map();
-    GitCli = class {
-      constructor(options) {
-        this.options = options;
-      }
-      get cacheDir() {
-        return this.options.cacheDir;
-      }
-      get remoteIsHttp() {
-        return /^https?:\/\//i.test(this.options.remote);
-      }
-      env() {
-        const env = {};
-        for (const name of PASSED_THROUGH) if (process.env[name] !== void 0) env[name] = process.env[name];
-        Object.assign(env, {
-          // HOME is the cache: no ~/.gitconfig, ~/.config/git or ~/.netrc of the homeowner applies.
-          // (ssh looks up ~/.ssh through the password database, so known_hosts still works.)
-          HOME: this.options.cacheDir,
-          GIT_CONFIG_NOSYSTEM: "1",
-          GIT_CONFIG_GLOBAL: "/dev/null",
-          GIT_TERMINAL_PROMPT: "0",
-          // ext:: and other helpers could run arbitrary commands; the remote is one of these.
-          GIT_ALLOW_PROTOCOL: "file:git:http:https:ssh",
-          GIT_LITERAL_PATHSPECS: "1",
-          GIT_NO_REPLACE_OBJECTS: "1",
-          // A stalled download fails instead of holding the deploy until the timeout.
-          GIT_HTTP_LOW_SPEED_LIMIT: "1000",
-          GIT_HTTP_LOW_SPEED_TIME: "60",
-          LC_ALL: "C"
-        });
-        const config2 = [
-          // Auto-gc after a fetch would otherwise detach and keep writing to the cache afterwards.
-          ["gc.autoDetach", "false"],
-          ["credential.helper", ""],
-          // The relay shares a small box with Home Assistant. git maps a pack in windows of 1 GiB
-          // and keeps up to 96 MiB of delta bases by default: reading a 400 MB house held 320 MiB of
-          // it resident in one git process (BENCHMARKS.md). Smaller windows and caches bound that,
-          // for a little more mapping work.
-          ["core.packedGitWindowSize", "16m"],
-          ["core.packedGitLimit", "64m"],
-          ["core.deltaBaseCacheLimit", "16m"],
-          ["pack.windowMemory", "32m"],
-          ["pack.deltaCacheSize", "16m"]
-        ];
-        if (this.options.token && this.remoteIsHttp) {
-          const basic = Buffer.from(`x-access-token:${this.options.token}`).toString("base64");
-          config2.push(["http.extraHeader", `Authorization: Basic ${basic}`]);
-        }
-        env.GIT_CONFIG_COUNT = String(config2.length);
-        config2.forEach(([key, value], i) => {
-          env[`GIT_CONFIG_KEY_${i}`] = key;
-          env[`GIT_CONFIG_VALUE_${i}`] = value;
-        });
-        const ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30"];
-        if (this.options.deployKeyPath) {
-          ssh.push("-i", shellQuote(this.options.deployKeyPath), "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes");
-        } else if (process.env.SSH_AUTH_SOCK) {
-          env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
-        }
-        env.GIT_SSH_COMMAND = ssh.join(" ");
-        return env;
-      }
-      /** Removes the token (plain and as sent in the header) and any password in a URL. */
-      redact(text) {
-        let out = text;
-        const token = this.options.token;
-        if (token) {
-          out = out.replaceAll(token, "***");
-          out = out.replaceAll(Buffer.from(`x-access-token:${token}`).toString("base64"), "***");
-          out = out.replaceAll(encodeURIComponent(token), "***");
-        }
-        return out.replace(/\/\/[^/@\s]+@/g, "//***@");
-      }
-      run(args, timeout = 0) {
-        return new Promise((resolvePromise, reject) => {
-          execFile("git", args, { env: this.env(), encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, timeout }, (error62, stdout, stderr) => {
-            if (error62) reject(Object.assign(error62, { stderr: stderr.toString("utf8") }));
-            else resolvePromise({ stdout, stderr: stderr.toString("utf8") });
-          });
-        });
-      }
-      /** git in the cache; failures become `git_failed` with git's own words. */
-      async git(args) {
-        try {
-          return (await this.run(["-C", this.options.cacheDir, ...args])).stdout;
-        } catch (error62) {
-          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache ${this.options.cacheDir}: ${errorText(error62)}`));
-        }
-      }
-      /** Exit status 0 → true, 1 → false; anything else is a failure of git itself. */
-      async test(args) {
-        try {
-          await this.run(["-C", this.options.cacheDir, ...args]);
-          return true;
-        } catch (error62) {
-          if (error62.code === 1 || error62.code === 128) return false;
-          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache: ${errorText(error62)}`));
-        }
-      }
-      /** git with `input` on its stdin and its stdout as text. */
-      runWithInput(args, input2, env) {
-        return new Promise((resolvePromise, reject) => {
-          const child = execFile("git", args, { env, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error62, stdout, stderr) => {
-            if (error62) reject(Object.assign(error62, { stderr }));
-            else resolvePromise(stdout);
-          });
-          child.stdin?.on("error", () => void 0);
-          child.stdin?.end(input2);
-        });
-      }
-    };
-  }
-});
-
-// relay/pipeline/host-files.ts
-async function runChecked(host, what, script, stdin) {
-  let result;
-  try {
-    result = stdin === void 0 ? await host.run("exec sh -s", { stdin: script }) : await host.run(script, { stdin });
-  } catch (error62) {
-    if (error62 instanceof CodedError) throw new HostError(error62.code, `${what} was interrupted: ${error62.message}`);
-    throw error62;
-  }
-  if (result.code !== 0) {
-    throw new HostError("host_command_failed", `${what} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800) || "no error output"}`);
-  }
-  return result.stdout;
-}
-async function readHostFile(host, path) {
-  const result = await host.run(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`);
-  if (result.code === 44) return null;
-  if (result.code !== 0) throw new HostError("host_command_failed", `reading ${path} failed on ${host.description}: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-async function writeHostFile(host, path, content) {
-  const folder = path.slice(0, path.lastIndexOf("/")) || "/";
-  await runChecked(host, `writing ${path}`, `set -e; umask 077; mkdir -p ${shellQuote(folder)}; cat > ${shellQuote(`${path}.tmp`)}; mv -f ${shellQuote(`${path}.tmp`)} ${shellQuote(path)}`, content);
-}
-async function removeHostFiles(host, folder, names) {
-  if (!names.length) return;
-  await runChecked(host, "pruning old backups", [`cd ${shellQuote(folder)}`, ...names.map((n) => `rm -f -- ${shellQuote(n)}`)].join("\n"));
-}
-async function freeBytes(host, folder) {
-  const result = await host.run(`df -Pk ${shellQuote(folder)} | tail -n 1`);
-  const fields = result.stdout.toString("utf8").trim().split(/\s+/);
-  const kb = Number(fields[3]);
-  return Number.isFinite(kb) ? kb * 1024 : null;
-}
-var HostError;
-var init_host_files = __esm({
-  "relay/pipeline/host-files.ts"() {
-    "use strict";
-    init_coded_error();
-    init_target_host();
-    HostError = class extends CodedError {
     };
   }
 });
@@ -35658,10 +34882,10 @@ function shortName(name) {
   return `${[...name.slice(0, name.length - extension2.length)].slice(0, 60).join("")}${extension2}`;
 }
 function shown(path) {
-  return CONTROL_CHARACTER2.test(path) ? JSON.stringify(path) : path;
+  return CONTROL_CHARACTER.test(path) ? JSON.stringify(path) : path;
 }
 function normaliseRepoPath(path) {
-  if (CONTROL_CHARACTER2.test(path)) {
+  if (CONTROL_CHARACTER.test(path)) {
     throw new PathRefused(path, "control-character", `${shown(path)} contains a control character (such as a newline or NUL)`, { kind: "rename", why: "without it", to: path.replace(CONTROL_CHARACTERS, "_") });
   }
   if (path.includes("\uFFFD")) {
@@ -35709,7 +34933,7 @@ function checkLinkText(path, target) {
   if (target === void 0 || target === "") {
     throw new PathRefused(path, "symlink-without-target", `${path} is a symlink with no target`, { kind: "change", action: "point it at a file in the repository", globs: [globOfPath(path)] });
   }
-  if (CONTROL_CHARACTER2.test(target)) {
+  if (CONTROL_CHARACTER.test(target)) {
     throw new PathRefused(path, "control-character", `${path} is a symlink whose target ${shown(target)} contains a control character`, { kind: "change", action: "commit a link whose target has none", globs: [globOfPath(path)] }, target);
   }
   return target;
@@ -35723,7 +34947,7 @@ function globMatcher(globs, options = {}) {
   if (patterns.length === 0) return () => false;
   return (0, import_picomatch.default)(patterns, { dot: true, windows: false, nocase: options.ignoreCase === true });
 }
-var import_picomatch, PathRefused, MAX_NAME_BYTES, MAX_PATH_BYTES, CONTROL_CHARACTER2, CONTROL_CHARACTERS;
+var import_picomatch, PathRefused, MAX_NAME_BYTES, MAX_PATH_BYTES, CONTROL_CHARACTER, CONTROL_CHARACTERS;
 var init_path_safety = __esm({
   "relay/pipeline/path-safety.ts"() {
     "use strict";
@@ -35743,7 +34967,7 @@ var init_path_safety = __esm({
     };
     MAX_NAME_BYTES = 255;
     MAX_PATH_BYTES = 3840;
-    CONTROL_CHARACTER2 = /[\u0000-\u001f\u007f]/;
+    CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
     CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
   }
 });
@@ -35820,11 +35044,11 @@ function readSection(json2) {
   return new Map(Object.entries(value).map(([k, v]) => [k, JSON.stringify(v) ?? "null"]));
 }
 function orderDomains(domains) {
-  const rank = (d) => {
+  const rank2 = (d) => {
     const i = RELOAD_ORDER.indexOf(d);
     return i === -1 ? RELOAD_ORDER.length : i;
   };
-  return [...new Set(domains)].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...new Set(domains)].sort((a, b) => rank2(a) - rank2(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 function decideActivation(changedPaths, deletedPaths = [], overrides = {}, texts = {}) {
   const overrideRules = Object.entries(overrides).map(([glob, text]) => ({ glob, text, matches: globMatcher([glob]), need: parseActivationOverride(text) }));
@@ -35964,12 +35188,151 @@ var init_activation_map = __esm({
   }
 });
 
+// relay/step-runner.ts
+function formatMs(ms) {
+  return ms < 1e3 ? `${Math.round(ms)} ms` : `${(ms / 1e3).toFixed(1)} s`;
+}
+var StepFailure, StepRunner;
+var init_step_runner = __esm({
+  "relay/step-runner.ts"() {
+    "use strict";
+    init_trace_context();
+    init_coded_error();
+    StepFailure = class extends CodedError {
+      constructor(step, code, message2) {
+        super(code, message2);
+        this.step = step;
+      }
+    };
+    StepRunner = class {
+      constructor(job, journal, progress, logger, context, startedAt, firstStep = "fetch") {
+        this.job = job;
+        this.journal = journal;
+        this.progress = progress;
+        this.logger = logger;
+        this.context = context;
+        this.startedAt = startedAt;
+        this.current = firstStep;
+        this.trace = job.traceparent ? parseTraceparent(job.traceparent) : null;
+      }
+      durations = {};
+      current;
+      /** The job's trace context; null when the edge sent none (an older edge) or one this relay cannot read. */
+      trace;
+      /** Saves something recovery will need (e.g. the backup id) before the step that depends on it. */
+      async note(values) {
+        Object.assign(this.context, values);
+        await this.journal.write({ job: this.job, step: this.current, startedAt: this.startedAt, context: this.context });
+      }
+      /** `detailOf`: facts the edge acts on, sent with the step's success (e.g. `{activation: 'restart'}`). */
+      async step(name, work, describe5 = () => "done", detailOf) {
+        this.current = name;
+        await this.journal.write({ job: this.job, step: name, startedAt: this.startedAt, context: this.context });
+        const began = performance.now();
+        const span = this.newSpan();
+        this.emit(name, "started", `${name} started`, void 0, span);
+        this.logger.info(`${this.job.jobId} ${name}: started`);
+        try {
+          const value = await work();
+          const ms = performance.now() - began;
+          this.durations[name] = (this.durations[name] ?? 0) + ms;
+          const text = describe5(value);
+          this.emit(name, "succeeded", text, ms, span, detailOf?.(value));
+          this.logger.info(`${this.job.jobId} ${name}: ${text} (${formatMs(ms)})`);
+          return value;
+        } catch (error62) {
+          const ms = performance.now() - began;
+          this.durations[name] = (this.durations[name] ?? 0) + ms;
+          const text = error62 instanceof Error ? error62.message : String(error62);
+          this.emit(name, "failed", text, ms, span);
+          this.logger.warn(`${this.job.jobId} ${name}: failed after ${formatMs(ms)}: ${text}`);
+          throw error62 instanceof StepFailure ? error62 : new StepFailure(name, "step_failed", text);
+        }
+      }
+      skip(name, why) {
+        this.emit(name, "skipped", why, void 0, this.newSpan());
+        this.logger.info(`${this.job.jobId} ${name}: skipped (${why})`);
+      }
+      /** A sign of life during a long step, so the edge's lease does not run out. */
+      heartbeat(message2) {
+        this.progress({ type: "progress", jobId: this.job.jobId, step: this.current, status: "started", message: message2, at: Date.now(), detail: { heartbeat: true } });
+      }
+      /** A span for one run of a step, under the job's span; undefined without trace context. */
+      newSpan() {
+        return this.trace ? { traceId: this.trace.traceId, spanId: randomSpanId(), parentSpanId: this.trace.parentSpanId } : void 0;
+      }
+      emit(step, status, message2, durationMs, span, detail) {
+        const m = { type: "progress", jobId: this.job.jobId, step, status, message: message2.slice(0, 4e3), at: Date.now() };
+        if (durationMs !== void 0) m.durationMs = Math.round(durationMs);
+        if (span) m.span = span;
+        if (detail) m.detail = detail;
+        this.progress(m);
+      }
+    };
+  }
+});
+
+// relay/transport/target-host.ts
+function shellQuote(value) {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+var init_target_host = __esm({
+  "relay/transport/target-host.ts"() {
+    "use strict";
+  }
+});
+
+// relay/pipeline/host-files.ts
+async function runChecked(host, what, script, stdin) {
+  let result;
+  try {
+    result = stdin === void 0 ? await host.run("exec sh -s", { stdin: script }) : await host.run(script, { stdin });
+  } catch (error62) {
+    if (error62 instanceof CodedError) throw new HostError(error62.code, `${what} was interrupted: ${error62.message}`);
+    throw error62;
+  }
+  if (result.code !== 0) {
+    throw new HostError("host_command_failed", `${what} failed on ${host.description} (exit ${result.code}): ${result.stderr.trim().slice(0, 800) || "no error output"}`);
+  }
+  return result.stdout;
+}
+async function readHostFile(host, path) {
+  const result = await host.run(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`);
+  if (result.code === 44) return null;
+  if (result.code !== 0) throw new HostError("host_command_failed", `reading ${path} failed on ${host.description}: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+async function writeHostFile(host, path, content) {
+  const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+  await runChecked(host, `writing ${path}`, `set -e; umask 077; mkdir -p ${shellQuote(folder)}; cat > ${shellQuote(`${path}.tmp`)}; mv -f ${shellQuote(`${path}.tmp`)} ${shellQuote(path)}`, content);
+}
+async function removeHostFiles(host, folder, names) {
+  if (!names.length) return;
+  await runChecked(host, "pruning old backups", [`cd ${shellQuote(folder)}`, ...names.map((n) => `rm -f -- ${shellQuote(n)}`)].join("\n"));
+}
+async function freeBytes(host, folder) {
+  const result = await host.run(`df -Pk ${shellQuote(folder)} | tail -n 1`);
+  const fields = result.stdout.toString("utf8").trim().split(/\s+/);
+  const kb = Number(fields[3]);
+  return Number.isFinite(kb) ? kb * 1024 : null;
+}
+var HostError;
+var init_host_files = __esm({
+  "relay/pipeline/host-files.ts"() {
+    "use strict";
+    init_coded_error();
+    init_target_host();
+    HostError = class extends CodedError {
+    };
+  }
+});
+
 // relay/pipeline/lanyard-file.ts
 function fieldName(path) {
   return path.map(String).join(".");
 }
-function where(line, column) {
-  return line === null ? LANYARD_FILE_NAME : `${LANYARD_FILE_NAME} line ${line}${column === null ? "" : `, column ${column}`}`;
+function where(line2, column) {
+  return line2 === null ? LANYARD_FILE_NAME : `${LANYARD_FILE_NAME} line ${line2}${column === null ? "" : `, column ${column}`}`;
 }
 function parseLanyardFile(text) {
   const lineCounter = new import_yaml3.LineCounter();
@@ -36052,10 +35415,10 @@ var init_lanyard_file = __esm({
     }).strict().describe("lanyard.yaml: what a repository tells Lanyard about its deploys.");
     DEFAULT_LANYARD_FILE = Object.freeze(LanyardFileSchema.parse({ version: 1 }));
     LanyardFileError = class extends Error {
-      constructor(message2, field, line, column) {
+      constructor(message2, field, line2, column) {
         super(message2);
         this.field = field;
-        this.line = line;
+        this.line = line2;
         this.column = column;
       }
       code = "LanyardFileInvalid";
@@ -36094,6 +35457,466 @@ var init_commit_texts = __esm({
   }
 });
 
+// relay/merge/home-assistant-yaml.ts
+function asPyYaml(tags) {
+  return tags.map((tag) => {
+    if (typeof tag === "string" || !("test" in tag) || !tag.test) return tag;
+    if (tag.tag === BOOL_TAG) return { ...tag, test: tag.test.test("true") ? PY_TRUE : PY_FALSE };
+    if (tag.tag === FLOAT_TAG && tag.format === "EXP") return { ...tag, test: PY_FLOAT_EXP };
+    if (tag.tag === FLOAT_TAG && tag.test.test("1.5")) return { ...tag, test: PY_FLOAT };
+    return tag;
+  });
+}
+function readHaYaml(text) {
+  try {
+    const doc = (0, import_yaml4.parseDocument)(text, { ...SCHEMA_OPTIONS, uniqueKeys: true, prettyErrors: false });
+    const [error62] = doc.errors;
+    if (error62) return { ok: false, reason: error62.message.split("\n")[0] };
+    const unknownTag = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+    if (unknownTag) return { ok: false, reason: `${unknownTag.message} (Home Assistant does not know it either)` };
+    return { ok: true, value: doc.toJS({ mapAsMap: true, maxAliasCount: 100 }) };
+  } catch (error62) {
+    return { ok: false, reason: error62 instanceof Error ? error62.message : String(error62) };
+  }
+}
+function toNode(value) {
+  if (value instanceof Map) {
+    const map2 = new import_yaml4.YAMLMap();
+    for (const [key, item] of value) map2.items.push(new import_yaml4.Pair(toNode(key), toNode(item)));
+    return map2;
+  }
+  if (Array.isArray(value)) {
+    const seq = new import_yaml4.YAMLSeq();
+    for (const item of value) seq.items.push(toNode(item));
+    return seq;
+  }
+  if (value instanceof TaggedText) {
+    const scalar = new import_yaml4.Scalar(value.text);
+    scalar.tag = value.tag;
+    return scalar;
+  }
+  return new import_yaml4.Scalar(value);
+}
+function emitHaYaml(value) {
+  const doc = new import_yaml4.Document(null, SCHEMA_OPTIONS);
+  doc.contents = toNode(value);
+  return doc.toString({ indent: 2, indentSeq: false, lineWidth: 80, minContentWidth: 20, singleQuote: true, nullStr: "", directives: false });
+}
+var import_yaml4, TaggedText, HOME_ASSISTANT_TAGS, BOOL_TAG, FLOAT_TAG, PY_TRUE, PY_FALSE, PY_FLOAT_EXP, PY_FLOAT, homeAssistantTags, SCHEMA_OPTIONS;
+var init_home_assistant_yaml = __esm({
+  "relay/merge/home-assistant-yaml.ts"() {
+    "use strict";
+    import_yaml4 = __toESM(require_dist(), 1);
+    TaggedText = class {
+      constructor(tag, text) {
+        this.tag = tag;
+        this.text = text;
+      }
+    };
+    HOME_ASSISTANT_TAGS = [
+      "!secret",
+      "!include",
+      "!include_dir_list",
+      "!include_dir_named",
+      "!include_dir_merge_list",
+      "!include_dir_merge_named",
+      "!env_var",
+      "!input"
+    ];
+    BOOL_TAG = "tag:yaml.org,2002:bool";
+    FLOAT_TAG = "tag:yaml.org,2002:float";
+    PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+    PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+    PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|\.[0-9][0-9_]*[eE][-+][0-9]+)$/;
+    PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/;
+    homeAssistantTags = HOME_ASSISTANT_TAGS.map((tag) => ({
+      tag,
+      identify: (value) => value instanceof TaggedText && value.tag === tag,
+      resolve: (text) => new TaggedText(tag, text)
+    }));
+    SCHEMA_OPTIONS = {
+      version: "1.1",
+      customTags: (tags) => [...asPyYaml(tags), ...homeAssistantTags]
+      // Lists and mappings are read into arrays and Maps: a Map keeps keys that are not strings (YAML
+      // 1.1's `on:` is the key `true`) and their order.
+    };
+  }
+});
+
+// relay/merge/merge-conflict.ts
+function conflictExcerpt(item) {
+  let text;
+  try {
+    text = emitHaYaml(item).trimEnd();
+  } catch {
+    text = String(item);
+  }
+  const lines = text.split("\n");
+  let excerpt2 = lines.slice(0, EXCERPT_LINES).join("\n");
+  if (excerpt2.length > EXCERPT_CHARS) excerpt2 = `${excerpt2.slice(0, EXCERPT_CHARS)}\u2026`;
+  else if (lines.length > EXCERPT_LINES) excerpt2 += "\n\u2026";
+  return excerpt2;
+}
+function describeConflicts(path, conflicts) {
+  return conflicts.map((c) => {
+    if (c.id === null) return `${path} cannot be merged: ${c.reason}.`;
+    const side = (label, excerpt2) => `${label}:${excerpt2 === null ? " (none)" : `
+${indent(excerpt2)}`}`;
+    return `${path}, item ${c.id}: ${c.reason}.
+${side("host", c.theirs)}
+${side("commit", c.ours)}`;
+  }).join("\n");
+}
+function indent(text) {
+  return text.split("\n").map((line2) => `    ${line2}`).join("\n");
+}
+var EXCERPT_LINES, EXCERPT_CHARS;
+var init_merge_conflict = __esm({
+  "relay/merge/merge-conflict.ts"() {
+    "use strict";
+    init_home_assistant_yaml();
+    EXCERPT_LINES = 6;
+    EXCERPT_CHARS = 300;
+  }
+});
+
+// relay/pipeline/link-resolution.ts
+import { posix } from "node:path";
+function trimTrailingSlashes(path) {
+  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+function rootsOf(roots) {
+  return [...new Set((typeof roots === "string" ? [roots] : roots).map(trimTrailingSlashes))];
+}
+function folderName(roots) {
+  const [host, ...seen] = rootsOf(roots);
+  const others = seen.filter((path) => path !== host);
+  return others.length ? `${host} (${others.join(" or ")} inside Home Assistant's containers)` : `${host}`;
+}
+function partsOf(path) {
+  return path.split("/").filter((part) => part !== "" && part !== ".");
+}
+function configRelativeTarget(target, roots) {
+  const parts = partsOf(target);
+  let best = null;
+  for (const root of rootsOf(roots)) {
+    const rootParts = partsOf(root);
+    if (rootParts.includes("..")) continue;
+    if (rootParts.every((part, i) => parts[i] === part) && (best === null || rootParts.length > best)) best = rootParts.length;
+  }
+  return best === null ? null : parts.slice(best).join("/");
+}
+function hop(path, target) {
+  return `${path} \u2192 ${target}`;
+}
+function resolveLink(tree, path, configRoot, protection) {
+  const root = folderName(configRoot);
+  const first = tree.links.get(path);
+  if (first === void 0) return { ok: true, resolved: path, through: [] };
+  const through = [];
+  let current = path.split("/").slice(0, -1);
+  let pending = [];
+  let hops = 0;
+  const follow = (target) => {
+    if (target.startsWith("/")) {
+      const inside = configRelativeTarget(target, configRoot);
+      if (inside === null) return { ok: false, problem: "symlink-escapes", at: null, why: `points outside the config folder ${root}${through.length ? ` (at ${target})` : ""}`, through };
+      current = [];
+      pending = [...inside.split("/"), ...pending];
+    } else {
+      pending = [...target.split("/"), ...pending];
+    }
+    return null;
+  };
+  const stopped = follow(first);
+  if (stopped) return stopped;
+  while (pending.length) {
+    const component = pending.shift();
+    if (component === "" || component === ".") continue;
+    if (component === "..") {
+      if (current.length === 0) return { ok: false, problem: "symlink-escapes", at: null, why: `resolves outside the config folder ${root}`, through };
+      current.pop();
+      continue;
+    }
+    const point = [...current, component].join("/");
+    const protectedBy = protection(point);
+    if (protectedBy) {
+      const why = pending.some((c) => c !== "" && c !== ".") ? `reaches ${point}, which is protected` : `resolves to ${point}, which is protected`;
+      return { ok: false, problem: "symlink-to-protected", at: point, why, through };
+    }
+    const target = tree.links.get(point);
+    if (target !== void 0) {
+      hops += 1;
+      if (hops >= MAX_LINK_HOPS) return { ok: false, problem: "symlink-loop", at: point, why: `does not resolve: it needs more than ${MAX_LINK_HOPS} links in a row (a loop)`, through };
+      through.push(hop(point, target));
+      const out = follow(target);
+      if (out) return out;
+      continue;
+    }
+    current.push(component);
+  }
+  if (current.length === 0) return { ok: false, problem: "symlink-to-root", at: "", why: "resolves to the config folder itself, which would expose every file under it (secrets.yaml included)", through };
+  return { ok: true, resolved: current.join("/"), through };
+}
+function exposedUnder(folder, tree, known2, configRoot, protection, cache) {
+  const seen = /* @__PURE__ */ new Set();
+  const queue = [folder];
+  while (queue.length) {
+    const next = queue.shift();
+    if (seen.has(next)) continue;
+    seen.add(next);
+    const prefix = `${next}/`;
+    const guarded = known2.find((path) => path.startsWith(prefix) && protection(path)?.secret);
+    if (guarded) return `${guarded}, which is protected`;
+    for (const [link] of tree.links) {
+      if (!link.startsWith(prefix)) continue;
+      let resolution = cache.get(link);
+      if (!resolution) cache.set(link, resolution = resolveLink(tree, link, configRoot, protection));
+      if (!resolution.ok) return `the link ${link}, which ${resolution.why}`;
+      queue.push(resolution.resolved);
+    }
+  }
+  return null;
+}
+function relativeEquivalent(tree, path, target, configRoot, protection, known2) {
+  if (!target.startsWith("/")) return null;
+  const inside = configRelativeTarget(target, [...rootsOf(configRoot), ...WELL_KNOWN_HOME_ASSISTANT_PATHS]);
+  if (inside === null || inside === "") return null;
+  const folder = posix.dirname(path);
+  const relative = inside.split("/").includes("..") ? `${"../".repeat(folder === "." ? 0 : folder.split("/").length)}${inside}` : posix.relative(folder, inside);
+  if (relative === "" || relative.startsWith("/")) return null;
+  return linkRefusal(tree.withLink(path, relative), path, configRoot, protection, known2) ? null : relative;
+}
+function linkRefusal(tree, path, configRoot, protection, known2, cache = /* @__PURE__ */ new Map()) {
+  let resolution = cache.get(path);
+  if (!resolution) cache.set(path, resolution = resolveLink(tree, path, configRoot, protection));
+  if (!resolution.ok) return { problem: resolution.problem, why: withChain(resolution.why, resolution.through), resolved: resolution.at };
+  const exposed = exposedUnder(resolution.resolved, tree, known2, configRoot, protection, cache);
+  if (exposed) return { problem: "symlink-to-protected", why: withChain(`resolves to ${resolution.resolved}, a folder that holds ${exposed}`, resolution.through), resolved: resolution.resolved };
+  return null;
+}
+function withChain(why, through) {
+  if (!through.length) return why;
+  const shown2 = through.length > 3 ? [...through.slice(0, 3), `\u2026 ${through.length - 3} more`] : through;
+  return `${why} (following ${shown2.join(", ")})`;
+}
+function refuseUnsafeLink(tree, path, configRoot, protection, known2, cache) {
+  const target = tree.links.get(path);
+  if (target === void 0) return null;
+  const refusal = linkRefusal(tree, path, configRoot, protection, known2, cache);
+  if (!refusal) return null;
+  const relative = relativeEquivalent(tree, path, target, configRoot, protection, known2);
+  const wayOut = relative ? { kind: "relative-link", path, target: relative } : { kind: "exclude", globs: [globOfPath(path)] };
+  return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}`, wayOut, target);
+}
+function refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused) {
+  const resolutions = /* @__PURE__ */ new Map();
+  for (const [path, entry] of [...deploySet]) {
+    if (entry.type !== "symlink") continue;
+    const refusal = refuseUnsafeLink(tree, path, configRoot, protection, known2, resolutions);
+    if (!refusal) continue;
+    refused.push(refusal);
+    deploySet.delete(path);
+  }
+}
+var MAX_LINK_HOPS, LinkTree, WELL_KNOWN_HOME_ASSISTANT_PATHS;
+var init_link_resolution = __esm({
+  "relay/pipeline/link-resolution.ts"() {
+    "use strict";
+    init_path_safety();
+    init_way_out();
+    MAX_LINK_HOPS = 40;
+    LinkTree = class _LinkTree {
+      links = /* @__PURE__ */ new Map();
+      paths = /* @__PURE__ */ new Set();
+      constructor(host, incoming = []) {
+        for (const entry of [...host, ...incoming]) {
+          this.paths.add(entry.path);
+          if (entry.type === "symlink" && entry.linkTarget !== void 0) this.links.set(entry.path, entry.linkTarget);
+          else this.links.delete(entry.path);
+        }
+      }
+      /** The same tree with the link at `path` pointing at `target` instead. */
+      withLink(path, target) {
+        const copy = new _LinkTree([]);
+        for (const known2 of this.paths) copy.paths.add(known2);
+        for (const [link, to] of this.links) copy.links.set(link, to);
+        copy.paths.add(path);
+        copy.links.set(path, target);
+        return copy;
+      }
+    };
+    WELL_KNOWN_HOME_ASSISTANT_PATHS = ["/config", "/homeassistant"];
+  }
+});
+
+// relay/pipeline/protected-paths.ts
+function protectedPathMatcher(extra = []) {
+  const configured = extra.map((glob) => ({ glob, matches: globMatcher([glob]) }));
+  const anyConfigured = globMatcher(extra);
+  return (path) => {
+    if (anyBuiltIn(path)) {
+      for (const { entry, matches } of builtIn) {
+        if (matches(path)) return { source: "built-in", name: entry.name, reason: entry.reason, secret: entry.secret ?? true };
+      }
+    }
+    if (!anyConfigured(path)) return null;
+    for (const { glob, matches } of configured) {
+      if (matches(path)) return { source: "configured", glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}`, secret: true };
+    }
+    return null;
+  };
+}
+var PROTECTED_PATHS, builtIn, anyBuiltIn;
+var init_protected_paths = __esm({
+  "relay/pipeline/protected-paths.ts"() {
+    "use strict";
+    init_path_safety();
+    PROTECTED_PATHS = Object.freeze([
+      {
+        name: "secrets.yaml (any folder)",
+        globs: ["**/secrets.yaml"],
+        reason: "holds the real passwords and tokens; a repository copy is a placeholder at best (HA also reads secrets.yaml in subfolders, and so does ESPHome)"
+      },
+      { name: ".storage/", globs: [".storage/**"], reason: "Home Assistant's UI-managed state: integrations, devices, entities, users and auth tokens" },
+      {
+        name: "*.db, *.db-shm, *.db-wal, *.db.* (any folder)",
+        globs: ["**/*.db", "**/*.db-*", "**/*.db.*"],
+        reason: "live databases (home-assistant_v2.db, zigbee.db) and their journals or corrupt copies; overwriting one loses history or corrupts it"
+      },
+      { name: ".cloud/", globs: [".cloud/**"], reason: "the Home Assistant Cloud (Nabu Casa) link and its keys" },
+      { name: ".HA_VERSION", globs: [".HA_VERSION"], reason: "written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them", secret: false },
+      { name: ".uuid", globs: [".uuid"], reason: "the installation's identity" },
+      {
+        name: "*.log, *.log.1 (any folder)",
+        globs: ["**/*.log", "**/*.log.*"],
+        reason: "logs written by Home Assistant and add-ons (rotated ones too); never configuration"
+      },
+      { name: "ip_bans.yaml", globs: ["ip_bans.yaml"], reason: "written by Home Assistant when it bans an address; a deploy must not lift bans" },
+      { name: "known_devices.yaml", globs: ["known_devices.yaml"], reason: "written by legacy device trackers as they discover devices" },
+      { name: "deps/", globs: ["deps/**"], reason: "Python packages Home Assistant installed for itself", secret: false },
+      { name: "tts/", globs: ["tts/**"], reason: "the text-to-speech cache" },
+      { name: "backups/", globs: ["backups/**"], reason: "Home Assistant's own backups" },
+      { name: ".ha_run.lock", globs: [".ha_run.lock"], reason: "the lock of the running Home Assistant instance", secret: false },
+      { name: ".git/ (any folder)", globs: ["**/.git/**"], reason: "a git checkout on the host (some people pull there) is not Lanyard's to change" },
+      { name: ".lanyard/", globs: [".lanyard/**"], reason: "Lanyard's own record on the host: the deployment manifest and the staging folder" },
+      { name: "__pycache__/ (any folder)", globs: ["**/__pycache__/**"], reason: "Python bytecode that Home Assistant generates for custom components", secret: false }
+    ]);
+    builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs, { ignoreCase: true }) }));
+    anyBuiltIn = globMatcher(PROTECTED_PATHS.flatMap((entry) => entry.globs), { ignoreCase: true });
+  }
+});
+
+// relay/pipeline/path-ancestry.ts
+function folderAncestors(path) {
+  const out = [];
+  for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1)) out.push(path.slice(0, slash));
+  return out;
+}
+var init_path_ancestry = __esm({
+  "relay/pipeline/path-ancestry.ts"() {
+    "use strict";
+  }
+});
+
+// relay/pipeline/commit-checks.ts
+function checkCommit(input2) {
+  const configRoot = input2.configRoot ?? DEFAULT_CONFIG_ROOT;
+  const refused = [];
+  const skippedProtected = [];
+  const excluded = [];
+  let prefix = "";
+  let subfolderUsable = true;
+  const subfolder = (input2.subfolder ?? "").trim();
+  if (subfolder !== "" && subfolder !== "." && subfolder !== "/") {
+    try {
+      prefix = `${normaliseRepoPath(subfolder)}/`;
+    } catch (error62) {
+      if (!(error62 instanceof PathRefused)) throw error62;
+      refused.push(
+        new PathRefused(subfolder, error62.problem, `the subfolder setting: ${error62.what}`, {
+          kind: "setting",
+          action: "set git.subfolder in relay.yaml to a folder of the repository, relative to its root (such as `homeassistant`), or leave it empty"
+        })
+      );
+      subfolderUsable = false;
+    }
+  }
+  const relayInclude = input2.include?.length ? globMatcher(input2.include) : everything;
+  const repoInclude = input2.repoInclude?.length ? globMatcher(input2.repoInclude) : everything;
+  const isExcluded = globMatcher(input2.exclude ?? []);
+  const protection = protectedPathMatcher(input2.protect ?? []);
+  const submodules = (input2.submodules ?? []).filter((s) => !prefix || s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  const inSubmodule = (path) => submodules.some((s) => path === s || path.startsWith(`${s}/`));
+  const leftOut = (path) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path) || inSubmodule(path);
+  const deploySet = /* @__PURE__ */ new Map();
+  const inCommit = /* @__PURE__ */ new Set();
+  for (const raw of subfolderUsable ? input2.commitFiles : []) {
+    let repoPath;
+    try {
+      repoPath = normaliseRepoPath(raw.path);
+    } catch (error62) {
+      if (!(error62 instanceof PathRefused)) throw error62;
+      refused.push(error62);
+      continue;
+    }
+    if (repoPath !== raw.path) {
+      refused.push(new PathRefused(raw.path, "not-normalised", `${raw.path} has an empty, "." or ".." folder name`, { kind: "remake-commit" }));
+      continue;
+    }
+    if (prefix && !repoPath.startsWith(prefix)) continue;
+    const path = repoPath.slice(prefix.length);
+    if (inCommit.has(path)) {
+      refused.push(new PathRefused(raw.path, "collides", `${raw.path} is listed twice in the commit`, { kind: "remake-commit" }));
+      continue;
+    }
+    inCommit.add(path);
+    const entry = { ...raw, path };
+    const protectedBy = protection(path);
+    if (protectedBy) {
+      skippedProtected.push({ path, reason: protectedBy.reason });
+      continue;
+    }
+    if (leftOut(path)) {
+      excluded.push(path);
+      continue;
+    }
+    if (entry.type === "symlink") {
+      try {
+        checkLinkText(path, entry.linkTarget);
+      } catch (error62) {
+        if (!(error62 instanceof PathRefused)) throw error62;
+        refused.push(error62);
+        continue;
+      }
+    }
+    deploySet.set(path, entry);
+  }
+  for (const path of [...deploySet.keys()]) {
+    const clash = folderAncestors(path).find((folder) => deploySet.has(folder));
+    if (!clash) continue;
+    refused.push(new PathRefused(path, "collides", `${path} cannot be written: the commit also has a file ${clash}, and one name cannot be both`, { kind: "remake-commit" }));
+    deploySet.delete(path);
+  }
+  const tree = new LinkTree([], [...deploySet.values()]);
+  const known2 = [...inCommit];
+  refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused);
+  return { deploySet, inCommit, skippedProtected, excluded, submodules, refused, configRoot, protection, leftOut };
+}
+var DEFAULT_CONFIG_ROOT, everything;
+var init_commit_checks = __esm({
+  "relay/pipeline/commit-checks.ts"() {
+    "use strict";
+    init_link_resolution();
+    init_path_safety();
+    init_protected_paths();
+    init_lanyard_file();
+    init_path_ancestry();
+    DEFAULT_CONFIG_ROOT = "/config";
+    everything = () => true;
+  }
+});
+
 // relay/pipeline/live-tree.ts
 function prunedFolders() {
   return [...UNHASHED_FOLDERS.map((d) => `-path ./${d}`), ...UNHASHED_FOLDER_NAMES.map((n) => `-name ${n}`)].join(" -o ");
@@ -36119,10 +35942,10 @@ async function runHashing(host, root, script, stdin) {
   }
   return hashed.stdout.toString("utf8");
 }
-function readShaLine(line, sha, unlistable) {
-  const match = /^([0-9a-f]{64}) [ *]\.\/(.*)$/.exec(line);
+function readShaLine(line2, sha, unlistable) {
+  const match = /^([0-9a-f]{64}) [ *]\.\/(.*)$/.exec(line2);
   if (match) sha.set(match[2], match[1]);
-  else unlistable.add(line.replace(/^\\?[0-9a-f]{64} [ *]/, ""));
+  else unlistable.add(line2.replace(/^\\?[0-9a-f]{64} [ *]/, ""));
 }
 async function hashLiveTree(host, root, cache, options = {}) {
   const { select } = options;
@@ -36151,20 +35974,20 @@ echo '@@end'
   const unhashed = [];
   let startedAt = 0;
   let section = "";
-  for (const line of out.split("\n")) {
-    if (line.startsWith("@@now ")) {
-      startedAt = Number(line.slice(6));
+  for (const line2 of out.split("\n")) {
+    if (line2.startsWith("@@now ")) {
+      startedAt = Number(line2.slice(6));
       continue;
     }
-    if (line.startsWith("@@")) {
-      section = line.slice(2);
+    if (line2.startsWith("@@")) {
+      section = line2.slice(2);
       continue;
     }
-    if (!line) continue;
+    if (!line2) continue;
     if (section === "stat") {
-      const match = /^([0-9a-f]+) ([0-7]+) (\d+) (\d+) (\d+) (\d+) \.\/(.*)$/.exec(line);
+      const match = /^([0-9a-f]+) ([0-7]+) (\d+) (\d+) (\d+) (\d+) \.\/(.*)$/.exec(line2);
       if (!match) {
-        unlistable.add(line);
+        unlistable.add(line2);
         continue;
       }
       const rawMode = parseInt(match[1], 16);
@@ -36172,12 +35995,12 @@ echo '@@end'
       const signature = `${match[1]} ${match[2]} ${match[3]} ${match[4]} ${match[5]} ${match[6]}`;
       stat2.set(match[7], { type: isLink ? "symlink" : "file", mode: parseInt(match[2], 8), size: Number(match[3]), signature, ctime: Number(match[5]) });
     } else if (section === "sha") {
-      readShaLine(line, sha, unlistable);
+      readShaLine(line2, sha, unlistable);
     } else if (section === "link") {
-      const tab = line.indexOf("	");
-      if (tab > 2) links.set(line.slice(2, tab), line.slice(tab + 1));
-    } else if (section === "unhashed" && line.startsWith("./")) {
-      unhashed.push(line.slice(2));
+      const tab = line2.indexOf("	");
+      if (tab > 2) links.set(line2.slice(2, tab), line2.slice(tab + 1));
+    } else if (section === "unhashed" && line2.startsWith("./")) {
+      unhashed.push(line2.slice(2));
     }
   }
   if (select && !cache) throw new Error("hashLiveTree: a selection needs a cache");
@@ -36203,10 +36026,10 @@ echo '@@end'
     }
     hashed = toHash.length;
     if (!select && toHash.length > stat2.size / 2) {
-      for (const line of (await runHashing(host, root, `set -e
+      for (const line2 of (await runHashing(host, root, `set -e
 cd ${shellQuote(root)}
 ${hashEverything}
-`)).split("\n")) if (line) readShaLine(line, sha, unlistable);
+`)).split("\n")) if (line2) readShaLine(line2, sha, unlistable);
     } else if (toHash.length) {
       const batch = `set -e
 cd ${shellQuote(root)}
@@ -36218,7 +36041,7 @@ done
 if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
       const hashed2 = await runHashing(host, root, batch, toHash.map((p) => `./${p}
 `).join(""));
-      for (const line of hashed2.split("\n")) if (line) readShaLine(line, sha, unlistable);
+      for (const line2 of hashed2.split("\n")) if (line2) readShaLine(line2, sha, unlistable);
     }
     const seen = [...keptUnselected];
     for (const [path, s] of stat2) {
@@ -36247,8 +36070,8 @@ if [ $# -gt 0 ]; then sha256sum "$@"; fi`;
 }
 function deniedPaths(stderr) {
   const paths = /* @__PURE__ */ new Set();
-  for (const line of stderr.split("\n")) {
-    const match = /^\S+: (?:cannot (?:open|stat|read) )?'?\.\/(.+?)'?: Permission denied$/.exec(line.trim());
+  for (const line2 of stderr.split("\n")) {
+    const match = /^\S+: (?:cannot (?:open|stat|read) )?'?\.\/(.+?)'?: Permission denied$/.exec(line2.trim());
     if (match) paths.add(match[1]);
   }
   return [...paths];
@@ -36281,6 +36104,1450 @@ var init_live_tree = __esm({
         this.root = root;
         this.entries = /* @__PURE__ */ new Map();
         for (const file2 of files) if (file2.ctime < startedAt) this.entries.set(ownCopy(file2.path), ownCopy(`${file2.signature} ${file2.sha256}`));
+      }
+    };
+  }
+});
+
+// relay/merge/keyed-items.ts
+function nameOf(key) {
+  if (typeof key === "string") return key;
+  if (typeof key === "number" && Number.isFinite(key)) return String(key);
+  return null;
+}
+function keyedItemsOf(value, which) {
+  const items = /* @__PURE__ */ new Map();
+  const keys = /* @__PURE__ */ new Map();
+  if (value === null || value === void 0) return { ok: true, keyed: { shape: null, items, keys } };
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const id = item instanceof Map ? nameOf(item.get("id")) : null;
+      if (id === null) return { ok: false, reason: `item ${index + 1} of ${which} has no \`id\`, so it cannot be matched with the other version` };
+      if (items.has(id)) return { ok: false, reason: `${which} has two items with the id ${id}` };
+      items.set(id, item);
+    }
+    return { ok: true, keyed: { shape: "list", items, keys } };
+  }
+  if (value instanceof Map) {
+    for (const [key, item] of value) {
+      const name = nameOf(key);
+      if (name === null) return { ok: false, reason: `${which} has a key that is not a name (${String(key)})` };
+      if (items.has(name)) return { ok: false, reason: `${which} has the key ${name} twice` };
+      items.set(name, item);
+      keys.set(name, key);
+    }
+    return { ok: true, keyed: { shape: "mapping", items, keys } };
+  }
+  return { ok: false, reason: `${which} is neither a list of items with ids nor a mapping` };
+}
+var init_keyed_items = __esm({
+  "relay/merge/keyed-items.ts"() {
+    "use strict";
+  }
+});
+
+// relay/merge/yaml-equality.ts
+function sameYamlValue(a, b) {
+  if (a === b) return true;
+  if (typeof a === "number" && typeof b === "number") return Number.isNaN(a) && Number.isNaN(b);
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof TaggedText && b instanceof TaggedText) return a.tag === b.tag && a.text === b.text;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameYamlValue(item, b[i]));
+  if (a instanceof Map && b instanceof Map) {
+    if (a.size !== b.size) return false;
+    for (const [key, value] of a) {
+      if (!b.has(key) || !sameYamlValue(value, b.get(key))) return false;
+    }
+    return true;
+  }
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b));
+  return false;
+}
+var init_yaml_equality = __esm({
+  "relay/merge/yaml-equality.ts"() {
+    "use strict";
+    init_home_assistant_yaml();
+  }
+});
+
+// relay/merge/three-way-merge.ts
+function wholeFile(reason) {
+  return { clean: false, conflicts: [{ id: null, reason, theirs: null, ours: null }] };
+}
+function mergeHaYaml(input2) {
+  try {
+    return mergeTexts(input2);
+  } catch (error62) {
+    return wholeFile(`the merge failed: ${error62 instanceof Error ? error62.message : String(error62)}`);
+  }
+}
+function mergeTexts({ base, theirs, ours }) {
+  const versions = { base: base ?? "", theirs, ours };
+  const names = { base: "the deployed version", theirs: "the host's version", ours: "the commit's version" };
+  const values = { base: null, theirs: null, ours: null };
+  const keyed = {};
+  for (const side of ["base", "theirs", "ours"]) {
+    const read = readHaYaml(versions[side]);
+    if (!read.ok) return wholeFile(`${names[side]} is not YAML Home Assistant can read: ${read.reason}`);
+    values[side] = read.value;
+    const items = keyedItemsOf(read.value, names[side]);
+    if (!items.ok) return wholeFile(items.reason);
+    keyed[side] = items.keyed;
+  }
+  if (sameYamlValue(values.theirs, values.ours)) return { clean: true, text: ours, from: "ours" };
+  const shapes = new Set([keyed.base.shape, keyed.theirs.shape, keyed.ours.shape].filter((s) => s !== null));
+  if (shapes.size > 1) return wholeFile("one version is a list and another a mapping");
+  const shape = shapes.values().next().value ?? "list";
+  const merged = /* @__PURE__ */ new Map();
+  const conflicts = [];
+  const oursIds = [...keyed.ours.items.keys()];
+  const theirsIds = [...keyed.theirs.items.keys()];
+  const orderKept = oursIds.join("\0") === [...keyed.base.items.keys()].join("\0");
+  const [first, then] = orderKept ? [theirsIds, keyed.ours.items] : [oursIds, keyed.theirs.items];
+  const firstSet = new Set(first);
+  const order = [...first, ...[...then.keys()].filter((id) => !firstSet.has(id))];
+  for (const id of order) {
+    const b = keyed.base.items.get(id);
+    const t = keyed.theirs.items.get(id);
+    const o = keyed.ours.items.get(id);
+    const pick2 = decide(b, t, o);
+    if (pick2 === "conflict") {
+      conflicts.push({ id, reason: conflictReason(b, t, o), theirs: t === void 0 ? null : conflictExcerpt(t), ours: o === void 0 ? null : conflictExcerpt(o) });
+      continue;
+    }
+    const value2 = pick2 === "ours" ? o : t;
+    if (value2 !== void 0) merged.set(id, value2);
+  }
+  if (conflicts.length) return { clean: false, conflicts };
+  let value;
+  if (shape === "list") value = [...merged.values()];
+  else value = new Map([...merged].map(([id, item]) => [keyed.ours.keys.get(id) ?? keyed.theirs.keys.get(id) ?? id, item]));
+  if (sameYamlValue(value, values.ours)) return { clean: true, text: ours, from: "ours" };
+  if (sameYamlValue(value, values.theirs)) return { clean: true, text: theirs, from: "theirs" };
+  const text = emitHaYaml(value);
+  const check2 = readHaYaml(text);
+  if (!check2.ok || !sameYamlValue(check2.value, value)) {
+    return wholeFile(`the merged file could not be written so that it reads back the same${check2.ok ? "" : ` (${check2.reason})`}`);
+  }
+  return { clean: true, text, from: "merged" };
+}
+function decide(base, theirs, ours) {
+  const same = (a, b) => a === void 0 || b === void 0 ? a === b : sameYamlValue(a, b);
+  if (same(theirs, ours)) return "ours";
+  if (same(theirs, base)) return "ours";
+  if (same(ours, base)) return "theirs";
+  return "conflict";
+}
+function conflictReason(base, theirs, ours) {
+  if (base === void 0) return "added on the host and in the commit, differently";
+  if (theirs === void 0) return "deleted on the host, changed in the commit";
+  if (ours === void 0) return "changed on the host, deleted in the commit";
+  return "changed on the host and in the commit, differently";
+}
+var init_three_way_merge = __esm({
+  "relay/merge/three-way-merge.ts"() {
+    "use strict";
+    init_home_assistant_yaml();
+    init_keyed_items();
+    init_merge_conflict();
+    init_yaml_equality();
+  }
+});
+
+// relay/safe-path.ts
+import { posix as posix2 } from "node:path";
+function quoted(name) {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}\u2026` : name);
+}
+function pathInside(folder, shape, name, suffix = "") {
+  if (typeof name !== "string" || !shape.pattern.test(name)) {
+    throw new UnsafeName(`${typeof name === "string" ? quoted(name) : String(name)} is not ${shape.what}; refused before it named any file`);
+  }
+  if (!posix2.isAbsolute(folder) || CONTROL_CHARACTER2.test(folder)) throw new UnsafeName(`${quoted(folder)} is not an absolute folder`);
+  const entry = `${name}${suffix}`;
+  if (entry === "" || entry === "." || entry === ".." || entry.includes("/") || entry.includes("\\") || CONTROL_CHARACTER2.test(entry)) {
+    throw new UnsafeName(`${quoted(entry)} cannot be a file name in ${folder}; refused`);
+  }
+  const base = posix2.resolve(folder);
+  const full = posix2.resolve(base, entry);
+  const prefix = base === "/" ? "/" : `${base}/`;
+  if (!full.startsWith(prefix) || full.length <= prefix.length || posix2.dirname(full) !== base) {
+    throw new UnsafeName(`${quoted(entry)} resolves to ${full}, outside ${base}; refused`);
+  }
+  return full;
+}
+function pathUnderRoot(root, relative) {
+  if (typeof relative !== "string" || relative === "" || relative.startsWith("/") || CONTROL_CHARACTER2.test(relative)) {
+    throw new UnsafeName(`${typeof relative === "string" ? quoted(relative) : String(relative)} is not a path inside the config folder; refused before it named any file`);
+  }
+  if (relative.split("/").some((part) => part === "" || part === "." || part === "..")) {
+    throw new UnsafeName(`${quoted(relative)} has an empty, "." or ".." part; refused before it named any file`);
+  }
+  if (!posix2.isAbsolute(root) || CONTROL_CHARACTER2.test(root)) throw new UnsafeName(`${quoted(root)} is not an absolute folder`);
+  const base = posix2.resolve(root);
+  const full = posix2.resolve(base, relative);
+  const prefix = base === "/" ? "/" : `${base}/`;
+  if (!full.startsWith(prefix) || full.length <= prefix.length) throw new UnsafeName(`${quoted(relative)} resolves to ${full}, outside ${base}; refused`);
+  return full;
+}
+var JOB_ID_SHAPE, BACKUP_ID_SHAPE, UnsafeName, CONTROL_CHARACTER2;
+var init_safe_path = __esm({
+  "relay/safe-path.ts"() {
+    "use strict";
+    init_ids();
+    init_coded_error();
+    JOB_ID_SHAPE = { what: "a job id (dep_ and 18 base32 characters)", pattern: DEPLOYMENT_ID_PATTERN };
+    BACKUP_ID_SHAPE = { what: "a Lanyard backup id (see `relay backups`)", pattern: BACKUP_ID_PATTERN };
+    UnsafeName = class extends CodedError {
+      constructor(message2) {
+        super("unsafe_name", message2);
+      }
+    };
+    CONTROL_CHARACTER2 = /[\u0000-\u001f\u007f]/;
+  }
+});
+
+// relay/pipeline/host-merges.ts
+import { createHash } from "node:crypto";
+function conflict(reason) {
+  return { clean: false, conflicts: [{ id: null, reason, theirs: null, ours: null }] };
+}
+function textOf(bytes) {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+async function mergeOnHost(candidates, sources) {
+  const live = new Map(sources.liveFiles.map((f) => [f.path, f]));
+  const merges = /* @__PURE__ */ new Map();
+  for (const path of candidates) {
+    const repoPath = sources.subfolder ? `${sources.subfolder}/${path}` : path;
+    const [hostBytes, baseBytes, ourBytes] = await Promise.all([
+      readHostFile(sources.host, pathInside(sources.root, MERGE_FILE_SHAPE, path)),
+      sources.git.readCommitFile(sources.baseSha, repoPath).catch(() => null),
+      sources.git.readCommitFile(sources.commitSha, repoPath)
+    ]);
+    if (!hostBytes || createHash("sha256").update(hostBytes).digest("hex") !== live.get(path)?.sha256) {
+      merges.set(path, conflict("it changed on the host again while the deploy was being planned"));
+      continue;
+    }
+    if (!baseBytes) {
+      merges.set(path, conflict(`the deployed commit ${sources.baseSha.slice(0, 7)} is no longer in the repository, so there is no common version to merge from`));
+      continue;
+    }
+    const [base, theirs, ours] = [textOf(baseBytes), textOf(hostBytes), ourBytes ? textOf(ourBytes) : null];
+    if (base === null || theirs === null || ours === null) {
+      merges.set(path, conflict("one of its versions is not UTF-8 text"));
+      continue;
+    }
+    merges.set(path, mergeHaYaml({ base, theirs, ours }));
+  }
+  return merges;
+}
+function mergedTextsToWrite(merges, merged, toWrite) {
+  const writing = new Set(toWrite.map((f) => f.path));
+  const texts = /* @__PURE__ */ new Map();
+  for (const path of merged) {
+    const merge2 = merges.get(path);
+    if (merge2?.clean && merge2.from === "merged" && writing.has(path)) texts.set(path, merge2.text);
+  }
+  return texts;
+}
+async function stageMergedTexts(host, stagingDir, texts) {
+  for (const [path, text] of texts) {
+    const staged = pathInside(stagingDir, MERGE_FILE_SHAPE, path);
+    await runChecked(host, `staging the merged ${path}`, `set -e; [ -f ${shellQuote(staged)} ] && [ ! -L ${shellQuote(staged)} ]; cat > ${shellQuote(staged)}`, text);
+  }
+}
+var MERGE_FILE_SHAPE, utf8;
+var init_host_merges = __esm({
+  "relay/pipeline/host-merges.ts"() {
+    "use strict";
+    init_three_way_merge();
+    init_safe_path();
+    init_target_host();
+    init_host_files();
+    init_merge_candidates();
+    MERGE_FILE_SHAPE = { what: "a YAML file in the config folder (deploy.mergeFiles)", pattern: MERGE_FILE_NAME };
+    utf8 = new TextDecoder("utf-8", { fatal: true });
+  }
+});
+
+// relay/pipeline/manifest.ts
+function comparePaths(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function fieldName2(path) {
+  let out = "";
+  for (const key of path) out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
+  return out || "(root)";
+}
+function entryJson(file2) {
+  const ordered = { path: file2.path, type: file2.type, mode: file2.mode, size: file2.size, sha256: file2.sha256 };
+  if (file2.linkTarget !== void 0) ordered.linkTarget = file2.linkTarget;
+  return JSON.stringify(ordered);
+}
+function serializeManifest(manifest) {
+  const files = [...manifest.files].sort((a, b) => comparePaths(a.path, b.path));
+  const lines = files.map((file2, index) => `    ${entryJson(file2)}${index < files.length - 1 ? "," : ""}`);
+  const list = files.length ? `[
+${lines.join("\n")}
+  ]` : "[]";
+  return `{
+  "sha": ${JSON.stringify(manifest.sha)},
+  "deployedAt": ${JSON.stringify(manifest.deployedAt)},
+  "files": ${list}
+}
+`;
+}
+function parseManifest(text) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (error62) {
+    return { ok: false, error: new ManifestError(null, `the manifest is not valid JSON (${error62 instanceof Error ? error62.message : String(error62)})`) };
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const [first] = parsed.error.issues;
+  const described = parsed.error.issues.slice(0, 5).map((issue2) => `${fieldName2(issue2.path)}: ${issue2.message}`);
+  const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : "";
+  return { ok: false, error: new ManifestError(first ? fieldName2(first.path) : null, `${described.join("; ")}${more}`) };
+}
+var FileEntrySchema, ManifestSchema, ManifestError;
+var init_manifest = __esm({
+  "relay/pipeline/manifest.ts"() {
+    "use strict";
+    init_zod();
+    init_path_safety();
+    FileEntrySchema = external_exports.object({
+      path: external_exports.string().min(1).superRefine((path, ctx) => {
+        try {
+          if (normaliseRepoPath(path) !== path) ctx.addIssue({ code: "custom", message: `not a normalised relative path (expected ${normaliseRepoPath(path)})` });
+        } catch (error62) {
+          ctx.addIssue({ code: "custom", message: error62 instanceof PathRefused ? error62.what : String(error62) });
+        }
+      }).describe("Relative to the config root, posix separators, normalised (no `.`, `..` or empty segments)."),
+      sha256: external_exports.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters").describe("SHA-256 of the content; for a symlink, of its target text (as the host's hashing does)."),
+      mode: external_exports.number().int().min(0).max(4095).describe("Permission bits, e.g. 0o644 or 0o755."),
+      size: external_exports.number().int().nonnegative().describe("Bytes; for a symlink, the length of its target."),
+      type: external_exports.enum(["file", "symlink"]),
+      linkTarget: external_exports.string().min(1).optional().describe("Where a symlink points, as stored in the link.")
+    }).strict().superRefine((entry, ctx) => {
+      if (entry.type === "symlink" && entry.linkTarget === void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "required for a symlink" });
+      if (entry.type === "file" && entry.linkTarget !== void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "only a symlink has a target" });
+    });
+    ManifestSchema = external_exports.object({
+      sha: external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a full lowercase hex commit sha (40 characters, or 64 for a SHA-256 repository)").describe("The commit these files came from."),
+      deployedAt: external_exports.number().int().nonnegative().describe("When the deploy succeeded, in milliseconds since the epoch."),
+      files: external_exports.array(FileEntrySchema).describe("Every file Lanyard deployed and still manages, sorted by path.")
+    }).strict().superRefine((manifest, ctx) => {
+      const seen = /* @__PURE__ */ new Set();
+      manifest.files.forEach((file2, index) => {
+        if (seen.has(file2.path)) ctx.addIssue({ code: "custom", path: ["files", index, "path"], message: `${file2.path} is listed twice` });
+        seen.add(file2.path);
+      });
+    });
+    ManifestError = class extends Error {
+      constructor(field, message2) {
+        super(message2);
+        this.field = field;
+      }
+      code = "ManifestInvalid";
+      name = "ManifestInvalid";
+    };
+  }
+});
+
+// relay/pipeline/plan.ts
+function listNames(names, max = 10) {
+  return names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
+}
+function plural2(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+function sameContent(a, b) {
+  if (a.type !== b.type || a.sha256 !== b.sha256) return false;
+  return a.type !== "symlink" || a.linkTarget === void 0 || b.linkTarget === void 0 || a.linkTarget === b.linkTarget;
+}
+function sameExecutableBit(live, wanted) {
+  if (wanted.type === "symlink") return true;
+  return (live.mode & 73) !== 0 === ((wanted.mode & 73) !== 0);
+}
+function planOnHost(commit, input2) {
+  const { inCommit, skippedProtected, excluded, submodules, configRoot, protection, leftOut } = commit;
+  const refused = [...commit.refused];
+  const deploySet = new Map(commit.deploySet);
+  const linkTree = new LinkTree(input2.liveFiles, [...deploySet.values()]);
+  const knownPaths = [...input2.liveFiles.map((f) => f.path), ...input2.unhashedLivePaths ?? [], ...inCommit];
+  refuseUnsafeLinks(linkTree, deploySet, configRoot, protection, knownPaths, refused);
+  const live = /* @__PURE__ */ new Map();
+  const liveFolders = /* @__PURE__ */ new Set();
+  for (const file2 of input2.liveFiles) {
+    live.set(file2.path, file2);
+    for (const folder of folderAncestors(file2.path)) liveFolders.add(folder);
+  }
+  const previous = new Map((input2.previousManifest?.files ?? []).map((f) => [f.path, f]));
+  const firstDeploy = input2.previousManifest === null;
+  const toWrite = [];
+  const toDelete = [];
+  const unchanged = [];
+  const drift = [];
+  const adopted = [];
+  const adoptDiffers = [];
+  const mustBackup = [];
+  const released = [];
+  const manifestFiles = [];
+  const merged = [];
+  const mergeConflicts = [];
+  const driftAction = input2.driftPolicy === "stop" ? "stop" : input2.driftPolicy === "overwrite" ? "overwrite" : "keep";
+  const write = (entry, liveEntry) => {
+    toWrite.push(entry);
+    if (liveEntry) mustBackup.push(entry.path);
+    manifestFiles.push(entry);
+  };
+  for (const path of [...deploySet.keys()].sort(comparePaths)) {
+    const entry = deploySet.get(path);
+    const blocker = folderAncestors(path).find((folder) => live.has(folder));
+    if (blocker) {
+      const kind = live.get(blocker).type === "symlink" ? "a symlink" : "a file";
+      refused.push(
+        new PathRefused(path, "collides", `${path} cannot be written: ${blocker} is ${kind} on the host, not a folder`, {
+          kind: "change",
+          action: `remove or rename ${blocker} on the host`,
+          globs: [globOfPath(blocker, { folder: true })]
+        })
+      );
+      continue;
+    }
+    if (liveFolders.has(path)) {
+      refused.push(
+        new PathRefused(path, "collides", `${path} cannot be written: it is a folder on the host`, {
+          kind: "change",
+          action: `remove or rename the folder ${path} on the host`,
+          globs: [globOfPath(path)]
+        })
+      );
+      continue;
+    }
+    const liveEntry = live.get(path);
+    const before = previous.get(path);
+    const identical = liveEntry !== void 0 && sameContent(liveEntry, entry);
+    const current = identical && sameExecutableBit(liveEntry, entry);
+    if (before) {
+      const hostChanged = liveEntry === void 0 || !sameContent(liveEntry, before);
+      const merge2 = driftAction === "stop" && hostChanged && !identical && liveEntry ? input2.merges?.get(path) : void 0;
+      if (merge2?.clean) {
+        if (merge2.from !== "ours") merged.push(path);
+        if (merge2.from === "theirs") manifestFiles.push(entry);
+        else write(entry, liveEntry);
+        continue;
+      }
+      if (merge2) mergeConflicts.push({ path, conflicts: merge2.conflicts });
+      if (hostChanged && !identical) {
+        drift.push({ path, change: liveEntry ? "modified" : "deleted", deployWants: "write", action: driftAction });
+        if (driftAction === "keep") {
+          manifestFiles.push(before);
+          continue;
+        }
+      }
+      if (current) {
+        unchanged.push(path);
+        manifestFiles.push(entry);
+      } else {
+        write(entry, liveEntry);
+      }
+      continue;
+    }
+    if (current) {
+      unchanged.push(path);
+      adopted.push(path);
+      manifestFiles.push(entry);
+      continue;
+    }
+    if (liveEntry && !identical) adoptDiffers.push(path);
+    write(entry, liveEntry);
+  }
+  const refusedPaths = new Set(refused.map((r) => r.path));
+  for (const before of [...previous.values()].sort((a, b) => comparePaths(a.path, b.path))) {
+    const path = before.path;
+    if (deploySet.has(path)) continue;
+    if (protection(path) || inCommit.has(path) || leftOut(path)) {
+      if (refusedPaths.has(path)) manifestFiles.push(before);
+      else released.push(path);
+      continue;
+    }
+    const liveEntry = live.get(path);
+    if (!liveEntry) continue;
+    if (!sameContent(liveEntry, before)) {
+      drift.push({ path, change: "modified", deployWants: "delete", action: driftAction });
+      if (driftAction === "keep") {
+        manifestFiles.push(before);
+        continue;
+      }
+    }
+    toDelete.push(path);
+    mustBackup.push(path);
+  }
+  const error62 = refused.length ? new PathsRefused(refused) : driftAction === "stop" && drift.length ? new DriftDetected(drift) : null;
+  return {
+    commitSha: input2.commitSha,
+    firstDeploy,
+    toWrite,
+    toDelete,
+    unchanged,
+    skippedProtected,
+    excluded,
+    submodules,
+    released,
+    refused,
+    drift: drift.sort((a, b) => comparePaths(a.path, b.path)),
+    adopted,
+    adoptDiffers,
+    merged,
+    mergeConflicts,
+    mustBackup: mustBackup.sort(comparePaths),
+    livePaths: input2.liveFiles.map((f) => f.path),
+    manifest: {
+      sha: input2.commitSha,
+      deployedAt: input2.deployedAt ?? Date.now(),
+      files: manifestFiles.sort((a, b) => comparePaths(a.path, b.path))
+    },
+    error: error62
+  };
+}
+var PathsRefused, DRIFT_WAYS_ON, DriftDetected;
+var init_plan = __esm({
+  "relay/pipeline/plan.ts"() {
+    "use strict";
+    init_manifest();
+    init_commit_checks();
+    init_link_resolution();
+    init_path_safety();
+    init_way_out();
+    init_path_ancestry();
+    init_commit_checks();
+    PathsRefused = class extends Error {
+      constructor(refused) {
+        const details = refused.slice(0, 10).map((r) => `${r.message}.`);
+        if (refused.length > 10) details.push(`And ${refused.length - 10} more.`);
+        super(`${plural2(refused.length, "path")} in the commit cannot be deployed safely, so nothing was deployed. ${details.join(" ")}`);
+        this.refused = refused;
+      }
+      code = "PathRefused";
+      name = "PathRefused";
+    };
+    DRIFT_WAYS_ON = "Ways on, from the status page or the API: capture these edits into a pull request, overwrite them for this deployment (the host's versions are backed up first), or keep the host's versions of these files for this deployment.";
+    DriftDetected = class extends Error {
+      constructor(drift) {
+        const names = drift.map((d) => d.change === "deleted" ? `${d.path} (deleted on the host)` : d.path);
+        super(
+          `${plural2(drift.length, "file")} changed on the host since the last deploy: ${listNames(names)}. Nothing was written. ` + DRIFT_WAYS_ON
+        );
+        this.drift = drift;
+      }
+      code = "DriftDetected";
+      name = "DriftDetected";
+    };
+  }
+});
+
+// relay/pipeline/plan-against-host.ts
+async function planAgainstHost(parts, input2) {
+  const { config: config2, git, root, configRoots, liveHashes, manifests } = parts;
+  const subfolder = config2.git.subfolder;
+  const commitFiles = await git.listCommitFiles(input2.sha, subfolder || void 0);
+  const commit = checkCommit({
+    commitFiles: commitFiles.files,
+    submodules: commitFiles.skipped,
+    include: config2.deploy.include,
+    repoInclude: input2.lanyard.include,
+    exclude: [...config2.deploy.exclude, ...input2.lanyard.exclude],
+    protect: [...config2.deploy.protect, ...input2.lanyard.protect],
+    configRoot: configRoots
+  });
+  input2.refusedByCommit(commit);
+  const target = await parts.host();
+  const [live, previous] = await Promise.all([hashLiveTree(target, root, liveHashes), manifests.read(target)]);
+  const hostInput = { commitSha: input2.sha, liveFiles: live.files, unhashedLivePaths: live.unhashed, previousManifest: previous, driftPolicy: input2.driftPolicy };
+  let plan = planOnHost(commit, hostInput);
+  let merges = /* @__PURE__ */ new Map();
+  const candidates = input2.driftPolicy === "stop" && !plan.refused.length ? mergeCandidates({ drift: plan.drift, deploySet: commit.deploySet, previousManifest: previous, mergeFiles: config2.deploy.mergeFiles, protection: commit.protection }) : [];
+  if (candidates.length && previous) {
+    merges = await mergeOnHost(candidates, { git, host: target, root, subfolder, baseSha: previous.sha, commitSha: input2.sha, liveFiles: live.files });
+    plan = planOnHost(commit, { ...hostInput, merges });
+  }
+  return { commit, plan, merges, target, previousManifest: previous };
+}
+var init_plan_against_host = __esm({
+  "relay/pipeline/plan-against-host.ts"() {
+    "use strict";
+    init_commit_checks();
+    init_live_tree();
+    init_merge_candidates();
+    init_host_merges();
+    init_plan();
+  }
+});
+
+// relay/pull-plan/plan-pull-request.ts
+function clip(text, max = MAX_PLAN_TEXT) {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
+}
+function line(text, max) {
+  return clip(text.replace(/[\u0000-\u001f\u007f]+/g, " "), max);
+}
+function unplanned(planId, outcome, reason, refused = []) {
+  const refusals = firstOf(refused);
+  return {
+    type: "planned",
+    planId,
+    outcome,
+    reason: clip(reason),
+    toWrite: [],
+    toWriteCount: 0,
+    toDelete: [],
+    toDeleteCount: 0,
+    activation: "none",
+    activationReasons: [],
+    reloadDomains: [],
+    conflicts: [],
+    conflictsCount: 0,
+    merged: [],
+    refusals: refusals.kept.map((r) => ({ path: clip(r.path, 4096), problem: clip(r.message) })),
+    refusalsCount: refusals.count,
+    at: Date.now()
+  };
+}
+async function planPullRequest(parts, message2) {
+  const { config: config2, git } = parts;
+  if (message2.baseBranch !== config2.git.branch) {
+    return unplanned(message2.planId, "refused", `pull request #${message2.pullNumber} merges into ${message2.baseBranch}, but this relay deploys ${config2.git.branch}; nothing was fetched`);
+  }
+  try {
+    await git.fetchPullHead(message2.pullNumber, message2.headSha);
+  } catch (error62) {
+    const text = error62 instanceof Error ? error62.message : String(error62);
+    return unplanned(message2.planId, error62 instanceof GitError && error62.code === "not_on_branch" ? "refused" : "failed", text);
+  }
+  try {
+    return await planFetched(parts, message2);
+  } catch (error62) {
+    return unplanned(message2.planId, "failed", `the plan could not be made: ${error62 instanceof Error ? error62.message : String(error62)}`);
+  }
+}
+async function planFetched(parts, message2) {
+  const sha = message2.headSha;
+  const lanyard = await readLanyardFile(parts, sha, parts.config.git.subfolder);
+  let refusedByCommit = [];
+  const planned = await planAgainstHost(parts, {
+    sha,
+    driftPolicy: "stop",
+    lanyard,
+    refusedByCommit: (commit) => {
+      if (commit.refused.length) {
+        refusedByCommit = commit.refused;
+        throw new CommitRefused();
+      }
+    }
+  }).catch((error62) => {
+    if (error62 instanceof CommitRefused) return null;
+    throw error62;
+  });
+  if (!planned) return unplanned(message2.planId, "refused", refusalReason(refusedByCommit), refusedByCommit);
+  const { plan, target, previousManifest, merges } = planned;
+  if (plan.refused.length) return unplanned(message2.planId, "refused", refusalReason(plan.refused), plan.refused);
+  const toWrite = plan.toWrite.map((f) => f.path);
+  const activation = decideActivation(toWrite, plan.toDelete, lanyard.activation, await configurationTexts(parts, sha, plan, target));
+  const reasons = [...activation.reasons].sort((a, b) => rank(b.need) - rank(a.need)).filter((r) => r.need !== "none");
+  const conflicts = conflictsOf(plan, previousManifest, merges.size ? plan.mergeConflicts : []);
+  const writes = firstOf(toWrite);
+  const deletes = firstOf(plan.toDelete);
+  const shownConflicts = firstOf(conflicts);
+  return {
+    type: "planned",
+    planId: message2.planId,
+    outcome: "planned",
+    reason: null,
+    toWrite: writes.kept,
+    toWriteCount: writes.count,
+    toDelete: deletes.kept,
+    toDeleteCount: deletes.count,
+    activation: activation.activation,
+    activationReasons: firstOf(reasons).kept.map((r) => ({ path: r.path, need: line(r.need, 200), why: line(r.why, 300) })),
+    reloadDomains: activation.reloadDomains.slice(0, 64).map((d) => line(d, 64)),
+    conflicts: shownConflicts.kept,
+    conflictsCount: shownConflicts.count,
+    merged: firstOf(plan.merged).kept,
+    refusals: [],
+    refusalsCount: 0,
+    at: Date.now()
+  };
+}
+function refusalReason(refused) {
+  return `${refused.length === 1 ? "1 path" : `${refused.length} paths`} in the pull request cannot be deployed safely; a merge would deploy nothing until ${refused.length === 1 ? "it is" : "they are"} fixed`;
+}
+function rank(need) {
+  return need === "restart" ? 2 : need.startsWith("reload") ? 1 : 0;
+}
+function conflictsOf(plan, previous, mergeConflicts) {
+  const deployed = new Map((previous?.files ?? []).map((f) => [f.path, f.sha256]));
+  const unmerged = new Map(mergeConflicts.map((c) => [c.path, describeConflicts(c.path, c.conflicts)]));
+  return plan.drift.map((d) => {
+    const changedByPull = d.deployWants === "delete" || plan.toWrite.some((f) => f.path === d.path && f.sha256 !== deployed.get(d.path));
+    const onHost = d.change === "deleted" ? "deleted on the host since the last deploy" : "edited on the host since the last deploy";
+    const what = d.deployWants === "delete" ? "the pull request deletes it" : changedByPull ? "the pull request changes it too" : "a deploy would put back the deployed version";
+    const merge2 = unmerged.get(d.path);
+    return { path: d.path, why: clip(`${onHost}; ${what}${merge2 ? `; not merged: ${merge2}` : ""}. Capture the host's edits into the repository first, or overwrite them when deploying.`) };
+  });
+}
+var CommitRefused;
+var init_plan_pull_request = __esm({
+  "relay/pull-plan/plan-pull-request.ts"() {
+    "use strict";
+    init_git_error();
+    init_activation_map();
+    init_commit_texts();
+    init_merge_conflict();
+    init_plan_against_host();
+    init_pull_plan();
+    CommitRefused = class extends Error {
+    };
+  }
+});
+
+// relay/pull-plan/pull-plans.ts
+var PullPlans;
+var init_pull_plans = __esm({
+  "relay/pull-plan/pull-plans.ts"() {
+    "use strict";
+    init_plan_pull_request();
+    PullPlans = class {
+      constructor(parts) {
+        this.parts = parts;
+      }
+      async onPlan(message2) {
+        const { executor, channel, logger, target, hostLock } = this.parts;
+        let answer;
+        if (message2.target !== target) {
+          answer = unplanned(message2.planId, "refused", `the plan is for target "${message2.target}", but this relay serves "${target}"; nothing was read`);
+        } else if (!executor.planPull) {
+          answer = unplanned(message2.planId, "failed", "this relay cannot plan pull requests");
+        } else {
+          const plan = executor.planPull.bind(executor);
+          await this.parts.busy();
+          logger.info(`plan ${message2.planId}: pull request #${message2.pullNumber} at ${message2.headSha.slice(0, 7)} into ${message2.baseBranch}`);
+          const run = () => plan(message2).catch((error62) => unplanned(message2.planId, "failed", `unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`));
+          answer = await (hostLock ? hostLock.run(run) : run());
+        }
+        logger.info(`plan ${message2.planId}: ${answer.outcome}${answer.reason ? ` (${answer.reason})` : ""}`);
+        channel.send(answer);
+      }
+    };
+  }
+});
+
+// relay/backup-inventory.ts
+function inventoryMessage(records, at) {
+  const backups = [];
+  for (const record2 of records) {
+    const parsed = KeptBackup.safeParse({
+      id: record2.id,
+      createdAt: Math.max(0, Math.round(record2.createdAt)),
+      deploymentId: known(KeptBackup.shape.deploymentId, record2.jobId),
+      sha: known(KeptBackup.shape.sha, record2.baseSha),
+      files: record2.files.length,
+      bytes: Math.max(0, Math.round(record2.archive.bytes))
+    });
+    if (parsed.success) backups.push(parsed.data);
+  }
+  backups.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  return { type: "backups", backups: backups.slice(-MAX_REPORTED_BACKUPS), at };
+}
+function known(schema, value) {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+var BackupInventory;
+var init_backup_inventory = __esm({
+  "relay/backup-inventory.ts"() {
+    "use strict";
+    init_protocol();
+    BackupInventory = class {
+      constructor(options) {
+        this.options = options;
+      }
+      reporting = null;
+      again = false;
+      /**
+       * Lists the backups and sends them. Never rejects. A report asked for while one is under way runs
+       * once more after it (the host may have changed in between), however many were asked for.
+       */
+      report() {
+        if (this.reporting) {
+          this.again = true;
+          return this.reporting;
+        }
+        this.reporting = (async () => {
+          do {
+            this.again = false;
+            await this.once();
+          } while (this.again);
+        })().finally(() => {
+          this.reporting = null;
+        });
+        return this.reporting;
+      }
+      async once() {
+        const { list, send, logger, now = Date.now } = this.options;
+        let records;
+        try {
+          records = await list();
+        } catch (error62) {
+          logger.warn(`could not list the backups to tell the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
+          return;
+        }
+        try {
+          send(inventoryMessage(records, now()));
+        } catch (error62) {
+          logger.warn(`could not send the backup inventory to the edge: ${error62 instanceof Error ? error62.message : String(error62)}`);
+        }
+      }
+    };
+  }
+});
+
+// relay/journal.ts
+import { mkdir, open as open2, readdir, readFile as readFile2, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return void 0;
+  }
+}
+async function fsyncPath(path) {
+  const handle = await open2(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+async function writeFileAtomic(path, data) {
+  const temporary = `${path}.${process.pid}.tmp`;
+  const handle = await open2(temporary, "w", 384);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
+  await fsyncPath(join(path, ".."));
+}
+var JournalEntry, Journal;
+var init_journal = __esm({
+  "relay/journal.ts"() {
+    "use strict";
+    init_zod();
+    init_deployment();
+    init_protocol();
+    init_safe_path();
+    JournalEntry = external_exports.object({
+      job: JobMessage,
+      step: StepName,
+      /** When the job started on this relay. */
+      startedAt: external_exports.number(),
+      /** What later steps (and recovery) need to know: the backup made, whether files were written. */
+      context: external_exports.record(external_exports.string(), external_exports.unknown())
+    });
+    Journal = class {
+      constructor(dir) {
+        this.dir = dir;
+        this.currentPath = join(dir, "current-job.json");
+        this.outbox = join(dir, "outbox");
+      }
+      currentPath;
+      outbox;
+      async open() {
+        await mkdir(this.outbox, { recursive: true, mode: 448 });
+      }
+      async current() {
+        let text;
+        try {
+          text = await readFile2(this.currentPath, "utf8");
+        } catch (error62) {
+          if (error62.code === "ENOENT") return null;
+          throw error62;
+        }
+        const parsed = JournalEntry.safeParse(JSON.parse(text));
+        if (!parsed.success) throw new Error(`the journal ${this.currentPath} is unreadable; move it aside to start fresh`);
+        return parsed.data;
+      }
+      async write(entry) {
+        await writeFileAtomic(this.currentPath, JSON.stringify(entry));
+      }
+      /** Where a job's result waits for the edge: named after the job, so only a well-formed job id names one. */
+      outboxFile(jobId) {
+        return pathInside(this.outbox, JOB_ID_SHAPE, jobId, ".json");
+      }
+      /** The job is over: its result goes to the outbox first, then the current entry is removed. */
+      async finish(result) {
+        await writeFileAtomic(this.outboxFile(result.jobId), JSON.stringify(result));
+        await rm(this.currentPath, { force: true });
+        await fsyncPath(this.dir);
+      }
+      async pendingResults() {
+        const names = (await readdir(this.outbox)).filter((n) => n.endsWith(".json"));
+        const results = [];
+        for (const name of names.sort()) {
+          const text = await readFile2(join(this.outbox, name), "utf8").catch((error62) => {
+            if (error62.code === "ENOENT") return "";
+            throw error62;
+          });
+          const parsed = ResultMessage.safeParse(parseJson(text));
+          if (parsed.success) results.push(parsed.data);
+        }
+        return results;
+      }
+      async pendingResult(jobId) {
+        return (await this.pendingResults()).find((r) => r.jobId === jobId) ?? null;
+      }
+      /** The edge confirmed it recorded this result. Throws UnsafeName for an id that is not a job id. */
+      async forget(jobId) {
+        await rm(this.outboxFile(jobId), { force: true });
+      }
+    };
+  }
+});
+
+// relay/job-runner.ts
+var JobRunner;
+var init_job_runner = __esm({
+  "relay/job-runner.ts"() {
+    "use strict";
+    init_pull_plans();
+    init_protocol();
+    init_deployment();
+    init_backup_inventory();
+    init_journal();
+    init_step_runner();
+    JobRunner = class {
+      constructor(journal, executor, channel, logger, target, hooks = {}) {
+        this.journal = journal;
+        this.executor = executor;
+        this.channel = channel;
+        this.logger = logger;
+        this.target = target;
+        this.hooks = hooks;
+        const list = executor.backups?.bind(executor);
+        this.inventory = list ? new BackupInventory({ list, send: (m) => channel.send(m), logger }) : null;
+        this.pullPlans = new PullPlans({ executor, channel, logger, target, hostLock: hooks.hostLock, busy: () => Promise.all([this.capturing, this.running?.done]).then(() => void 0) });
+      }
+      running = null;
+      /** The capture in progress, if any: a job or another capture waits for it. */
+      capturing;
+      leaseMs = 9e4;
+      inventory;
+      pullPlans;
+      /** The job in flight, for `hello`. */
+      async inFlight() {
+        const entry = await this.journal.current();
+        return entry ? { jobId: entry.job.jobId, attempt: entry.job.attempt, step: entry.step } : null;
+      }
+      /** On start: finish or roll back whatever the journal says was interrupted. */
+      async recover() {
+        const entry = await this.journal.current();
+        if (!entry) return;
+        this.logger.warn(`journal: job ${entry.job.jobId} was interrupted at step ${entry.step}; recovering`);
+        this.start(entry.job, (steps) => this.executor.recover(entry, steps), entry);
+      }
+      /** Waits for the current job, if any (used by tests and on shutdown). */
+      async idle() {
+        await this.running?.done;
+      }
+      /** The edge welcomed us: send every result it has not confirmed yet, then (when idle) the backups kept. */
+      async onReady() {
+        for (const result of await this.journal.pendingResults()) this.channel.send(result);
+        if (this.running) return;
+        void this.executor.idle?.().catch(() => void 0);
+        void this.reportBackups();
+      }
+      /** Tells the edge which backups the host keeps; best effort, never throws (resolves when sent or given up). */
+      reportBackups() {
+        return this.inventory?.report() ?? Promise.resolve();
+      }
+      onMessage(message2) {
+        switch (message2.type) {
+          case "welcome":
+            this.leaseMs = message2.leaseMs;
+            break;
+          case "job":
+            this.settle(
+              `job ${message2.jobId}`,
+              this.onJob(message2).catch((error62) => {
+                this.channel.send({ type: "error", code: "internal", message: `job ${message2.jobId} was not started: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3), jobId: message2.jobId });
+                throw error62;
+              })
+            );
+            break;
+          case "cancel":
+            this.logger.warn(`edge cancelled job ${message2.jobId}: ${message2.reason}${this.running?.jobId === message2.jobId ? " (already running; it will finish or roll back)" : ""}`);
+            break;
+          case "recorded":
+            this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
+            break;
+          case "error":
+            this.logger.warn(`edge says ${message2.code}: ${message2.message}`);
+            if (message2.code === "unknown_job" && message2.jobId) this.settle(`forgetting the result of ${message2.jobId}`, this.journal.forget(message2.jobId));
+            break;
+          case "pong":
+            break;
+          case "capture":
+            this.settle(`capture ${message2.captureId}`, this.onCapture(message2));
+            break;
+          case "target_state":
+            this.settle("the target state", this.executor.targetState?.(message2) ?? Promise.resolve());
+            break;
+          case "alert":
+            this.settle(`alert ${message2.alertId}`, this.onAlert(message2));
+            break;
+          case "plan":
+            this.settle(`plan ${message2.planId}`, this.pullPlans.onPlan(message2));
+            break;
+          default: {
+            const unreachable = message2;
+            this.logger.warn(`unhandled message ${JSON.stringify(unreachable)}`);
+          }
+        }
+      }
+      /** Runs `work` to its end without ever letting it end the process: a failure is one log line. */
+      settle(what, work) {
+        work.catch((error62) => this.logger.error(`${what} failed: ${error62 instanceof Error ? error62.message : String(error62)}`));
+      }
+      /**
+       * A capture runs under the same one-at-a-time rule as jobs: after the job in flight (if any), and
+       * a job that comes meanwhile waits for it. Always answered, so the edge never waits on it.
+       */
+      async onAlert(message2) {
+        const alert = this.executor.alert?.bind(this.executor);
+        const answer = alert ? await alert(message2).catch((error62) => ({ type: "alerted", alertId: message2.alertId, ok: false, detail: `unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`.replace(/[\u0000-\u001f\u007f]/g, " ").slice(0, 1e3) })) : { type: "alerted", alertId: message2.alertId, ok: false, detail: "this relay names no notify services (relay config alerts.notify)" };
+        this.channel.send(answer);
+      }
+      async onCapture(message2) {
+        const capture = this.executor.capture?.bind(this.executor);
+        const failed = (reason) => ({ type: "captured", captureId: message2.captureId, outcome: "failed", branch: null, commit: null, base: null, files: [], total: 0, reason, at: Date.now() });
+        const before = this.capturing;
+        const work = (async () => {
+          await before;
+          await this.running?.done;
+          if (!capture) return failed("this relay is not set up to capture host edits: add a `capture:` section to its relay.yaml (docs/drift.md)");
+          if (message2.target !== this.target) return failed(`the capture is for target "${message2.target}", but this relay serves "${this.target}"; nothing was read`);
+          this.logger.info(`capture ${message2.captureId} for ${message2.target}, asked by ${message2.requestedBy}`);
+          const run = () => capture(message2).catch((error62) => failed(`unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`.slice(0, 4e3)));
+          return this.hooks.hostLock ? this.hooks.hostLock.run(run) : run();
+        })();
+        const done = work.then(() => void 0, () => void 0);
+        this.capturing = done;
+        const answer = await work;
+        if (this.capturing === done) this.capturing = void 0;
+        this.channel.send(answer);
+      }
+      async onJob(job) {
+        await this.capturing;
+        if (job.target !== this.target) {
+          const message2 = `job ${job.jobId} is for target "${job.target}", but this relay serves "${this.target}"; refused, nothing was done`;
+          this.logger.error(`edge sent ${message2}`);
+          this.channel.send({ type: "error", code: "invalid_message", message: message2, jobId: job.jobId });
+          return;
+        }
+        const finished = await this.journal.pendingResult(job.jobId);
+        if (finished) {
+          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
+          this.channel.send(finished);
+          return;
+        }
+        if (this.running) {
+          if (this.running.jobId === job.jobId) this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
+          else this.channel.send({ type: "error", code: "busy", message: `still running ${this.running.jobId}`, jobId: job.jobId });
+          return;
+        }
+        this.start(job, (steps) => this.executor.execute(job, steps), null, () => {
+          this.channel.send({ type: "ack", jobId: job.jobId, attempt: job.attempt });
+          this.logger.info(`job ${job.jobId}: ${job.kind} ${job.sha.slice(0, 7)} for ${job.target}, asked by ${job.requestedBy}`);
+        });
+      }
+      start(job, work, resumed, journaled = () => void 0) {
+        const startedAt = resumed?.startedAt ?? Date.now();
+        const steps = new StepRunner(job, this.journal, (m) => this.channel.send(m), this.logger, { ...resumed?.context ?? {} }, startedAt, resumed?.step);
+        const lease = setInterval(() => steps.heartbeat(`still on ${steps.current}`), Math.max(1e3, Math.floor(this.leaseMs / 3)));
+        const done = (async () => {
+          let outcome;
+          try {
+            if (!resumed) await this.journal.write({ job, step: "fetch", startedAt, context: {} });
+            journaled();
+            const lock = this.hooks.hostLock;
+            outcome = lock ? await lock.run(() => work(steps)) : await work(steps);
+          } catch (error62) {
+            outcome = { status: "failed", reason: `unexpected error: ${error62 instanceof Error ? error62.message : String(error62)}`, summary: {} };
+          } finally {
+            clearInterval(lease);
+          }
+          const result = {
+            type: "result",
+            jobId: job.jobId,
+            status: outcome.status,
+            reason: outcome.reason === null ? null : outcome.reason.slice(0, 4e3),
+            summary: this.summaryOf(outcome, steps)
+          };
+          try {
+            await this.journal.finish(result);
+          } catch (error62) {
+            this.logger.error(`job ${job.jobId}: could not keep its result in the outbox (${error62 instanceof Error ? error62.message : String(error62)}); sending it once`);
+          }
+          this.logger.info(`job ${job.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ""}`);
+          this.running = null;
+          this.channel.send(result);
+          void this.reportBackups();
+          this.hooks.afterJob?.();
+        })();
+        this.running = { jobId: job.jobId, done };
+        this.settle(`job ${job.jobId}`, done);
+      }
+      /** The outcome's summary in the protocol's shape; a field that does not fit is dropped and said, never thrown. */
+      summaryOf(outcome, steps) {
+        const raw = { ...outcome.summary, durationsMs: { ...steps.durations, ...outcome.summary.durationsMs ?? {} } };
+        const parsed = DeploymentSummary.safeParse(raw);
+        if (parsed.success) return boundedSummary(parsed.data);
+        this.logger.warn(`job ${steps.job.jobId}: its summary does not fit the protocol (${describeZodError(parsed.error)}); reporting the durations only`);
+        return DeploymentSummary.parse({ durationsMs: raw.durationsMs });
+      }
+    };
+  }
+});
+
+// relay/version.ts
+function relayCapabilities(config2) {
+  const capabilities = config2.capture ? [...RELAY_CAPABILITIES2, CAPTURE_CAPABILITY] : [...RELAY_CAPABILITIES2];
+  if (config2.alerts?.notify.length) capabilities.push(RELAY_CAPABILITIES.alerts);
+  return capabilities;
+}
+var RELAY_VERSION, RELAY_CAPABILITIES2;
+var init_version = __esm({
+  "relay/version.ts"() {
+    "use strict";
+    init_drift();
+    init_protocol();
+    RELAY_VERSION = "0.1.0";
+    RELAY_CAPABILITIES2 = ["deploy", "rollback", "journal", "drift-guard", BACKUP_INVENTORY_CAPABILITY, RELAY_CAPABILITIES.restartWindow, RELAY_CAPABILITIES.releaseTags, RELAY_CAPABILITIES.pullPlans];
+  }
+});
+
+// relay/watch/drift-watch.ts
+function driftFingerprint(report) {
+  return JSON.stringify([report.deployedSha, report.total, report.files.map((f) => [f.path, f.change, f.diff, f.diffNote])]);
+}
+function describe3(report) {
+  if (report.deployedSha === null && report.total === 0) return "nothing deployed yet, so nothing can drift";
+  if (report.total === 0) return `the host matches the last deploy${report.deployedSha ? ` (${report.deployedSha.slice(0, 7)})` : ""}`;
+  const named2 = report.files.slice(0, 10).map((f) => `${f.path} (${f.change})`);
+  const more = report.total > named2.length ? ` and ${report.total - named2.length} more` : "";
+  return `${report.total === 1 ? "1 file differs" : `${report.total} files differ`} from the last deploy: ${named2.join(", ")}${more}`;
+}
+var DriftWatch;
+var init_drift_watch = __esm({
+  "relay/watch/drift-watch.ts"() {
+    "use strict";
+    DriftWatch = class {
+      constructor(options) {
+        this.options = options;
+      }
+      timer = null;
+      pending = null;
+      last = null;
+      lastFailure = null;
+      stopped = false;
+      /** The latest report, null before the first look succeeded. */
+      get latest() {
+        return this.last?.report ?? null;
+      }
+      /** Looks at once (after any job in flight), then every interval. */
+      start() {
+        this.stopped = false;
+        this.schedule(0);
+      }
+      async stop() {
+        this.stopped = true;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        await this.pending;
+      }
+      /** The edge welcomed the relay: it hears the latest report (a look on its way sends its own). */
+      onReady() {
+        if (this.last) this.options.send(this.last.report);
+      }
+      /** A job ended: look again as soon as the host is free. */
+      afterJob() {
+        if (!this.stopped) void this.lookNow();
+      }
+      /** One look now (or the one already waiting for the host); resolves with its report, null when it failed. */
+      lookNow() {
+        if (this.pending) return this.pending;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        const look = this.options.lock.run(() => this.options.look()).then(
+          (report) => this.settled(report),
+          (error62) => {
+            const reason = error62 instanceof Error ? error62.message : String(error62);
+            if (reason !== this.lastFailure) this.options.logger.warn(`drift watch: could not look at the host: ${reason}`);
+            this.lastFailure = reason;
+            return null;
+          }
+        ).finally(() => {
+          this.pending = null;
+          this.schedule(this.options.intervalMs);
+        });
+        this.pending = look;
+        return look;
+      }
+      settled(report) {
+        if (this.lastFailure !== null) this.options.logger.info("drift watch: looking at the host again");
+        this.lastFailure = null;
+        const fingerprint = driftFingerprint(report);
+        if (fingerprint !== this.last?.fingerprint) this.options.logger.info(`drift watch: ${describe3(report)}`);
+        this.last = { report, fingerprint };
+        this.options.send(report);
+        return report;
+      }
+      schedule(delayMs) {
+        if (this.stopped || this.pending) return;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          void this.lookNow();
+        }, delayMs);
+        this.timer.unref();
+      }
+    };
+  }
+});
+
+// relay/daemon.ts
+var daemon_exports = {};
+__export(daemon_exports, {
+  startRelay: () => startRelay
+});
+import { join as join2 } from "node:path";
+async function startRelay(loaded, executor, logger) {
+  const { config: config2, secrets } = loaded;
+  const journal = new Journal(join2(config2.stateDir, "journal"));
+  await journal.open();
+  let connection = null;
+  let homeAssistant = null;
+  const checked = checkHomeAssistantAtStart(loaded).then((result) => homeAssistant = result);
+  const hostLock = new HostLock();
+  const look = executor.lookForDrift?.bind(executor);
+  const watch = look && config2.watch.intervalSeconds > 0 ? new DriftWatch({
+    look,
+    lock: hostLock,
+    // Only once welcomed: before that the edge would drop it; the welcome sends the latest.
+    send: (report) => connection?.current === "ready" && connection.send(report),
+    intervalMs: config2.watch.intervalSeconds * 1e3,
+    logger
+  }) : null;
+  const runner = new JobRunner(journal, executor, { send: (m) => connection?.send(m) ?? false }, logger, config2.edge.target, {
+    hostLock,
+    afterJob: () => watch?.afterJob()
+  });
+  connection = new EdgeConnection({
+    edgeUrl: config2.edge.url,
+    target: config2.edge.target,
+    token: secrets.edgeToken,
+    relayId: config2.relayId,
+    version: RELAY_VERSION,
+    capabilities: relayCapabilities(config2),
+    heartbeatMs: config2.edge.heartbeatSeconds * 1e3,
+    backoff: { initialMs: 500, maxMs: config2.edge.maxBackoffSeconds * 1e3 },
+    replacedHoldOffMs: config2.edge.replacedHoldOffSeconds * 1e3,
+    logger,
+    inFlight: () => runner.inFlight(),
+    onMessage: (m) => runner.onMessage(m),
+    homeAssistantCheck: () => homeAssistant,
+    onReady: () => {
+      void runner.onReady().catch((error62) => logger.error(`could not resend the results the edge has not confirmed: ${error62 instanceof Error ? error62.message : String(error62)}`));
+      watch?.onReady();
+    }
+  });
+  logger.info(`lanyard relay ${RELAY_VERSION} (${config2.relayId}) for target ${config2.edge.target}; state in ${config2.stateDir}`);
+  await runner.recover();
+  await Promise.race([checked, new Promise((resolve4) => setTimeout(resolve4, 3e3).unref())]);
+  connection.start();
+  watch?.start();
+  return {
+    runner,
+    connection,
+    watch,
+    async stop() {
+      connection?.stop();
+      await watch?.stop();
+      await runner.idle();
+    }
+  };
+}
+var init_daemon = __esm({
+  "relay/daemon.ts"() {
+    "use strict";
+    init_edge_connection();
+    init_start_check();
+    init_host_lock();
+    init_job_runner();
+    init_journal();
+    init_version();
+    init_drift_watch();
+  }
+});
+
+// relay/pipeline/git-cli.ts
+import { execFile } from "node:child_process";
+import { resolve as resolve2 } from "node:path";
+function withCacheLock(cacheDir, work) {
+  const key = resolve2(cacheDir);
+  const previous = cacheLocks.get(key) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const tail = next.catch(() => void 0);
+  cacheLocks.set(key, tail);
+  void tail.then(() => {
+    if (cacheLocks.get(key) === tail) cacheLocks.delete(key);
+  });
+  return next;
+}
+function errorText(error62) {
+  const e = error62;
+  if (e.killed || e.signal === "SIGTERM") return `no answer within ${FETCH_TIMEOUT_MS / 6e4} minutes`;
+  const stderr = e.stderr === void 0 ? "" : e.stderr.toString().trim();
+  return stderr || e.message || String(error62);
+}
+var FETCH_TIMEOUT_MS, PASSED_THROUGH, cacheLocks, GitCli;
+var init_git_cli = __esm({
+  "relay/pipeline/git-cli.ts"() {
+    "use strict";
+    init_target_host();
+    init_git_error();
+    FETCH_TIMEOUT_MS = 3e5;
+    PASSED_THROUGH = ["PATH", "TMPDIR", "SYSTEMROOT", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"];
+    cacheLocks = /* @__PURE__ */ new Map();
+    GitCli = class {
+      constructor(options) {
+        this.options = options;
+      }
+      get cacheDir() {
+        return this.options.cacheDir;
+      }
+      get remoteIsHttp() {
+        return /^https?:\/\//i.test(this.options.remote);
+      }
+      env() {
+        const env = {};
+        for (const name of PASSED_THROUGH) if (process.env[name] !== void 0) env[name] = process.env[name];
+        Object.assign(env, {
+          // HOME is the cache: no ~/.gitconfig, ~/.config/git or ~/.netrc of the homeowner applies.
+          // (ssh looks up ~/.ssh through the password database, so known_hosts still works.)
+          HOME: this.options.cacheDir,
+          GIT_CONFIG_NOSYSTEM: "1",
+          GIT_CONFIG_GLOBAL: "/dev/null",
+          GIT_TERMINAL_PROMPT: "0",
+          // ext:: and other helpers could run arbitrary commands; the remote is one of these.
+          GIT_ALLOW_PROTOCOL: "file:git:http:https:ssh",
+          GIT_LITERAL_PATHSPECS: "1",
+          GIT_NO_REPLACE_OBJECTS: "1",
+          // A stalled download fails instead of holding the deploy until the timeout.
+          GIT_HTTP_LOW_SPEED_LIMIT: "1000",
+          GIT_HTTP_LOW_SPEED_TIME: "60",
+          LC_ALL: "C"
+        });
+        const config2 = [
+          // Auto-gc after a fetch would otherwise detach and keep writing to the cache afterwards.
+          ["gc.autoDetach", "false"],
+          ["credential.helper", ""],
+          // The relay shares a small box with Home Assistant. git maps a pack in windows of 1 GiB
+          // and keeps up to 96 MiB of delta bases by default: reading a 400 MB house held 320 MiB of
+          // it resident in one git process (BENCHMARKS.md). Smaller windows and caches bound that,
+          // for a little more mapping work.
+          ["core.packedGitWindowSize", "16m"],
+          ["core.packedGitLimit", "64m"],
+          ["core.deltaBaseCacheLimit", "16m"],
+          ["pack.windowMemory", "32m"],
+          ["pack.deltaCacheSize", "16m"]
+        ];
+        if (this.options.token && this.remoteIsHttp) {
+          const basic = Buffer.from(`x-access-token:${this.options.token}`).toString("base64");
+          config2.push(["http.extraHeader", `Authorization: Basic ${basic}`]);
+        }
+        env.GIT_CONFIG_COUNT = String(config2.length);
+        config2.forEach(([key, value], i) => {
+          env[`GIT_CONFIG_KEY_${i}`] = key;
+          env[`GIT_CONFIG_VALUE_${i}`] = value;
+        });
+        const ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30"];
+        if (this.options.deployKeyPath) {
+          ssh.push("-i", shellQuote(this.options.deployKeyPath), "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes");
+        } else if (process.env.SSH_AUTH_SOCK) {
+          env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
+        }
+        env.GIT_SSH_COMMAND = ssh.join(" ");
+        return env;
+      }
+      /** Removes the token (plain and as sent in the header) and any password in a URL. */
+      redact(text) {
+        let out = text;
+        const token = this.options.token;
+        if (token) {
+          out = out.replaceAll(token, "***");
+          out = out.replaceAll(Buffer.from(`x-access-token:${token}`).toString("base64"), "***");
+          out = out.replaceAll(encodeURIComponent(token), "***");
+        }
+        return out.replace(/\/\/[^/@\s]+@/g, "//***@");
+      }
+      run(args, timeout = 0) {
+        return new Promise((resolvePromise, reject) => {
+          execFile("git", args, { env: this.env(), encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, timeout }, (error62, stdout, stderr) => {
+            if (error62) reject(Object.assign(error62, { stderr: stderr.toString("utf8") }));
+            else resolvePromise({ stdout, stderr: stderr.toString("utf8") });
+          });
+        });
+      }
+      /** git in the cache; failures become `git_failed` with git's own words. */
+      async git(args) {
+        try {
+          return (await this.run(["-C", this.options.cacheDir, ...args])).stdout;
+        } catch (error62) {
+          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache ${this.options.cacheDir}: ${errorText(error62)}`));
+        }
+      }
+      /** Exit status 0 → true, 1 → false; anything else is a failure of git itself. */
+      async test(args) {
+        try {
+          await this.run(["-C", this.options.cacheDir, ...args]);
+          return true;
+        } catch (error62) {
+          if (error62.code === 1 || error62.code === 128) return false;
+          throw new GitError("git_failed", this.redact(`git ${args[0]} failed in the relay's cache: ${errorText(error62)}`));
+        }
+      }
+      /** git with `input` on its stdin and its stdout as text. */
+      runWithInput(args, input2, env) {
+        return new Promise((resolvePromise, reject) => {
+          const child = execFile("git", args, { env, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error62, stdout, stderr) => {
+            if (error62) reject(Object.assign(error62, { stderr }));
+            else resolvePromise(stdout);
+          });
+          child.stdin?.on("error", () => void 0);
+          child.stdin?.end(input2);
+        });
       }
     };
   }
@@ -36374,14 +37641,14 @@ async function streamBlobs(cli, oids, open4) {
         }
         header.push(chunk.subarray(at, newline));
         at = newline + 1;
-        const line = Buffer.concat(header).toString("utf8");
+        const line2 = Buffer.concat(header).toString("utf8");
         header = [];
-        const [oid = "", type = "", sizeText = ""] = line.split(" ");
+        const [oid = "", type = "", sizeText = ""] = line2.split(" ");
         const expected = oids[received];
         if (type === "missing" || type === "ambiguous") {
           throw new GitError("git_failed", `object ${oid} is ${type} in the relay's cache; delete ${cli.cacheDir} so the next fetch rebuilds it`);
         }
-        if (oid !== expected || type !== "blob") throw new GitError("git_failed", `git cat-file answered ${line} where blob ${expected} was asked for`);
+        if (oid !== expected || type !== "blob") throw new GitError("git_failed", `git cat-file answered ${line2} where blob ${expected} was asked for`);
         received += 1;
         remaining = Number(sizeText);
         sink = await open4(oid, remaining);
@@ -36486,149 +37753,6 @@ var init_capture_commit = __esm({
   }
 });
 
-// relay/pipeline/manifest.ts
-function comparePaths(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function fieldName2(path) {
-  let out = "";
-  for (const key of path) out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
-  return out || "(root)";
-}
-function entryJson(file2) {
-  const ordered = { path: file2.path, type: file2.type, mode: file2.mode, size: file2.size, sha256: file2.sha256 };
-  if (file2.linkTarget !== void 0) ordered.linkTarget = file2.linkTarget;
-  return JSON.stringify(ordered);
-}
-function serializeManifest(manifest) {
-  const files = [...manifest.files].sort((a, b) => comparePaths(a.path, b.path));
-  const lines = files.map((file2, index) => `    ${entryJson(file2)}${index < files.length - 1 ? "," : ""}`);
-  const list = files.length ? `[
-${lines.join("\n")}
-  ]` : "[]";
-  return `{
-  "sha": ${JSON.stringify(manifest.sha)},
-  "deployedAt": ${JSON.stringify(manifest.deployedAt)},
-  "files": ${list}
-}
-`;
-}
-function parseManifest(text) {
-  let raw;
-  try {
-    raw = JSON.parse(text);
-  } catch (error62) {
-    return { ok: false, error: new ManifestError(null, `the manifest is not valid JSON (${error62 instanceof Error ? error62.message : String(error62)})`) };
-  }
-  const parsed = ManifestSchema.safeParse(raw);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const [first] = parsed.error.issues;
-  const described = parsed.error.issues.slice(0, 5).map((issue2) => `${fieldName2(issue2.path)}: ${issue2.message}`);
-  const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : "";
-  return { ok: false, error: new ManifestError(first ? fieldName2(first.path) : null, `${described.join("; ")}${more}`) };
-}
-var FileEntrySchema, ManifestSchema, ManifestError;
-var init_manifest = __esm({
-  "relay/pipeline/manifest.ts"() {
-    "use strict";
-    init_zod();
-    init_path_safety();
-    FileEntrySchema = external_exports.object({
-      path: external_exports.string().min(1).superRefine((path, ctx) => {
-        try {
-          if (normaliseRepoPath(path) !== path) ctx.addIssue({ code: "custom", message: `not a normalised relative path (expected ${normaliseRepoPath(path)})` });
-        } catch (error62) {
-          ctx.addIssue({ code: "custom", message: error62 instanceof PathRefused ? error62.what : String(error62) });
-        }
-      }).describe("Relative to the config root, posix separators, normalised (no `.`, `..` or empty segments)."),
-      sha256: external_exports.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters").describe("SHA-256 of the content; for a symlink, of its target text (as the host's hashing does)."),
-      mode: external_exports.number().int().min(0).max(4095).describe("Permission bits, e.g. 0o644 or 0o755."),
-      size: external_exports.number().int().nonnegative().describe("Bytes; for a symlink, the length of its target."),
-      type: external_exports.enum(["file", "symlink"]),
-      linkTarget: external_exports.string().min(1).optional().describe("Where a symlink points, as stored in the link.")
-    }).strict().superRefine((entry, ctx) => {
-      if (entry.type === "symlink" && entry.linkTarget === void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "required for a symlink" });
-      if (entry.type === "file" && entry.linkTarget !== void 0) ctx.addIssue({ code: "custom", path: ["linkTarget"], message: "only a symlink has a target" });
-    });
-    ManifestSchema = external_exports.object({
-      sha: external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a full lowercase hex commit sha (40 characters, or 64 for a SHA-256 repository)").describe("The commit these files came from."),
-      deployedAt: external_exports.number().int().nonnegative().describe("When the deploy succeeded, in milliseconds since the epoch."),
-      files: external_exports.array(FileEntrySchema).describe("Every file Lanyard deployed and still manages, sorted by path.")
-    }).strict().superRefine((manifest, ctx) => {
-      const seen = /* @__PURE__ */ new Set();
-      manifest.files.forEach((file2, index) => {
-        if (seen.has(file2.path)) ctx.addIssue({ code: "custom", path: ["files", index, "path"], message: `${file2.path} is listed twice` });
-        seen.add(file2.path);
-      });
-    });
-    ManifestError = class extends Error {
-      constructor(field, message2) {
-        super(message2);
-        this.field = field;
-      }
-      code = "ManifestInvalid";
-      name = "ManifestInvalid";
-    };
-  }
-});
-
-// relay/pipeline/protected-paths.ts
-function protectedPathMatcher(extra = []) {
-  const configured = extra.map((glob) => ({ glob, matches: globMatcher([glob]) }));
-  const anyConfigured = globMatcher(extra);
-  return (path) => {
-    if (anyBuiltIn(path)) {
-      for (const { entry, matches } of builtIn) {
-        if (matches(path)) return { source: "built-in", name: entry.name, reason: entry.reason, secret: entry.secret ?? true };
-      }
-    }
-    if (!anyConfigured(path)) return null;
-    for (const { glob, matches } of configured) {
-      if (matches(path)) return { source: "configured", glob: normaliseGlob(glob), reason: `protected by the configured glob ${normaliseGlob(glob)}`, secret: true };
-    }
-    return null;
-  };
-}
-var PROTECTED_PATHS, builtIn, anyBuiltIn;
-var init_protected_paths = __esm({
-  "relay/pipeline/protected-paths.ts"() {
-    "use strict";
-    init_path_safety();
-    PROTECTED_PATHS = Object.freeze([
-      {
-        name: "secrets.yaml (any folder)",
-        globs: ["**/secrets.yaml"],
-        reason: "holds the real passwords and tokens; a repository copy is a placeholder at best (HA also reads secrets.yaml in subfolders, and so does ESPHome)"
-      },
-      { name: ".storage/", globs: [".storage/**"], reason: "Home Assistant's UI-managed state: integrations, devices, entities, users and auth tokens" },
-      {
-        name: "*.db, *.db-shm, *.db-wal, *.db.* (any folder)",
-        globs: ["**/*.db", "**/*.db-*", "**/*.db.*"],
-        reason: "live databases (home-assistant_v2.db, zigbee.db) and their journals or corrupt copies; overwriting one loses history or corrupts it"
-      },
-      { name: ".cloud/", globs: [".cloud/**"], reason: "the Home Assistant Cloud (Nabu Casa) link and its keys" },
-      { name: ".HA_VERSION", globs: [".HA_VERSION"], reason: "written by Home Assistant to run its upgrade migrations; a wrong value re-runs or skips them", secret: false },
-      { name: ".uuid", globs: [".uuid"], reason: "the installation's identity" },
-      {
-        name: "*.log, *.log.1 (any folder)",
-        globs: ["**/*.log", "**/*.log.*"],
-        reason: "logs written by Home Assistant and add-ons (rotated ones too); never configuration"
-      },
-      { name: "ip_bans.yaml", globs: ["ip_bans.yaml"], reason: "written by Home Assistant when it bans an address; a deploy must not lift bans" },
-      { name: "known_devices.yaml", globs: ["known_devices.yaml"], reason: "written by legacy device trackers as they discover devices" },
-      { name: "deps/", globs: ["deps/**"], reason: "Python packages Home Assistant installed for itself", secret: false },
-      { name: "tts/", globs: ["tts/**"], reason: "the text-to-speech cache" },
-      { name: "backups/", globs: ["backups/**"], reason: "Home Assistant's own backups" },
-      { name: ".ha_run.lock", globs: [".ha_run.lock"], reason: "the lock of the running Home Assistant instance", secret: false },
-      { name: ".git/ (any folder)", globs: ["**/.git/**"], reason: "a git checkout on the host (some people pull there) is not Lanyard's to change" },
-      { name: ".lanyard/", globs: [".lanyard/**"], reason: "Lanyard's own record on the host: the deployment manifest and the staging folder" },
-      { name: "__pycache__/ (any folder)", globs: ["**/__pycache__/**"], reason: "Python bytecode that Home Assistant generates for custom components", secret: false }
-    ]);
-    builtIn = PROTECTED_PATHS.map((entry) => ({ entry, matches: globMatcher(entry.globs, { ignoreCase: true }) }));
-    anyBuiltIn = globMatcher(PROTECTED_PATHS.flatMap((entry) => entry.globs), { ignoreCase: true });
-  }
-});
-
 // relay/watch/drift-comparison.ts
 function driftRulesOf(config2, lanyard) {
   const protect = protectedPathMatcher([...config2.deploy.protect, ...lanyard.protect]);
@@ -36661,7 +37785,7 @@ function isAddedCandidate(path, folders, rules) {
   const folder = folderOf(path);
   return folder !== "" && folders.has(folder) && !rules.isLeftOut(path);
 }
-function sameContent(live, deployed) {
+function sameContent2(live, deployed) {
   return live.type === deployed.type && live.sha256 === deployed.sha256;
 }
 function compareWithManifest(manifestFiles, liveFiles, rules) {
@@ -36675,7 +37799,7 @@ function compareWithManifest(manifestFiles, liveFiles, rules) {
     if (rules.isProtected(entry.path)) continue;
     const now = live.get(entry.path);
     if (!now) findings.push({ path: entry.path, change: "deleted", deployed: entry, live: null });
-    else if (now.sha256 !== null && !sameContent(now, entry)) findings.push({ path: entry.path, change: "modified", deployed: entry, live: now });
+    else if (now.sha256 !== null && !sameContent2(now, entry)) findings.push({ path: entry.path, change: "modified", deployed: entry, live: now });
   }
   for (const file2 of live.values()) {
     if (deployed.has(file2.path) || !isAddedCandidate(file2.path, folders, rules)) continue;
@@ -36731,7 +37855,7 @@ async function captureHostEdits(parts, message2, now = Date.now) {
     const manifest = await parts.manifests.read(host);
     if (!manifest) return answer({ outcome: "nothing_to_capture", reason: "nothing was deployed to this host yet, so nothing can have drifted" });
     const base = manifest.sha;
-    await parts.git.fetchCommit(base);
+    await parts.git.fetchDeployedCommit(base);
     const subfolder = config2.git.subfolder;
     const lanyard = await readLanyardFile(parts, base, subfolder);
     const rules = driftRulesOf(config2, lanyard);
@@ -36789,6 +37913,51 @@ var init_capture_host_edits = __esm({
   }
 });
 
+// relay/outward/house-alerts.ts
+function notifyServiceData(alert) {
+  return { title: alert.title, message: alert.message, ...alert.url ? { data: { url: alert.url, clickAction: alert.url } } : {} };
+}
+function quoteFailure(service, error62) {
+  const said = error62 instanceof HomeAssistantError ? error62.detail : error62 instanceof Error ? error62.message : String(error62);
+  return `${service}: ${JSON.stringify(said.slice(0, QUOTED_CHARS))}`;
+}
+function createHouseAlerts(options) {
+  const delivered = /* @__PURE__ */ new Map();
+  return async (alert) => {
+    if (!options.services.length) return { type: "alerted", alertId: alert.alertId, ok: false, detail: "this relay names no notify services (relay config alerts.notify)" };
+    const took = delivered.get(alert.alertId) ?? /* @__PURE__ */ new Set();
+    delivered.delete(alert.alertId);
+    delivered.set(alert.alertId, took);
+    while (delivered.size > REMEMBERED) delivered.delete(delivered.keys().next().value);
+    const failures = [];
+    const data = notifyServiceData(alert);
+    for (const service of options.services) {
+      if (took.has(service)) continue;
+      const name = service.slice("notify.".length);
+      try {
+        await options.ha.callService("notify", name, data);
+        took.add(service);
+      } catch (error62) {
+        failures.push(quoteFailure(service, error62));
+      }
+    }
+    const detail = failures.length ? failures.join("; ") : `sent to ${options.services.join(", ")}`;
+    if (failures.length) options.logger.warn(`alert ${alert.alertId} (${alert.event}) not passed to every notify service: ${detail}`);
+    else options.logger.info(`alert ${alert.alertId} (${alert.event}) sent to ${options.services.join(", ")}`);
+    return { type: "alerted", alertId: alert.alertId, ok: failures.length === 0, detail: detail.replace(/[\u0000-\u001f\u007f]/g, " ").slice(0, DETAIL_MAX) };
+  };
+}
+var REMEMBERED, QUOTED_CHARS, DETAIL_MAX;
+var init_house_alerts = __esm({
+  "relay/outward/house-alerts.ts"() {
+    "use strict";
+    init_errors3();
+    REMEMBERED = 200;
+    QUOTED_CHARS = 300;
+    DETAIL_MAX = 1e3;
+  }
+});
+
 // shared/commit.ts
 function shortSha(sha) {
   return sha.slice(0, 7);
@@ -36814,13 +37983,14 @@ var init_deployment_sensor = __esm({
   "relay/outward/deployment-sensor.ts"() {
     "use strict";
     init_journal();
-    SENSOR_STATES = ["idle", "deploying", "succeeded", "rolled_back", "failed"];
+    SENSOR_STATES = ["idle", "deploying", "succeeded", "rolled_back", "failed", "waiting_for_window"];
     SENSOR_ICONS = {
       idle: "mdi:sleep",
       deploying: "mdi:progress-upload",
       succeeded: "mdi:check-circle",
       rolled_back: "mdi:backup-restore",
-      failed: "mdi:alert-circle"
+      failed: "mdi:alert-circle",
+      waiting_for_window: "mdi:clock-outline"
     };
     DeploymentSensor = class {
       constructor(options) {
@@ -36834,10 +38004,12 @@ var init_deployment_sensor = __esm({
       timers = /* @__PURE__ */ new Set();
       /** The drift watch's attributes (driftAttributes in house-outward.ts), carried by every reading. */
       drift = {};
+      /** The edge's freeze (freezeAttributes in house-outward.ts), carried by every reading. */
+      freeze = {};
       /** Publishes a reading and waits for the first attempt (bounded by the HA client's timeout). */
       async publish(reading) {
         const version2 = ++this.version;
-        this.latest = { state: reading.state, attributes: { ...reading.attributes, ...this.drift } };
+        this.latest = { state: reading.state, attributes: { ...reading.attributes, ...this.drift, ...this.freeze } };
         await this.save(this.latest);
         if (!await this.attempt(version2)) this.retryLater(version2, 1);
       }
@@ -36853,6 +38025,13 @@ var init_deployment_sensor = __esm({
       async setDrift(attributes) {
         if (JSON.stringify(attributes) === JSON.stringify(this.drift)) return;
         this.drift = attributes;
+        const reading = this.latest ?? await this.load() ?? { state: "idle", attributes: this.baseAttributes("idle") };
+        await this.publish(reading);
+      }
+      /** The edge froze the target or lifted its freeze: the same state with these attributes, published again only when they changed. */
+      async setFreeze(attributes) {
+        if (JSON.stringify(attributes) === JSON.stringify(this.freeze)) return;
+        this.freeze = attributes;
         const reading = this.latest ?? await this.load() ?? { state: "idle", attributes: this.baseAttributes("idle") };
         await this.publish(reading);
       }
@@ -36924,6 +38103,14 @@ function driftAttributes(report) {
     drift_since: iso(since)
   };
 }
+function freezeAttributes(freeze) {
+  return {
+    frozen: freeze !== null,
+    frozen_until: iso(freeze?.until ?? null),
+    frozen_by: freeze?.by ?? null,
+    frozen_reason: freeze?.reason ?? null
+  };
+}
 function noticeId(target) {
   return `lanyard_${target.replace(/[^a-z0-9]+/g, "_")}`;
 }
@@ -36947,6 +38134,7 @@ function describe4(job, outcome) {
     const activation = summary.activation === "restart" ? ", restarted" : summary.activation === "reload" ? `, reloaded ${(summary.reloadedDomains ?? []).join(", ")}` : "";
     return `Deployed ${shortSha(job.sha)}: ${files} file${files === 1 ? "" : "s"} changed${deleted ? `, ${deleted} deleted` : ""}${activation}`;
   }
+  if (outcome.status === "waiting_for_window") return `Waiting for the restart window: ${outcome.reason ?? "it needs a restart"}`;
   return `${outcome.status === "rolled_back" ? "Rolled back" : "Failed"}: ${outcome.reason ?? "a step failed"}`;
 }
 function literalMarkdown(text) {
@@ -36973,6 +38161,8 @@ function noticeFor(job, outcome, url2) {
         title: `Lanyard: ${what} failed`,
         message: [`**Reason:** ${reason}`, ...lines].join("\n")
       };
+    case "waiting_for_window":
+      return null;
     case "succeeded":
       return job.kind === "rollback" ? { title: `Lanyard: rolled back to ${shortSha(job.sha)}`, message: [`The configuration was rolled back on request.`, ...lines].join("\n") } : null;
     default: {
@@ -37052,6 +38242,9 @@ function houseOutward(options) {
     },
     async drift(report) {
       await sensor?.setDrift(driftAttributes(report)).catch(() => void 0);
+    },
+    async targetState(message2) {
+      await sensor?.setFreeze(freezeAttributes(message2.freeze)).catch(() => void 0);
     }
   };
 }
@@ -37061,6 +38254,7 @@ function withHouseOutward(pipeline, outward) {
     execute: (job, steps) => outward.around(job, Date.now(), () => pipeline.execute(job, steps)),
     recover: (entry, steps) => outward.around(entry.job, entry.startedAt, () => pipeline.recover(entry, steps)),
     idle: () => outward.idle(),
+    targetState: (message2) => outward.targetState(message2),
     // The sensor follows each look, not awaited: a hung Home Assistant must not hold the host lock.
     ...pipeline.lookForDrift ? {
       lookForDrift: async () => {
@@ -37078,188 +38272,6 @@ var init_house_outward = __esm({
     init_commit();
     init_deployment_sensor();
     SENSOR_DRIFT_PATHS = 10;
-  }
-});
-
-// relay/pipeline/link-resolution.ts
-import { posix as posix2 } from "node:path";
-function trimTrailingSlashes(path) {
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
-}
-function rootsOf(roots) {
-  return [...new Set((typeof roots === "string" ? [roots] : roots).map(trimTrailingSlashes))];
-}
-function folderName(roots) {
-  const [host, ...seen] = rootsOf(roots);
-  const others = seen.filter((path) => path !== host);
-  return others.length ? `${host} (${others.join(" or ")} inside Home Assistant's containers)` : `${host}`;
-}
-function partsOf(path) {
-  return path.split("/").filter((part) => part !== "" && part !== ".");
-}
-function configRelativeTarget(target, roots) {
-  const parts = partsOf(target);
-  let best = null;
-  for (const root of rootsOf(roots)) {
-    const rootParts = partsOf(root);
-    if (rootParts.includes("..")) continue;
-    if (rootParts.every((part, i) => parts[i] === part) && (best === null || rootParts.length > best)) best = rootParts.length;
-  }
-  return best === null ? null : parts.slice(best).join("/");
-}
-function hop(path, target) {
-  return `${path} \u2192 ${target}`;
-}
-function resolveLink(tree, path, configRoot, protection) {
-  const root = folderName(configRoot);
-  const first = tree.links.get(path);
-  if (first === void 0) return { ok: true, resolved: path, through: [] };
-  const through = [];
-  let current = path.split("/").slice(0, -1);
-  let pending = [];
-  let hops = 0;
-  const follow = (target) => {
-    if (target.startsWith("/")) {
-      const inside = configRelativeTarget(target, configRoot);
-      if (inside === null) return { ok: false, problem: "symlink-escapes", at: null, why: `points outside the config folder ${root}${through.length ? ` (at ${target})` : ""}`, through };
-      current = [];
-      pending = [...inside.split("/"), ...pending];
-    } else {
-      pending = [...target.split("/"), ...pending];
-    }
-    return null;
-  };
-  const stopped = follow(first);
-  if (stopped) return stopped;
-  while (pending.length) {
-    const component = pending.shift();
-    if (component === "" || component === ".") continue;
-    if (component === "..") {
-      if (current.length === 0) return { ok: false, problem: "symlink-escapes", at: null, why: `resolves outside the config folder ${root}`, through };
-      current.pop();
-      continue;
-    }
-    const point = [...current, component].join("/");
-    const protectedBy = protection(point);
-    if (protectedBy) {
-      const why = pending.some((c) => c !== "" && c !== ".") ? `reaches ${point}, which is protected` : `resolves to ${point}, which is protected`;
-      return { ok: false, problem: "symlink-to-protected", at: point, why, through };
-    }
-    const target = tree.links.get(point);
-    if (target !== void 0) {
-      hops += 1;
-      if (hops >= MAX_LINK_HOPS) return { ok: false, problem: "symlink-loop", at: point, why: `does not resolve: it needs more than ${MAX_LINK_HOPS} links in a row (a loop)`, through };
-      through.push(hop(point, target));
-      const out = follow(target);
-      if (out) return out;
-      continue;
-    }
-    current.push(component);
-  }
-  if (current.length === 0) return { ok: false, problem: "symlink-to-root", at: "", why: "resolves to the config folder itself, which would expose every file under it (secrets.yaml included)", through };
-  return { ok: true, resolved: current.join("/"), through };
-}
-function exposedUnder(folder, tree, known2, configRoot, protection, cache) {
-  const seen = /* @__PURE__ */ new Set();
-  const queue = [folder];
-  while (queue.length) {
-    const next = queue.shift();
-    if (seen.has(next)) continue;
-    seen.add(next);
-    const prefix = `${next}/`;
-    const guarded = known2.find((path) => path.startsWith(prefix) && protection(path)?.secret);
-    if (guarded) return `${guarded}, which is protected`;
-    for (const [link] of tree.links) {
-      if (!link.startsWith(prefix)) continue;
-      let resolution = cache.get(link);
-      if (!resolution) cache.set(link, resolution = resolveLink(tree, link, configRoot, protection));
-      if (!resolution.ok) return `the link ${link}, which ${resolution.why}`;
-      queue.push(resolution.resolved);
-    }
-  }
-  return null;
-}
-function relativeEquivalent(tree, path, target, configRoot, protection, known2) {
-  if (!target.startsWith("/")) return null;
-  const inside = configRelativeTarget(target, [...rootsOf(configRoot), ...WELL_KNOWN_HOME_ASSISTANT_PATHS]);
-  if (inside === null || inside === "") return null;
-  const folder = posix2.dirname(path);
-  const relative = inside.split("/").includes("..") ? `${"../".repeat(folder === "." ? 0 : folder.split("/").length)}${inside}` : posix2.relative(folder, inside);
-  if (relative === "" || relative.startsWith("/")) return null;
-  return linkRefusal(tree.withLink(path, relative), path, configRoot, protection, known2) ? null : relative;
-}
-function linkRefusal(tree, path, configRoot, protection, known2, cache = /* @__PURE__ */ new Map()) {
-  let resolution = cache.get(path);
-  if (!resolution) cache.set(path, resolution = resolveLink(tree, path, configRoot, protection));
-  if (!resolution.ok) return { problem: resolution.problem, why: withChain(resolution.why, resolution.through), resolved: resolution.at };
-  const exposed = exposedUnder(resolution.resolved, tree, known2, configRoot, protection, cache);
-  if (exposed) return { problem: "symlink-to-protected", why: withChain(`resolves to ${resolution.resolved}, a folder that holds ${exposed}`, resolution.through), resolved: resolution.resolved };
-  return null;
-}
-function withChain(why, through) {
-  if (!through.length) return why;
-  const shown2 = through.length > 3 ? [...through.slice(0, 3), `\u2026 ${through.length - 3} more`] : through;
-  return `${why} (following ${shown2.join(", ")})`;
-}
-function refuseUnsafeLink(tree, path, configRoot, protection, known2, cache) {
-  const target = tree.links.get(path);
-  if (target === void 0) return null;
-  const refusal = linkRefusal(tree, path, configRoot, protection, known2, cache);
-  if (!refusal) return null;
-  const relative = relativeEquivalent(tree, path, target, configRoot, protection, known2);
-  const wayOut = relative ? { kind: "relative-link", path, target: relative } : { kind: "exclude", globs: [globOfPath(path)] };
-  return new PathRefused(path, refusal.problem, `${path} is a symlink to ${target}, which ${refusal.why}`, wayOut, target);
-}
-function refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused) {
-  const resolutions = /* @__PURE__ */ new Map();
-  for (const [path, entry] of [...deploySet]) {
-    if (entry.type !== "symlink") continue;
-    const refusal = refuseUnsafeLink(tree, path, configRoot, protection, known2, resolutions);
-    if (!refusal) continue;
-    refused.push(refusal);
-    deploySet.delete(path);
-  }
-}
-var MAX_LINK_HOPS, LinkTree, WELL_KNOWN_HOME_ASSISTANT_PATHS;
-var init_link_resolution = __esm({
-  "relay/pipeline/link-resolution.ts"() {
-    "use strict";
-    init_path_safety();
-    init_way_out();
-    MAX_LINK_HOPS = 40;
-    LinkTree = class _LinkTree {
-      links = /* @__PURE__ */ new Map();
-      paths = /* @__PURE__ */ new Set();
-      constructor(host, incoming = []) {
-        for (const entry of [...host, ...incoming]) {
-          this.paths.add(entry.path);
-          if (entry.type === "symlink" && entry.linkTarget !== void 0) this.links.set(entry.path, entry.linkTarget);
-          else this.links.delete(entry.path);
-        }
-      }
-      /** The same tree with the link at `path` pointing at `target` instead. */
-      withLink(path, target) {
-        const copy = new _LinkTree([]);
-        for (const known2 of this.paths) copy.paths.add(known2);
-        for (const [link, to] of this.links) copy.links.set(link, to);
-        copy.paths.add(path);
-        copy.links.set(path, target);
-        return copy;
-      }
-    };
-    WELL_KNOWN_HOME_ASSISTANT_PATHS = ["/config", "/homeassistant"];
-  }
-});
-
-// relay/pipeline/path-ancestry.ts
-function folderAncestors(path) {
-  const out = [];
-  for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1)) out.push(path.slice(0, slash));
-  return out;
-}
-var init_path_ancestry = __esm({
-  "relay/pipeline/path-ancestry.ts"() {
-    "use strict";
   }
 });
 
@@ -37471,7 +38483,7 @@ __export(backups_exports, {
   pruneBackups: () => pruneBackups,
   takeBackup: () => takeBackup
 });
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function newBackupId(jobId, now = /* @__PURE__ */ new Date()) {
   if (!DEPLOYMENT_ID_PATTERN.test(jobId)) throw new UnsafeName(`${JSON.stringify(jobId.slice(0, 80))} is not a job id; no backup is named after it`);
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -37479,7 +38491,7 @@ function newBackupId(jobId, now = /* @__PURE__ */ new Date()) {
 }
 async function writeRecordWithHostManifest(host, recordPath, record2, onHost) {
   const manifestPath = onHost.path;
-  const expected = onHost.sha256 ?? createHash("sha256").update(serializeManifest(record2.manifest)).digest("hex");
+  const expected = onHost.sha256 ?? createHash2("sha256").update(serializeManifest(record2.manifest)).digest("hex");
   const [head, tail] = JSON.stringify({ ...record2, manifest: JSON.parse(MANIFEST_SLOT) }).split(MANIFEST_SLOT);
   const partial2 = `${recordPath}.tmp`;
   const script = `
@@ -37523,9 +38535,9 @@ async function takeBackup(host, input2) {
 `);
   return record2;
 }
-function parseRecord(line, schema) {
+function parseRecord(line2, schema) {
   try {
-    const parsed = schema.safeParse(JSON.parse(line));
+    const parsed = schema.safeParse(JSON.parse(line2));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
@@ -37535,8 +38547,8 @@ async function listBackups(host, backupDir) {
   const cut = `LC_ALL=C awk '{ i = index($0, ",\\"manifest\\":"); if (i) print substr($0, 1, i - 1) "}"; else print }'`;
   const result = await host.run(`cd ${shellQuote(backupDir)} 2>/dev/null || exit 0; for f in lanyard-*.json; do [ -f "$f" ] && ${cut} "$f"; done; exit 0`);
   const records = [];
-  for (const line of result.stdout.toString("utf8").split("\n")) {
-    const record2 = line.trim() ? parseRecord(line, KeptRecord) : null;
+  for (const line2 of result.stdout.toString("utf8").split("\n")) {
+    const record2 = line2.trim() ? parseRecord(line2, KeptRecord) : null;
     if (record2) records.push(record2);
   }
   return records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
@@ -37547,7 +38559,7 @@ async function findBackup(host, backupDir, id) {
   const usualArchive = pathInside(backupDir, BACKUP_ID_SHAPE, id, ".tar.gz");
   const read = await host.run(`[ -f ${shellQuote(recordPath)} ] || exit 44; cat ${shellQuote(recordPath)}; echo; if [ -f ${shellQuote(usualArchive)} ]; then sha256sum < ${shellQuote(usualArchive)} | cut -c1-64; fi`);
   if (read.code !== 0 && read.code !== 44) throw new HostError("host_command_failed", `reading ${recordPath} failed on ${host.description}: ${read.stderr.trim()}`);
-  const [text = "", sum = ""] = read.code === 44 ? [] : read.stdout.toString("utf8").split("\n").filter((line) => line.trim());
+  const [text = "", sum = ""] = read.code === 44 ? [] : read.stdout.toString("utf8").split("\n").filter((line2) => line2.trim());
   const record2 = text ? parseRecord(text, BackupRecord) : null;
   if (!record2 || record2.id !== id) throw new HostError("unknown_backup", `no backup ${id} in ${backupDir} on ${host.description} (see \`relay backups\`)`);
   if (record2.archive.path !== usualArchive || !sum) await verifyArchive(host, record2.archive.path, record2.archive.sha256);
@@ -37601,6 +38613,22 @@ var init_backups = __esm({
   }
 });
 
+// shared/release-tag.ts
+function tagOfRef(ref) {
+  return ref?.startsWith("refs/tags/") ? ref.slice("refs/tags/".length) : null;
+}
+var NUMERIC, PRE_ID, SEMVER;
+var init_release_tag = __esm({
+  "shared/release-tag.ts"() {
+    "use strict";
+    NUMERIC = "0|[1-9]\\d*";
+    PRE_ID = `(?:${NUMERIC}|\\d*[a-zA-Z-][0-9a-zA-Z-]*)`;
+    SEMVER = new RegExp(
+      `^(${NUMERIC})\\.(${NUMERIC})\\.(${NUMERIC})(?:-(${PRE_ID}(?:\\.${PRE_ID})*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$`
+    );
+  }
+});
+
 // relay/pipeline/activate.ts
 async function activate(ha, plan) {
   switch (plan.activation) {
@@ -37616,104 +38644,6 @@ async function activate(ha, plan) {
 var init_activate = __esm({
   "relay/pipeline/activate.ts"() {
     "use strict";
-  }
-});
-
-// relay/pipeline/commit-checks.ts
-function checkCommit(input2) {
-  const configRoot = input2.configRoot ?? DEFAULT_CONFIG_ROOT;
-  const refused = [];
-  const skippedProtected = [];
-  const excluded = [];
-  let prefix = "";
-  let subfolderUsable = true;
-  const subfolder = (input2.subfolder ?? "").trim();
-  if (subfolder !== "" && subfolder !== "." && subfolder !== "/") {
-    try {
-      prefix = `${normaliseRepoPath(subfolder)}/`;
-    } catch (error62) {
-      if (!(error62 instanceof PathRefused)) throw error62;
-      refused.push(
-        new PathRefused(subfolder, error62.problem, `the subfolder setting: ${error62.what}`, {
-          kind: "setting",
-          action: "set git.subfolder in relay.yaml to a folder of the repository, relative to its root (such as `homeassistant`), or leave it empty"
-        })
-      );
-      subfolderUsable = false;
-    }
-  }
-  const relayInclude = input2.include?.length ? globMatcher(input2.include) : everything;
-  const repoInclude = input2.repoInclude?.length ? globMatcher(input2.repoInclude) : everything;
-  const isExcluded = globMatcher(input2.exclude ?? []);
-  const protection = protectedPathMatcher(input2.protect ?? []);
-  const submodules = (input2.submodules ?? []).filter((s) => !prefix || s.startsWith(prefix)).map((s) => s.slice(prefix.length));
-  const inSubmodule = (path) => submodules.some((s) => path === s || path.startsWith(`${s}/`));
-  const leftOut = (path) => path === LANYARD_FILE_NAME || !relayInclude(path) || !repoInclude(path) || isExcluded(path) || inSubmodule(path);
-  const deploySet = /* @__PURE__ */ new Map();
-  const inCommit = /* @__PURE__ */ new Set();
-  for (const raw of subfolderUsable ? input2.commitFiles : []) {
-    let repoPath;
-    try {
-      repoPath = normaliseRepoPath(raw.path);
-    } catch (error62) {
-      if (!(error62 instanceof PathRefused)) throw error62;
-      refused.push(error62);
-      continue;
-    }
-    if (repoPath !== raw.path) {
-      refused.push(new PathRefused(raw.path, "not-normalised", `${raw.path} has an empty, "." or ".." folder name`, { kind: "remake-commit" }));
-      continue;
-    }
-    if (prefix && !repoPath.startsWith(prefix)) continue;
-    const path = repoPath.slice(prefix.length);
-    if (inCommit.has(path)) {
-      refused.push(new PathRefused(raw.path, "collides", `${raw.path} is listed twice in the commit`, { kind: "remake-commit" }));
-      continue;
-    }
-    inCommit.add(path);
-    const entry = { ...raw, path };
-    const protectedBy = protection(path);
-    if (protectedBy) {
-      skippedProtected.push({ path, reason: protectedBy.reason });
-      continue;
-    }
-    if (leftOut(path)) {
-      excluded.push(path);
-      continue;
-    }
-    if (entry.type === "symlink") {
-      try {
-        checkLinkText(path, entry.linkTarget);
-      } catch (error62) {
-        if (!(error62 instanceof PathRefused)) throw error62;
-        refused.push(error62);
-        continue;
-      }
-    }
-    deploySet.set(path, entry);
-  }
-  for (const path of [...deploySet.keys()]) {
-    const clash = folderAncestors(path).find((folder) => deploySet.has(folder));
-    if (!clash) continue;
-    refused.push(new PathRefused(path, "collides", `${path} cannot be written: the commit also has a file ${clash}, and one name cannot be both`, { kind: "remake-commit" }));
-    deploySet.delete(path);
-  }
-  const tree = new LinkTree([], [...deploySet.values()]);
-  const known2 = [...inCommit];
-  refuseUnsafeLinks(tree, deploySet, configRoot, protection, known2, refused);
-  return { deploySet, inCommit, skippedProtected, excluded, submodules, refused, configRoot, protection, leftOut };
-}
-var DEFAULT_CONFIG_ROOT, everything;
-var init_commit_checks = __esm({
-  "relay/pipeline/commit-checks.ts"() {
-    "use strict";
-    init_link_resolution();
-    init_path_safety();
-    init_protected_paths();
-    init_lanyard_file();
-    init_path_ancestry();
-    DEFAULT_CONFIG_ROOT = "/config";
-    everything = () => true;
   }
 });
 
@@ -37973,342 +38903,6 @@ var init_drift_policy = __esm({
   }
 });
 
-// relay/merge/home-assistant-yaml.ts
-function asPyYaml(tags) {
-  return tags.map((tag) => {
-    if (typeof tag === "string" || !("test" in tag) || !tag.test) return tag;
-    if (tag.tag === BOOL_TAG) return { ...tag, test: tag.test.test("true") ? PY_TRUE : PY_FALSE };
-    if (tag.tag === FLOAT_TAG && tag.format === "EXP") return { ...tag, test: PY_FLOAT_EXP };
-    if (tag.tag === FLOAT_TAG && tag.test.test("1.5")) return { ...tag, test: PY_FLOAT };
-    return tag;
-  });
-}
-function readHaYaml(text) {
-  try {
-    const doc = (0, import_yaml4.parseDocument)(text, { ...SCHEMA_OPTIONS, uniqueKeys: true, prettyErrors: false });
-    const [error62] = doc.errors;
-    if (error62) return { ok: false, reason: error62.message.split("\n")[0] };
-    const unknownTag = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
-    if (unknownTag) return { ok: false, reason: `${unknownTag.message} (Home Assistant does not know it either)` };
-    return { ok: true, value: doc.toJS({ mapAsMap: true, maxAliasCount: 100 }) };
-  } catch (error62) {
-    return { ok: false, reason: error62 instanceof Error ? error62.message : String(error62) };
-  }
-}
-function toNode(value) {
-  if (value instanceof Map) {
-    const map2 = new import_yaml4.YAMLMap();
-    for (const [key, item] of value) map2.items.push(new import_yaml4.Pair(toNode(key), toNode(item)));
-    return map2;
-  }
-  if (Array.isArray(value)) {
-    const seq = new import_yaml4.YAMLSeq();
-    for (const item of value) seq.items.push(toNode(item));
-    return seq;
-  }
-  if (value instanceof TaggedText) {
-    const scalar = new import_yaml4.Scalar(value.text);
-    scalar.tag = value.tag;
-    return scalar;
-  }
-  return new import_yaml4.Scalar(value);
-}
-function emitHaYaml(value) {
-  const doc = new import_yaml4.Document(null, SCHEMA_OPTIONS);
-  doc.contents = toNode(value);
-  return doc.toString({ indent: 2, indentSeq: false, lineWidth: 80, minContentWidth: 20, singleQuote: true, nullStr: "", directives: false });
-}
-var import_yaml4, TaggedText, HOME_ASSISTANT_TAGS, BOOL_TAG, FLOAT_TAG, PY_TRUE, PY_FALSE, PY_FLOAT_EXP, PY_FLOAT, homeAssistantTags, SCHEMA_OPTIONS;
-var init_home_assistant_yaml = __esm({
-  "relay/merge/home-assistant-yaml.ts"() {
-    "use strict";
-    import_yaml4 = __toESM(require_dist(), 1);
-    TaggedText = class {
-      constructor(tag, text) {
-        this.tag = tag;
-        this.text = text;
-      }
-    };
-    HOME_ASSISTANT_TAGS = [
-      "!secret",
-      "!include",
-      "!include_dir_list",
-      "!include_dir_named",
-      "!include_dir_merge_list",
-      "!include_dir_merge_named",
-      "!env_var",
-      "!input"
-    ];
-    BOOL_TAG = "tag:yaml.org,2002:bool";
-    FLOAT_TAG = "tag:yaml.org,2002:float";
-    PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
-    PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
-    PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|\.[0-9][0-9_]*[eE][-+][0-9]+)$/;
-    PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/;
-    homeAssistantTags = HOME_ASSISTANT_TAGS.map((tag) => ({
-      tag,
-      identify: (value) => value instanceof TaggedText && value.tag === tag,
-      resolve: (text) => new TaggedText(tag, text)
-    }));
-    SCHEMA_OPTIONS = {
-      version: "1.1",
-      customTags: (tags) => [...asPyYaml(tags), ...homeAssistantTags]
-      // Lists and mappings are read into arrays and Maps: a Map keeps keys that are not strings (YAML
-      // 1.1's `on:` is the key `true`) and their order.
-    };
-  }
-});
-
-// relay/merge/keyed-items.ts
-function nameOf(key) {
-  if (typeof key === "string") return key;
-  if (typeof key === "number" && Number.isFinite(key)) return String(key);
-  return null;
-}
-function keyedItemsOf(value, which) {
-  const items = /* @__PURE__ */ new Map();
-  const keys = /* @__PURE__ */ new Map();
-  if (value === null || value === void 0) return { ok: true, keyed: { shape: null, items, keys } };
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const id = item instanceof Map ? nameOf(item.get("id")) : null;
-      if (id === null) return { ok: false, reason: `item ${index + 1} of ${which} has no \`id\`, so it cannot be matched with the other version` };
-      if (items.has(id)) return { ok: false, reason: `${which} has two items with the id ${id}` };
-      items.set(id, item);
-    }
-    return { ok: true, keyed: { shape: "list", items, keys } };
-  }
-  if (value instanceof Map) {
-    for (const [key, item] of value) {
-      const name = nameOf(key);
-      if (name === null) return { ok: false, reason: `${which} has a key that is not a name (${String(key)})` };
-      if (items.has(name)) return { ok: false, reason: `${which} has the key ${name} twice` };
-      items.set(name, item);
-      keys.set(name, key);
-    }
-    return { ok: true, keyed: { shape: "mapping", items, keys } };
-  }
-  return { ok: false, reason: `${which} is neither a list of items with ids nor a mapping` };
-}
-var init_keyed_items = __esm({
-  "relay/merge/keyed-items.ts"() {
-    "use strict";
-  }
-});
-
-// relay/merge/merge-conflict.ts
-function conflictExcerpt(item) {
-  let text;
-  try {
-    text = emitHaYaml(item).trimEnd();
-  } catch {
-    text = String(item);
-  }
-  const lines = text.split("\n");
-  let excerpt2 = lines.slice(0, EXCERPT_LINES).join("\n");
-  if (excerpt2.length > EXCERPT_CHARS) excerpt2 = `${excerpt2.slice(0, EXCERPT_CHARS)}\u2026`;
-  else if (lines.length > EXCERPT_LINES) excerpt2 += "\n\u2026";
-  return excerpt2;
-}
-function describeConflicts(path, conflicts) {
-  return conflicts.map((c) => {
-    if (c.id === null) return `${path} cannot be merged: ${c.reason}.`;
-    const side = (label, excerpt2) => `${label}:${excerpt2 === null ? " (none)" : `
-${indent(excerpt2)}`}`;
-    return `${path}, item ${c.id}: ${c.reason}.
-${side("host", c.theirs)}
-${side("commit", c.ours)}`;
-  }).join("\n");
-}
-function indent(text) {
-  return text.split("\n").map((line) => `    ${line}`).join("\n");
-}
-var EXCERPT_LINES, EXCERPT_CHARS;
-var init_merge_conflict = __esm({
-  "relay/merge/merge-conflict.ts"() {
-    "use strict";
-    init_home_assistant_yaml();
-    EXCERPT_LINES = 6;
-    EXCERPT_CHARS = 300;
-  }
-});
-
-// relay/merge/yaml-equality.ts
-function sameYamlValue(a, b) {
-  if (a === b) return true;
-  if (typeof a === "number" && typeof b === "number") return Number.isNaN(a) && Number.isNaN(b);
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  if (a instanceof TaggedText && b instanceof TaggedText) return a.tag === b.tag && a.text === b.text;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameYamlValue(item, b[i]));
-  if (a instanceof Map && b instanceof Map) {
-    if (a.size !== b.size) return false;
-    for (const [key, value] of a) {
-      if (!b.has(key) || !sameYamlValue(value, b.get(key))) return false;
-    }
-    return true;
-  }
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b));
-  return false;
-}
-var init_yaml_equality = __esm({
-  "relay/merge/yaml-equality.ts"() {
-    "use strict";
-    init_home_assistant_yaml();
-  }
-});
-
-// relay/merge/three-way-merge.ts
-function wholeFile(reason) {
-  return { clean: false, conflicts: [{ id: null, reason, theirs: null, ours: null }] };
-}
-function mergeHaYaml(input2) {
-  try {
-    return mergeTexts(input2);
-  } catch (error62) {
-    return wholeFile(`the merge failed: ${error62 instanceof Error ? error62.message : String(error62)}`);
-  }
-}
-function mergeTexts({ base, theirs, ours }) {
-  const versions = { base: base ?? "", theirs, ours };
-  const names = { base: "the deployed version", theirs: "the host's version", ours: "the commit's version" };
-  const values = { base: null, theirs: null, ours: null };
-  const keyed = {};
-  for (const side of ["base", "theirs", "ours"]) {
-    const read = readHaYaml(versions[side]);
-    if (!read.ok) return wholeFile(`${names[side]} is not YAML Home Assistant can read: ${read.reason}`);
-    values[side] = read.value;
-    const items = keyedItemsOf(read.value, names[side]);
-    if (!items.ok) return wholeFile(items.reason);
-    keyed[side] = items.keyed;
-  }
-  if (sameYamlValue(values.theirs, values.ours)) return { clean: true, text: ours, from: "ours" };
-  const shapes = new Set([keyed.base.shape, keyed.theirs.shape, keyed.ours.shape].filter((s) => s !== null));
-  if (shapes.size > 1) return wholeFile("one version is a list and another a mapping");
-  const shape = shapes.values().next().value ?? "list";
-  const merged = /* @__PURE__ */ new Map();
-  const conflicts = [];
-  const oursIds = [...keyed.ours.items.keys()];
-  const theirsIds = [...keyed.theirs.items.keys()];
-  const orderKept = oursIds.join("\0") === [...keyed.base.items.keys()].join("\0");
-  const [first, then] = orderKept ? [theirsIds, keyed.ours.items] : [oursIds, keyed.theirs.items];
-  const firstSet = new Set(first);
-  const order = [...first, ...[...then.keys()].filter((id) => !firstSet.has(id))];
-  for (const id of order) {
-    const b = keyed.base.items.get(id);
-    const t = keyed.theirs.items.get(id);
-    const o = keyed.ours.items.get(id);
-    const pick2 = decide(b, t, o);
-    if (pick2 === "conflict") {
-      conflicts.push({ id, reason: conflictReason(b, t, o), theirs: t === void 0 ? null : conflictExcerpt(t), ours: o === void 0 ? null : conflictExcerpt(o) });
-      continue;
-    }
-    const value2 = pick2 === "ours" ? o : t;
-    if (value2 !== void 0) merged.set(id, value2);
-  }
-  if (conflicts.length) return { clean: false, conflicts };
-  let value;
-  if (shape === "list") value = [...merged.values()];
-  else value = new Map([...merged].map(([id, item]) => [keyed.ours.keys.get(id) ?? keyed.theirs.keys.get(id) ?? id, item]));
-  if (sameYamlValue(value, values.ours)) return { clean: true, text: ours, from: "ours" };
-  if (sameYamlValue(value, values.theirs)) return { clean: true, text: theirs, from: "theirs" };
-  const text = emitHaYaml(value);
-  const check2 = readHaYaml(text);
-  if (!check2.ok || !sameYamlValue(check2.value, value)) {
-    return wholeFile(`the merged file could not be written so that it reads back the same${check2.ok ? "" : ` (${check2.reason})`}`);
-  }
-  return { clean: true, text, from: "merged" };
-}
-function decide(base, theirs, ours) {
-  const same = (a, b) => a === void 0 || b === void 0 ? a === b : sameYamlValue(a, b);
-  if (same(theirs, ours)) return "ours";
-  if (same(theirs, base)) return "ours";
-  if (same(ours, base)) return "theirs";
-  return "conflict";
-}
-function conflictReason(base, theirs, ours) {
-  if (base === void 0) return "added on the host and in the commit, differently";
-  if (theirs === void 0) return "deleted on the host, changed in the commit";
-  if (ours === void 0) return "changed on the host, deleted in the commit";
-  return "changed on the host and in the commit, differently";
-}
-var init_three_way_merge = __esm({
-  "relay/merge/three-way-merge.ts"() {
-    "use strict";
-    init_home_assistant_yaml();
-    init_keyed_items();
-    init_merge_conflict();
-    init_yaml_equality();
-  }
-});
-
-// relay/pipeline/host-merges.ts
-import { createHash as createHash2 } from "node:crypto";
-function conflict(reason) {
-  return { clean: false, conflicts: [{ id: null, reason, theirs: null, ours: null }] };
-}
-function textOf(bytes) {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return null;
-  }
-}
-async function mergeOnHost(candidates, sources) {
-  const live = new Map(sources.liveFiles.map((f) => [f.path, f]));
-  const merges = /* @__PURE__ */ new Map();
-  for (const path of candidates) {
-    const repoPath = sources.subfolder ? `${sources.subfolder}/${path}` : path;
-    const [hostBytes, baseBytes, ourBytes] = await Promise.all([
-      readHostFile(sources.host, pathInside(sources.root, MERGE_FILE_SHAPE, path)),
-      sources.git.readCommitFile(sources.baseSha, repoPath).catch(() => null),
-      sources.git.readCommitFile(sources.commitSha, repoPath)
-    ]);
-    if (!hostBytes || createHash2("sha256").update(hostBytes).digest("hex") !== live.get(path)?.sha256) {
-      merges.set(path, conflict("it changed on the host again while the deploy was being planned"));
-      continue;
-    }
-    if (!baseBytes) {
-      merges.set(path, conflict(`the deployed commit ${sources.baseSha.slice(0, 7)} is no longer in the repository, so there is no common version to merge from`));
-      continue;
-    }
-    const [base, theirs, ours] = [textOf(baseBytes), textOf(hostBytes), ourBytes ? textOf(ourBytes) : null];
-    if (base === null || theirs === null || ours === null) {
-      merges.set(path, conflict("one of its versions is not UTF-8 text"));
-      continue;
-    }
-    merges.set(path, mergeHaYaml({ base, theirs, ours }));
-  }
-  return merges;
-}
-function mergedTextsToWrite(merges, merged, toWrite) {
-  const writing = new Set(toWrite.map((f) => f.path));
-  const texts = /* @__PURE__ */ new Map();
-  for (const path of merged) {
-    const merge2 = merges.get(path);
-    if (merge2?.clean && merge2.from === "merged" && writing.has(path)) texts.set(path, merge2.text);
-  }
-  return texts;
-}
-async function stageMergedTexts(host, stagingDir, texts) {
-  for (const [path, text] of texts) {
-    const staged = pathInside(stagingDir, MERGE_FILE_SHAPE, path);
-    await runChecked(host, `staging the merged ${path}`, `set -e; [ -f ${shellQuote(staged)} ] && [ ! -L ${shellQuote(staged)} ]; cat > ${shellQuote(staged)}`, text);
-  }
-}
-var MERGE_FILE_SHAPE, utf8;
-var init_host_merges = __esm({
-  "relay/pipeline/host-merges.ts"() {
-    "use strict";
-    init_three_way_merge();
-    init_safe_path();
-    init_target_host();
-    init_host_files();
-    init_merge_candidates();
-    MERGE_FILE_SHAPE = { what: "a YAML file in the config folder (deploy.mergeFiles)", pattern: MERGE_FILE_NAME };
-    utf8 = new TextDecoder("utf-8", { fatal: true });
-  }
-});
-
 // relay/pipeline/emptied-folders.ts
 function foldersAbove(path) {
   const out = [];
@@ -38364,7 +38958,7 @@ function emptiedFoldersScript(toDelete) {
 }
 function removedFoldersIn(stdout) {
   const out = [];
-  for (const line of stdout.split("\n")) if (line.startsWith("@@rmdir ./")) out.push(line.slice("@@rmdir ./".length));
+  for (const line2 of stdout.split("\n")) if (line2.startsWith("@@rmdir ./")) out.push(line2.slice("@@rmdir ./".length));
   return out;
 }
 var RMDIR_BATCH;
@@ -38527,18 +39121,18 @@ function kindOf(rawMode) {
 function readInspection(stdout, stagingDir) {
   const seen = { me: { uid: -1, gid: -1, groups: /* @__PURE__ */ new Set() }, live: /* @__PURE__ */ new Map(), writable: /* @__PURE__ */ new Set(), stagedExecutable: /* @__PURE__ */ new Set(), stagedLinks: /* @__PURE__ */ new Set(), stagedGid: -1 };
   let staging;
-  for (const line of stdout.split("\n")) {
-    if (line.startsWith("@@me ")) {
-      const [uid, gid, groups] = line.slice(5).split(" ");
+  for (const line2 of stdout.split("\n")) {
+    if (line2.startsWith("@@me ")) {
+      const [uid, gid, groups] = line2.slice(5).split(" ");
       seen.me = { uid: Number(uid), gid: Number(gid), groups: new Set((groups ?? "").split(",").filter(Boolean).map(Number)) };
-    } else if (line.startsWith("@@f ")) {
-      const flags = line.slice(4, line.indexOf(" ", 4));
-      const path = line.slice(4 + flags.length + 1 + 2);
+    } else if (line2.startsWith("@@f ")) {
+      const flags = line2.slice(4, line2.indexOf(" ", 4));
+      const path = line2.slice(4 + flags.length + 1 + 2);
       if (flags.includes("w")) seen.writable.add(path);
       if (flags.includes("x")) seen.stagedExecutable.add(path);
-    } else if (line.startsWith("@@link ./")) seen.stagedLinks.add(line.slice(9));
+    } else if (line2.startsWith("@@link ./")) seen.stagedLinks.add(line2.slice(9));
     else {
-      const match = /^(\d+) (\d+) ([0-7]+) ([0-9a-f]+) (\d+) (.*)$/.exec(line);
+      const match = /^(\d+) (\d+) ([0-7]+) ([0-9a-f]+) (\d+) (.*)$/.exec(line2);
       if (!match) continue;
       const attributes = { uid: Number(match[1]), gid: Number(match[2]), mode: parseInt(match[3], 8), kind: kindOf(parseInt(match[4], 16)), links: Number(match[5]) };
       const name = match[6];
@@ -38557,8 +39151,8 @@ stat -c '%U %G %n' ${paths.map((p) => shellQuote(`./${p}`)).join(" ")} 2>/dev/nu
 }
 function withOwnerNames(notKept, stdout) {
   const names = /* @__PURE__ */ new Map();
-  for (const line of stdout.split("\n")) {
-    const match = /^(\S+) (\S+) \.\/(.*)$/.exec(line);
+  for (const line2 of stdout.split("\n")) {
+    const match = /^(\S+) (\S+) \.\/(.*)$/.exec(line2);
     if (match) names.set(match[3], [match[1], match[2]]);
   }
   return notKept.map((n) => {
@@ -38669,8 +39263,8 @@ async function checkWritable(host, root, toWrite, toDelete) {
   const out = (await runChecked(host, "checking that the config may be written", script)).toString("utf8");
   const readOnly = /* @__PURE__ */ new Map();
   const excludes = [];
-  for (const line of out.split("\n")) {
-    const [folder, blocking] = line.split("	");
+  for (const line2 of out.split("\n")) {
+    const [folder, blocking] = line2.split("	");
     if (!folder || !blocking) continue;
     const blocked = (needs.get(folder) ?? []).filter((p) => !p.startsWith(".lanyard/"));
     const known2 = readOnly.get(blocking);
@@ -38707,7 +39301,7 @@ var init_move_into_place = __esm({
 });
 
 // relay/pipeline/pipeline-parts.ts
-function plural2(n, word) {
+function plural3(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 function stagingDirOf(parts, jobId) {
@@ -38717,199 +39311,6 @@ var init_pipeline_parts = __esm({
   "relay/pipeline/pipeline-parts.ts"() {
     "use strict";
     init_safe_path();
-  }
-});
-
-// relay/pipeline/plan.ts
-function listNames(names, max = 10) {
-  return names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
-}
-function plural3(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-function sameContent2(a, b) {
-  if (a.type !== b.type || a.sha256 !== b.sha256) return false;
-  return a.type !== "symlink" || a.linkTarget === void 0 || b.linkTarget === void 0 || a.linkTarget === b.linkTarget;
-}
-function sameExecutableBit(live, wanted) {
-  if (wanted.type === "symlink") return true;
-  return (live.mode & 73) !== 0 === ((wanted.mode & 73) !== 0);
-}
-function planOnHost(commit, input2) {
-  const { inCommit, skippedProtected, excluded, submodules, configRoot, protection, leftOut } = commit;
-  const refused = [...commit.refused];
-  const deploySet = new Map(commit.deploySet);
-  const linkTree = new LinkTree(input2.liveFiles, [...deploySet.values()]);
-  const knownPaths = [...input2.liveFiles.map((f) => f.path), ...input2.unhashedLivePaths ?? [], ...inCommit];
-  refuseUnsafeLinks(linkTree, deploySet, configRoot, protection, knownPaths, refused);
-  const live = /* @__PURE__ */ new Map();
-  const liveFolders = /* @__PURE__ */ new Set();
-  for (const file2 of input2.liveFiles) {
-    live.set(file2.path, file2);
-    for (const folder of folderAncestors(file2.path)) liveFolders.add(folder);
-  }
-  const previous = new Map((input2.previousManifest?.files ?? []).map((f) => [f.path, f]));
-  const firstDeploy = input2.previousManifest === null;
-  const toWrite = [];
-  const toDelete = [];
-  const unchanged = [];
-  const drift = [];
-  const adopted = [];
-  const adoptDiffers = [];
-  const mustBackup = [];
-  const released = [];
-  const manifestFiles = [];
-  const merged = [];
-  const mergeConflicts = [];
-  const driftAction = input2.driftPolicy === "stop" ? "stop" : input2.driftPolicy === "overwrite" ? "overwrite" : "keep";
-  const write = (entry, liveEntry) => {
-    toWrite.push(entry);
-    if (liveEntry) mustBackup.push(entry.path);
-    manifestFiles.push(entry);
-  };
-  for (const path of [...deploySet.keys()].sort(comparePaths)) {
-    const entry = deploySet.get(path);
-    const blocker = folderAncestors(path).find((folder) => live.has(folder));
-    if (blocker) {
-      const kind = live.get(blocker).type === "symlink" ? "a symlink" : "a file";
-      refused.push(
-        new PathRefused(path, "collides", `${path} cannot be written: ${blocker} is ${kind} on the host, not a folder`, {
-          kind: "change",
-          action: `remove or rename ${blocker} on the host`,
-          globs: [globOfPath(blocker, { folder: true })]
-        })
-      );
-      continue;
-    }
-    if (liveFolders.has(path)) {
-      refused.push(
-        new PathRefused(path, "collides", `${path} cannot be written: it is a folder on the host`, {
-          kind: "change",
-          action: `remove or rename the folder ${path} on the host`,
-          globs: [globOfPath(path)]
-        })
-      );
-      continue;
-    }
-    const liveEntry = live.get(path);
-    const before = previous.get(path);
-    const identical = liveEntry !== void 0 && sameContent2(liveEntry, entry);
-    const current = identical && sameExecutableBit(liveEntry, entry);
-    if (before) {
-      const hostChanged = liveEntry === void 0 || !sameContent2(liveEntry, before);
-      const merge2 = driftAction === "stop" && hostChanged && !identical && liveEntry ? input2.merges?.get(path) : void 0;
-      if (merge2?.clean) {
-        if (merge2.from !== "ours") merged.push(path);
-        if (merge2.from === "theirs") manifestFiles.push(entry);
-        else write(entry, liveEntry);
-        continue;
-      }
-      if (merge2) mergeConflicts.push({ path, conflicts: merge2.conflicts });
-      if (hostChanged && !identical) {
-        drift.push({ path, change: liveEntry ? "modified" : "deleted", deployWants: "write", action: driftAction });
-        if (driftAction === "keep") {
-          manifestFiles.push(before);
-          continue;
-        }
-      }
-      if (current) {
-        unchanged.push(path);
-        manifestFiles.push(entry);
-      } else {
-        write(entry, liveEntry);
-      }
-      continue;
-    }
-    if (current) {
-      unchanged.push(path);
-      adopted.push(path);
-      manifestFiles.push(entry);
-      continue;
-    }
-    if (liveEntry && !identical) adoptDiffers.push(path);
-    write(entry, liveEntry);
-  }
-  const refusedPaths = new Set(refused.map((r) => r.path));
-  for (const before of [...previous.values()].sort((a, b) => comparePaths(a.path, b.path))) {
-    const path = before.path;
-    if (deploySet.has(path)) continue;
-    if (protection(path) || inCommit.has(path) || leftOut(path)) {
-      if (refusedPaths.has(path)) manifestFiles.push(before);
-      else released.push(path);
-      continue;
-    }
-    const liveEntry = live.get(path);
-    if (!liveEntry) continue;
-    if (!sameContent2(liveEntry, before)) {
-      drift.push({ path, change: "modified", deployWants: "delete", action: driftAction });
-      if (driftAction === "keep") {
-        manifestFiles.push(before);
-        continue;
-      }
-    }
-    toDelete.push(path);
-    mustBackup.push(path);
-  }
-  const error62 = refused.length ? new PathsRefused(refused) : driftAction === "stop" && drift.length ? new DriftDetected(drift) : null;
-  return {
-    commitSha: input2.commitSha,
-    firstDeploy,
-    toWrite,
-    toDelete,
-    unchanged,
-    skippedProtected,
-    excluded,
-    submodules,
-    released,
-    refused,
-    drift: drift.sort((a, b) => comparePaths(a.path, b.path)),
-    adopted,
-    adoptDiffers,
-    merged,
-    mergeConflicts,
-    mustBackup: mustBackup.sort(comparePaths),
-    livePaths: input2.liveFiles.map((f) => f.path),
-    manifest: {
-      sha: input2.commitSha,
-      deployedAt: input2.deployedAt ?? Date.now(),
-      files: manifestFiles.sort((a, b) => comparePaths(a.path, b.path))
-    },
-    error: error62
-  };
-}
-var PathsRefused, DRIFT_WAYS_ON, DriftDetected;
-var init_plan = __esm({
-  "relay/pipeline/plan.ts"() {
-    "use strict";
-    init_manifest();
-    init_commit_checks();
-    init_link_resolution();
-    init_path_safety();
-    init_way_out();
-    init_path_ancestry();
-    init_commit_checks();
-    PathsRefused = class extends Error {
-      constructor(refused) {
-        const details = refused.slice(0, 10).map((r) => `${r.message}.`);
-        if (refused.length > 10) details.push(`And ${refused.length - 10} more.`);
-        super(`${plural3(refused.length, "path")} in the commit cannot be deployed safely, so nothing was deployed. ${details.join(" ")}`);
-        this.refused = refused;
-      }
-      code = "PathRefused";
-      name = "PathRefused";
-    };
-    DRIFT_WAYS_ON = "Ways on, from the status page or the API: capture these edits into a pull request, overwrite them for this deployment (the host's versions are backed up first), or keep the host's versions of these files for this deployment.";
-    DriftDetected = class extends Error {
-      constructor(drift) {
-        const names = drift.map((d) => d.change === "deleted" ? `${d.path} (deleted on the host)` : d.path);
-        super(
-          `${plural3(drift.length, "file")} changed on the host since the last deploy: ${listNames(names)}. Nothing was written. ` + DRIFT_WAYS_ON
-        );
-        this.drift = drift;
-      }
-      code = "DriftDetected";
-      name = "DriftDetected";
-    };
   }
 });
 
@@ -38946,12 +39347,12 @@ echo '@@end'`);
     throw new HostError("backup_unreadable", `the backup ${archivePath} lists ${names.length} names but ${verbose.length} entries on ${host.description}; it was not written by Lanyard as it is, so nothing was restored from it`);
   }
   const files = /* @__PURE__ */ new Map();
-  for (const line of lines.slice(at("@@host") + 1, at("@@link"))) {
-    if (line.startsWith("./")) files.set(line.slice(2), { path: line.slice(2), type: "file" });
+  for (const line2 of lines.slice(at("@@host") + 1, at("@@link"))) {
+    if (line2.startsWith("./")) files.set(line2.slice(2), { path: line2.slice(2), type: "file" });
   }
-  for (const line of lines.slice(at("@@link") + 1, lines.lastIndexOf("@@end"))) {
-    const tab = line.indexOf("	");
-    if (tab > 2) files.set(line.slice(2, tab), { path: line.slice(2, tab), type: "symlink", linkTarget: line.slice(tab + 1) });
+  for (const line2 of lines.slice(at("@@link") + 1, lines.lastIndexOf("@@end"))) {
+    const tab = line2.indexOf("	");
+    if (tab > 2) files.set(line2.slice(2, tab), { path: line2.slice(2, tab), type: "symlink", linkTarget: line2.slice(tab + 1) });
   }
   return { entries: names.map((name, i) => ({ name, kind: kindOf2(verbose[i], name) })), gnu: lines[0] === "gnu", listing: { files: [...files.values()], unhashed: [] } };
 }
@@ -38984,20 +39385,20 @@ echo '@@end'
   }
   const staged = /* @__PURE__ */ new Map();
   let section = "";
-  for (const line of result.stdout.toString("utf8").split("\n")) {
-    if (line.startsWith("@@")) {
-      section = line.slice(2);
+  for (const line2 of result.stdout.toString("utf8").split("\n")) {
+    if (line2.startsWith("@@")) {
+      section = line2.slice(2);
       continue;
     }
     if (section === "stat") {
-      const match = /^([0-9a-f]+) (\d+) \.\/(.*)$/.exec(line);
+      const match = /^([0-9a-f]+) (\d+) \.\/(.*)$/.exec(line2);
       if (!match) continue;
       const isLink = (parseInt(match[1], 16) & 61440) === 40960;
       staged.set(match[3], { path: match[3], type: isLink ? "symlink" : "file", links: Number(match[2]) });
     } else if (section === "link") {
-      const tab = line.indexOf("	");
-      const entry = tab > 2 ? staged.get(line.slice(2, tab)) : void 0;
-      if (entry) entry.linkTarget = line.slice(tab + 1);
+      const tab = line2.indexOf("	");
+      const entry = tab > 2 ? staged.get(line2.slice(2, tab)) : void 0;
+      if (entry) entry.linkTarget = line2.slice(tab + 1);
     }
   }
   return [...staged.values()];
@@ -61935,7 +62336,7 @@ async function restoreBackup(parts, target, backup, shas) {
   return restoreArchive(target, root, backup.archive.path, backup.absent, { configRoot: configRoots, protect });
 }
 function restoredSummary(b, r) {
-  return `restored ${plural2(r.restored.length, "file")}, removed ${plural2(r.removed.length, "added file")}${describeMoved(r.moved)} from backup ${b.id}${describeSkipped(r.skipped)}`;
+  return `restored ${plural3(r.restored.length, "file")}, removed ${plural3(r.removed.length, "added file")}${describeMoved(r.moved)} from backup ${b.id}${describeSkipped(r.skipped)}`;
 }
 async function discardStaging(target, stagingDir) {
   const result = await target.run(`rm -rf ${shellQuote(stagingDir)}`);
@@ -62063,10 +62464,15 @@ async function deploy(parts, job, steps) {
   }
 }
 async function deployInto(parts, job, steps, summary) {
-  const { loaded, config: config2, logger, git, ha, manifests, root, configRoots, backupDir, liveHashes } = parts;
+  const { loaded, config: config2, logger, git, ha, manifests, root, backupDir } = parts;
   const context = steps.context;
   const driftPolicy = driftPolicyOf(job.driftPolicy, config2.deploy.allowDriftOverwrite);
-  await steps.step("fetch", () => git.fetchCommit(job.sha), (c) => `commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`);
+  const tag = tagOfRef(job.ref);
+  await steps.step(
+    "fetch",
+    () => tag ? git.fetchTaggedCommit(tag, job.sha) : git.fetchCommit(job.sha),
+    (c) => `${tag ? `tag ${tag}, ` : ""}commit ${shortSha(job.sha)} "${firstLine(c.message).slice(0, 120)}" by ${c.author}`
+  );
   const subfolder = config2.git.subfolder;
   const lanyard = await readLanyardFile(parts, job.sha, subfolder);
   let previousManifest = null;
@@ -62075,51 +62481,41 @@ async function deployInto(parts, job, steps, summary) {
   const plan = await steps.step(
     "plan",
     async () => {
-      const commitFiles = await git.listCommitFiles(job.sha, subfolder || void 0);
-      const commit = checkCommit({
-        commitFiles: commitFiles.files,
-        submodules: commitFiles.skipped,
-        include: config2.deploy.include,
-        repoInclude: lanyard.include,
-        exclude: [...config2.deploy.exclude, ...lanyard.exclude],
-        protect: [...config2.deploy.protect, ...lanyard.protect],
-        configRoot: configRoots
-      });
-      if (commit.refused.length) throw new StepFailure("plan", "path_refused", new PathsRefused(commit.refused).message);
-      target = await parts.host();
-      const [live, previous] = await Promise.all([hashLiveTree(target, root, liveHashes), manifests.read(target)]);
-      previousManifest = previous;
-      const hostInput = { commitSha: job.sha, liveFiles: live.files, unhashedLivePaths: live.unhashed, previousManifest: previous, driftPolicy };
-      let planned = planOnHost(commit, hostInput);
-      const candidates = driftPolicy === "stop" && !planned.refused.length ? mergeCandidates({ drift: planned.drift, deploySet: commit.deploySet, previousManifest: previous, mergeFiles: config2.deploy.mergeFiles, protection: commit.protection }) : [];
-      if (candidates.length && previous) {
-        merges = await mergeOnHost(candidates, { git, host: target, root, subfolder, baseSha: previous.sha, commitSha: job.sha, liveFiles: live.files });
-        planned = planOnHost(commit, { ...hostInput, merges });
-      }
+      const planned0 = await planAgainstHost(parts, { sha: job.sha, driftPolicy, lanyard, refusedByCommit: (commit) => {
+        if (commit.refused.length) throw new StepFailure("plan", "path_refused", new PathsRefused(commit.refused).message);
+      } });
+      ({ target, merges, previousManifest } = planned0);
+      const planned = planned0.plan;
       if (planned.error?.code === "PathRefused") throw new StepFailure("plan", "path_refused", planned.error.message);
       await checkWritable(target, root, planned.toWrite.map((f) => f.path), planned.toDelete);
       return planned;
     },
-    (p) => `${plural2(p.toWrite.length, "file")} to write, ${plural2(p.toDelete.length, "file")} to delete, ${p.unchanged.length} unchanged` + (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : "") + (p.merged.length ? `; merged with the host's edits: ${p.merged.join(", ")}` : "") + (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(", ")}` : "") + (p.submodules.length ? `; submodules, not deployed: ${p.submodules.join(", ")}` : "")
+    (p) => `${plural3(p.toWrite.length, "file")} to write, ${plural3(p.toDelete.length, "file")} to delete, ${p.unchanged.length} unchanged` + (p.firstDeploy ? ` (first deploy: adopted ${p.adopted.length}, replacing ${p.adoptDiffers.length})` : "") + (p.merged.length ? `; merged with the host's edits: ${p.merged.join(", ")}` : "") + (p.skippedProtected.length ? `; protected, not written: ${p.skippedProtected.map((s) => s.path).join(", ")}` : "") + (p.submodules.length ? `; submodules, not deployed: ${p.submodules.join(", ")}` : "")
   );
   summary.drift = plan.drift.map((d) => d.path);
   if (plan.merged.length) summary.merged = plan.merged;
-  await steps.step("drift", async () => {
-    if (plan.error) {
-      const ways = `${driftApiNote(job.target, job.jobId)}${driftCeilingNote(job.driftPolicy, config2.deploy.allowDriftOverwrite, loaded.path)}`;
-      const conflicts = plan.mergeConflicts.map((c) => describeConflicts(c.path, c.conflicts)).join("\n");
-      throw new StepFailure("drift", "drift_detected", `${plan.error.message}${ways}${conflicts ? `
+  const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
+  const activation = changes.length && !plan.error ? decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target)) : null;
+  const holdRestart = job.mayRestart === false && activation?.activation === "restart";
+  await steps.step(
+    "drift",
+    async () => {
+      if (plan.error) {
+        const ways = `${driftApiNote(job.target, job.jobId)}${driftCeilingNote(job.driftPolicy, config2.deploy.allowDriftOverwrite, loaded.path)}`;
+        const conflicts = plan.mergeConflicts.map((c) => describeConflicts(c.path, c.conflicts)).join("\n");
+        throw new StepFailure("drift", "drift_detected", `${plan.error.message}${ways}${conflicts ? `
 Not merged:
 ${conflicts}` : ""}`);
-    }
-    return plan.drift;
-  }, (drift) => drift.length ? `${plural2(drift.length, "file")} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(", ")}` : "no drift");
-  const changes = [...plan.toWrite.map((f) => f.path), ...plan.toDelete];
-  if (!changes.length) {
+      }
+      return plan.drift;
+    },
+    (drift) => (drift.length ? `${plural3(drift.length, "file")} changed on the host (${driftPolicy}): ${drift.map((d) => d.path).join(", ")}` : "no drift") + activationNote(activation, holdRestart),
+    () => activation ? { activation: activation.activation, restartHeld: holdRestart } : { activation: "none", restartHeld: false }
+  );
+  if (!changes.length || !activation) {
     await steps.step("record", () => manifests.write(target, plan.manifest), () => "nothing changed; manifest recorded");
     return { status: "succeeded", reason: null, summary: { ...summary, activation: "none" } };
   }
-  const activation = decideActivation(plan.toWrite.map((f) => f.path), plan.toDelete, lanyard.activation, await configurationTexts(parts, job.sha, plan, target));
   const homeAssistantBackup = await homeAssistantBackupStep(parts, job, steps, activation);
   if (homeAssistantBackup) summary.homeAssistantBackup = homeAssistantBackup;
   const backup = await steps.step("backup", async () => {
@@ -62142,11 +62538,11 @@ ${conflicts}` : ""}`);
       manifestOnHost: { path: manifests.hostPath, sha256: manifests.checksumOf(previous) },
       protect: [...config2.deploy.protect, ...lanyard.protect]
     });
-  }, (b) => `${b.id}: ${plural2(b.archive.entries, "file")}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}\u2026`);
+  }, (b) => `${b.id}: ${plural3(b.archive.entries, "file")}, ${b.archive.bytes} bytes, sha256 ${b.archive.sha256.slice(0, 12)}\u2026`);
   summary.backupId = backup.id;
-  const keptManifest = manifests.writePending(job.jobId, plan.manifest);
+  const keptManifest = holdRestart ? Promise.resolve() : manifests.writePending(job.jobId, plan.manifest);
   keptManifest.catch(() => void 0);
-  await steps.note({ backupId: backup.id, activation, newManifestPending: true });
+  await steps.note({ backupId: backup.id, activation, newManifestPending: !holdRestart });
   try {
     const { bytes } = await steps.step("apply", async () => {
       const writes = plan.toWrite.map((f) => f.path);
@@ -62162,7 +62558,7 @@ ${conflicts}` : ""}`);
         if (total > MOVE_CHUNK) logger.info(`${job.jobId} apply: ${done} of ${total} files in place`);
       });
       return { bytes: archiveBytes, moved, compression };
-    }, ({ bytes: n, moved, compression }) => `wrote ${plural2(plan.toWrite.length, "file")}, deleted ${plural2(plan.toDelete.length, "file")}${describeMoved(moved)} (${n} bytes sent, ${compression.why})`);
+    }, ({ bytes: n, moved, compression }) => `wrote ${plural3(plan.toWrite.length, "file")}, deleted ${plural3(plan.toDelete.length, "file")}${describeMoved(moved)} (${n} bytes sent, ${compression.why})`);
     summary.bytesSent = bytes;
     summary.filesChanged = plan.toWrite.map((f) => f.path);
     summary.filesDeleted = plan.toDelete;
@@ -62173,6 +62569,7 @@ ${conflicts}` : ""}`);
     }, () => "configuration valid");
     summary.activation = activation.activation;
     summary.reloadedDomains = activation.reloadDomains;
+    if (holdRestart) return await putBackForWindow(parts, steps, backup, context, lanyard, activation, summary);
     let restartRequest = null;
     await steps.step("activate", async () => {
       await steps.note({ activated: true });
@@ -62190,25 +62587,41 @@ ${conflicts}` : ""}`);
   await steps.step("record", async () => {
     await manifests.write(target, plan.manifest);
     return pruneBackups(target, backupDir, config2.deploy.keepBackups, [backup.id]);
-  }, (pruned) => `manifest of ${job.sha.slice(0, 7)} recorded${pruned.length ? `; pruned ${plural2(pruned.length, "old backup")}` : ""}`);
+  }, (pruned) => `manifest of ${job.sha.slice(0, 7)} recorded${pruned.length ? `; pruned ${plural3(pruned.length, "old backup")}` : ""}`);
   return { status: "succeeded", reason: null, summary };
+}
+function restartWhy(activation) {
+  const reason = activation.reasons.find((r) => r.need === "restart");
+  if (!reason) return "a change needs it";
+  return reason.why.includes(reason.path) ? reason.why : `${reason.path}: ${reason.why}`;
+}
+function activationNote(activation, held) {
+  if (!activation || activation.activation === "none") return "";
+  if (activation.activation === "reload") return `; needs a reload of ${activation.reloadDomains.join(", ")}`;
+  return `; needs restart (${restartWhy(activation)})${held ? "; the edge holds it for the restart window: checked now, then put back" : ""}`;
+}
+async function putBackForWindow(parts, steps, backup, context, lanyard, activation, summary) {
+  const why = `needs a restart (${restartWhy(activation)}); checked by Home Assistant and put back, waiting for the restart window`;
+  const outcome = await rollBack(parts, steps, backup, context, why, lanyard);
+  const held = { ...summary, ...outcome.summary, activation: "restart", reloadedDomains: [], restartHeld: true };
+  if (outcome.status !== "rolled_back") return { ...outcome, summary: held };
+  return { status: "waiting_for_window", reason: why, summary: held };
 }
 var init_deploy_steps = __esm({
   "relay/pipeline/deploy-steps.ts"() {
     "use strict";
     init_commit();
+    init_release_tag();
     init_step_runner();
     init_activate();
     init_activation_map();
     init_backups();
-    init_commit_checks();
     init_commit_texts();
     init_ha_backup_step();
     init_drift_policy();
-    init_merge_candidates();
     init_host_merges();
     init_merge_conflict();
-    init_live_tree();
+    init_plan_against_host();
     init_move_into_place();
     init_pipeline_parts();
     init_plan();
@@ -62331,6 +62744,80 @@ var init_commit_export = __esm({
   }
 });
 
+// relay/pipeline/git-tag.ts
+function remoteBranchRef(branch) {
+  return `refs/remotes/origin/${branch}`;
+}
+function fetchRefs(cli, remote, refspecs) {
+  return cli.run(["-C", cli.cacheDir, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options", remote, ...refspecs], FETCH_TIMEOUT_MS);
+}
+async function fetchBranchHeads(cli, remote, branches) {
+  const fetched = [];
+  for (const branch of branches) {
+    try {
+      await fetchRefs(cli, remote, [`+refs/heads/${branch}:${remoteBranchRef(branch)}`]);
+      fetched.push(branch);
+    } catch (error62) {
+      if (!MISSING_REF.test(errorText(error62))) {
+        throw new GitError("fetch_failed", cli.redact(`fetching branch ${branch} from ${cli.redact(remote)} failed: ${errorText(error62)}`));
+      }
+      await cli.git(["update-ref", "-d", remoteBranchRef(branch)]);
+    }
+  }
+  return fetched;
+}
+async function onAnyBranch(cli, sha, branches) {
+  for (const branch of branches) {
+    if (await cli.test(["merge-base", "--is-ancestor", sha, remoteBranchRef(branch)])) return true;
+  }
+  return false;
+}
+async function requireRefName(cli, ref, what) {
+  const name = ref.replace(/^refs\/(heads|tags)\//, "");
+  if (name.startsWith("-") || !isRefName(name) || !await cli.test(["check-ref-format", ref])) {
+    throw new GitError(what === "tag" ? "bad_tag" : "bad_branch", `"${name.slice(0, 200)}" is not a valid ${what} name${what === "tag" ? "" : "; check git.branch and git.tagBranches in the relay config"}`);
+  }
+}
+async function verifyTaggedCommit(cli, check2, tag, sha) {
+  const remote = cli.redact(check2.remote);
+  await requireRefName(cli, `refs/tags/${tag}`, "tag");
+  for (const branch of check2.branches) await requireRefName(cli, `refs/heads/${branch}`, "branch");
+  const fetched = await fetchBranchHeads(cli, check2.remote, check2.branches);
+  const kept = `${TAG_NAMESPACE}${tag}`;
+  try {
+    await fetchRefs(cli, check2.remote, [`+refs/tags/${tag}:${kept}`]);
+  } catch (error62) {
+    if (MISSING_REF.test(errorText(error62))) {
+      throw new GitError("unknown_tag", `tag ${tag} is not on ${remote} (deleted since it was pushed?); nothing was deployed`);
+    }
+    throw new GitError("fetch_failed", cli.redact(`fetching tag ${tag} from ${remote} failed: ${errorText(error62)}`));
+  }
+  const peeled = (await cli.git(["rev-parse", "--verify", "--end-of-options", `${kept}^{commit}`])).toString("utf8").trim();
+  if (peeled !== sha) {
+    throw new GitError(
+      "tag_mismatch",
+      `tag ${tag} on ${remote} points at commit ${shortSha(peeled)}, not at ${shortSha(sha)} as the job says; refused, nothing was deployed (was the tag moved? push it again to deploy it)`
+    );
+  }
+  if (await onAnyBranch(cli, sha, fetched)) return;
+  throw new GitError(
+    "not_on_branch",
+    `commit ${shortSha(sha)} of tag ${tag} is on none of the branches tags deploy from (${check2.branches.map((b) => fetched.includes(b) ? b : `${b}, which ${remote} does not have`).join("; ")}) of ${remote}; refused, nothing was deployed. Tag a commit of those branches, or add its release branch to git.tagBranches in relay.yaml`
+  );
+}
+var MISSING_REF, TAG_NAMESPACE;
+var init_git_tag = __esm({
+  "relay/pipeline/git-tag.ts"() {
+    "use strict";
+    init_commit();
+    init_git_ref();
+    init_git_cli();
+    init_git_error();
+    MISSING_REF = /couldn't find remote ref|not our ref/i;
+    TAG_NAMESPACE = "refs/lanyard-tags/";
+  }
+});
+
 // relay/pipeline/git-source.ts
 import { createHash as createHash4 } from "node:crypto";
 import { mkdir as mkdir4, stat } from "node:fs/promises";
@@ -62339,6 +62826,7 @@ function gitSourceFor({ config: config2, secrets }) {
   return new GitSource({
     remote: config2.git.remote,
     branch: config2.git.branch,
+    tagBranches: config2.git.tagBranches,
     cacheDir: join6(config2.stateDir, "git-cache"),
     ...secrets.gitToken ? { token: secrets.gitToken } : {},
     ...config2.git.deployKeyPath ? { deployKeyPath: config2.git.deployKeyPath } : {}
@@ -62353,6 +62841,7 @@ var init_git_source = __esm({
     init_git_cli();
     init_git_error();
     init_git_objects();
+    init_git_tag();
     FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
     GitSource = class {
       constructor(options) {
@@ -62430,6 +62919,66 @@ var init_git_source = __esm({
           }
           throw new GitError("not_on_branch", `commit ${shortSha(wanted)} is not on branch ${this.options.branch} of ${remote}; Lanyard only deploys commits of the allowed branch`);
         });
+        return this.commitInfo(wanted);
+      }
+      /**
+       * A release tag's job (issue 18): fetches the tag from the relay's own remote and checks it peels
+       * to `sha`, a commit on `branch` or one of `tagBranches` (git-tag.ts); refused otherwise.
+       */
+      async fetchTaggedCommit(tag, sha) {
+        const wanted = sha.trim().toLowerCase();
+        if (!FULL_SHA.test(wanted)) throw new GitError("unknown_commit", `"${sha}" is not a full commit sha; give all 40 hex characters`);
+        const branches = [this.options.branch, ...(this.options.tagBranches ?? []).filter((b) => b !== this.options.branch)];
+        await withCacheLock(this.options.cacheDir, async () => {
+          await this.ensureCache();
+          await verifyTaggedCommit(this.cli, { remote: this.options.remote, branches }, tag, wanted);
+        });
+        return this.commitInfo(wanted);
+      }
+      /**
+       * The commit the host runs, as the relay's own manifest names it (the drift watch, captures): on
+       * `branch`, or, when a release tag deployed it, on one of `tagBranches` (issue 18).
+       */
+      async fetchDeployedCommit(sha) {
+        try {
+          return await this.fetchCommit(sha);
+        } catch (error62) {
+          const releaseBranches = (this.options.tagBranches ?? []).filter((b) => b !== this.options.branch);
+          if (!(error62 instanceof GitError) || error62.code !== "not_on_branch" || !releaseBranches.length) throw error62;
+          const wanted = sha.trim().toLowerCase();
+          const onRelease = await withCacheLock(this.options.cacheDir, async () => onAnyBranch(this.cli, wanted, await fetchBranchHeads(this.cli, this.options.remote, releaseBranches)));
+          if (!onRelease) throw error62;
+          return this.commitInfo(wanted);
+        }
+      }
+      async commitInfo(wanted) {
+        const out = (await this.cli.git(["show", "-s", "--no-show-signature", "--format=%an%x00%ct%x00%B", wanted])).toString("utf8");
+        const [author = "", committed = "0", ...message2] = out.split("\0");
+        return { sha: wanted, author, committedAt: Number(committed) * 1e3, message: message2.join("\0").trimEnd() };
+      }
+      /**
+       * A pull request's head, fetched from the relay's own remote (`refs/pull/<n>/head`, as GitHub
+       * keeps it) into `refs/lanyard/pulls/<n>`, and checked to be the commit the edge named: a head
+       * that moved on, or that is not there, is refused. Never from a URL the edge gives.
+       */
+      async fetchPullHead(pullNumber, sha) {
+        if (!Number.isSafeInteger(pullNumber) || pullNumber < 1) throw new GitError("unknown_commit", `"${pullNumber}" is not a pull request number`);
+        const wanted = sha.trim().toLowerCase();
+        if (!FULL_SHA.test(wanted)) throw new GitError("unknown_commit", `"${sha}" is not a full commit sha; give all 40 hex characters`);
+        const local = `refs/lanyard/pulls/${pullNumber}`;
+        const remote = this.cli.redact(this.options.remote);
+        await withCacheLock(this.options.cacheDir, async () => {
+          await this.ensureCache();
+          try {
+            await this.fetchFromRemote(`+refs/pull/${pullNumber}/head:${local}`);
+          } catch (error62) {
+            throw new GitError("fetch_failed", this.cli.redact(`fetching pull request #${pullNumber} (refs/pull/${pullNumber}/head) from ${remote} failed: ${errorText(error62)}`));
+          }
+        });
+        const head = (await this.cli.git(["rev-parse", "--verify", "--end-of-options", `${local}^{commit}`])).toString("utf8").trim();
+        if (head !== wanted) {
+          throw new GitError("not_on_branch", `pull request #${pullNumber}'s head in ${remote} is ${shortSha(head)}, not ${shortSha(wanted)} as the edge said; a newer push will be planned on its own`);
+        }
         const out = (await this.cli.git(["show", "-s", "--no-show-signature", "--format=%an%x00%ct%x00%B", wanted])).toString("utf8");
         const [author = "", committed = "0", ...message2] = out.split("\0");
         return { sha: wanted, author, committedAt: Number(committed) * 1e3, message: message2.join("\0").trimEnd() };
@@ -62847,11 +63396,11 @@ function tokenize(value, options) {
     linesAndNewlines.pop();
   }
   for (let i = 0; i < linesAndNewlines.length; i++) {
-    const line = linesAndNewlines[i];
+    const line2 = linesAndNewlines[i];
     if (i % 2 && !options.newlineIsToken) {
-      retLines[retLines.length - 1] += line;
+      retLines[retLines.length - 1] += line2;
     } else {
-      retLines.push(line);
+      retLines.push(line2);
     }
   }
   return retLines;
@@ -62985,8 +63534,8 @@ function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, ne
             newRangeStart -= curRange.length;
           }
         }
-        for (const line of lines) {
-          curRange.push((current.added ? "+" : "-") + line);
+        for (const line2 of lines) {
+          curRange.push((current.added ? "+" : "-") + line2);
         }
         if (current.added) {
           newLine += lines.length;
@@ -62996,13 +63545,13 @@ function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, ne
       } else {
         if (oldRangeStart) {
           if (lines.length <= context * 2 && i < diff.length - 2) {
-            for (const line of contextLines(lines)) {
-              curRange.push(line);
+            for (const line2 of contextLines(lines)) {
+              curRange.push(line2);
             }
           } else {
             const contextSize = Math.min(lines.length, context);
-            for (const line of contextLines(lines.slice(0, contextSize))) {
-              curRange.push(line);
+            for (const line2 of contextLines(lines.slice(0, contextSize))) {
+              curRange.push(line2);
             }
             const hunk = {
               oldStart: oldRangeStart,
@@ -63104,8 +63653,8 @@ function formatPatch(patch, headerOptions) {
     const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
     const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
     ret.push("@@ -" + oldStart + "," + hunk.oldLines + " +" + newStart + "," + hunk.newLines + " @@");
-    for (const line of hunk.lines) {
-      ret.push(line);
+    for (const line2 of hunk.lines) {
+      ret.push(line2);
     }
   }
   return ret.join("\n") + "\n";
@@ -63133,7 +63682,7 @@ function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader
 }
 function splitLines(text) {
   const hasTrailingNl = text.endsWith("\n");
-  const result = text.split("\n").map((line) => line + "\n");
+  const result = text.split("\n").map((line2) => line2 + "\n");
   if (hasTrailingNl) {
     result.pop();
   } else {
@@ -63435,7 +63984,7 @@ var init_drift_look = __esm({
         } catch (error62) {
           if (!(error62 instanceof GitError) || error62.code !== "unknown_commit" || this.fetched.has(sha)) throw error62;
           this.fetched.add(sha);
-          await git.fetchCommit(sha);
+          await git.fetchDeployedCommit(sha);
           text = await git.readCommitFile(sha, path);
         }
         if (!text) return DEFAULT_LANYARD_FILE;
@@ -63536,6 +64085,16 @@ async function createPipeline(loaded, logger) {
         return { status: "failed", reason: error62 instanceof Error ? error62.message : String(error62), summary: {} };
       }
     },
+    // Alerts from the edge to the house's notify services (issue 18): only when the config names some.
+    ...config2.alerts.notify.length ? {
+      alert: createHouseAlerts({
+        ha: new HomeAssistantClient({ baseUrl: config2.homeAssistant.url, token: secrets.homeAssistantToken, requestTimeoutMs: Math.min(10, config2.homeAssistant.requestTimeoutSeconds) * 1e3 }),
+        services: config2.alerts.notify,
+        logger
+      })
+    } : {},
+    // Pull-request plans (relay/pull-plan/): read-only, from the relay's own remote.
+    planPull: (message2) => planPullRequest(parts, message2),
     // Host edits as a branch (relay/capture/): only when the relay is set up to push one.
     ...config2.capture ? { capture: (message2) => captureHostEdits(parts, message2) } : {},
     // For the edge's inventory (relay/backup-inventory.ts): what `relay backups` lists.
@@ -63566,9 +64125,11 @@ var init_deploy_pipeline = __esm({
   "relay/pipeline/deploy-pipeline.ts"() {
     "use strict";
     init_capture_host_edits();
+    init_plan_pull_request();
     init_ids();
     init_config();
     init_client();
+    init_house_alerts();
     init_house_outward();
     init_journal();
     init_step_runner();
@@ -63713,12 +64274,12 @@ import { parseArgs } from "node:util";
 
 // relay/log.ts
 function consoleLogger(prefix = "relay") {
-  const line = (level, message2) => {
+  const line2 = (level, message2) => {
     const text = `${(/* @__PURE__ */ new Date()).toISOString()} ${level.padEnd(5)} ${prefix}: ${message2}`;
     if (level === "info") console.log(text);
     else console.error(text);
   };
-  return { info: (m) => line("info", m), warn: (m) => line("warn", m), error: (m) => line("error", m) };
+  return { info: (m) => line2("info", m), warn: (m) => line2("warn", m), error: (m) => line2("error", m) };
 }
 
 // relay/cli.ts

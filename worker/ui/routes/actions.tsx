@@ -18,25 +18,14 @@ import { hubFor } from '../../hub/hub-for.ts';
 import { unwrap } from '../../hub/hub-result.ts';
 import { manualDeploy } from '../../hub/requests.ts';
 import { byteSize, describeDeployment, firstLine, shortSha } from '../format.ts';
-import { checkedPost, page, redirect, signInFirst, visit, type UiContext, type Visit } from '../page-context.tsx';
+import { checkedPost, page, redirect, type UiContext, type Visit } from '../page-context.tsx';
 import { deploymentDetail } from '../target-data.ts';
 import { driftChoiceWords } from '../views/drift.tsx';
-import { ConfirmPage, MessagePage, type Confirmation } from '../views/forms.tsx';
+import { MessagePage } from '../views/forms.tsx';
+import { confirmPage, operatorVisit } from './confirm-page.tsx';
 import { Time } from '../views/parts.tsx';
 
 export const actions = new Hono<AppContext>();
-
-/** An operator's visit to a confirmation page; a reader who is not signed in is sent to sign in first. */
-async function operatorVisit(c: UiContext, target: TargetConfig): Promise<Visit | Response> {
-  const v = await visit(c);
-  if (!v.session) return signInFirst(c);
-  requireRole(c, 'operator', target);
-  return v;
-}
-
-function confirm(c: UiContext, v: Visit, confirmation: Confirmation) {
-  return page(c, v.nonce, <ConfirmPage confirmation={confirmation} csrf={v.viewer.csrf ?? ''} viewer={v.viewer} nonce={v.nonce} />);
-}
 
 function refusal(c: UiContext, v: Visit, status: ContentfulStatusCode, code: string, title: string, message: string, back: string) {
   return page(c, v.nonce, <MessagePage title={title} message={message} code={code} back={back} viewer={v.viewer} nonce={v.nonce} />, status);
@@ -71,7 +60,7 @@ actions.get('/targets/:name/deploy', async (c) => {
   const message = commit ? firstLine(commit.message) : '';
   const what = `${shortSha(sha)}${message ? ` '${message}'` : ''}`;
   const queuedDeploys = status.queued.filter((q) => q.kind === 'deploy');
-  return confirm(c, v, {
+  return confirmPage(c, v, {
     title: `Deploy to ${target.name}`,
     question: asked ? `Deploy ${what} to ${target.name}?` : `Deploy the head of ${target.branch}, ${what}, to ${target.name}?`,
     details: (
@@ -134,7 +123,7 @@ actions.get('/targets/:name/rollback', async (c) => {
     const plan = await hub.backupRestore(target.name, backupId);
     if (!plan.ok) return refusal(c, v, plan.status, plan.code, RESTORE_REFUSED[plan.code] ?? 'Cannot restore that backup', plan.message, base);
     const { maker, kept } = plan.value;
-    return confirm(c, v, {
+    return confirmPage(c, v, {
       title: `Restore a backup on ${target.name}`,
       question: `Restore backup ${backupId} on ${target.name}?`,
       details: (
@@ -167,7 +156,7 @@ actions.get('/targets/:name/rollback', async (c) => {
     return refusal(c, v, 409, 'not_rollbackable', 'Cannot roll back to that', `Deployment ${goal.id} ended ${goal.status}; only a deployment that succeeded can be rolled back to.`, base);
   }
   const deployed = (await hub.status(target.name)).deployed;
-  return confirm(c, v, {
+  return confirmPage(c, v, {
     title: `Roll back ${target.name}`,
     question: `Roll back ${target.name} to ${describeDeployment(goal)}?`,
     details: (
@@ -220,7 +209,7 @@ actions.get('/targets/:name/retry', async (c) => {
   const d = plan.value;
   if (drift) {
     const words = driftChoiceWords(drift, d.sha);
-    return confirm(c, v, {
+    return confirmPage(c, v, {
       title: `Deploy to ${target.name} past drift`,
       question: `Deploy ${describeDeployment(d)} to ${target.name} again, ${words.question}?`,
       details: (
@@ -238,7 +227,7 @@ actions.get('/targets/:name/retry', async (c) => {
       back: `${base}?deployment=${encodeURIComponent(d.id)}`,
     });
   }
-  return confirm(c, v, {
+  return confirmPage(c, v, {
     title: `Try a deploy to ${target.name} again`,
     question: `Deploy ${describeDeployment(d)} to ${target.name} again?`,
     details: (
@@ -276,7 +265,7 @@ actions.get('/targets/:name/cancel', async (c) => {
   if (deployment.status !== 'queued') {
     return refusal(c, v, 409, 'not_cancellable', 'Cannot cancel', `Deployment ${deployment.id} is ${deployment.status}; only a queued deployment can be cancelled.`, base);
   }
-  return confirm(c, v, {
+  return confirmPage(c, v, {
     title: `Cancel a queued ${deployment.kind}`,
     question: `Cancel ${deployment.kind === 'rollback' ? 'the rollback' : 'the deploy'} ${describeDeployment(deployment)} on ${target.name}?`,
     details: <p class="small">It has not started: nothing on the house changes.</p>,

@@ -12,8 +12,9 @@ import { validate } from '../../http/validate.ts';
 import { describeFreeze, freezeEnd, freezeRequestAt } from '../../hub/freeze.ts';
 import { hubFor } from '../../hub/hub-for.ts';
 import { unwrap } from '../../hub/hub-result.ts';
-import { checkedPost, page, redirect, signInFirst, visit } from '../page-context.tsx';
-import { ConfirmPage, MessagePage } from '../views/forms.tsx';
+import { checkedPost, page, redirect } from '../page-context.tsx';
+import { confirmPage, operatorVisit } from './confirm-page.tsx';
+import { MessagePage } from '../views/forms.tsx';
 import { FREEZE_LENGTHS } from '../views/freeze.tsx';
 
 export const freezeActions = new Hono<AppContext>();
@@ -32,42 +33,32 @@ function untilFrom(query: { until?: string; for?: string }, now: number): string
 
 freezeActions.get('/targets/:name/freeze', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('name'));
-  const v = await visit(c);
-  if (!v.session) return signInFirst(c);
-  requireRole(c, 'operator', target);
+  const v = await operatorVisit(c, target);
+  if (v instanceof Response) return v;
   const base = `/targets/${target.name}`;
   const now = Date.now();
   const until = untilFrom({ until: c.req.query('until'), for: c.req.query('for') }, now);
   const request = validate(freezeRequestAt(now), { reason: c.req.query('reason') ?? '', ...(until ? { until } : {}) }, 'form');
   const status = await hubFor(c.env, target.name).status(target.name);
   const end = freezeEnd({ until: request.until === undefined ? null : Date.parse(request.until) });
-  return page(
-    c,
-    v.nonce,
-    <ConfirmPage
-      confirmation={{
-        title: `Freeze ${target.name}`,
-        question: `Freeze deploys to ${target.name} ${end}?`,
-        details: (
-          <ul class="small">
-            <li>Because: {request.reason}</li>
-            {status.freeze ? <li>It replaces the freeze in force: {describeFreeze(status.freeze)}.</li> : null}
-            <li>Pushes are still verified, recorded and queued (the latest wins); nothing is deployed until the freeze ends or someone unfreezes it. Then the newest queued deployment goes.</li>
-            {status.current ? <li>The deployment running now finishes: a freeze stops what is next, not what runs.</li> : null}
-            <li>An admin can still roll back while it holds (break glass, in the audit trail).</li>
-          </ul>
-        ),
-        action: `${base}/freeze`,
-        fields: { reason: request.reason, ...(request.until ? { until: request.until } : {}) },
-        button: 'Freeze',
-        danger: true,
-        back: base,
-      }}
-      csrf={v.viewer.csrf ?? ''}
-      viewer={v.viewer}
-      nonce={v.nonce}
-    />,
-  );
+  return confirmPage(c, v, {
+    title: `Freeze ${target.name}`,
+    question: `Freeze deploys to ${target.name} ${end}?`,
+    details: (
+      <ul class="small">
+        <li>Because: {request.reason}</li>
+        {status.freeze ? <li>It replaces the freeze in force: {describeFreeze(status.freeze)}.</li> : null}
+        <li>Pushes are still verified, recorded and queued (the latest wins); nothing is deployed until the freeze ends or someone unfreezes it. Then the newest queued deployment goes.</li>
+        {status.current ? <li>The deployment running now finishes: a freeze stops what is next, not what runs.</li> : null}
+        <li>An admin can still roll back while it holds (break glass, in the audit trail).</li>
+      </ul>
+    ),
+    action: `${base}/freeze`,
+    fields: { reason: request.reason, ...(request.until ? { until: request.until } : {}) },
+    button: 'Freeze',
+    danger: true,
+    back: base,
+  });
 });
 
 freezeActions.post('/targets/:name/freeze', async (c) => {
@@ -82,37 +73,27 @@ freezeActions.post('/targets/:name/freeze', async (c) => {
 
 freezeActions.get('/targets/:name/unfreeze', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('name'));
-  const v = await visit(c);
-  if (!v.session) return signInFirst(c);
-  requireRole(c, 'operator', target);
+  const v = await operatorVisit(c, target);
+  if (v instanceof Response) return v;
   const status = await hubFor(c.env, target.name).status(target.name);
   if (!status.freeze) {
     return page(c, v.nonce, <MessagePage title="Not frozen" message={`${target.name} is not frozen.`} code="not_frozen" back={targetPage(target.name)} viewer={v.viewer} nonce={v.nonce} />, 409);
   }
   const next = status.queued[0] ?? null;
-  return page(
-    c,
-    v.nonce,
-    <ConfirmPage
-      confirmation={{
-        title: `Unfreeze ${target.name}`,
-        question: `Unfreeze ${target.name}?`,
-        details: (
-          <ul class="small">
-            <li>It is {describeFreeze(status.freeze)}.</li>
-            <li>{next ? `The queue goes again: ${next.id} (${next.sha.slice(0, 7)}) is deployed next.` : 'Nothing is queued: the next push deploys as usual.'}</li>
-          </ul>
-        ),
-        action: `${targetPage(target.name)}/unfreeze`,
-        fields: {},
-        button: 'Unfreeze',
-        back: targetPage(target.name),
-      }}
-      csrf={v.viewer.csrf ?? ''}
-      viewer={v.viewer}
-      nonce={v.nonce}
-    />,
-  );
+  return confirmPage(c, v, {
+    title: `Unfreeze ${target.name}`,
+    question: `Unfreeze ${target.name}?`,
+    details: (
+      <ul class="small">
+        <li>It is {describeFreeze(status.freeze)}.</li>
+        <li>{next ? `The queue goes again: ${next.id} (${next.sha.slice(0, 7)}) is deployed next.` : 'Nothing is queued: the next push deploys as usual.'}</li>
+      </ul>
+    ),
+    action: `${targetPage(target.name)}/unfreeze`,
+    fields: {},
+    button: 'Unfreeze',
+    back: targetPage(target.name),
+  });
 });
 
 freezeActions.post('/targets/:name/unfreeze', async (c) => {

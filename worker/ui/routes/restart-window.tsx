@@ -11,17 +11,17 @@ import { validate } from '../../http/validate.ts';
 import { hubFor } from '../../hub/hub-for.ts';
 import { unwrap } from '../../hub/hub-result.ts';
 import { describeDeployment } from '../format.ts';
-import { checkedPost, page, redirect, signInFirst, visit } from '../page-context.tsx';
+import { checkedPost, page, redirect } from '../page-context.tsx';
+import { confirmPage, operatorVisit } from './confirm-page.tsx';
 import { deploymentDetail } from '../target-data.ts';
-import { ConfirmPage, MessagePage } from '../views/forms.tsx';
+import { MessagePage } from '../views/forms.tsx';
 
 export const restartWindowActions = new Hono<AppContext>();
 
 restartWindowActions.get('/targets/:name/restart-now', async (c) => {
   const target = findTarget(c.env.TARGETS, c.req.param('name'));
-  const v = await visit(c);
-  if (!v.session) return signInFirst(c);
-  requireRole(c, 'operator', target);
+  const v = await operatorVisit(c, target);
+  if (v instanceof Response) return v;
   const base = `/targets/${target.name}`;
   const id = validate(DeploymentId, c.req.query('deploymentId') ?? '', 'deploymentId');
   const { deployment } = unwrap(await deploymentDetail(c.env, target.name, id));
@@ -29,30 +29,21 @@ restartWindowActions.get('/targets/:name/restart-now', async (c) => {
     const message = `Deployment ${deployment.id} is ${deployment.status}; only a deployment waiting for the restart window can be restarted now.`;
     return page(c, v.nonce, <MessagePage title="Nothing waits" message={message} code="not_waiting_for_window" back={base} viewer={v.viewer} nonce={v.nonce} />, 409);
   }
-  return page(
-    c,
-    v.nonce,
-    <ConfirmPage
-      confirmation={{
-        title: `Restart ${target.name} now`,
-        question: `Deploy ${describeDeployment(deployment)} to ${target.name} now, restarting Home Assistant outside its restart window?`,
-        details: (
-          <ul class="small">
-            <li>{deployment.reason}</li>
-            <li>Home Assistant restarts as soon as the relay runs it; its automations stop for the minute or so it takes.</li>
-          </ul>
-        ),
-        action: `${base}/restart-now`,
-        fields: { deploymentId: deployment.id },
-        button: 'Restart now',
-        danger: true,
-        back: base,
-      }}
-      csrf={v.viewer.csrf ?? ''}
-      viewer={v.viewer}
-      nonce={v.nonce}
-    />,
-  );
+  return confirmPage(c, v, {
+    title: `Restart ${target.name} now`,
+    question: `Deploy ${describeDeployment(deployment)} to ${target.name} now, restarting Home Assistant outside its restart window?`,
+    details: (
+      <ul class="small">
+        <li>{deployment.reason}</li>
+        <li>Home Assistant restarts as soon as the relay runs it; its automations stop for the minute or so it takes.</li>
+      </ul>
+    ),
+    action: `${base}/restart-now`,
+    fields: { deploymentId: deployment.id },
+    button: 'Restart now',
+    danger: true,
+    back: base,
+  });
 });
 
 restartWindowActions.post('/targets/:name/restart-now', async (c) => {

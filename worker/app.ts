@@ -30,10 +30,10 @@ app.route('/', ui);
 
 app.notFound((c) => c.json(errorBody('not_found', `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
 app.onError(async (error, c) => {
-  // A refused token or role on the API goes to the access log. The relay endpoint and the status
+  // A refused token or role on the API (and on /metrics) goes to the access log. The relay endpoint and the status
   // page log their own refusals there, and the webhook endpoint has the delivery ledger.
   const path = new URL(c.req.url).pathname;
-  if (path === '/api' || path.startsWith('/api/')) {
+  if (path === '/api' || path.startsWith('/api/') || path === '/metrics') {
     // A refused token counts against its address; past the limit the answer is 429, and not logged.
     if (error instanceof ApiError && error.status === 401) {
       try {

@@ -5,9 +5,7 @@
 import { Hono } from 'hono';
 import { loadTargets } from '../config/targets.ts';
 import type { AppContext } from '../http/access.ts';
-import { logRefusal } from '../http/access-audit.ts';
-import { ApiError, respondWithError } from '../http/errors.ts';
-import { countRefusal, refuseWhileThrottled } from '../http/rate-limit.ts';
+import { refuseWhileThrottled } from '../http/rate-limit.ts';
 import { hubFor } from '../hub/hub-for.ts';
 import { recentDeliveriesByVerdict } from '../ledger/delivery-counts.ts';
 import { CONTENT_TYPES, renderExposition, type ExpositionFormat } from './exposition.ts';
@@ -27,20 +25,9 @@ export function formatFor(accept: string | undefined): ExpositionFormat {
 }
 
 metrics.get('/', async (c) => {
-  try {
-    refuseWhileThrottled(c.req.raw, 'api');
-    c.set('principal', await scraper(c.env, c.req.header('Authorization')));
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
-      try {
-        await countRefusal(c.env, c.req.raw, 'api');
-      } catch (throttled) {
-        return respondWithError(c, throttled);
-      }
-      logRefusal(c, error, 'api');
-    }
-    return respondWithError(c, error);
-  }
+  // A refusal is counted against its address and logged by app.ts's error handler, as the API's are.
+  refuseWhileThrottled(c.req.raw, 'api');
+  c.set('principal', await scraper(c.env, c.req.header('Authorization')));
   const now = Date.now();
   const targets = loadTargets(c.env.TARGETS);
   const [scrapes, deliveries] = await Promise.all([

@@ -36,9 +36,13 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/** Numbers each write's temporary file: two writes of one path at once must not share (and rename away) one. */
+let temporaries = 0;
+
 /** Writes `data` to `path` so that after a crash the file holds either the old or the new bytes. */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  temporaries += 1;
+  const temporary = `${path}.${process.pid}.${temporaries}.tmp`;
   const handle = await open(temporary, 'w', 0o600);
   try {
     await handle.writeFile(data);

@@ -48,6 +48,8 @@ export class DeploymentSensor {
   private version = 0;
   private latest: SensorReading | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The kept reading's writes, one at a time in publish order, so the last published is the one kept. */
+  private saving: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** The drift watch's attributes (driftAttributes in house-outward.ts), carried by every reading. */
   private drift: Record<string, unknown> = {};
@@ -134,7 +136,14 @@ export class DeploymentSensor {
     this.timers.add(timer);
   }
 
-  private async save(reading: SensorReading): Promise<void> {
+  private save(reading: SensorReading): Promise<void> {
+    const run = this.saving.then(() => this.saveNow(reading));
+    this.saving = run;
+    return run;
+  }
+
+  /** Never throws: a reading that cannot be kept is only not shown again after a relay restart. */
+  private async saveNow(reading: SensorReading): Promise<void> {
     try {
       await mkdir(dirname(this.options.stateFile), { recursive: true });
       await writeFileAtomic(this.options.stateFile, JSON.stringify(reading));

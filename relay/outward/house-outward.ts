@@ -148,8 +148,13 @@ export function noticeFor(job: JobMessage, outcome: JobOutcome, url: string): { 
   }
 }
 
+/**
+ * ISO time, or null. The schemas take any safe integer, and one past a Date's range (year 275760)
+ * made toISOString throw, so the freeze never reached the sensor: such an end is shown as none.
+ */
 function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  const date = ms === null ? null : new Date(ms);
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
 }
 
 export function houseOutward(options: HouseOutwardOptions): HouseOutward {

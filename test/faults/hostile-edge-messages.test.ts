@@ -6,7 +6,10 @@
 // attributes come only from freezes the schema takes; a plan makes git fetch nothing but
 // `refs/pull/<n>/head` from the relay's own remote, refuses a head that is not the commit named,
 // and leaves the config and backup folders byte-identical; a job's trace context never changes
-// what is written, and `mayRestart: false` never restarts Home Assistant.
+// what is written, and `mayRestart: false` never restarts Home Assistant; a release tag's ref
+// makes git fetch only that tag and the branch from the relay's own remote, and goes ahead only
+// when the tag is on the commit named. One relay process serves every run (local transport unless
+// HOSTILE_EDGE_TRANSPORT says ssh); its git commands are recorded (support/git-recorder.ts).
 import fc from 'fast-check';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -99,6 +102,10 @@ describe(`a compromised edge sends the relay (${TRANSPORT} transport) issue 18 a
       await sandbox.house.commit({ 'packages/porch.yaml': 'input_boolean:\n  porch_guest:\n    name: Porch guest mode\n' }, 'Porch guest mode'),
       await sandbox.house.commit({ 'packages/porch.yaml': 'input_boolean:\n  porch_party:\n    name: Porch party mode\n' }, 'Porch party mode'),
     ];
+    // Release tags: v1.0.0 (annotated) on a commit of main, v2.0.0-rc (lightweight) on the pull request's head, off every allowed branch.
+    await git(work, 'tag', '-a', 'v1.0.0', '-m', 'Release 1.0.0', restartCommits[0]);
+    await git(work, 'tag', 'v2.0.0-rc', pullHead);
+    await git(work, 'push', '--quiet', 'origin', 'refs/tags/v1.0.0', 'refs/tags/v2.0.0-rc');
     // The relay again, with notify services of its own and its git commands recorded.
     recorder = await startGitRecorder();
     const path = process.env.PATH;
@@ -313,5 +320,53 @@ describe(`a compromised edge sends the relay (${TRANSPORT} transport) issue 18 a
     );
     // Every kind of answer was seen (not for a handful of runs replaying a seed).
     if (JOB_RUNS >= 10) expect(Object.values(outcomes).every((n) => n > 0), JSON.stringify(outcomes)).toBe(true);
+  }, 300_000);
+
+  it(`release-tag jobs (${JOB_RUNS} runs): hostile tag refs fetch only that tag and the branch from the relay's remote; only a tag on the commit named goes ahead`, async () => {
+    const name = fc.oneof(
+      { weight: 4, arbitrary: fc.constant('v1.0.0') },
+      fc.constantFrom('v2.0.0-rc', 'v9.9.9', '../../heads/main', '-upload-pack=touch', 'v1:refs/heads/evil', 'a b', '', 'v1.0.0/', 'v1.0.0.lock', '@', 'x@{1}'),
+      fc.string({ maxLength: 30 }),
+    );
+    const frame = fc
+      .record({
+        ref: fc.oneof({ weight: 6, arbitrary: name.map((n) => `refs/tags/${n}`) }, fc.constantFrom('refs/pull/7/head', 'refs/tags/v1.0.0^{commit}', 'v1.0.0')),
+        sha: fc.oneof({ weight: 3, arbitrary: fc.constant('$tagged') }, fc.constantFrom('$other', '$pull'), hex(40)),
+      })
+      .map(({ ref, sha }) => ({ ref, sha: sha === '$tagged' ? restartCommits[0] : sha === '$other' ? restartCommits[1] : sha === '$pull' ? pullHead : sha }));
+    const remote = sandbox.house.bare;
+    let run = 0;
+    let goneAhead = 0;
+    await fc.assert(
+      fc.asyncProperty(frame, async ({ ref, sha }) => {
+        run += 1;
+        const jobId = newId('dep');
+        // mayRestart false: a tag that goes ahead is checked and put back, so every run starts from the same host.
+        const job = JSON.stringify({ type: 'job', jobId, attempt: 1, kind: 'deploy', target: 'home', sha, ref, backupId: null, driftPolicy: 'report-only', requestedBy: 'hostile edge', mayRestart: false });
+        const before = await snapshotTree(sandbox.house.configRoot, notLanyard);
+        const commands = (await recorder.commands()).length;
+        const from = await play([job]);
+        const tag = /^refs\/tags\/(.*)$/s.exec(ref)?.[1];
+        if (!isValid(job)) expect(invalidAnswers(from), `run ${run}: ${ref}`).toHaveLength(1);
+        else {
+          const result = await sandbox.edge.waitFor((m) => m.type === 'result' && m.jobId === jobId, from, 120_000);
+          const good = tag === 'v1.0.0' && sha === restartCommits[0];
+          expect(result.status === 'failed', `run ${run}: ${ref} at ${sha}: ${JSON.stringify(result).slice(0, 800)}`).toBe(!good);
+          if (good) goneAhead += 1;
+        }
+        const allowed = [`+refs/heads/main:`, ...(tag === undefined ? [] : [`+refs/tags/${tag}:refs/lanyard-tags/${tag}`]), sha];
+        for (const argv of (await recorder.commands()).slice(commands)) {
+          expect(argv.includes('push') || argv.includes('clone'), `run ${run}: git ${argv.join(' ')}`).toBe(false);
+          if (!argv.includes('fetch')) continue;
+          const [source, ...refspecs] = argv.slice(argv.indexOf('--end-of-options') + 1);
+          expect(source, `run ${run}: git ${argv.join(' ')}`).toBe(remote);
+          for (const refspec of refspecs) expect(allowed.some((a) => (a.endsWith(':') ? refspec.startsWith(a) : refspec === a)), `run ${run}: git ${argv.join(' ')}`).toBe(true);
+        }
+        expect(await snapshotTree(sandbox.house.configRoot, notLanyard), `run ${run}: ${ref} changed the config`).toEqual(before);
+        await expectAlive(`tag run ${run}: ${ref} at ${sha}`);
+      }),
+      { numRuns: JOB_RUNS, endOnFailure: true, ...SEED },
+    );
+    if (JOB_RUNS >= 10) expect(goneAhead, 'tag jobs that went ahead').toBeGreaterThan(0);
   }, 300_000);
 });

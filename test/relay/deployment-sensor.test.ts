@@ -208,6 +208,24 @@ describe('the deployment sensor', () => {
     expect(ha.entity('sensor.lanyard_home')?.attributes).toMatchObject({ frozen: false, frozen_until: null, frozen_by: null, frozen_reason: null, deployment_id: 'dep_02' });
   });
 
+  it('shows a freeze whose end no date can hold (the schema takes any safe integer) as frozen with no end, instead of not at all', async () => {
+    const { ha, client, stateDir, logger } = await setup();
+    const outward = houseOutward({ ha: client, config: relayConfig(stateDir), logger });
+    await outward.targetState({ type: 'target_state', freeze: { by: 'otto', reason: 'Forever', at: 0, until: Number.MAX_SAFE_INTEGER } });
+    expect(ha.entity('sensor.lanyard_home')?.attributes).toMatchObject({ frozen: true, frozen_until: null, frozen_by: 'otto' });
+  });
+
+  it('keeps the last of readings published at once, for a restarted relay to show again', async () => {
+    const { ha, client, stateDir, warnings, logger } = await setup();
+    const first = houseOutward({ ha: client, config: relayConfig(stateDir), logger });
+    const freezes = Array.from({ length: 8 }, (_, i) => ({ by: 'otto', reason: `freeze ${i}`, at: i, until: null }));
+    await Promise.all([first.idle(), ...freezes.map((freeze) => first.targetState({ type: 'target_state', freeze }))]);
+    expect(warnings.filter((w) => /could not keep/.test(w))).toEqual([]);
+    ha.removeEntity('sensor.lanyard_home');
+    await houseOutward({ ha: client, config: relayConfig(stateDir), logger }).idle();
+    expect(ha.entity('sensor.lanyard_home')?.attributes).toMatchObject({ frozen_reason: 'freeze 7' });
+  });
+
   it('publishes the last known state again when idle, after a relay restart too (HA forgets API states when it restarts)', async () => {
     const { ha, client, stateDir, logger } = await setup();
     const first = houseOutward({ ha: client, config: relayConfig(stateDir), logger });

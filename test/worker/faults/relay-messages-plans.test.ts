@@ -22,12 +22,15 @@ const PROBE_PREFIX = 'dep_pr0bepr1';
 let probes = 0;
 const isProbeAnswer = (m: HubMessage) => m.type === 'error' && (m.jobId ?? '').startsWith(PROBE_PREFIX);
 
+const TABLES = ['deployments', 'steps', 'pull_plans', 'outbox', 'trace_step_spans'] as const;
+type HubState = Record<(typeof TABLES)[number], Record<string, unknown>[]>;
+
 /** The hub's state a relay message could change: deployments, steps, plans, the outbox, step spans. */
-async function state(): Promise<Record<string, unknown[]>> {
+async function state(): Promise<HubState> {
   return runInDurableObject(hub(), (_instance, s) => {
     const tables = (s.storage.sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray() as { name: string }[]).map((t) => t.name);
-    const out: Record<string, unknown[]> = {};
-    for (const table of ['deployments', 'steps', 'pull_plans', 'outbox', 'trace_step_spans']) {
+    const out = {} as HubState;
+    for (const table of TABLES) {
       out[table] = tables.includes(table) ? s.storage.sql.exec(`SELECT * FROM ${table}`).toArray() : [];
     }
     return out;
@@ -160,9 +163,9 @@ describe('generated garbage in the relay messages of issues 18 and 20', () => {
         if (!parsed.success) expect(answers).toEqual(invalid);
         const now = await state();
         const spanId = (frame.span as { spanId?: unknown } | undefined)?.spanId;
-        expect(now.trace_step_spans.filter((r) => (r as { span_id: string }).span_id === spanId), JSON.stringify(frame)).toEqual([]);
+        expect(now.trace_step_spans.filter((r) => r.span_id === spanId), JSON.stringify(frame)).toEqual([]);
         expect(now.trace_step_spans).toEqual(before.trace_step_spans);
-        expect(now.deployments.find((d) => (d as { id: string }).id === running)).toMatchObject({ status: 'running' });
+        expect(now.deployments.find((d) => d.id === running)).toMatchObject({ status: 'running' });
         expect(now.pull_plans).toEqual(before.pull_plans);
         expect(now.outbox).toEqual(before.outbox);
       }),
@@ -170,9 +173,8 @@ describe('generated garbage in the relay messages of issues 18 and 20', () => {
     );
     // The job's own span is stored: the property above did not pass by storing nothing at all.
     relay.send({ type: 'progress', jobId: running, step: 'apply', status: 'started', message: 'apply started', at: Date.now(), span: { traceId: context.traceId, spanId: 'a1a1a1a1a1a1a1a1', parentSpanId: context.parentSpanId } });
-    await until(() => false === closed, 'the socket open');
     await answersTo(relay, '{"type":"ping"}', 1);
-    expect((await state()).trace_step_spans.map((r) => (r as { span_id: string }).span_id)).toContain('a1a1a1a1a1a1a1a1');
+    expect((await state()).trace_step_spans.map((r) => r.span_id)).toContain('a1a1a1a1a1a1a1a1');
 
     // Still working: the running job finishes, the plan goes to the relay and is answered, and a new deploy completes.
     const mark = relay.received.length;

@@ -240,14 +240,14 @@ function accepted(route: BodyRoute, text: string): boolean {
 }
 
 async function freezeOf(target: string): Promise<unknown> {
-  return (await api(`/deployments/${target}/status`, TOKENS.admin)).body.freeze ?? 'no freeze field';
+  return (await api(`/deployments/${target}/status`, TOKENS.admin)).body.freeze;
 }
 
 describe('generated garbage in API bodies', () => {
   for (const route of BODY_ROUTES) {
     it(`POST ${route.path.replace('/deployments/home', '…')}: a 400 naming the field for an operator, 401/403 for the rest, never a 5xx or a change`, async () => {
       const before = await deploymentsOf(['home']);
-      const frozen = await freezeOf('home');
+      expect(await freezeOf('home')).toBeNull();
       await fc.assert(
         fc.asyncProperty(rawBody(route).filter((t) => !accepted(route, t)), fc.constantFrom(null, 'viewer', 'operator', 'admin', 'junk'), async (text, role) => {
           const token = role === null ? null : role === 'junk' ? 'not-a-token' : TOKENS[role as keyof typeof TOKENS];
@@ -275,7 +275,7 @@ describe('generated garbage in API bodies', () => {
         { numRuns: 40 },
       );
       expect(await deploymentsOf(['home'])).toBe(before);
-      expect(await freezeOf('home')).toEqual(frozen);
+      expect(await freezeOf('home'), 'no garbage froze the target').toBeNull();
     });
   }
 });

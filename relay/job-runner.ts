@@ -247,6 +247,7 @@ export class JobRunner {
         status: outcome.status,
         reason: outcome.reason === null ? null : outcome.reason.slice(0, 4000),
         summary: this.summaryOf(outcome, steps),
+        ...(steps.spanEnds.length ? { stepSpans: steps.spanEnds } : {}),
       };
       try {
         await this.journal.finish(result);

@@ -3,7 +3,7 @@
 // W3C `traceparent`, each step is a span under the job's: its ids ride on the step's progress events
 // and the edge makes them part of the deployment's trace (docs/traces.md).
 import type { DeploymentSummary, StepName } from '../shared/deployment.ts';
-import type { JobMessage, ProgressMessage } from '../shared/protocol.ts';
+import { MAX_RESULT_STEP_SPANS, type JobMessage, type ProgressMessage } from '../shared/protocol.ts';
 import { parseTraceparent, randomSpanId, type StepSpan, type TraceParent } from '../shared/trace-context.ts';
 import { CodedError } from './coded-error.ts';
 import type { Journal } from './journal.ts';
@@ -28,6 +28,8 @@ export interface ProgressSink {
 
 export class StepRunner {
   readonly durations: Record<string, number> = {};
+  /** The event that ended each step span, sent again with the result (`result.stepSpans`). */
+  readonly spanEnds: ProgressMessage[] = [];
   current: StepName;
   /** The job's trace context; null when the edge sent none (an older edge) or one this relay cannot read. */
   private readonly trace: TraceParent | null;
@@ -97,6 +99,7 @@ export class StepRunner {
     if (durationMs !== undefined) m.durationMs = Math.round(durationMs);
     if (span) m.span = span;
     if (detail) m.detail = detail;
+    if (span && status !== 'started' && this.spanEnds.length < MAX_RESULT_STEP_SPANS) this.spanEnds.push({ ...m, message: m.message.slice(0, 1000) });
     this.progress(m);
   }
 }

@@ -208,6 +208,9 @@ export const ProgressMessage = z.object({
 export type ProgressMessage = z.infer<typeof ProgressMessage>;
 
 /** `waiting_for_window`: the deploy needs a restart the edge held (`job.mayRestart: false`); checked, put back, nothing changed on the host. */
+/** At most this many step spans ride on a result; a job's steps, retries and restores included, stay far below it. */
+export const MAX_RESULT_STEP_SPANS = 64;
+
 export const ResultStatus = z.enum(['succeeded', 'failed', 'rolled_back', 'waiting_for_window']);
 export type ResultStatus = z.infer<typeof ResultStatus>;
 
@@ -218,6 +221,12 @@ export const ResultMessage = z.object({
   /** Why it did not succeed: the first failure, in a sentence a user can act on. */
   reason: z.string().max(4000).nullable(),
   summary: DeploymentSummary,
+  /**
+   * The last progress event of each step span the job made (issue 20, traces), again: a socket's
+   * events are not always handled in the order sent, and a step's end that arrives after the result
+   * would miss the trace, which is built when the deployment ends. Optional: an older relay sends none.
+   */
+  stepSpans: z.array(ProgressMessage).max(MAX_RESULT_STEP_SPANS).optional(),
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
 

@@ -173,14 +173,15 @@ describe('npm run demo', () => {
     // Merged as GitHub would and deployed: nothing rewritten, no drift at the deploy, none left on the edge.
     const merge = MERGE.exec(output)!;
     expect({ number: merge[1], branch: merge[2] }).toEqual({ number, branch });
-    const history = (await api('/deployments/home/history?limit=10')).deployments as Record<string, any>[];
+    // The demo's first four deploys, oldest first (the living-with-it steps come after them).
+    const history = ((await api('/deployments/home/history?limit=50')).deployments as Record<string, any>[]).slice().reverse().slice(0, 4);
     expect(history.map((d) => [d.message.split('\n')[0], d.status])).toEqual([
-      [merge[0], 'succeeded'],
-      [REVERT, 'succeeded'],
-      [INVALID, 'rolled_back'],
       [FIRST, 'succeeded'],
+      [INVALID, 'rolled_back'],
+      [REVERT, 'succeeded'],
+      [merge[0], 'succeeded'],
     ]);
-    const [merged, reverted] = history;
+    const [merged, reverted] = [history[3], history[2]];
     expect(merged!.summary).toMatchObject({ filesChanged: [], filesDeleted: [], drift: [] });
     expect(reverted!.summary).toMatchObject({ filesChanged: [], filesDeleted: [] });
     expect(output).toContain('→ succeeded: files changed: none, drift: none');
@@ -212,17 +213,18 @@ describe('npm run demo', () => {
     await signIn(page, url, token, '/');
     await expect(page.locator('[data-signed-in]').getAttribute('data-signed-in')).resolves.toBe('demo');
 
-    // `/`: the target, idle, its relay connected, the merged UI edit deployed as its last result.
-    await expect(page.locator('[data-target]').evaluateAll((els) => els.map((e) => e.getAttribute('data-target')))).resolves.toEqual(['home']);
+    // `/`: the two targets; home idle, its relay connected, deployed at the last commit that
+    // succeeded, and its last result the deploy the failing Home Assistant backup stopped.
+    await expect(page.locator('[data-target]').evaluateAll((els) => els.map((e) => e.getAttribute('data-target')))).resolves.toEqual(['home', 'releases']);
     const home = page.locator('[data-target="home"]');
+    const lastSucceeded = /→ succeeded: Home Assistant backup [0-9a-f]{8} "Lanyard dep_\S+ before ([0-9a-f]{7})"/.exec(output)![1]!;
     await expect(home.locator('[data-fact="state"]').getAttribute('data-state')).resolves.toBe('idle');
     await expect(home.locator('[data-fact="relay"]').getAttribute('data-connected')).resolves.toBe('true');
-    await expect(home.locator('[data-fact="deployed"]').getAttribute('data-sha')).resolves.toMatch(new RegExp(`^${mergeSha}[0-9a-f]{33}$`));
-    await expect(home.locator('[data-fact="deployed"] [data-commit-message]').textContent()).resolves.toBe(mergeMessage);
-    await expect(home.locator('[data-fact="last-result"]').getAttribute('data-status')).resolves.toBe('succeeded');
+    await expect(home.locator('[data-fact="deployed"]').getAttribute('data-sha')).resolves.toMatch(new RegExp(`^${lastSucceeded}[0-9a-f]{33}$`));
+    await expect(home.locator('[data-fact="last-result"]').getAttribute('data-status')).resolves.toBe('failed');
     await screenshot(page, 'overview', SCREENSHOTS);
 
-    // `/targets/home`: the history holds exactly the demo's four pushes, newest first.
+    // `/targets/home`: the history ends with the demo's first four pushes (newest first; the living-with-it steps above them).
     await Promise.all([page.waitForURL(`${url}/targets/home`), home.locator('h2 a').click()]);
     const rows = await page.locator('#history tbody tr').evaluateAll((trs) =>
       trs.map((tr) => ({
@@ -231,7 +233,7 @@ describe('npm run demo', () => {
         message: tr.querySelector('[data-col="commit"] .message')?.textContent ?? null,
       })),
     );
-    expect(rows).toEqual([
+    expect(rows.slice(-4)).toEqual([
       { status: 'succeeded', sha: mergeSha, message: mergeMessage },
       { status: 'succeeded', sha: revertSha, message: REVERT },
       { status: 'rolled_back', sha: invalidSha, message: INVALID },

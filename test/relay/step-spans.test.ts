@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../relay/journal.ts';
 import type { Logger } from '../../relay/log.ts';
 import { StepRunner } from '../../relay/step-runner.ts';
-import { ProgressMessage, type JobMessage } from '../../shared/protocol.ts';
+import { ProgressMessage, ResultMessage, type JobMessage } from '../../shared/protocol.ts';
 import { testJobId } from '../support/wire-ids.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -22,6 +22,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+let lastRunner: StepRunner | null = null;
 
 async function run(traceparent: string | undefined): Promise<ProgressMessage[]> {
   const job: JobMessage = { type: 'job', jobId: testJobId(7), attempt: 1, kind: 'deploy', target: 'home', sha: 'a'.repeat(40), ref: 'refs/heads/main', backupId: null, driftPolicy: 'stop', requestedBy: 'ada' };
@@ -38,6 +40,7 @@ async function run(traceparent: string | undefined): Promise<ProgressMessage[]> 
   await expect(steps.step('apply', async () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
   // A step run again (after a retry inside the pipeline) is a span of its own.
   await steps.step('apply', async () => 'ok');
+  lastRunner = steps;
   return sent;
 }
 
@@ -55,6 +58,10 @@ describe('step spans', () => {
     const ids = runs.map(([, , id]) => id);
     expect([ids[0] === ids[1], ids[2] === ids[3], ids[5] === ids[6], ids[7] === ids[8]]).toEqual([true, true, true, true]);
     expect(new Set([ids[0], ids[2], ids[4], ids[5], ids[7]]).size).toBe(5);
+    // The result carries the event that ended each span again (events of a socket may be handled out of order).
+    const ends = lastRunner!.spanEnds;
+    expect(ends).toEqual(sent.filter((m) => m.span && m.status !== 'started'));
+    expect(ResultMessage.parse({ type: 'result', jobId: testJobId(7), status: 'succeeded', reason: null, summary: {}, stepSpans: ends }).stepSpans).toHaveLength(5);
   });
 
   it('are not named without trace context, or with one that is not version 00 with real ids', async () => {

@@ -47,10 +47,15 @@ describe('a deployment as a trace', () => {
     relay.send({ type: 'progress', jobId: id, step: 'plan', status: 'started', message: 'plan started', at: t0 + 11, span: { ...fetchSpan, spanId: 'e5e5e5e5e5e5e5e5', parentSpanId: 'f6'.repeat(8) } });
     // A step with no span (an older relay's) is simply not in the trace.
     relay.send({ type: 'progress', jobId: id, step: 'plan', status: 'succeeded', message: 'planned', at: t0 + 12, durationMs: 1 });
-    relay.send({ type: 'progress', jobId: id, step: 'apply', status: 'started', message: 'apply started', at: t0 + 13, span: applySpan });
-    relay.send({ type: 'progress', jobId: id, step: 'apply', status: 'succeeded', message: '1 file written', at: t0 + 20, durationMs: 7, span: applySpan });
-    relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: { filesChanged: ['automations.yaml'], activation: 'reload', reloadedDomains: ['automation'] } as never });
+    // The result carries each step span's end again, as the relay sends it: a socket's events are not
+    // always handled in the order sent, so here apply's own events come after the result, and the
+    // trace (built when the deployment ends) still has its span.
+    const fetchEnd = { type: 'progress', jobId: id, step: 'fetch', status: 'succeeded', message: 'fetched', at: t0 + 10, durationMs: 10, span: fetchSpan } as const;
+    const applyEnd = { type: 'progress', jobId: id, step: 'apply', status: 'succeeded', message: '1 file written', at: t0 + 20, durationMs: 7, span: applySpan } as const;
+    relay.send({ type: 'result', jobId: id, status: 'succeeded', reason: null, summary: { filesChanged: ['automations.yaml'], activation: 'reload', reloadedDomains: ['automation'] } as never, stepSpans: [fetchEnd, applyEnd] });
     await relay.next('recorded', 15_000);
+    relay.send({ type: 'progress', jobId: id, step: 'apply', status: 'started', message: 'apply started', at: t0 + 13, span: applySpan });
+    relay.send(applyEnd);
 
     const exports = await runInDurableObject(hubOf('home'), (instance, state) => {
       (instance as unknown as { env: Env }).env.OTLP_ENDPOINT = undefined;

@@ -182,6 +182,8 @@ function onResult(hub: Hub, ws: WebSocket, r: ResultMessage): void {
   // of what happened is the truth and replaces it.
   if (isFinal(d.status) && d.reason !== RELAY_LOST) return sendTo(ws, { type: 'recorded', jobId: d.id });
   const now = Date.now();
+  // Issue 20, traces: each step span's end again, for any whose own progress event is handled after this result.
+  for (const p of r.stepSpans ?? []) if (p.jobId === d.id) recordStepSpan(hub.sql, hub.meta.targetName(), d, p);
   // Issue 18: checked and put back, the restart held for the window (restart-windows.ts).
   if (r.status === 'waiting_for_window') {
     if (d.status !== 'waiting_for_window') recordWaiting(hub, d, r, now);

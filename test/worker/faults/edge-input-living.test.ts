@@ -7,47 +7,25 @@
 //
 // Every request goes through the Worker with an ExecutionContext the test waits on, so the ledger's
 // row (written with waitUntil after the answer) is there when the property reads it.
-import { createExecutionContext, env as testEnv, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
+import { env as testEnv, runInDurableObject } from 'cloudflare:test';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DeployRequest, DeploymentId, RollbackRequest } from '../../../shared/api.ts';
 import { describeZodError } from '../../../shared/protocol.ts';
 import { tagMatches } from '../../../shared/release-tag.ts';
-import { app } from '../../../worker/app.ts';
-import type { Env } from '../../../worker/env.ts';
 import { freezeRequestAt } from '../../../worker/hub/freeze.ts';
 import { fakeSha, pushPayload, ZERO } from '../../support/github-payloads.ts';
 import { pullRequestPayload } from '../../support/pull-request-payload.ts';
 import { webhookRequestInit } from '../../support/webhook-delivery.ts';
-import { BASE, TOKENS } from '../helpers.ts';
+import { TOKENS } from '../helpers.ts';
+import { edge, type Answer } from './edge-request.ts';
 
 const TARGETS = ['home', 'cabin', 'gated', 'outward', 'dispatched', 'releases'] as const;
 const SCRAPE_TOKEN = 'scrape-token-lanyard-test';
 const VALID_TOKENS = [SCRAPE_TOKEN, ...Object.values(TOKENS)];
 
-interface Answer {
-  status: number;
-  text: string;
-  body: Record<string, any>;
-}
 
-async function edge(path: string, init: RequestInit = {}): Promise<Answer> {
-  const headers = new Headers(init.headers);
-  headers.set('CF-Connecting-IP', '127.0.0.1');
-  const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`${BASE}${path}`, { ...init, headers }), env as unknown as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  const text = await response.text();
-  let body: Record<string, any> = {};
-  try {
-    body = JSON.parse(text) as Record<string, any>;
-  } catch {
-    // Exposition text (/metrics): the case reads the text.
-  }
-  return { status: response.status, text, body };
-}
 
 async function api(path: string, token: string | null, rawBody?: string): Promise<Answer> {
   const headers: Record<string, string> = {};

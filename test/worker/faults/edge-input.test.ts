@@ -7,42 +7,18 @@
 //
 // Every request goes through the Worker with an ExecutionContext the test waits on, so the ledger
 // and access-log rows (written with waitUntil after the answer) are there when the case reads them.
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sign } from '@octokit/webhooks-methods';
-import { app } from '../../../worker/app.ts';
-import type { Env } from '../../../worker/env.ts';
 import { fakeSha, pushPayload, repositoryDispatchPayload, workflowRunPayload } from '../../support/github-payloads.ts';
 import { webhookRequestInit, type DeliveryOptions } from '../../support/webhook-delivery.ts';
-import { BASE, TOKENS } from '../helpers.ts';
+import { TOKENS } from '../helpers.ts';
+import { edge, type Answer } from './edge-request.ts';
 
 const TARGETS = ['home', 'cabin', 'gated', 'outward', 'dispatched'] as const;
 /** Every answer and every stored reason stays this small, whatever the request held. */
 const SMALL_ANSWER = 8 * 1024;
 
-interface Answer {
-  status: number;
-  text: string;
-  body: Record<string, any>;
-}
 
-/** The Worker as a client reaches it; answers return after the waitUntil work (ledger, access log) is done. */
-async function edge(path: string, init: RequestInit = {}): Promise<Answer> {
-  const headers = new Headers(init.headers);
-  headers.set('CF-Connecting-IP', '127.0.0.1');
-  const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`${BASE}${path}`, { ...init, headers }), env as unknown as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  const text = await response.text();
-  let body: Record<string, any> = {};
-  try {
-    body = JSON.parse(text) as Record<string, any>;
-  } catch {
-    // An HTML page (the status page's 404): the text is what the case checks.
-  }
-  return { status: response.status, text, body };
-}
 
 async function api(path: string, token: string | null, body?: unknown): Promise<Answer> {
   const headers: Record<string, string> = {};

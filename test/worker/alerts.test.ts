@@ -3,7 +3,7 @@
 // owner's email (miniflare's local send_email binding, which parses the message with a MIME parser
 // and refuses any recipient but owner@example.org). A relay that is away gets the alert when it
 // says hello; one that answers "not ok" gets it again; events the target did not ask for alert nowhere.
-import { EmailMessage } from 'cloudflare:email';
+import type { EmailMessage } from 'cloudflare:email';
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';

@@ -40,7 +40,6 @@ export function mayRestartFor(hub: Hub, d: DeploymentView, relay: WebSocket, now
   if (!relayKeepsWindows(relay)) return undefined;
   const { windows, timeZone } = windowsOf(hub);
   return d.kind === 'rollback' || windows.length === 0 || restartNowAsked(hub, d.id) || isWithinRestartWindow(windows, timeZone, now);
-  return undefined;
 }
 
 function relayKeepsWindows(relay: WebSocket): boolean {

@@ -55,8 +55,8 @@ describe('the way in', () => {
   it('is the Supervisor itself inside the add-on, and Home Assistant\'s API with a long-lived token', () => {
     expect(homeAssistantBackupRoute({ url: 'http://supervisor/core', token: 's' }, { SUPERVISOR_TOKEN: 's' })).toEqual({ kind: 'supervisor', supervisor: { baseUrl: 'http://supervisor', token: 's' } });
     // An add-on whose owner gave a URL and a token of their own still reaches the Supervisor with its own token.
-    expect(homeAssistantBackupRoute({ url: 'http://192.168.1.155:8123', token: 'llat' }, { SUPERVISOR_TOKEN: 's' })).toMatchObject({ kind: 'supervisor', supervisor: { baseUrl: 'http://supervisor', token: 's' } });
-    expect(homeAssistantBackupRoute({ url: 'http://192.168.1.155:8123/api/', token: 'llat' }, {})).toMatchObject({ kind: 'core', core: { baseUrl: 'http://192.168.1.155:8123', token: 'llat' } });
+    expect(homeAssistantBackupRoute({ url: 'http://127.0.0.1:8123', token: 'llat' }, { SUPERVISOR_TOKEN: 's' })).toMatchObject({ kind: 'supervisor', supervisor: { baseUrl: 'http://supervisor', token: 's' } });
+    expect(homeAssistantBackupRoute({ url: 'http://127.0.0.1:8123/api/', token: 'llat' }, {})).toMatchObject({ kind: 'core', core: { baseUrl: 'http://127.0.0.1:8123', token: 'llat' } });
   });
 });
 
